@@ -1,0 +1,151 @@
+"""Why each impacted node is in its state: the causes, the rule, the chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from servicegraph.impact.engine import _DOWN, _OK, Propagation
+from servicegraph.model.kinds import State
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One dependency that put its dependant in its state."""
+
+    dependency: str
+    state: State
+    rule: str  # "hard", "soft" or "group"
+    group: str | None = None
+    #: For a group: what is left of it, e.g. "1 of 3 up, needs 2".
+    headroom: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {"dependency": self.dependency, "state": self.state.word,
+                               "rule": self.rule}
+        if self.group is not None:
+            out["group"] = self.group
+            out["headroom"] = self.headroom
+        return out
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one node is not ok.
+
+    ``given`` is the node's own state in the scenario (``None`` when derived);
+    ``causes`` are the dependencies whose contribution equals the final state;
+    ``chain`` is a shortest path of causes from this node to a failed one.
+    """
+
+    node: str
+    state: State
+    given: State | None
+    causes: tuple[Cause, ...]
+    chain: tuple[str, ...]
+
+    @property
+    def rule(self) -> str:
+        """The rule that set the state: "failed" for a node given its state, else the
+        rule of the first cause."""
+        if self.given is not None and self.given == self.state:
+            return "failed"
+        return self.causes[0].rule if self.causes else "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "state": self.state.word,
+            "rule": self.rule,
+            "given": self.given.word if self.given is not None else None,
+            "causes": [c.to_dict() for c in self.causes],
+            "chain": list(self.chain),
+        }
+
+
+def _is_cause(p: Propagation, e: int, final: int) -> bool:
+    """Whether edge ``e``'s dependency is among the causes of its dependant's ``final``."""
+    idx = p.index
+    if p.contribution(e) != final:
+        return False
+    dep_state = p.state.get(idx.edge_target[e], _OK)
+    if idx.edge_group[e] >= 0 and final == _DOWN:
+        return dep_state == _DOWN  # the members whose loss broke the group
+    return dep_state > _OK
+
+
+def causes_of(p: Propagation, node: int) -> tuple[Cause, ...]:
+    """The causes of one node's state (empty for a node that is ok or only given)."""
+    idx = p.index
+    final = p.state.get(node, _OK)
+    if final == _OK:
+        return ()
+    out: list[Cause] = []
+    for e in idx.fwd_edge[idx.fwd_ptr[node]:idx.fwd_ptr[node + 1]]:
+        if not _is_cause(p, e, final):
+            continue
+        dep = idx.edge_target[e]
+        g = idx.edge_group[e]
+        if g >= 0:
+            size = idx.group_size[g]
+            up = size - p.group_down.get(g, 0)
+            out.append(Cause(idx.ids[dep], State(p.state[dep]), "group", idx.group_name[g],
+                             f"{up} of {size} up, needs {idx.group_min_ok[g]}"))
+        else:
+            rule = "soft" if idx.edge_soft[e] else "hard"
+            out.append(Cause(idx.ids[dep], State(p.state[dep]), rule))
+    # Sorted, so the answer does not depend on the order edges were stored in.
+    return tuple(sorted(out, key=lambda c: (c.rule, c.group or "", c.dependency)))
+
+
+def chains(p: Propagation) -> dict[int, int]:
+    """Parent pointers of a breadth-first search from the failed nodes along causes.
+
+    Following parents from any impacted node gives a shortest chain of causes
+    back to a node given a state in the scenario. Every impacted node is reached:
+    the least fixpoint derives each state from an earlier cause.
+    """
+    idx = p.index
+    ids = idx.ids
+    parent: dict[int, int] = {n: n for n in p.given if p.given[n] > _OK}
+    frontier = list(parent)
+    # Level by level, each level in id order: the chain chosen among equally short
+    # ones depends on ids only, not on the order the store returned the graph in.
+    while frontier:
+        frontier.sort(key=ids.__getitem__)
+        following: list[int] = []
+        for dep in frontier:
+            for e in idx.rev_edge[idx.rev_ptr[dep]:idx.rev_ptr[dep + 1]]:
+                a = idx.edge_source[e]
+                if a in parent:
+                    continue
+                final = p.state.get(a, _OK)
+                if final > _OK and _is_cause(p, e, final):
+                    parent[a] = dep
+                    following.append(a)
+        frontier = following
+    return parent
+
+
+def chain_from(parent: dict[int, int], node: int, ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The chain of ids from ``node`` back to the failed node it traces to."""
+    out = [ids[node]]
+    while parent.get(node, node) != node:
+        node = parent[node]
+        out.append(ids[node])
+    return tuple(out)
+
+
+def explain_all(p: Propagation) -> dict[str, Explanation]:
+    """An explanation for every node that is not ok."""
+    parent = chains(p)
+    ids = p.index.ids
+    out: dict[str, Explanation] = {}
+    for node, final in p.state.items():
+        given = p.given.get(node)
+        out[ids[node]] = Explanation(
+            ids[node], State(final), State(given) if given else None,
+            causes_of(p, node), chain_from(parent, node, ids),
+        )
+    return out

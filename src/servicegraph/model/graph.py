@@ -1,0 +1,113 @@
+"""Plain data for the service graph: nodes, edges and a whole graph.
+
+These are immutable values; stores read and write them, the engine indexes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from servicegraph.model.kinds import Impact, NodeKind
+
+#: Optional descriptive attributes a node may carry besides ``properties``.
+ATTRIBUTES = ("owner", "provider", "visible", "silo", "description", "source", "external_id")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node: a promise, business service, service act, service system or CI."""
+
+    id: str
+    kind: NodeKind
+    name: str
+    owner: str | None = None
+    provider: str | None = None
+    visible: bool | None = None
+    silo: str | None = None
+    description: str | None = None
+    source: str | None = None
+    external_id: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    #: group name -> min_ok: how many members of that redundancy group this node needs.
+    redundancy: Mapping[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The interchange form of this node (absent attributes left out)."""
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind.value, "name": self.name}
+        for attr in ATTRIBUTES:
+            value = getattr(self, attr)
+            if value is not None:
+                out[attr] = value
+        if self.properties:
+            out["properties"] = dict(self.properties)
+        if self.redundancy:
+            out["redundancy"] = dict(self.redundancy)
+        return out
+
+    def with_changes(self, **changes: Any) -> Node:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source -[:DEPENDS_ON]-> target``: the source needs the target."""
+
+    source: str
+    target: str
+    group: str | None = None
+    impact: Impact = Impact.HARD
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The identity of an edge: one dependency per ordered pair."""
+        return (self.source, self.target)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The interchange form of this edge."""
+        out: dict[str, Any] = {"from": self.source, "to": self.target}
+        if self.group is not None:
+            out["group"] = self.group
+        if self.impact is not Impact.HARD:
+            out["impact"] = self.impact.value
+        return out
+
+
+@dataclass(frozen=True)
+class GraphData:
+    """A whole graph (or a batch): nodes and edges, in input order."""
+
+    nodes: tuple[Node, ...] = ()
+    edges: tuple[Edge, ...] = ()
+
+    @classmethod
+    def of(cls, nodes: Iterable[Node] = (), edges: Iterable[Edge] = ()) -> GraphData:
+        """Build from any iterables."""
+        return cls(tuple(nodes), tuple(edges))
+
+    def node_map(self) -> dict[str, Node]:
+        """Nodes by id (last one wins; validation rejects duplicates first)."""
+        return {n.id: n for n in self.nodes}
+
+    def merged_with(self, batch: GraphData) -> GraphData:
+        """This graph with ``batch`` upserted on top: nodes by id, edges by key.
+
+        >>> a = GraphData.of([Node("x", NodeKind.CI, "X")])
+        >>> b = GraphData.of([Node("x", NodeKind.CI, "X2"), Node("y", NodeKind.CI, "Y")])
+        >>> [n.name for n in a.merged_with(b).nodes]
+        ['X2', 'Y']
+        """
+        nodes = self.node_map()
+        nodes.update((n.id, n) for n in batch.nodes)
+        edges = {e.key: e for e in self.edges}
+        edges.update((e.key, e) for e in batch.edges)
+        return GraphData(tuple(nodes.values()), tuple(edges.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The interchange document for this graph."""
+        return {
+            "nodes": [n.to_dict() for n in self.nodes],
+            "edges": [e.to_dict() for e in self.edges],
+        }

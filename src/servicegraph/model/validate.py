@@ -1,0 +1,119 @@
+"""The graph rules of DESIGN.md, checked on a batch against the graph it joins.
+
+A batch is valid when the graph it produces (existing upserted with the batch)
+obeys every rule. Problems are reported against the batch's own items, so the
+caller can point at the line to fix.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.graph import Edge, GraphData, Node
+from servicegraph.model.kinds import ALLOWED, Impact, may_depend
+
+
+def _locate(batch: GraphData) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    nodes = {n.id: i for i, n in enumerate(batch.nodes)}
+    edges = {e.key: i for i, e in enumerate(batch.edges)}
+    return nodes, edges
+
+
+def find_problems(batch: GraphData, existing: GraphData | None = None) -> list[Problem]:
+    """Every rule the batch breaks, in document order (empty when valid).
+
+    >>> from servicegraph.model.graph import Node, Edge
+    >>> from servicegraph.model.kinds import NodeKind
+    >>> bad = GraphData.of([Node("p", NodeKind.PROMISE, "P"), Node("c", NodeKind.CI, "C")],
+    ...                    [Edge("p", "c")])
+    >>> [str(p) for p in find_problems(bad)]
+    ["edges[0] (p -> c): to: a promise may not depend on a ci (allowed: ...)"]
+    """
+    problems: list[Problem] = []
+    node_at, edge_at = _locate(batch)
+
+    seen: set[str] = set()
+    for i, node in enumerate(batch.nodes):
+        if node.id in seen:
+            problems.append(Problem("nodes", i, repr(node.id), "id", "duplicate id in batch"))
+        seen.add(node.id)
+    seen_edges: set[tuple[str, str]] = set()
+    for i, edge in enumerate(batch.edges):
+        if edge.key in seen_edges:
+            problems.append(Problem("edges", i, _edge_item(edge), "to",
+                                    "duplicate edge in batch (one dependency per pair)"))
+        seen_edges.add(edge.key)
+
+    graph = (existing or GraphData()).merged_with(batch)
+    nodes = graph.node_map()
+    for i, edge in enumerate(batch.edges):
+        problems.extend(_edge_problems(i, edge, nodes))
+
+    # Group rules concern a node and all its edges, wherever each came from.
+    members: dict[tuple[str, str], int] = defaultdict(int)
+    for edge in graph.edges:
+        if edge.group is not None:
+            members[(edge.source, edge.group)] += 1
+    touched = set(node_at) | {e.source for e in batch.edges}
+    for edge in graph.edges:
+        if edge.source not in touched or edge.group is None or edge.source not in nodes:
+            continue
+        if edge.group not in nodes[edge.source].redundancy:
+            problems.append(_blame(edge, node_at, edge_at, "group",
+                                   f"group {edge.group!r} has no min_ok: declare it in "
+                                   f"{edge.source!r}'s redundancy"))
+    for node_id in sorted(touched & set(nodes), key=lambda n: node_at.get(n, len(node_at))):
+        node = nodes[node_id]
+        for group, min_ok in node.redundancy.items():
+            n = members[(node_id, group)]
+            if not 1 <= min_ok <= max(n, 1) or n == 0:
+                problems.append(Problem(
+                    "nodes", node_at.get(node_id), repr(node_id), f"redundancy.{group}",
+                    f"min_ok {min_ok} out of range 1..{n} ({n} member(s) in group)"
+                    if n else f"group {group!r} has no member edges",
+                ))
+    # Deduplicate (a duplicate edge is reported once per copy above).
+    unique: dict[str, Problem] = {}
+    for p in problems:
+        unique.setdefault(str(p), p)
+    return list(unique.values())
+
+
+def _edge_item(edge: Edge) -> str:
+    return f"{edge.source} -> {edge.target}"
+
+
+def _blame(edge: Edge, node_at: dict[str, int], edge_at: dict[tuple[str, str], int],
+           field: str, message: str) -> Problem:
+    if edge.key in edge_at:
+        return Problem("edges", edge_at[edge.key], _edge_item(edge), field, message)
+    return Problem("nodes", node_at.get(edge.source), repr(edge.source), field, message)
+
+
+def _edge_problems(i: int, edge: Edge, nodes: dict[str, Node]) -> list[Problem]:
+    item = _edge_item(edge)
+    out: list[Problem] = []
+    for end, node_id in (("from", edge.source), ("to", edge.target)):
+        if node_id not in nodes:
+            out.append(Problem("edges", i, item, end, f"no node with id {node_id!r}"))
+    if edge.source == edge.target:
+        out.append(Problem("edges", i, item, "to", "a node cannot depend on itself"))
+    if edge.impact is Impact.SOFT and edge.group is not None:
+        out.append(Problem("edges", i, item, "group",
+                           "a soft dependency cannot be in a redundancy group"))
+    if not out:
+        a, b = nodes[edge.source].kind, nodes[edge.target].kind
+        if not may_depend(a, b):
+            allowed = ", ".join(sorted(k.value for k in ALLOWED[a])) or "nothing"
+            out.append(Problem("edges", i, item, "to",
+                               f"a {a.value} may not depend on a {b.value} (allowed: {allowed})"))
+    return out
+
+
+def validate(batch: GraphData, existing: GraphData | None = None) -> GraphData:
+    """Return the merged graph if the batch is valid, else raise :class:`ValidationError`."""
+    problems = find_problems(batch, existing)
+    if problems:
+        raise ValidationError(problems)
+    return (existing or GraphData()).merged_with(batch)

@@ -1,0 +1,33 @@
+"""Stores: the embedded SQLite store and the Neo4j store of record, one interface."""
+
+from __future__ import annotations
+
+from servicegraph.settings import Settings
+from servicegraph.store.base import Change, GraphStore
+from servicegraph.store.neo4j import Neo4jStore
+from servicegraph.store.sqlite import SqliteStore
+
+NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+
+
+def is_neo4j_uri(target: str) -> bool:
+    """Whether a store setting names a Neo4j server rather than a file.
+
+    >>> is_neo4j_uri("bolt://localhost:7687"), is_neo4j_uri("./servicegraph.db")
+    (True, False)
+    """
+    return target.lower().startswith(NEO4J_SCHEMES)
+
+
+def open_store(target: str | None = None, settings: Settings | None = None) -> GraphStore:
+    """Open the store named by ``target`` (default: ``settings.store``)."""
+    settings = settings or Settings()
+    target = target or settings.store
+    if is_neo4j_uri(target):
+        password = settings.neo4j_password
+        auth = (settings.neo4j_user, password.get_secret_value()) if password else None
+        return Neo4jStore(target, auth=auth, database=settings.neo4j_database)
+    return SqliteStore(target)
+
+
+__all__ = ["Change", "GraphStore", "Neo4jStore", "SqliteStore", "is_neo4j_uri", "open_store"]

@@ -1,0 +1,56 @@
+"""The flat row form of nodes and edges that both stores persist.
+
+Free ``properties`` and ``redundancy`` are kept as JSON text: Neo4j property
+values cannot be maps, and one encoding for both stores keeps them identical.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from servicegraph.model.graph import ATTRIBUTES, Edge, Node
+from servicegraph.model.kinds import Impact, NodeKind
+
+NODE_COLUMNS = ("id", "kind", "name", *ATTRIBUTES, "properties", "redundancy")
+
+
+def node_row(node: Node) -> dict[str, Any]:
+    """A node as a flat mapping of scalars (``None`` for absent attributes)."""
+    row: dict[str, Any] = {"id": node.id, "kind": node.kind.value, "name": node.name}
+    for attr in ATTRIBUTES:
+        row[attr] = getattr(node, attr)
+    row["properties"] = json.dumps(dict(node.properties), sort_keys=True)
+    row["redundancy"] = json.dumps(dict(node.redundancy), sort_keys=True)
+    return row
+
+
+def node_from_row(row: Mapping[str, Any]) -> Node:
+    """Inverse of :func:`node_row`."""
+    visible = row.get("visible")
+    return Node(
+        id=row["id"],
+        kind=NodeKind(row["kind"]),
+        name=row["name"],
+        owner=row.get("owner"),
+        provider=row.get("provider"),
+        visible=None if visible is None else bool(visible),
+        silo=row.get("silo"),
+        description=row.get("description"),
+        source=row.get("source"),
+        external_id=row.get("external_id"),
+        properties=json.loads(row.get("properties") or "{}"),
+        redundancy=json.loads(row.get("redundancy") or "{}"),
+    )
+
+
+def edge_row(edge: Edge) -> dict[str, Any]:
+    """An edge as a flat mapping."""
+    return {"source": edge.source, "target": edge.target, "group": edge.group,
+            "impact": edge.impact.value}
+
+
+def edge_from_row(row: Mapping[str, Any]) -> Edge:
+    """Inverse of :func:`edge_row`."""
+    return Edge(row["source"], row["target"], row.get("group"), Impact(row["impact"]))

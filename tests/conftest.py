@@ -1,0 +1,72 @@
+"""Shared fixtures: a real Neo4j for the session, and every store to test against.
+
+Neo4j is started once per session (fetched from Maven Central the first time)
+unless ``NEO4J_URI`` points at a running one. It is never skipped: when it
+cannot start, the Neo4j tests error, and CI goes red.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import neo4j
+import pytest
+
+from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri() -> Iterator[str]:
+    """The Bolt URI of a real Neo4j for this session."""
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        yield uri
+        return
+    from servicegraph import neo4j_local
+
+    inst = neo4j_local.default_instance()
+    was_running = bool(neo4j_local.status(inst)["running"])
+    uri = neo4j_local.start(inst)
+    yield uri
+    if not was_running:
+        neo4j_local.stop(inst)
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_uri: str) -> Iterator[neo4j.Driver]:
+    """One driver for the session, as in production: one per process."""
+    user, password = os.environ.get("NEO4J_USER"), os.environ.get("NEO4J_PASSWORD")
+    driver = neo4j.GraphDatabase.driver(neo4j_uri, auth=(user, password) if password else None)
+    driver.verify_connectivity()
+    yield driver
+    driver.close()
+
+
+@pytest.fixture()
+def neo4j_store(neo4j_uri: str, neo4j_driver: neo4j.Driver) -> Iterator[Neo4jStore]:
+    """A Neo4j store, emptied before the test (Community has no CREATE DATABASE)."""
+    store = Neo4jStore(neo4j_uri, driver=neo4j_driver)
+    store.clear()
+    yield store
+    store.close()
+
+
+@pytest.fixture()
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
+    """An embedded store in a fresh file."""
+    store = SqliteStore(tmp_path / "graph.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", "neo4j"])
+def store(request: pytest.FixtureRequest) -> GraphStore:
+    """Each store in turn: the conformance suite runs unchanged against both."""
+    if request.param == "neo4j":
+        request.applymarker(pytest.mark.neo4j)
+        return request.getfixturevalue("neo4j_store")  # type: ignore[no-any-return]
+    return request.getfixturevalue("sqlite_store")  # type: ignore[no-any-return]

@@ -1,0 +1,155 @@
+"""One conformance suite, run unchanged against the embedded store and Neo4j."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphs import graphs, graphs_with_scenario
+from hypothesis import HealthCheck, given, settings
+
+from servicegraph import GraphData, ServiceGraph, State, ValidationError, loads
+from servicegraph.cli import example_text
+from servicegraph.impact import GraphIndex, analyse, naive_states, to_networkx
+from servicegraph.model import Edge, Node, NodeKind
+from servicegraph.store import Change, GraphStore
+
+EXAMPLE = loads(example_text())
+
+
+def as_sets(g: GraphData) -> tuple[set[Node], set[Edge]]:
+    def freeze(n: Node) -> Node:
+        # Mappings are not hashable: compare them through their sorted items.
+        return n.with_changes(properties=tuple(sorted(n.properties.items())),
+                              redundancy=tuple(sorted(n.redundancy.items())))
+    return {freeze(n) for n in g.nodes}, set(g.edges)
+
+
+def test_round_trip_keeps_every_attribute(store: GraphStore) -> None:
+    ServiceGraph(store).load(EXAMPLE)
+    assert as_sets(store.read()) == as_sets(EXAMPLE)
+    onboarding = store.read().node_map()["onboarding"]
+    assert onboarding.properties == {"target_days": 1} and onboarding.owner == "HR"
+    assert store.read().node_map()["web-tier"].redundancy == {"web": 2}
+
+
+def test_load_upserts_nodes_and_edges(store: GraphStore) -> None:
+    sg = ServiceGraph(store)
+    sg.load(EXAMPLE)
+    sg.load(loads("""
+nodes:
+  - {id: hr-app, kind: service_system, name: HR application v2, provider: Fabrikam}
+  - {id: web-4, kind: ci, name: Web server 4}
+edges:
+  - {from: web-tier, to: web-4, group: web}
+  - {from: hr-app, to: recruiting-feed, impact: soft}
+"""))
+    g = store.read()
+    nodes = g.node_map()
+    assert nodes["hr-app"].name == "HR application v2" and nodes["hr-app"].provider == "Fabrikam"
+    assert nodes["hr-app"].owner is None  # an upsert replaces the node's attributes
+    assert len(g.nodes) == len(EXAMPLE.nodes) + 1
+    edges = {e.key: e for e in g.edges}
+    assert edges[("hr-app", "recruiting-feed")].impact.value == "soft"
+    assert sg.impact(["web-1", "web-2"]).impacted.get("web-tier") == State.DEGRADED
+
+
+def test_replace_makes_the_batch_the_whole_graph(store: GraphStore) -> None:
+    sg = ServiceGraph(store)
+    sg.load(EXAMPLE)
+    small = loads("nodes: [{id: only, kind: ci, name: Only}]")
+    sg.load(small, replace=True)
+    assert [n.id for n in store.read().nodes] == ["only"] and store.read().edges == ()
+
+
+def test_bad_file_is_rejected_and_the_store_is_exactly_as_it_was(store: GraphStore) -> None:
+    sg = ServiceGraph(store)
+    sg.load(EXAMPLE)
+    before = as_sets(store.read())
+    bad = loads("""
+nodes:
+  - {id: new-ci, kind: ci, name: Would be written first}
+  - {id: hr-app, kind: service_system, name: renamed}
+edges:
+  - {from: new-ci, to: hr-app}
+""")
+    with pytest.raises(ValidationError) as err:
+        sg.load(bad)
+    assert "edges[0] (new-ci -> hr-app): to: a ci may not depend on a service_system" in str(
+        err.value)
+    assert as_sets(store.read()) == before
+
+
+def test_failure_inside_a_write_rolls_the_whole_change_back(store: GraphStore) -> None:
+    ServiceGraph(store).load(EXAMPLE)
+    before = as_sets(store.read())
+    # Bypass validation to make the store itself fail half-way: the nodes are
+    # written first, then an edge to a node that does not exist.
+    change = Change(upsert_nodes=(Node("half", NodeKind.CI, "Half written"),),
+                    upsert_edges=(Edge("half", "missing"),), delete_nodes=("san",))
+    with pytest.raises(Exception):  # noqa: B017 - each store has its own error type
+        store.apply(change)
+    assert as_sets(store.read()) == before
+
+
+def test_delete_nodes_takes_their_edges(store: GraphStore) -> None:
+    ServiceGraph(store).load(EXAMPLE)
+    store.apply(Change(delete_nodes=("san",), delete_edges=(("web-tier", "lb"),)))
+    g = store.read()
+    assert "san" not in g.node_map()
+    assert not any("san" in e.key or e.key == ("web-tier", "lb") for e in g.edges)
+
+
+def test_impact_answers_are_the_same_on_every_store(store: GraphStore) -> None:
+    sg = ServiceGraph(store)
+    sg.load(EXAMPLE)
+    stored = sg.impact(["san"], ["gate-1"]).to_dict()
+    in_memory = analyse(GraphIndex.from_graph(EXAMPLE), {"san": State.DOWN,
+                                                         "gate-1": State.DEGRADED}).to_dict()
+    assert stored == in_memory
+    assert stored["broken_promises"] == ["order-anytime"]
+
+
+def test_empty_store_reads_empty(store: GraphStore) -> None:
+    assert store.read() == GraphData()
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=graphs_with_scenario(max_nodes=10))
+def test_property_random_graphs_survive_the_store_and_agree_with_the_oracle(
+        store: GraphStore, case: tuple[GraphData, dict[str, State]]) -> None:
+    g, scenario = case
+    sg = ServiceGraph(store)
+    sg.load(g, replace=True)
+    assert as_sets(store.read()) == as_sets(g)
+    expected = {n: s for n, s in naive_states(to_networkx(g), scenario).items() if s}
+    assert dict(analyse(sg.index(), scenario).impacted) == expected
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(g=graphs(max_nodes=8))
+def test_property_rejected_batches_write_nothing(store: GraphStore, g: GraphData) -> None:
+    sg = ServiceGraph(store)
+    sg.load(g, replace=True)
+    before = as_sets(store.read())
+    # A batch that upserts every node again but adds a forbidden dependency.
+    bad = GraphData(g.nodes + (Node("zz-promise", NodeKind.PROMISE, "P"),),
+                    (Edge("zz-promise", g.nodes[0].id if g.nodes[0].kind is NodeKind.CI
+                          else "no-such-node"),))
+    with pytest.raises(ValidationError):
+        sg.load(bad)
+    assert as_sets(store.read()) == before
+
+
+def test_sqlite_file_persists_across_opens(tmp_path: Path) -> None:
+    from servicegraph.store import SqliteStore
+
+    path = tmp_path / "g.db"
+    first = SqliteStore(path)
+    ServiceGraph(first).load(EXAMPLE)
+    first.close()
+    again = SqliteStore(path)
+    assert len(again.read().nodes) == len(EXAMPLE.nodes)
+    again.close()
