@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphs import graphs, graphs_with_scenario
 from hypothesis import HealthCheck, given, settings
 
 from servicegraph import GraphData, ServiceGraph, State, ValidationError, loads
@@ -13,6 +12,8 @@ from servicegraph.cli import example_text
 from servicegraph.impact import GraphIndex, analyse, naive_states, to_networkx
 from servicegraph.model import Edge, Node, NodeKind
 from servicegraph.store import Change, GraphStore
+
+from graphs import graphs, graphs_with_scenario
 
 EXAMPLE = loads(example_text())
 
@@ -135,7 +136,7 @@ def test_property_rejected_batches_write_nothing(store: GraphStore, g: GraphData
     sg.load(g, replace=True)
     before = as_sets(store.read())
     # A batch that upserts every node again but adds a forbidden dependency.
-    bad = GraphData(g.nodes + (Node("zz-promise", NodeKind.PROMISE, "P"),),
+    bad = GraphData((*g.nodes, Node("zz-promise", NodeKind.PROMISE, "P")),
                     (Edge("zz-promise", g.nodes[0].id if g.nodes[0].kind is NodeKind.CI
                           else "no-such-node"),))
     with pytest.raises(ValidationError):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from graphs import graphs_with_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from servicegraph.impact import GraphIndex, analyse, naive_states, to_networkx
 from servicegraph.model import Edge, GraphData, Impact, Node, NodeKind, State, UnknownNodeError
+
+from graphs import graphs_with_scenario
 
 PROMISE, SYSTEM, CI = NodeKind.PROMISE, NodeKind.SERVICE_SYSTEM, NodeKind.CI
 DOWN, DEGRADED = State.DOWN, State.DEGRADED

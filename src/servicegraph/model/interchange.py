@@ -48,7 +48,7 @@ def _parse_node(i: int, raw: Any, problems: list[Problem]) -> Node | None:
         bad(str(unknown), f"unknown field (allowed: {', '.join(sorted(_NODE_FIELDS))})")
     kind: NodeKind | None = None
     try:
-        kind = NodeKind(raw.get("kind"))
+        kind = NodeKind(str(raw.get("kind")))
     except ValueError:
         bad("kind", f"unknown kind {raw.get('kind')!r} (one of: "
             f"{', '.join(k.value for k in NodeKind)})")

@@ -6,10 +6,10 @@ here, never from input: input is mapped onto these enums or rejected.
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
-class NodeKind(str, Enum):
+class NodeKind(StrEnum):
     """The layers of the model, from the customer's promise down to the CIs."""
 
     PROMISE = "promise"
@@ -57,7 +57,7 @@ def may_depend(dependant: NodeKind, dependency: NodeKind) -> bool:
     return dependency in ALLOWED[dependant]
 
 
-class Impact(str, Enum):
+class Impact(StrEnum):
     """How a dependency's failure reaches its dependant."""
 
     HARD = "hard"

@@ -28,7 +28,7 @@ def find_problems(batch: GraphData, existing: GraphData | None = None) -> list[P
     >>> bad = GraphData.of([Node("p", NodeKind.PROMISE, "P"), Node("c", NodeKind.CI, "C")],
     ...                    [Edge("p", "c")])
     >>> [str(p) for p in find_problems(bad)]
-    ["edges[0] (p -> c): to: a promise may not depend on a ci (allowed: ...)"]
+    ['edges[0] (p -> c): to: a promise may not depend on a ci (allowed: ...)']
     """
     problems: list[Problem] = []
     node_at, edge_at = _locate(batch)
