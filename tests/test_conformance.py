@@ -22,8 +22,12 @@ def as_sets(g: GraphData) -> tuple[set[Node], set[Edge]]:
     def freeze(n: Node) -> Node:
         # Mappings are not hashable: compare them through their sorted items.
         return n.with_changes(properties=tuple(sorted(n.properties.items())),
-                              redundancy=tuple(sorted(n.redundancy.items())))
-    return {freeze(n) for n in g.nodes}, set(g.edges)
+                              redundancy=tuple(sorted(n.redundancy.items())),
+                              claims=tuple(c.digest for c in n.claims))
+    return {freeze(n) for n in g.nodes}, {
+        e.__class__(e.source, e.target, e.group, e.impact,
+                    tuple(c.digest for c in e.claims), e.retired_at)  # type: ignore[arg-type]
+        for e in g.edges}
 
 
 def test_round_trip_keeps_every_attribute(store: GraphStore) -> None:

@@ -1,4 +1,4 @@
 // Every dependency.
 MATCH (a:Node)-[r:DEPENDS_ON]->(b:Node)
-RETURN a.id AS source, b.id AS target, r.group AS group, r.impact AS impact
-ORDER BY source, target
+RETURN r {.*, source: a.id, target: b.id} AS row
+ORDER BY a.id, b.id

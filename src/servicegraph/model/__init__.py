@@ -1,10 +1,10 @@
 """The pure domain model: kinds, nodes, edges, the interchange format and its rules."""
 
-from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError
+from servicegraph.model.errors import Problem, UnknownEdgeError, UnknownNodeError, ValidationError
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.interchange import dumps, load_file, loads, parse_document
 from servicegraph.model.kinds import ALLOWED, Impact, NodeKind, State, may_depend
-from servicegraph.model.validate import find_problems, validate
+from servicegraph.model.validate import find_problems, validate, validate_removal
 
 __all__ = [
     "ALLOWED",
@@ -15,6 +15,7 @@ __all__ = [
     "NodeKind",
     "Problem",
     "State",
+    "UnknownEdgeError",
     "UnknownNodeError",
     "ValidationError",
     "dumps",
@@ -24,4 +25,5 @@ __all__ = [
     "may_depend",
     "parse_document",
     "validate",
+    "validate_removal",
 ]

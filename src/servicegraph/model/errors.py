@@ -48,3 +48,12 @@ class UnknownNodeError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class UnknownEdgeError(UnknownNodeError):
+    """A request named a dependency the graph does not have."""
+
+    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
+        self.keys = tuple(keys)
+        KeyError.__init__(self, "unknown edge(s): " + ", ".join(f"{a} -> {b}" for a, b in keys))
+        self.ids = tuple(f"{a} -> {b}" for a, b in keys)

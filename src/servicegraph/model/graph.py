@@ -5,14 +5,58 @@ These are immutable values; stores read and write them, the engine indexes them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from servicegraph.model.kinds import Impact, NodeKind
+from servicegraph.model.kinds import Impact, NodeKind, State
 
 #: Optional descriptive attributes a node may carry besides ``properties``.
 ATTRIBUTES = ("owner", "provider", "visible", "silo", "description", "source", "external_id")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one source asserted about one item, and since when.
+
+    ``key`` is the source's own key for the item (its external id; ``a->b`` for
+    an edge); ``fields`` the attributes it asserted, in interchange form.
+    ``at`` is when the source first asserted exactly these fields.
+    """
+
+    source: str
+    key: str
+    at: str
+    fields: Mapping[str, Any]
+
+    @property
+    def digest(self) -> str:
+        """Identity of the asserted content (a repeated push compares equal)."""
+        return json.dumps([self.key, self.fields], sort_keys=True, default=str)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"source": self.source, "key": self.key, "at": self.at,
+                "fields": dict(self.fields)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Claim:
+        """Inverse of :meth:`to_dict`."""
+        return cls(raw["source"], raw["key"], raw["at"], dict(raw["fields"]))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A state observed by a source (monitoring) at a time."""
+
+    state: State
+    at: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"state": self.state.word, "at": self.at, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -32,6 +76,12 @@ class Node:
     properties: Mapping[str, Any] = field(default_factory=dict)
     #: group name -> min_ok: how many members of that redundancy group this node needs.
     redundancy: Mapping[str, int] = field(default_factory=dict)
+    #: Provenance: what each source pushed (empty for nodes written by hand).
+    claims: tuple[Claim, ...] = ()
+    #: Set when every source that claimed the node stopped claiming it.
+    retired_at: str | None = None
+    #: The last state a source observed, if any.
+    observed: Observation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The interchange form of this node (absent attributes left out)."""
@@ -59,6 +109,8 @@ class Edge:
     target: str
     group: str | None = None
     impact: Impact = Impact.HARD
+    claims: tuple[Claim, ...] = ()
+    retired_at: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -104,6 +156,23 @@ class GraphData:
         edges = {e.key: e for e in self.edges}
         edges.update((e.key, e) for e in batch.edges)
         return GraphData(tuple(nodes.values()), tuple(edges.values()))
+
+    def live(self) -> GraphData:
+        """The graph impact answers are about: without retired nodes and edges, nor
+        edges that touch a retired node.
+
+        >>> g = GraphData.of([Node("a", NodeKind.CI, "A", retired_at="2026-01-01T00:00:00Z")])
+        >>> g.live().nodes
+        ()
+        """
+        if not any(n.retired_at for n in self.nodes) and not any(
+                e.retired_at for e in self.edges):
+            return self
+        nodes = tuple(n for n in self.nodes if n.retired_at is None)
+        ids = {n.id for n in nodes}
+        edges = tuple(e for e in self.edges if e.retired_at is None
+                      and e.source in ids and e.target in ids)
+        return GraphData(nodes, edges)
 
     def to_dict(self) -> dict[str, Any]:
         """The interchange document for this graph."""

@@ -8,8 +8,9 @@ caller can point at the line to fix.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 
-from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.errors import Problem, UnknownEdgeError, UnknownNodeError, ValidationError
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import ALLOWED, Impact, may_depend
 
@@ -20,8 +21,12 @@ def _locate(batch: GraphData) -> tuple[dict[str, int], dict[tuple[str, str], int
     return nodes, edges
 
 
-def find_problems(batch: GraphData, existing: GraphData | None = None) -> list[Problem]:
+def find_problems(batch: GraphData, existing: GraphData | None = None,
+                  also_check: Collection[str] = ()) -> list[Problem]:
     """Every rule the batch breaks, in document order (empty when valid).
+
+    ``also_check`` names further nodes whose redundancy groups must be checked
+    (nodes that lost members outside the batch, e.g. by retirement).
 
     >>> from servicegraph.model.graph import Node, Edge
     >>> from servicegraph.model.kinds import NodeKind
@@ -55,7 +60,7 @@ def find_problems(batch: GraphData, existing: GraphData | None = None) -> list[P
     for edge in graph.edges:
         if edge.group is not None:
             members[(edge.source, edge.group)] += 1
-    touched = set(node_at) | {e.source for e in batch.edges}
+    touched = set(node_at) | {e.source for e in batch.edges} | set(also_check)
     for edge in graph.edges:
         if edge.source not in touched or edge.group is None or edge.source not in nodes:
             continue
@@ -117,3 +122,48 @@ def validate(batch: GraphData, existing: GraphData | None = None) -> GraphData:
     if problems:
         raise ValidationError(problems)
     return (existing or GraphData()).merged_with(batch)
+
+
+def validate_removal(graph: GraphData, node_ids: Collection[str] = (),
+                     edge_keys: Collection[tuple[str, str]] = ()) -> GraphData:
+    """The graph without the given nodes (and their edges) and edges, if still valid.
+
+    Removing a member of a redundancy group can leave its node needing more
+    members than it has; that is refused, naming the node and the group.
+    Unknown ids raise :class:`UnknownNodeError` / :class:`UnknownEdgeError`.
+
+    >>> from servicegraph.model import Edge, Node, NodeKind
+    >>> g = GraphData.of([Node("a", NodeKind.CI, "A"), Node("b", NodeKind.CI, "B")],
+    ...                  [Edge("a", "b")])
+    >>> len(validate_removal(g, ["b"]).edges)
+    0
+    """
+    nodes = graph.node_map()
+    missing = [n for n in node_ids if n not in nodes]
+    if missing:
+        raise UnknownNodeError(missing)
+    edges = {e.key for e in graph.edges}
+    gone_edges = [k for k in edge_keys if k not in edges]
+    if gone_edges:
+        raise UnknownEdgeError(gone_edges)
+    drop_nodes, drop_edges = set(node_ids), set(edge_keys)
+    kept_edges = tuple(e for e in graph.edges if e.key not in drop_edges
+                       and e.source not in drop_nodes and e.target not in drop_nodes)
+    remaining = GraphData(tuple(n for n in graph.nodes if n.id not in drop_nodes), kept_edges)
+    members: dict[tuple[str, str], int] = defaultdict(int)
+    for e in kept_edges:
+        if e.group is not None:
+            members[(e.source, e.group)] += 1
+    losers = {e.source for e in graph.edges if e.source not in drop_nodes
+              and (e.key in drop_edges or e.target in drop_nodes)}
+    problems = [
+        Problem("nodes", None, repr(node_id), f"redundancy.{group}",
+                f"removal leaves {members[(node_id, group)]} member(s) in group {group!r}, "
+                f"which needs {min_ok}")
+        for node_id in sorted(losers)
+        for group, min_ok in nodes[node_id].redundancy.items()
+        if members[(node_id, group)] < min_ok
+    ]
+    if problems:
+        raise ValidationError(problems)
+    return remaining

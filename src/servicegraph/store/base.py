@@ -44,6 +44,10 @@ class GraphStore(Protocol):
         """Write one change atomically."""
         ...
 
+    def ping(self) -> None:
+        """Raise unless the store answers now (readiness)."""
+        ...
+
     def clear(self) -> None:
         """Remove everything."""
         ...

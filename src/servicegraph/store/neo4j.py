@@ -7,12 +7,13 @@ idempotent), ``UNWIND`` batches, the database always named.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import neo4j
 
-from servicegraph.model.graph import GraphData
+from servicegraph.model.graph import Edge, GraphData
 from servicegraph.model.kinds import NodeKind
 from servicegraph.store.base import Change
 from servicegraph.store.cypher import statement
@@ -38,6 +39,12 @@ def node_params(change: Change) -> list[dict[str, Any]]:
     return rows
 
 
+def edge_params(edge: Edge) -> dict[str, Any]:
+    """One row of ``edges/upsert``'s ``$rows``."""
+    props = edge_row(edge)
+    return {"source": props.pop("source"), "target": props.pop("target"), "props": props}
+
+
 class Neo4jStore:
     """The graph in Neo4j: ``(:Node:<KindLabel>)-[:DEPENDS_ON]->(:Node)``."""
 
@@ -48,18 +55,29 @@ class Neo4jStore:
         self.description = f"neo4j:{uri}/{database}"
         self._own_driver = driver is None
         self.driver = driver or neo4j.GraphDatabase.driver(uri, auth=auth)
-        self.ensure_schema()
+        self._schema_ready = False
+        # Neo4j may come up after us: then the schema is made on first successful use.
+        with contextlib.suppress(neo4j.exceptions.ServiceUnavailable):
+            self.ensure_schema()
 
     def ensure_schema(self) -> None:
-        """Create the constraints (idempotent: ``IF NOT EXISTS``)."""
-        self.driver.execute_query(statement("schema/node_id_unique"),
-                                  database_=self.database)
+        """Create the constraints (idempotent: ``IF NOT EXISTS``), once per store."""
+        if not self._schema_ready:
+            self.driver.execute_query(statement("schema/node_id_unique"),
+                                      database_=self.database)
+            self._schema_ready = True
+
+    def ping(self) -> None:
+        """Raise unless Neo4j answers a trivial query now."""
+        self.ensure_schema()
+        self.driver.execute_query(statement("graph/ping"), database_=self.database)
 
     def read(self) -> GraphData:
         """The whole graph, read in one transaction for a consistent snapshot."""
+        self.ensure_schema()
         def work(tx: neo4j.ManagedTransaction) -> GraphData:
             nodes = [node_from_row(r["row"]) for r in tx.run(statement("nodes/read"))]
-            edges = [edge_from_row(r.data()) for r in tx.run(statement("edges/read"))]
+            edges = [edge_from_row(r["row"]) for r in tx.run(statement("edges/read"))]
             return GraphData(tuple(nodes), tuple(edges))
 
         with self.driver.session(database=self.database) as session:
@@ -67,8 +85,9 @@ class Neo4jStore:
 
     def apply(self, change: Change) -> None:
         """Write one change in one transaction, in ``UNWIND`` batches."""
+        self.ensure_schema()
         node_rows = node_params(change)
-        edge_rows = [edge_row(e) for e in change.upsert_edges]
+        edge_rows = [edge_params(e) for e in change.upsert_edges]
         delete_edges = [{"source": s, "target": t} for s, t in change.delete_edges]
         delete_nodes = list(change.delete_nodes)
 

@@ -18,13 +18,18 @@ CREATE TABLE IF NOT EXISTS nodes (
     owner TEXT, provider TEXT, visible INTEGER, silo TEXT, description TEXT,
     source TEXT, external_id TEXT,
     properties TEXT NOT NULL DEFAULT '{}',
-    redundancy TEXT NOT NULL DEFAULT '{}'
+    redundancy TEXT NOT NULL DEFAULT '{}',
+    claims TEXT NOT NULL DEFAULT '[]',
+    retired_at TEXT,
+    observed_state TEXT, observed_at TEXT, observed_source TEXT
 );
 CREATE TABLE IF NOT EXISTS edges (
     source TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
     target TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
     "group" TEXT,
     impact TEXT NOT NULL DEFAULT 'hard',
+    claims TEXT NOT NULL DEFAULT '[]',
+    retired_at TEXT,
     PRIMARY KEY (source, target)
 );
 CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
@@ -37,10 +42,10 @@ _UPSERT_NODE = (
     + ", ".join(f"{c} = excluded.{c}" for c in NODE_COLUMNS if c != "id")
 )
 _UPSERT_EDGE = (
-    'INSERT INTO edges (source, target, "group", impact) '
-    "VALUES (:source, :target, :group, :impact) "
+    'INSERT INTO edges (source, target, "group", impact, claims, retired_at) '
+    "VALUES (:source, :target, :group, :impact, :claims, :retired_at) "
     'ON CONFLICT(source, target) DO UPDATE SET "group" = excluded."group", '
-    "impact = excluded.impact"
+    "impact = excluded.impact, claims = excluded.claims, retired_at = excluded.retired_at"
 )
 
 
@@ -67,6 +72,20 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode = WAL" if self.path != ":memory:" else
                              "PRAGMA journal_mode = MEMORY")
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # Files made by an earlier version lack the provenance columns: add them,
+        # all nullable or defaulted, so old data reads as unmanaged and live.
+        wanted = {"nodes": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT",
+                            "observed_state": "TEXT", "observed_at": "TEXT",
+                            "observed_source": "TEXT"},
+                  "edges": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT"}}
+        for table, columns in wanted.items():
+            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def read(self) -> GraphData:
         """The whole graph."""
@@ -74,7 +93,7 @@ class SqliteStore:
             nodes = [node_from_row(dict(r)) for r in
                      self._db.execute("SELECT * FROM nodes ORDER BY id")]
             edges = [edge_from_row(dict(r)) for r in self._db.execute(
-                'SELECT source, target, "group", impact FROM edges ORDER BY source, target')]
+                "SELECT * FROM edges ORDER BY source, target")]
         return GraphData(tuple(nodes), tuple(edges))
 
     def apply(self, change: Change) -> None:
@@ -96,6 +115,11 @@ class SqliteStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def ping(self) -> None:
+        """Raise unless the database file answers."""
+        with self._lock:
+            self._db.execute("SELECT 1").fetchone()
 
     def clear(self) -> None:
         """Remove everything."""

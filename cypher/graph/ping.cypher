@@ -1,0 +1,2 @@
+// Readiness: answers when the database is up.
+RETURN 1 AS ok

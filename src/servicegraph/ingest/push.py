@@ -1,0 +1,206 @@
+"""Planning a push from a source: what it creates, updates, leaves and retires.
+
+A push is planned as a pure function of the stored graph and the batch, so
+the same plan serves a dry run, validation and the one atomic write.
+Items are keyed by source + external id (the node id when none is given;
+``from->to`` for an edge); a repeated push finds every claim unchanged and
+writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from servicegraph.ingest.reconcile import (
+    MANUAL,
+    edge_fields,
+    node_fields,
+    resolve_edge,
+    resolve_node,
+)
+from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.graph import Claim, Edge, GraphData, Node
+from servicegraph.model.validate import find_problems
+from servicegraph.store.base import Change
+
+
+@dataclass
+class Counts:
+    """Items by outcome."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """JSON-ready form."""
+        return {"created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "retired": self.retired}
+
+
+@dataclass
+class PushPlan:
+    """What a push will do; ``change`` is empty when it changes nothing."""
+
+    source: str
+    full_sync: bool
+    nodes: Counts = field(default_factory=Counts)
+    edges: Counts = field(default_factory=Counts)
+    upsert_nodes: dict[str, Node] = field(default_factory=dict)
+    upsert_edges: dict[tuple[str, str], Edge] = field(default_factory=dict)
+
+    @property
+    def change(self) -> Change:
+        """The one atomic write that carries the plan out."""
+        return Change(tuple(self.upsert_nodes.values()), tuple(self.upsert_edges.values()))
+
+    @property
+    def changes_anything(self) -> bool:
+        """False when the push repeats what the store already holds."""
+        return bool(self.upsert_nodes or self.upsert_edges)
+
+    def to_dict(self, *, dry_run: bool) -> dict[str, Any]:
+        """The answer to the integrator."""
+        total = Counts(*(a + b for a, b in zip(self.nodes.to_dict().values(),
+                                                self.edges.to_dict().values(), strict=True)))
+        return {"source": self.source, "full_sync": self.full_sync, "dry_run": dry_run,
+                "changed": self.changes_anything, **total.to_dict(),
+                "nodes": self.nodes.to_dict(), "edges": self.edges.to_dict()}
+
+
+def _key(node: Node) -> str:
+    return node.external_id or node.id
+
+
+def _with_claim(claims: tuple[Claim, ...], claim: Claim) -> tuple[Claim, ...]:
+    return tuple(sorted((*(c for c in claims if c.source != claim.source), claim),
+                        key=lambda c: c.source))
+
+
+def _manual_claim(node: Node, now: str) -> Claim:
+    # A node written by hand becomes the "manual" source's claim the first time an
+    # integration claims it, so its attributes keep their say under precedence.
+    return Claim(MANUAL, node.id, now, node_fields(node))
+
+
+def plan_push(current: GraphData, source: str, batch: GraphData, *, full_sync: bool,
+              precedence: Sequence[str], now: str) -> PushPlan:
+    """Plan a push; raise :class:`ValidationError` (naming each item) if the graph
+    it would leave is not valid.
+
+    Examples
+    --------
+    >>> from servicegraph.model import Node, NodeKind
+    >>> batch = GraphData.of([Node("srv", NodeKind.CI, "Server")])
+    >>> plan = plan_push(GraphData(), "discovery", batch, full_sync=False, precedence=[],
+    ...                  now="2026-01-01T00:00:00Z")
+    >>> plan.nodes.created, plan.changes_anything
+    (1, True)
+    """
+    _check_keys(source, batch)
+    plan = PushPlan(source, full_sync)
+    nodes = current.node_map()
+    for node in batch.nodes:
+        claim = Claim(source, _key(node), now, node_fields(node))
+        old = nodes.get(node.id)
+        if old is None:
+            plan.nodes.created += 1
+            plan.upsert_nodes[node.id] = resolve_node(node.id, (claim,), precedence, node)
+            continue
+        mine = next((c for c in old.claims if c.source == source), None)
+        if mine is not None and mine.digest == claim.digest and old.retired_at is None:
+            plan.nodes.unchanged += 1
+            continue
+        claims = old.claims or (_manual_claim(old, now),)
+        plan.nodes.updated += 1
+        plan.upsert_nodes[node.id] = resolve_node(node.id, _with_claim(claims, claim),
+                                                  precedence, old)
+    edges = {e.key: e for e in current.edges}
+    for edge in batch.edges:
+        claim = Claim(source, f"{edge.source}->{edge.target}", now, edge_fields(edge))
+        old_edge = edges.get(edge.key)
+        if old_edge is None:
+            plan.edges.created += 1
+            plan.upsert_edges[edge.key] = resolve_edge(edge, (claim,), precedence)
+            continue
+        mine = next((c for c in old_edge.claims if c.source == source), None)
+        if mine is not None and mine.digest == claim.digest and old_edge.retired_at is None:
+            plan.edges.unchanged += 1
+            continue
+        claims = old_edge.claims or (Claim(MANUAL, claim.key, now, edge_fields(old_edge)),)
+        plan.edges.updated += 1
+        plan.upsert_edges[edge.key] = resolve_edge(edge, _with_claim(claims, claim), precedence)
+    if full_sync:
+        _retire_missing(plan, current, batch, precedence, now)
+    _validate(plan, current, batch)
+    return plan
+
+
+def _retire_missing(plan: PushPlan, current: GraphData, batch: GraphData,
+                    precedence: Sequence[str], now: str) -> None:
+    """Withdraw this source's claims on what it pushed before and not now."""
+    source = plan.source
+    pushed = {n.id for n in batch.nodes}
+    for node in current.nodes:
+        if node.id in pushed or not any(c.source == source for c in node.claims):
+            continue
+        rest = tuple(c for c in node.claims if c.source != source)
+        if rest:
+            plan.nodes.updated += 1
+            plan.upsert_nodes[node.id] = resolve_node(node.id, rest, precedence, node)
+        elif node.retired_at is None:
+            plan.nodes.retired += 1
+            plan.upsert_nodes[node.id] = node.with_changes(retired_at=now)
+    pushed_edges = {e.key for e in batch.edges}
+    for edge in current.edges:
+        if edge.key in pushed_edges or not any(c.source == source for c in edge.claims):
+            continue
+        rest = tuple(c for c in edge.claims if c.source != source)
+        if rest:
+            plan.edges.updated += 1
+            plan.upsert_edges[edge.key] = resolve_edge(edge, rest, precedence)
+        elif edge.retired_at is None:
+            plan.edges.retired += 1
+            plan.upsert_edges[edge.key] = Edge(edge.source, edge.target, edge.group,
+                                               edge.impact, edge.claims, now)
+
+
+def _check_keys(source: str, batch: GraphData) -> None:
+    problems = []
+    if not source or not source.strip() or len(source) > 200:
+        problems.append(Problem("source", None, repr(source), "source",
+                                "a source name is 1..200 characters"))
+    seen: dict[str, int] = {}
+    for i, node in enumerate(batch.nodes):
+        key = _key(node)
+        if key in seen:
+            problems.append(Problem("nodes", i, repr(node.id), "external_id",
+                                    f"external id {key!r} already used by nodes[{seen[key]}]"))
+        seen.setdefault(key, i)
+    if problems:
+        raise ValidationError(problems)
+
+
+def _validate(plan: PushPlan, current: GraphData, batch: GraphData) -> None:
+    """Check the live graph the push leaves, blaming the batch's own items."""
+    after = current.merged_with(GraphData(tuple(plan.upsert_nodes.values()),
+                                          tuple(plan.upsert_edges.values())))
+    live = after.live()
+    live_ids = {n.id for n in live.nodes}
+    live_edges = {e.key for e in live.edges}
+    # The batch as it will stand once resolved (other sources may have the last word).
+    resolved = GraphData(
+        tuple(after.node_map()[n.id] for n in batch.nodes),
+        tuple(e for e in after.edges if e.key in {b.key for b in batch.edges}),
+    )
+    ordered = GraphData(resolved.nodes, tuple(
+        {e.key: e for e in resolved.edges}[b.key] for b in batch.edges))
+    # Nodes that lost members through retirement must still have enough.
+    losers = {e.source for e in after.edges
+              if e.source in live_ids and e.key not in live_edges}
+    problems = find_problems(ordered, GraphData(live.nodes, live.edges), also_check=losers)
+    if problems:
+        raise ValidationError(problems)
