@@ -42,6 +42,11 @@ test: lint typecheck
 	if [ $$status -eq 5 ]; then echo "pytest ran no tests: that is a failure"; fi; \
 	exit $$status
 
+## make bench: the impact engine against the naive evaluator, and alone at 1M nodes;
+## figures go to docs/benchmarks.md.
+bench: install
+	$(PY) benchmarks/impact_bench.py --out docs/benchmarks.md
+
 neo4j-start: install
 	$(SG) neo4j start
 

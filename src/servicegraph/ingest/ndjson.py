@@ -1,0 +1,86 @@
+"""Big syncs as NDJSON: one ``{"node": {...}}`` or ``{"edge": {...}}`` a line.
+
+The reader is fed the body chunk by chunk as it arrives, so a sync of hundreds
+of thousands of items never needs the whole body in memory as text; problems
+are reported by line number.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.graph import GraphData
+from servicegraph.model.interchange import parse_document
+
+
+class NdjsonReader:
+    """Incremental NDJSON parser for pushes.
+
+    >>> r = NdjsonReader()
+    >>> r.feed(b'{"node": {"id": "a", "kind": "ci", "name": "A"}}\\n{"node": {"id"')
+    >>> r.feed(b': "b", "kind": "ci", "name": "B"}}\\n')
+    >>> [n.id for n in r.finish().nodes], r.lines
+    (['a', 'b'], 2)
+    """
+
+    def __init__(self) -> None:
+        self._rest = b""
+        self.lines = 0
+        self.bytes = 0
+        self._nodes: list[Any] = []
+        self._edges: list[Any] = []
+        self._node_lines: list[int] = []
+        self._edge_lines: list[int] = []
+        self._problems: list[Problem] = []
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next part of the body."""
+        self.bytes += len(chunk)
+        data = self._rest + chunk
+        *complete, self._rest = data.split(b"\n")
+        for line in complete:
+            self._line(line)
+
+    def _line(self, raw: bytes) -> None:
+        self.lines += 1
+        if not raw.strip():
+            return
+        try:
+            item = json.loads(raw)
+        except ValueError as exc:
+            self._problems.append(Problem("lines", self.lines, "?", "", f"not JSON: {exc}"))
+            return
+        if isinstance(item, dict) and len(item) == 1 and "node" in item:
+            self._nodes.append(item["node"])
+            self._node_lines.append(self.lines)
+        elif isinstance(item, dict) and len(item) == 1 and "edge" in item:
+            self._edges.append(item["edge"])
+            self._edge_lines.append(self.lines)
+        else:
+            self._problems.append(Problem("lines", self.lines, "?", "",
+                                          'each line is {"node": {...}} or {"edge": {...}}'))
+
+    def finish(self) -> GraphData:
+        """The whole batch, or :class:`ValidationError` naming lines and fields."""
+        if self._rest.strip():
+            self._line(self._rest)
+        self._rest = b""
+        problems = list(self._problems)
+        try:
+            graph = parse_document({"nodes": self._nodes, "edges": self._edges})
+        except ValidationError as exc:
+            problems += [self.by_line(p) for p in exc.problems]
+            graph = GraphData()
+        if problems:
+            raise ValidationError(sorted(problems, key=lambda p: p.index or 0))
+        return graph
+
+    def by_line(self, problem: Problem) -> Problem:
+        """A problem about ``nodes[i]`` / ``edges[i]`` restated by its line number."""
+        lines = {"nodes": self._node_lines, "edges": self._edge_lines}.get(problem.section)
+        if lines is None or problem.index is None:
+            return problem
+        return Problem("lines", lines[problem.index], problem.item, problem.field,
+                       f"{problem.section[:-1]}: {problem.message}")

@@ -1,0 +1,74 @@
+"""The integrator client: answers, errors and retries (over a scripted transport)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from servicegraph.client import ServiceGraphClient, ServiceGraphError
+from servicegraph.ingest.ndjson import NdjsonReader
+from servicegraph.model import ValidationError
+
+
+def scripted(*answers: httpx.Response) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+    queue = list(answers)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return queue.pop(0)
+
+    return httpx.MockTransport(handle), seen
+
+
+def test_push_retries_on_503_then_answers() -> None:
+    transport, seen = scripted(httpx.Response(503, headers={"Retry-After": "0"}),
+                               httpx.Response(200, json={"created": 1}))
+    with ServiceGraphClient("http://sg", transport=transport, backoff=0, api_key="k") as c:
+        assert c.push("discovery", {"nodes": [], "edges": []}, full_sync=True) == {
+            "created": 1}
+    assert len(seen) == 2
+    assert seen[0].url.path == "/v1/sources/discovery/push"
+    assert seen[0].url.params["full_sync"] == "true"
+    assert seen[0].headers["authorization"] == "Bearer k"
+
+
+def test_422_is_not_retried_and_carries_the_problems() -> None:
+    body = {"detail": "1 problem", "problems": [{"section": "nodes", "index": 0, "item": "'x'",
+                                                 "field": "kind", "message": "unknown"}]}
+    transport, seen = scripted(httpx.Response(422, json=body))
+    with ServiceGraphClient("http://sg", transport=transport, backoff=0) as c:
+        with pytest.raises(ServiceGraphError) as err:
+            c.push_status("monitoring", [{"id": "x", "state": "down"}])
+    assert err.value.status == 422 and err.value.problems[0]["field"] == "kind"
+    assert len(seen) == 1
+
+
+def test_gives_up_after_the_retries() -> None:
+    transport, seen = scripted(*[httpx.Response(502) for _ in range(3)])
+    with ServiceGraphClient("http://sg", transport=transport, backoff=0, retries=2) as c:
+        with pytest.raises(ServiceGraphError) as err:
+            c.impact(["web-1"])
+    assert err.value.status == 502 and len(seen) == 3
+
+
+def test_ndjson_push_streams_one_item_a_line() -> None:
+    transport, seen = scripted(httpx.Response(200, json={"created": 2}))
+    with ServiceGraphClient("http://sg", transport=transport) as c:
+        c.push_ndjson("bulk", [{"id": "a", "kind": "ci", "name": "A"}],
+                      [{"from": "a", "to": "b"}])
+    lines = seen[0].read().decode().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"node": {"id": "a", "kind": "ci", "name": "A"}}, {"edge": {"from": "a", "to": "b"}}]
+
+
+def test_ndjson_reader_names_bad_lines() -> None:
+    reader = NdjsonReader()
+    reader.feed(b'{"node": {"id": "a", "kind": "ci", "name": "A"}}\n')
+    reader.feed(b'not json\n{"node": {"id": "b", "kind": "gadget", "name": "B"}}\n{"x": 1}')
+    with pytest.raises(ValidationError) as err:
+        reader.finish()
+    found = [(p.section, p.index, p.field) for p in err.value.problems]
+    assert found == [("lines", 2, ""), ("lines", 3, "kind"), ("lines", 4, "")]
