@@ -12,6 +12,8 @@ from servicegraph.impact.explain import Explanation, explain_all
 from servicegraph.impact.index import GraphIndex
 from servicegraph.model.kinds import NodeKind, State
 
+_STATES = tuple(State)  # indexing a tuple is far cheaper than State(s) per node
+
 
 @dataclass(frozen=True)
 class ProviderCall:
@@ -44,9 +46,10 @@ class ImpactResult:
         return self.propagation.index
 
     def _of_kind(self, kind: NodeKind, state: State | None = None) -> list[str]:
-        idx = self.index
-        return sorted(n for n, s in self.impacted.items()
-                      if idx.kind(idx.position[n]) is kind and (state is None or s == state))
+        # Walk the (few) nodes of the kind, not the (possibly huge) impacted set.
+        idx, states = self.index, self.propagation.state
+        return sorted(idx.ids[n] for n in idx.of_kind(kind).tolist()
+                      if (s := states.get(n)) is not None and (state is None or s == state))
 
     @property
     def broken_promises(self) -> list[str]:
@@ -120,7 +123,8 @@ def analyse(index: GraphIndex, given: Mapping[str, State]) -> ImpactResult:
     positions = index.lookup(list(given))
     scenario = {pos: int(s) for pos, s in zip(positions, given.values(), strict=True)}
     p = propagate(index, scenario)
-    impacted = {index.ids[n]: State(s) for n, s in p.state.items()}
+    ids = index.ids
+    impacted = {ids[n]: _STATES[s] for n, s in p.state.items()}
     return ImpactResult(p, {n: s for n, s in given.items() if s > State.OK}, impacted)
 
 

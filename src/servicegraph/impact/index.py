@@ -38,6 +38,22 @@ def _arr(values: npt.NDArray[np.int64]) -> array[int]:
     return array("q", values.astype(np.int64).tobytes())
 
 
+def _np_view(values: array[int]) -> npt.NDArray[np.int64]:
+    return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
+
+
+@dataclass(frozen=True)
+class ReverseArrays:
+    """The reverse CSR with each position's edge attributes laid out alongside."""
+
+    ptr: npt.NDArray[np.int64]
+    source: npt.NDArray[np.int64]
+    group: npt.NDArray[np.int64]
+    soft: npt.NDArray[np.bool_]
+    group_size: npt.NDArray[np.int64]
+    group_min_ok: npt.NDArray[np.int64]
+
+
 @dataclass(frozen=True, eq=False)
 class GraphIndex:
     """Integer-numbered graph: CSR dependencies (forward) and dependants (reverse).
@@ -80,6 +96,31 @@ class GraphIndex:
     def kind(self, i: int) -> NodeKind:
         """The kind of node number ``i``."""
         return KINDS[int(self.kind_codes[i])]
+
+    def of_kind(self, kind: NodeKind) -> npt.NDArray[np.int64]:
+        """Node numbers of one kind, ascending (computed once per kind)."""
+        cache: dict[NodeKind, npt.NDArray[np.int64]] = self.__dict__.setdefault("_kinds", {})
+        if kind not in cache:
+            cache[kind] = np.flatnonzero(self.kind_codes == _KIND_CODE[kind])
+        return cache[kind]
+
+    def reverse_arrays(self) -> ReverseArrays:
+        """Per reverse-CSR position: the dependant, group and soft flag (numpy views,
+        computed once) for the vectorised engine."""
+        cached: ReverseArrays | None = self.__dict__.get("_reverse")
+        if cached is None:
+            as_np = _np_view
+            rev_edge = as_np(self.rev_edge)
+            cached = ReverseArrays(
+                ptr=as_np(self.rev_ptr),
+                source=as_np(self.edge_source)[rev_edge],
+                group=as_np(self.edge_group)[rev_edge],
+                soft=as_np(self.edge_soft)[rev_edge].astype(bool),
+                group_size=as_np(self.group_size),
+                group_min_ok=as_np(self.group_min_ok),
+            )
+            self.__dict__["_reverse"] = cached
+        return cached
 
     def lookup(self, node_ids: Sequence[str]) -> list[int]:
         """Node numbers for ids; raises :class:`UnknownNodeError` naming every unknown one."""
