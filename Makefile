@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## make run: the main job on the embedded store: load the example, print the demo.
+## make run: the main job on the embedded store: load the example, print its impact
+## report, then serve the HTTP API (http://127.0.0.1:8000, docs at /docs).
 run: install
 	SERVICEGRAPH_STORE=$(STORE) $(SG) demo
+	SERVICEGRAPH_STORE=$(STORE) exec $(SG) serve
 
-demo: run
+demo: install
+	SERVICEGRAPH_STORE=$(STORE) $(SG) demo
 
 lint: install
 	$(PY) -m ruff check src api tests

@@ -39,18 +39,18 @@ def test_422_is_not_retried_and_carries_the_problems() -> None:
     body = {"detail": "1 problem", "problems": [{"section": "nodes", "index": 0, "item": "'x'",
                                                  "field": "kind", "message": "unknown"}]}
     transport, seen = scripted(httpx.Response(422, json=body))
-    with ServiceGraphClient("http://sg", transport=transport, backoff=0) as c:
-        with pytest.raises(ServiceGraphError) as err:
-            c.push_status("monitoring", [{"id": "x", "state": "down"}])
+    with (ServiceGraphClient("http://sg", transport=transport, backoff=0) as c,
+          pytest.raises(ServiceGraphError) as err):
+        c.push_status("monitoring", [{"id": "x", "state": "down"}])
     assert err.value.status == 422 and err.value.problems[0]["field"] == "kind"
     assert len(seen) == 1
 
 
 def test_gives_up_after_the_retries() -> None:
     transport, seen = scripted(*[httpx.Response(502) for _ in range(3)])
-    with ServiceGraphClient("http://sg", transport=transport, backoff=0, retries=2) as c:
-        with pytest.raises(ServiceGraphError) as err:
-            c.impact(["web-1"])
+    with (ServiceGraphClient("http://sg", transport=transport, backoff=0, retries=2) as c,
+          pytest.raises(ServiceGraphError) as err):
+        c.impact(["web-1"])
     assert err.value.status == 502 and len(seen) == 3
 
 

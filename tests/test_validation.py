@@ -85,3 +85,11 @@ def test_not_a_document() -> None:
         loads("nodes: [", fmt="yaml")
     with pytest.raises(ValidationError, match="must be a mapping"):
         loads("[1, 2]")
+
+
+def test_a_kind_change_is_checked_against_stored_edges() -> None:
+    existing = parse_document({"nodes": BASE, "edges": GROUP})
+    rekind = parse_document({"nodes": [{"id": "c1", "kind": "promise", "name": "C1"}]})
+    with pytest.raises(ValidationError, match=r"nodes\[0\] \('c1'\): kind: as a promise it "
+                                              r"breaks the stored dependency s -> c1"):
+        validate(rekind, existing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,17 +16,26 @@ from servicegraph.report import render
 from servicegraph.settings import Settings
 from servicegraph.store import open_store
 
+if TYPE_CHECKING:
+    from servicegraph_api.auth import KeyFile
+
 app = typer.Typer(help="servicegraph: which promises break, for whom, why, and who must act.",
                   no_args_is_help=True, add_completion=False)
 neo4j_app = typer.Typer(help="A local Neo4j Community server, fetched from Maven Central.",
                         no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
+keys_app = typer.Typer(help="API keys of the HTTP service, with scopes (stored hashed).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 StoreOpt = Annotated[str | None, typer.Option(
     "--store", envvar="SERVICEGRAPH_STORE",
     help="bolt://host:port or neo4j://... for Neo4j; a file path for the embedded store "
          "(default ./servicegraph.db).")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+KeysFileOpt = Annotated[Path | None, typer.Option(
+    "--keys-file", envvar="SERVICEGRAPH_API_KEYS_FILE",
+    help="the API keys file (default ./servicegraph-keys.json)")]
 
 #: The component the demo fails when none is named: the data feed that keeps the
 #: HR application supplied (seed 002: "the application might be running 100 % ok
@@ -121,13 +130,15 @@ def demo(
     store: StoreOpt = None,
     fmt: FormatOpt = "text",
 ) -> None:
-    """Load the bundled example enterprise and print the impact of a failing component."""
+    """Load (upsert) the bundled example enterprise and print the impact of a failing
+    component."""
     sg = _open(store)
     try:
-        sg.load(loads(example_text()), replace=True)
+        sg.load(loads(example_text()))
         result = sg.impact(fail or [DEMO_FAILURE])
-    except UnknownNodeError as exc:
-        raise _fail(str(exc)) from None
+    except (UnknownNodeError, ValidationError) as exc:
+        raise _fail(f"{exc} (the store holds data the example conflicts with? use another "
+                    f"--store)" if isinstance(exc, ValidationError) else str(exc)) from None
     finally:
         sg.close()
     if fmt == "json":
@@ -136,6 +147,78 @@ def demo(
     typer.echo(f"Example enterprise loaded into {sg.store.description}: "
                f"{len(sg.graph().nodes)} nodes, {len(sg.graph().edges)} dependencies.\n")
     typer.echo(render(result))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(
+        help="address to listen on (default 127.0.0.1; loopback only while no API key "
+             "exists)")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default 8000)")] = None,
+    store: StoreOpt = None,
+    keys_file: KeysFileOpt = None,
+) -> None:
+    """Run the HTTP API (docs at /docs) over the store."""
+    from servicegraph_api.serve import run
+
+    given = {"host": host, "port": port, "store": store, "api_keys_file": keys_file}
+    run(Settings().model_copy(update={k: v for k, v in given.items() if v is not None}))
+
+
+def _keys(keys_file: Path | None) -> KeyFile:
+    from servicegraph_api.auth import KeyFile
+
+    return KeyFile(keys_file or Settings().api_keys_file)
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="a name for the key, e.g. the integrator")],
+    scope: Annotated[list[str], typer.Option(
+        "--scope", "-s", help="read, ingest or admin (repeatable)")],
+    keys_file: KeysFileOpt = None,
+) -> None:
+    """Create a key and print it: it is shown this once and stored only hashed."""
+    from servicegraph_api.auth import KeyFileError, Scope
+
+    try:
+        scopes = [Scope(s.strip().lower()) for s in scope]
+        token = _keys(keys_file).add(name, scopes)
+    except ValueError as exc:  # KeyFileError, or an unknown scope
+        if not isinstance(exc, KeyFileError):
+            exc = KeyFileError(f"unknown scope in {scope}: use read, ingest or admin")
+        raise _fail(str(exc)) from None
+    typer.echo(token)
+    typer.secho(f"key {name!r} ({', '.join(s.value for s in scopes)}) created; it is not "
+                "stored and will not be shown again.", err=True, fg=typer.colors.YELLOW)
+
+
+@keys_app.command("list")
+def keys_list(keys_file: KeysFileOpt = None) -> None:
+    """List the keys: names, scopes and creation times (never the hashes)."""
+    from servicegraph_api.auth import KeyFileError
+
+    try:
+        keys = _keys(keys_file).keys()
+    except KeyFileError as exc:
+        raise _fail(str(exc)) from None
+    for key in keys:
+        typer.echo(f"{key.name}\t{','.join(s.value for s in key.scopes)}\t{key.created}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")],
+                keys_file: KeysFileOpt = None) -> None:
+    """Delete a key; requests using it are refused from then on."""
+    from servicegraph_api.auth import KeyFileError
+
+    try:
+        revoked = _keys(keys_file).revoke(name)
+    except KeyFileError as exc:
+        raise _fail(str(exc)) from None
+    if not revoked:
+        raise _fail(f"no key named {name!r}", 1)
+    typer.echo(f"revoked {name!r}")
 
 
 @neo4j_app.command("start")

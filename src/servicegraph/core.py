@@ -70,6 +70,7 @@ class ServiceGraph:
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._graph: GraphData | None = None
+        self._nodes: dict[str, Node] | None = None
         self._index: GraphIndex | None = None
         self._current: ImpactResult | None = None
         self._promises: dict[str, State] | None = None
@@ -93,7 +94,11 @@ class ServiceGraph:
 
     def node(self, node_id: str) -> Node:
         """One node, retired or not; raises :class:`UnknownNodeError`."""
-        node = self.graph().node_map().get(node_id)
+        graph = self.graph()
+        with self._lock:
+            if self._nodes is None:
+                self._nodes = graph.node_map()
+            node = self._nodes.get(node_id)
         if node is None:
             raise UnknownNodeError([node_id])
         return node
@@ -102,6 +107,7 @@ class ServiceGraph:
         """Forget the cache, e.g. after another process wrote to the store."""
         with self._lock:
             self._graph = None
+            self._nodes = None
             self._index = None
             self._current = None
 

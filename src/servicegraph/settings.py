@@ -1,17 +1,29 @@
-"""Settings, read from ``SERVICEGRAPH_*`` environment variables (or a ``.env`` file)."""
+"""Settings, read from ``SERVICEGRAPH_*`` environment variables (or a ``.env`` file).
+
+There is no module-level instance: whoever needs settings builds one
+(``Settings()``), so tests and embedders can build their own.
+"""
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
-    """Where the graph lives and how to reach it.
+    """Where the graph lives, how to reach it, and how the HTTP service behaves.
 
     ``store`` selects the store: a ``bolt://`` / ``neo4j://`` URI (also the
     ``+s`` / ``+ssc`` variants) selects Neo4j, anything else is the path of the
     embedded SQLite file.
+
+    Every field can be set from the environment with the ``SERVICEGRAPH_``
+    prefix, e.g. ``SERVICEGRAPH_MAX_BODY_BYTES=1048576``; lists are given as
+    JSON, e.g. ``SERVICEGRAPH_SOURCE_PRECEDENCE='["cmdb", "monitoring"]'``.
     """
 
     model_config = SettingsConfigDict(env_prefix="SERVICEGRAPH_", env_file=".env",
@@ -21,3 +33,23 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
+
+    # --- HTTP service (``servicegraph serve``) ---------------------------------
+    host: str = Field(default="127.0.0.1", description=(
+        "Address the HTTP service binds to. Without any API key configured the "
+        "service binds to loopback whatever this says."))
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port of the HTTP service.")
+    api_keys_file: Path = Field(default=Path("servicegraph-keys.json"), description=(
+        "JSON file of hashed API keys, managed with `servicegraph keys`. "
+        "When it is missing or holds no key, the API is open and bound to loopback."))
+    max_body_bytes: int = Field(default=16 * MIB, ge=1, description=(
+        "Largest request body accepted, in bytes (default 16 MiB). A request whose "
+        "Content-Length, or whose streamed body, exceeds it is answered 413."))
+    max_ndjson_bytes: int = Field(default=1024 * MIB, ge=1, description=(
+        "Largest NDJSON streaming body accepted by the bulk sync route, in bytes "
+        "(default 1 GiB); 413 beyond it."))
+    source_precedence: list[str] = Field(default_factory=list, description=(
+        "Sources in order of precedence, highest first: when two sources describe "
+        "the same component, the attributes of the earlier one win."))
+    retention_days: int = Field(default=30, ge=0, description=(
+        "Days a retired item is kept (marked, out of impact answers) before it is purged."))

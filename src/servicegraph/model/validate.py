@@ -54,6 +54,21 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
     nodes = graph.node_map()
     for i, edge in enumerate(batch.edges):
         problems.extend(_edge_problems(i, edge, nodes))
+    # A node whose kind changes must still fit the layer table on its stored edges.
+    if existing is not None:
+        old = existing.node_map()
+        rekinded = {n.id for n in batch.nodes if n.id in old and old[n.id].kind is not n.kind}
+        for edge in existing.edges:
+            if edge.key in edge_at or not rekinded & {edge.source, edge.target}:
+                continue
+            a, b = nodes[edge.source].kind, nodes[edge.target].kind
+            if not may_depend(a, b):
+                moved = edge.source if edge.source in rekinded else edge.target
+                problems.append(Problem(
+                    "nodes", node_at[moved], repr(moved), "kind",
+                    f"as a {nodes[moved].kind.value} it breaks the stored dependency "
+                    f"{edge.source} -> {edge.target}: a {a.value} may not depend on a "
+                    f"{b.value}"))
 
     # Group rules concern a node and all its edges, wherever each came from.
     members: dict[tuple[str, str], int] = defaultdict(int)

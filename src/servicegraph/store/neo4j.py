@@ -63,14 +63,19 @@ class Neo4jStore:
     def ensure_schema(self) -> None:
         """Create the constraints (idempotent: ``IF NOT EXISTS``), once per store."""
         if not self._schema_ready:
-            self.driver.execute_query(statement("schema/node_id_unique"),
-                                      database_=self.database)
+            self._run_once(statement("schema/node_id_unique"))
             self._schema_ready = True
+
+    def _run_once(self, query: str) -> None:
+        # An auto-commit run, not execute_query: the driver would retry a dead server
+        # for 30 s, and readiness and start-up must answer at once.
+        with self.driver.session(database=self.database) as session:
+            session.run(query).consume()
 
     def ping(self) -> None:
         """Raise unless Neo4j answers a trivial query now."""
         self.ensure_schema()
-        self.driver.execute_query(statement("graph/ping"), database_=self.database)
+        self._run_once(statement("graph/ping"))
 
     def read(self) -> GraphData:
         """The whole graph, read in one transaction for a consistent snapshot."""

@@ -1,0 +1,152 @@
+"""The FastAPI application: one store, the routers, security, errors, observation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import Depends, FastAPI
+
+from servicegraph import __version__
+from servicegraph.core import ServiceGraph
+from servicegraph.settings import Settings
+from servicegraph.store import open_store
+from servicegraph_api import errors
+from servicegraph_api.auth import KeyFile, Scope
+from servicegraph_api.deps import authorize, require
+from servicegraph_api.health import READY_TIMEOUT, Readiness
+from servicegraph_api.limits import BodyLimitMiddleware, describe
+from servicegraph_api.metrics import Metrics
+from servicegraph_api.middleware import ObservationMiddleware, RouteTemplates
+from servicegraph_api.routers import (
+    catalogue,
+    changes,
+    export,
+    graph,
+    impact,
+    ingest,
+    ops,
+    rootcause,
+    spof,
+)
+
+log = logging.getLogger("servicegraph.api")
+
+DESCRIPTION = """
+Which promises break, for whom, why, and who must act.
+
+servicegraph models IT in the customer's language: **promises**, the **business
+services** and **service acts** through which they are kept, the **service systems**
+that perform the acts and the **CIs** beneath. Integrators push CI data and status;
+everyone asks for impact.
+
+**Security.** Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+GET routes and the questions asked by POST (impact, explanations, change assessment,
+root cause: they write nothing) need the `read` scope; every write needs `ingest` or
+`admin` (both imply `read`); purging retired items needs `admin`. Keys are made
+with `servicegraph keys add`. With no key configured the API is open and the server
+binds to loopback only. `/healthz`, `/readyz` and the documentation are always open.
+
+**Errors.** Every bad input gets a 4xx whose body says what is wrong: 422 lists each
+offending item (`problems`: section, index, item, field, message), 404 names unknown
+ids, 413 states the body size limit ({limit}). 503 means the store does not answer.
+"""
+
+TAGS = [
+    {"name": "integrators", "description": "Pushes of CI data and status from sources; the "
+                                           "current impact and its live changes."},
+    {"name": "impact", "description": "What-if: the impact of failing components."},
+    {"name": "change impact", "description": "Planned changes assessed before they happen."},
+    {"name": "single points of failure", "description": "What breaks a promise alone."},
+    {"name": "root cause", "description": "Which single component explains what is seen."},
+    {"name": "catalogues", "description": "The catalogues of seed 002, the matrix of 001."},
+    {"name": "graph", "description": "Node and edge reads and writes; neighbourhoods."},
+    {"name": "exports", "description": "The graph for other tools."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
+
+#: Routers that only answer questions (their POSTs write nothing): the ``read`` scope.
+QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
+             export.router)
+#: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
+READ_WRITE = (graph.router, ingest.router)
+
+
+def open_graph(settings: Settings) -> ServiceGraph:
+    """The one store of the app (for Neo4j: the one driver), wrapped for answers."""
+    return ServiceGraph(open_store(settings.store, settings),
+                        precedence=settings.source_precedence,
+                        retention=timedelta(days=settings.retention_days))
+
+
+def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,
+               ready_timeout: float = READY_TIMEOUT) -> FastAPI:
+    """The HTTP API.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Read from the environment when not given.
+    graph : ServiceGraph, optional
+        Serve this graph instead of opening ``settings.store`` (tests, embedding).
+        The app closes only what it opened: a graph passed in stays open.
+    ready_timeout : float
+        Seconds ``/readyz`` waits for the store before answering 503.
+    """
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = graph is None
+        served = open_graph(settings) if graph is None else graph
+        app.state.graph = served
+        app.state.readiness = Readiness(ready_timeout)
+
+        def broken_now() -> float:
+            try:
+                return float(len(served.current().broken_promises))
+            except Exception:  # the store may be down: a scrape must still answer
+                return float("nan")
+
+        # Read at scrape time, so the gauge is right from the start, not from the
+        # first push after a restart.
+        metrics.broken_promises.set_function(broken_now)
+        log.info("serving %s", served.store.description)
+        try:
+            yield
+        finally:
+            app.state.readiness.close()
+            if owned:
+                served.close()
+
+    app = FastAPI(
+        title="servicegraph",
+        version=__version__,
+        summary="Service impact in the customer's language: promises, acts, systems, CIs.",
+        description=DESCRIPTION.replace("{limit}", describe(settings.max_body_bytes)),
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.keys = KeyFile(settings.api_keys_file)
+
+    errors.register(app)
+    app.include_router(ops.router)
+    templates = RouteTemplates()
+    common = errors.responses(*errors.COMMON)
+    for router in QUESTIONS:
+        app.include_router(router, prefix="/v1", dependencies=[Depends(require(Scope.READ))],
+                           responses=common)
+        templates.register(router.routes, "/v1")
+    for router in READ_WRITE:
+        app.include_router(router, prefix="/v1", dependencies=[Depends(authorize)],
+                           responses=common)
+        templates.register(router.routes, "/v1")
+    # Added last = outermost: observation sees every answer, 413s included.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservationMiddleware, metrics=metrics, templates=templates)
+    return app

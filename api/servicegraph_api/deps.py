@@ -1,0 +1,111 @@
+"""Dependencies of the routes, as typed aliases.
+
+``GraphDep`` is the one :class:`~servicegraph.ServiceGraph` of the app (opened by
+the lifespan); ``SettingsDep`` its settings; ``MetricsDep`` its metrics.
+Access control, applied to the ``/v1`` routers by
+:func:`~servicegraph_api.app.create_app`: routers that only answer questions
+need ``read`` whatever the method (``require(Scope.READ)``); routers that write
+get :func:`authorize` (GET needs ``read``, any other method ``ingest`` or
+``admin``). :func:`require` also builds a stricter check for one route, e.g.
+``dependencies=[Depends(require(Scope.ADMIN))]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from servicegraph.core import ServiceGraph
+from servicegraph.settings import Settings
+from servicegraph_api.auth import ApiKey, KeyFile, Scope
+from servicegraph_api.limits import use_ndjson_limit
+from servicegraph_api.metrics import Metrics, get_metrics
+
+
+def get_graph(request: Request) -> ServiceGraph:
+    """The app's service graph."""
+    graph: ServiceGraph = request.app.state.graph
+    return graph
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_keys(request: Request) -> KeyFile:
+    """The app's API keys."""
+    keys: KeyFile = request.app.state.keys
+    return keys
+
+
+GraphDep = Annotated[ServiceGraph, Depends(get_graph)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+KeysDep = Annotated[KeyFile, Depends(get_keys)]
+#: For the NDJSON sync route: raises this request's body limit to ``max_ndjson_bytes``.
+NdjsonLimit = Annotated[int, Depends(use_ndjson_limit)]
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sg_...`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: sg_...`")
+
+#: The principal of a request when no key is configured (the API is open).
+OPEN = ApiKey("anonymous", "", (Scope.ADMIN,), "")
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _caller(request: Request, keys: KeyFile, bearer: HTTPAuthorizationCredentials | None,
+            header: str | None) -> ApiKey:
+    if not keys.configured():
+        return OPEN
+    presented = (bearer.credentials if bearer is not None else None) or header
+    if not presented:
+        raise HTTPException(401, "an API key is required: send `Authorization: Bearer <key>` "
+                                 "or `X-API-Key: <key>`", {"WWW-Authenticate": "Bearer"})
+    key = keys.authenticate(presented)
+    if key is None:
+        raise HTTPException(401, "unknown API key", {"WWW-Authenticate": "Bearer"})
+    request.state.api_key = key.name
+    return key
+
+
+def require(*any_of: Scope) -> Callable[..., ApiKey]:
+    """A dependency admitting keys that hold one of ``any_of`` (or imply it)."""
+    def check(request: Request, keys: KeysDep,
+              bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+              header: Annotated[str | None, Depends(_header)]) -> ApiKey:
+        key = _caller(request, keys, bearer, header)
+        if not key.allows(*any_of):
+            wanted = " or ".join(s.value for s in any_of)
+            raise HTTPException(403, f"the key {key.name!r} lacks the {wanted} scope")
+        return key
+    return check
+
+
+_read = require(Scope.READ)
+_write = require(Scope.INGEST, Scope.ADMIN)
+_admin = require(Scope.ADMIN)
+
+#: A route parameter that admits keys with ``read`` (or more), e.g. ``key: ReadKey``.
+ReadKey = Annotated[ApiKey, Depends(_read)]
+#: Admits keys with ``ingest`` or ``admin``.
+IngestKey = Annotated[ApiKey, Depends(_write)]
+#: Admits keys with ``admin`` only.
+AdminKey = Annotated[ApiKey, Depends(_admin)]
+
+
+def authorize(request: Request, keys: KeysDep,
+              bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+              header: Annotated[str | None, Depends(_header)]) -> ApiKey:
+    """GET (and HEAD) needs ``read``; every other method ``ingest`` or ``admin``."""
+    check = _read if request.method in _READ_METHODS else _write
+    return check(request, keys, bearer, header)
+
+
+#: The caller's key, for routes that want to know who calls.
+CallerDep = Annotated[ApiKey, Depends(authorize)]

@@ -1,0 +1,168 @@
+"""Request and response examples for the OpenAPI document.
+
+They are real answers of the bundled example enterprise (``servicegraph demo``),
+trimmed where a list is long; the API tests load the same example.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+IMPACT_REQUEST: dict[str, Any] = {"down": ["feed-job"], "degraded": []}
+
+_FEED_CHAIN = ["onboarding", "employee-onboarding", "act-new-employee", "hr-app",
+               "recruiting-feed", "feed-job"]
+
+
+def _explained(node: str, cause: str | None) -> dict[str, Any]:
+    chain = _FEED_CHAIN[_FEED_CHAIN.index(node):]
+    if cause is None:
+        return {"state": "down", "rule": "failed", "given": "down", "causes": [],
+                "chain": chain}
+    return {"state": "down", "rule": "hard", "given": None,
+            "causes": [{"dependency": cause, "state": "down", "rule": "hard"}], "chain": chain}
+
+
+IMPACT_RESPONSE: dict[str, Any] = {
+    "impacted": {"act-new-employee": "down", "employee-onboarding": "down",
+                 "feed-job": "down", "hr-app": "down", "onboarding": "down",
+                 "recruiting-feed": "down"},
+    "broken_promises": ["onboarding"],
+    "at_risk_promises": [],
+    "service_acts": {"act-new-employee": "down"},
+    "business_services": {"employee-onboarding": "down"},
+    "providers": [
+        {"provider": "IT", "failed": ["feed-job"], "affected": []},
+        {"provider": "Contoso Cloud", "failed": [], "affected": ["hr-app"]},
+        {"provider": "HR", "failed": [], "affected": ["recruiting-feed"]},
+    ],
+    "explanations": {
+        node: _explained(node, cause) for node, cause in (
+            ("act-new-employee", "hr-app"), ("employee-onboarding", "act-new-employee"),
+            ("feed-job", None), ("hr-app", "recruiting-feed"),
+            ("onboarding", "employee-onboarding"), ("recruiting-feed", "feed-job"))
+    },
+}
+
+EXPLAIN_RESPONSE: dict[str, Any] = {
+    "node": "web-tier", "state": "degraded", "rule": "group", "given": None,
+    "causes": [{"dependency": "web-1", "state": "down", "rule": "group", "group": "web",
+                "headroom": "2 of 3 up, needs 2"}],
+    "chain": ["web-tier", "web-1"],
+}
+
+CHANGES_REQUEST: dict[str, Any] = {"changes": [
+    {"id": "patch-web-1", "components": ["web-1"], "start": "2030-01-01T20:00:00Z",
+     "end": "2030-01-01T22:00:00Z", "state": "down"},
+    {"id": "patch-web-2", "components": ["web-2"], "start": "2030-01-01T21:00:00Z",
+     "end": "2030-01-01T23:00:00Z", "state": "down"},
+]}
+
+_WEB_DEGRADED: dict[str, Any] = {
+                 "act-buy-ticket": "degraded", "act-check-delivery": "degraded",
+                 "act-place-order": "degraded", "fun-day": "degraded",
+                 "online-ordering": "degraded", "order-anytime": "degraded",
+                 "park-visit": "degraded", "ticket-shop": "degraded",
+                 "web-tier": "degraded", "webshop": "degraded"}
+
+CHANGES_RESPONSE: dict[str, Any] = {
+    "changes": {
+        f"patch-web-{i}": {
+            "window": {"start": f"2030-01-01T{19 + i}:00:00+00:00",
+                       "end": f"2030-01-01T{21 + i}:00:00+00:00"},
+            "components": [f"web-{i}"], "state": "down", "broken_promises": [],
+            "at_risk_promises": ["fun-day", "order-anytime"],
+            "impacted": {**_WEB_DEGRADED, f"web-{i}": "down"},
+        } for i in (1, 2)
+    },
+    "conflicts": [{
+        "changes": ["patch-web-1", "patch-web-2"],
+        "start": "2030-01-01T21:00:00+00:00", "end": "2030-01-01T22:00:00+00:00",
+        "worse": {"act-buy-ticket": "down", "act-check-delivery": "down",
+                  "act-place-order": "down", "online-ordering": "down",
+                  "order-anytime": "down", "ticket-shop": "down", "web-tier": "down",
+                  "webshop": "down"},
+        "broken_promises": ["order-anytime"], "at_risk_promises": [],
+    }],
+}
+
+SPOF_RESPONSE: dict[str, Any] = {"promise": "onboarding", "single_points": [
+    {"component": "itsm-tenant", "kind": "ci", "breaks": ["little-lost-time", "onboarding"],
+     "at_risk": []},
+    {"component": "network", "kind": "service_system", "breaks": ["onboarding", "order-anytime"],
+     "at_risk": ["fun-day", "little-lost-time"]},
+]}
+
+SPOF_RANKING_RESPONSE: dict[str, Any] = {"single_points": SPOF_RESPONSE["single_points"]}
+
+ROOT_CAUSE_REQUEST: dict[str, Any] = {"observed": {"webshop": "down", "ticket-shop": "down"},
+                                      "limit": 2}
+
+ROOT_CAUSE_RESPONSE: dict[str, Any] = {"candidates": [
+    {"component": "web-tier", "explains": ["ticket-shop", "webshop"], "unexplained": [],
+     "extra": 8, "explains_all": True},
+    {"component": "lb", "explains": ["ticket-shop", "webshop"], "unexplained": [],
+     "extra": 9, "explains_all": True},
+]}
+
+PROMISES_RESPONSE: dict[str, Any] = {"items": [
+    {"id": "onboarding", "name": "New staff are productive on day one", "owner": "HR",
+     "description": None, "properties": {"target_days": 1},
+     "kept_through": ["employee-onboarding"]},
+]}
+
+SERVICE_SYSTEMS_RESPONSE: dict[str, Any] = {"items": [
+    {"id": "automation", "name": "Automation platform", "visible": False, "provider": None,
+     "owner": "IT", "description": None,
+     "performs": ["act-new-employee", "act-order-application"],
+     "depends_on": ["automation-host", "identity"]},
+]}
+
+SERVICE_ACTS_RESPONSE: dict[str, Any] = {"items": [
+    {"id": "act-buy-ticket", "name": "Buy a ticket online", "description": None,
+     "performed_by": ["ticket-shop"], "serves": ["park-visit"]},
+]}
+
+MATRIX_RESPONSE: dict[str, Any] = {
+    "silos": ["compute", "identity", "integration", "network", "park-systems", "saas",
+              "storage"],
+    "services": ["employee-onboarding", "online-ordering", "park-visit", "workplace"],
+    "cells": [
+        {"silo": "compute", "service": "employee-onboarding", "cis": ["automation-host"]},
+        {"silo": "compute", "service": "online-ordering", "cis": ["web-1", "web-2", "web-3"]},
+    ],
+}
+
+NODE: dict[str, Any] = {"id": "web-tier", "kind": "service_system", "name": "Web tier",
+                        "owner": "IT", "visible": False, "redundancy": {"web": 2}}
+
+NODE_PUT_REQUEST: dict[str, Any] = {"kind": "ci", "name": "Web server 4",
+                                    "provider": "Northwind Hosting", "silo": "compute",
+                                    "properties": {"os": "linux"}}
+
+NODE_PAGE_RESPONSE: dict[str, Any] = {"items": [NODE], "total": 54, "limit": 1, "offset": 0}
+
+EDGE: dict[str, Any] = {"from": "web-tier", "to": "web-1", "group": "web"}
+
+EDGE_PUT_REQUEST: dict[str, Any] = {"from": "hr-app", "to": "email", "impact": "soft"}
+
+EDGES_RESPONSE: dict[str, Any] = {"items": [EDGE]}
+
+NEIGHBOURHOOD_RESPONSE: dict[str, Any] = {
+    "center": "web-tier", "truncated": False,
+    "nodes": [NODE,
+              {"id": "lb", "kind": "ci", "name": "Load balancer", "provider": "Northwind Hosting",
+               "silo": "network"},
+              {"id": "web-1", "kind": "ci", "name": "Web server 1",
+               "provider": "Northwind Hosting", "silo": "compute"}],
+    "edges": [EDGE, {"from": "web-tier", "to": "lb"}],
+}
+
+VALIDATION_ERROR: dict[str, Any] = {
+    "detail": "1 problem(s), nothing written:\n  - edges[0] (onboarding -> feed-job): to: "
+              "a promise may not depend on a ci (allowed: business_service, service_act, "
+              "service_system)",
+    "problems": [{"section": "edges", "index": 0, "item": "onboarding -> feed-job",
+                  "field": "to", "message": "a promise may not depend on a ci (allowed: "
+                  "business_service, service_act, service_system)"}],
+}

@@ -1,0 +1,108 @@
+"""Request observation: a request id, one structured log line, and metrics per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from servicegraph_api.metrics import Metrics
+
+#: The logger of the per-request lines; each record carries them in ``record.fields``.
+access_log = logging.getLogger("servicegraph.api.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+#: The route label of requests that matched no route (keeps label cardinality bounded).
+UNMATCHED = "<unmatched>"
+
+
+def request_id(headers: Headers) -> str:
+    """The caller's request id when it is sane, else a new one."""
+    given = headers.get(REQUEST_ID_HEADER, "")
+    return given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+class RouteTemplates:
+    """The full path template of each route, router prefixes included.
+
+    Recent FastAPI versions put the router's own route object (path without the
+    prefix it was included under) in ``scope["route"]``; older ones a copy with
+    the full path. Routes registered here answer with their full template;
+    others with their own path.
+    """
+
+    def __init__(self) -> None:
+        self._full: dict[int, str] = {}
+        self._keep: list[object] = []
+
+    def register(self, routes: list[Any], prefix: str) -> None:
+        """Remember the routes of a router included under ``prefix``."""
+        for route in routes:
+            path = getattr(route, "path", None)
+            if isinstance(path, str):
+                self._full[id(route)] = prefix + path
+                self._keep.append(route)
+
+    def of(self, scope: Scope) -> str:
+        """The template of the route that answered (``/v1/nodes/{node_id}``)."""
+        route = scope.get("route")
+        if route is None:
+            return UNMATCHED
+        known = self._full.get(id(route))
+        if known is not None:
+            return known
+        path = getattr(route, "path", None)
+        return path if isinstance(path, str) else UNMATCHED
+
+
+class ObservationMiddleware:
+    """Pure ASGI middleware: it sees every answer, 413s and 500s included."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, templates: RouteTemplates) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.templates = templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id(Headers(scope=scope))
+        scope.setdefault("state", {})["request_id"] = rid
+        status = 500
+        start = time.perf_counter()
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = self.templates.of(scope)
+            method = str(scope.get("method", ""))
+            self.metrics.observe(route, method, status, elapsed)
+            client = scope.get("client")
+            fields: dict[str, Any] = {
+                "event": "request",
+                "request_id": rid,
+                "method": method,
+                "path": scope.get("path", ""),
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 3),
+                "client": f"{client[0]}:{client[1]}" if client else None,
+            }
+            level = logging.ERROR if status >= 500 else logging.INFO
+            access_log.log(level, "%s %s %s", method, fields["path"], status,
+                           extra={"fields": fields})

@@ -1,0 +1,50 @@
+"""Small read-only helpers the routes need beyond the library's own answers.
+
+They only select and shape what the library returns (a page of nodes, the
+edges between two ids, one node's explanation); no graph rule lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servicegraph.impact.analysis import ImpactResult
+from servicegraph.model.graph import GraphData
+from servicegraph.model.kinds import NodeKind
+
+
+def node_page(graph: GraphData, kind: NodeKind | None, limit: int, offset: int
+              ) -> dict[str, Any]:
+    """Nodes (of ``kind``, if given) ordered by id, one page of them."""
+    nodes = sorted((n for n in graph.nodes if kind is None or n.kind is kind),
+                   key=lambda n: n.id)
+    return {"items": [n.to_dict() for n in nodes[offset:offset + limit]],
+            "total": len(nodes), "limit": limit, "offset": offset}
+
+
+def edge_list(graph: GraphData, source: str | None, target: str | None) -> dict[str, Any]:
+    """Edges ordered by (from, to), filtered by either end."""
+    edges = sorted((e for e in graph.edges
+                    if (source is None or e.source == source)
+                    and (target is None or e.target == target)), key=lambda e: e.key)
+    return {"items": [e.to_dict() for e in edges]}
+
+
+def explanation_of(result: ImpactResult, node_id: str) -> dict[str, Any]:
+    """One node's explanation; a node the scenario leaves ok gets state ``ok``, no causes.
+
+    The caller has checked that ``node_id`` is in the graph.
+    """
+    found = result.explanations.get(node_id)
+    if found is None:
+        return {"node": node_id, "state": "ok", "rule": None, "given": None, "causes": [],
+                "chain": []}
+    return {"node": node_id, **found.to_dict()}
+
+
+def by_visibility(rows: list[dict[str, Any]], visible: bool | None) -> list[dict[str, Any]]:
+    """Catalogue rows filtered by ``visible``: ``True`` keeps those the customer sees,
+    ``False`` the hidden ones (explicitly hidden, or not said)."""
+    if visible is None:
+        return rows
+    return [r for r in rows if (r.get("visible") is True) is visible]

@@ -1,0 +1,81 @@
+"""The views of the seeds: three catalogues (seed 002) and the silo x service matrix (seed 001)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from servicegraph.model.kinds import NodeKind
+from servicegraph.views.catalogue import (
+    promise_catalogue,
+    service_act_catalogue,
+    service_system_catalogue,
+    silo_matrix,
+)
+from servicegraph_api.deps import GraphDep
+from servicegraph_api.reads import by_visibility
+from servicegraph_api.schemas import (
+    MatrixOut,
+    PromiseCatalogueOut,
+    ServiceActCatalogueOut,
+    ServiceSystemCatalogueOut,
+)
+
+router = APIRouter(tags=["catalogues"])
+
+
+@router.get(
+    "/catalogue/promises", response_model=PromiseCatalogueOut,
+    summary="The promise catalogue",
+    description="Every service promise made to the customer, with its owner, targets "
+                "(`properties`) and what it is kept through, ordered by id.",
+)
+def promises(graph: GraphDep) -> JSONResponse:
+    return JSONResponse({"items": promise_catalogue(graph.graph().live())})
+
+
+@router.get(
+    "/catalogue/service-systems", response_model=ServiceSystemCatalogueOut,
+    summary="The service system catalogue",
+    description="Every service system (the higher-level CIs: people, process, software, "
+                "hardware), internal or outsourced, with its provider and owner, the acts it "
+                "performs and what it depends on. `visible=true` keeps those the customer "
+                "sees; `visible=false` the hidden ones (explicitly hidden or not said).",
+)
+def service_systems(
+    graph: GraphDep,
+    visible: Annotated[bool | None, Query(description="filter on visibility to the customer",
+                                          examples=[True])] = None,
+) -> JSONResponse:
+    rows = service_system_catalogue(graph.graph().live())
+    return JSONResponse({"items": by_visibility(rows, visible)})
+
+
+@router.get(
+    "/catalogue/service-acts", response_model=ServiceActCatalogueOut,
+    summary="The service act catalogue",
+    description="Every service act (what the support portal lists), who performs it and "
+                "which business services or promises it serves.",
+)
+def service_acts(graph: GraphDep) -> JSONResponse:
+    return JSONResponse({"items": service_act_catalogue(graph.graph().live())})
+
+
+Columns = Literal["business_service", "promise", "service_act", "service_system"]
+
+
+@router.get(
+    "/matrix", response_model=MatrixOut, summary="The silo x service matrix",
+    description="Technology silos (rows, from the CIs' `silo`; `unassigned` last) against "
+                "services (columns: business services by default, or promises, service acts, "
+                "service systems); each non-empty cell lists the CIs of that silo the service "
+                "transitively depends on.",
+)
+def matrix(
+    graph: GraphDep,
+    columns: Annotated[Columns, Query(description="the kind of node for the columns",
+                                      examples=["business_service"])] = "business_service",
+) -> JSONResponse:
+    return JSONResponse(silo_matrix(graph.graph().live(), columns=NodeKind(columns)).to_dict())

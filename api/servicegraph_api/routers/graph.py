@@ -1,0 +1,163 @@
+"""Node and edge reads and writes, and the neighbourhood of a node for drawing.
+
+Writes go through the library: a node or edge is validated against the whole
+stored graph (layers, redundancy groups, references) and written in one
+transaction, or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from servicegraph.model.kinds import NodeKind
+from servicegraph.views.neighbourhood import neighbourhood
+from servicegraph_api import examples
+from servicegraph_api.deps import GraphDep
+from servicegraph_api.errors import responses
+from servicegraph_api.reads import edge_list, node_page
+from servicegraph_api.schemas import (
+    EdgeIn,
+    EdgeListOut,
+    EdgeOut,
+    NodeIn,
+    NodeOut,
+    NodePageOut,
+    SubgraphOut,
+)
+
+router = APIRouter(tags=["graph"])
+
+NodeId = Annotated[str, Path(description="a node id", examples=["web-tier"])]
+FromId = Annotated[str | None, Query(alias="from", description="the dependant's id",
+                                     examples=["web-tier"])]
+ToId = Annotated[str | None, Query(alias="to", description="the dependency's id",
+                                   examples=["web-1"])]
+
+
+@router.get(
+    "/nodes", response_model=NodePageOut, summary="List nodes",
+    description="Nodes in the interchange format, ordered by id, one page at a time; "
+                "optionally of one kind. Retired nodes are listed too.",
+)
+def list_nodes(
+    graph: GraphDep,
+    kind: Annotated[NodeKind | None, Query(description="only this kind",
+                                           examples=["promise"])] = None,
+    limit: Annotated[int, Query(ge=1, le=10000, description="page size")] = 100,
+    offset: Annotated[int, Query(ge=0, description="nodes to skip")] = 0,
+) -> JSONResponse:
+    return JSONResponse(node_page(graph.graph(), kind, limit, offset))
+
+
+@router.get(
+    "/nodes/{node_id}", response_model=NodeOut, summary="Read a node",
+    description="One node in the interchange format; 404 when there is none.",
+    responses=responses(404),
+)
+def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
+    return JSONResponse(graph.node(node_id).to_dict())
+
+
+@router.put(
+    "/nodes/{node_id}", response_model=NodeOut, summary="Create or replace a node",
+    description="The body is a node in the interchange format; its `id` may be left out and "
+                "must equal the path's otherwise. The node is validated against the whole "
+                "stored graph (e.g. its redundancy groups against its edges) and written in "
+                "one transaction: 201 when created, 200 when it replaced a node. A broken "
+                "rule answers 422 naming the field, and nothing is written.",
+    responses={201: {"model": NodeOut, "description": "Created."}, **responses(413)},
+)
+def put_node(
+    node_id: NodeId,
+    body: Annotated[NodeIn, Body(openapi_examples={"ci": {
+        "summary": "A fourth web server", "value": examples.NODE_PUT_REQUEST}})],
+    graph: GraphDep,
+) -> JSONResponse:
+    batch = body.batch(node_id)
+    existed = node_id in graph.graph().node_map()
+    graph.load(batch)
+    return JSONResponse(graph.node(node_id).to_dict(), status_code=200 if existed else 201)
+
+
+@router.delete(
+    "/nodes/{node_id}", status_code=204, response_class=Response, summary="Delete a node",
+    description="Deletes the node and its edges, unless that leaves a redundancy group with "
+                "fewer members than it needs (422, nothing deleted). 404 when there is none.",
+    responses=responses(404),
+)
+def delete_node(node_id: NodeId, graph: GraphDep) -> Response:
+    graph.remove(node_ids=[node_id])
+    return Response(status_code=204)
+
+
+@router.get(
+    "/nodes/{node_id}/neighbourhood", response_model=SubgraphOut,
+    summary="The neighbourhood of a node, for drawing",
+    description="Nodes within `depth` hops of the node and every edge among them. "
+                "`upstream` follows dependencies (what it needs), `downstream` dependants "
+                "(what needs it), `both` the union of the two walks. At most `limit` nodes, "
+                "nearest first; `truncated` says when some were left out.",
+    responses=responses(404),
+)
+def get_neighbourhood(
+    node_id: NodeId,
+    graph: GraphDep,
+    direction: Annotated[Literal["upstream", "downstream", "both"],
+                         Query(description="which way to walk")] = "both",
+    depth: Annotated[int, Query(ge=0, le=50, description="hops")] = 2,
+    limit: Annotated[int, Query(ge=1, le=10000, description="most nodes returned")] = 200,
+) -> JSONResponse:
+    part = neighbourhood(graph.graph().live(), node_id, direction=direction, depth=depth,
+                         limit=limit)
+    return JSONResponse(part.to_dict())
+
+
+@router.get(
+    "/edges", response_model=EdgeListOut, summary="List edges",
+    description="Dependencies, ordered by (from, to); filter by either end.",
+)
+def list_edges(graph: GraphDep, source: FromId = None, target: ToId = None) -> JSONResponse:
+    return JSONResponse(edge_list(graph.graph(), source, target))
+
+
+@router.put(
+    "/edges", response_model=EdgeOut, summary="Create or replace an edge",
+    description="The body is an edge in the interchange format (`from` needs `to`). It is "
+                "validated against the whole stored graph (the layer table, redundancy "
+                "groups, both ends existing) and written in one transaction: 201 when "
+                "created, 200 when it replaced the edge between the same two nodes. A broken "
+                "rule answers 422 naming the field, and nothing is written.",
+    responses={201: {"model": EdgeOut, "description": "Created."}, **responses(413)},
+)
+def put_edge(
+    body: Annotated[EdgeIn, Body(openapi_examples={"soft": {
+        "summary": "The HR application softly needs e-mail",
+        "value": examples.EDGE_PUT_REQUEST}})],
+    graph: GraphDep,
+) -> JSONResponse:
+    batch = body.batch()
+    (edge,) = batch.edges
+    existed = any(e.key == edge.key for e in graph.graph().edges)
+    graph.load(batch)
+    return JSONResponse(edge.to_dict(), status_code=200 if existed else 201)
+
+
+@router.delete(
+    "/edges", status_code=204, response_class=Response, summary="Delete an edge",
+    description="Deletes the dependency `from` -> `to`, unless that leaves a redundancy group "
+                "with fewer members than it needs (422, nothing deleted). 404 when there is "
+                "none.",
+    responses=responses(404),
+)
+def delete_edge(
+    graph: GraphDep,
+    source: Annotated[str, Query(alias="from", description="the dependant's id",
+                                 examples=["hr-app"])],
+    target: Annotated[str, Query(alias="to", description="the dependency's id",
+                                 examples=["email"])],
+) -> Response:
+    graph.remove(edge_keys=[(source, target)])
+    return Response(status_code=204)

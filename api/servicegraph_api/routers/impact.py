@@ -1,0 +1,57 @@
+"""What-if impact: which promises break, for whom, why, and who must act."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path
+from fastapi.responses import JSONResponse
+
+from servicegraph_api import examples
+from servicegraph_api.deps import GraphDep
+from servicegraph_api.errors import responses
+from servicegraph_api.reads import explanation_of
+from servicegraph_api.schemas import ImpactOut, ImpactRequest, NodeExplanationOut
+
+router = APIRouter(prefix="/impact", tags=["impact"])
+
+_BODY_EXAMPLES = {
+    "data feed": {"summary": "The new-hire data feed fails",
+                  "value": examples.IMPACT_REQUEST},
+    "redundancy": {"summary": "Two of three web servers fail",
+                   "value": {"down": ["web-1", "web-2"]}},
+    "degraded": {"summary": "The storage array only degrades",
+                 "value": {"degraded": ["san"]}},
+}
+Scenario = Annotated[ImpactRequest, Body(openapi_examples=_BODY_EXAMPLES)]
+
+
+@router.post(
+    "", response_model=ImpactOut, summary="Impact of a hypothetical failure (what-if)",
+    description="Given components that fail (`down`) or degrade (`degraded`), answers every "
+                "node that is not ok, the promises broken and at risk, the service acts and "
+                "business services affected, the providers who must act (their components "
+                "failed) or are affected, and an explanation per impacted node: the "
+                "dependencies that caused its state and a shortest chain back to a failed "
+                "component. Nothing is written. Unknown ids answer 404 naming them.",
+    responses=responses(404, 413),
+)
+def what_if(scenario: Scenario, graph: GraphDep) -> JSONResponse:
+    return JSONResponse(graph.impact(scenario.down, scenario.degraded).to_dict())
+
+
+@router.post(
+    "/explain/{node_id}", response_model=NodeExplanationOut,
+    summary="Why one node is in its state under a scenario",
+    description="The explanation of one node under the scenario in the body (same body as "
+                "`POST /v1/impact`): its state, the rule that set it, its causes and the chain "
+                "back to a failed component. A node the scenario leaves ok answers state "
+                "`ok` with no causes; an unknown node answers 404.",
+    responses=responses(404, 413),
+)
+def explain(node_id: Annotated[str, Path(description="the node to explain",
+                                         examples=["web-tier"])],
+            scenario: Scenario, graph: GraphDep) -> JSONResponse:
+    result = graph.impact(scenario.down, scenario.degraded)
+    result.index.lookup([node_id])
+    return JSONResponse(explanation_of(result, node_id))

@@ -1,0 +1,195 @@
+"""For integrators: pushes per source (JSON or streamed NDJSON), observed status,
+provenance, purge, the current impact and a Server-Sent Events stream of
+promise changes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from servicegraph.ingest.ndjson import NdjsonReader
+from servicegraph.ingest.status import parse_updates
+from servicegraph.model.errors import ValidationError
+from servicegraph.model.interchange import parse_document
+from servicegraph_api.auth import Scope
+from servicegraph_api.deps import GraphDep, MetricsDep, NdjsonLimit, require
+from servicegraph_api.errors import responses
+from servicegraph_api.ingest_schemas import (
+    ProgressOut,
+    ProvenanceOut,
+    PurgeOut,
+    PushIn,
+    PushOut,
+    StatusIn,
+    StatusOut,
+)
+from servicegraph_api.schemas import ImpactOut
+
+# Access (read for GET, ingest or admin for writes) is applied by create_app to the
+# whole router; purge asks for admin on top.
+router = APIRouter(tags=["integrators"])
+WRITE_ERRORS = responses(404, 413)
+READ_ERRORS = responses(404)
+
+Source = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$",
+                             description="the integrator's name, e.g. `discovery`, `cmdb`",
+                             examples=["discovery"])]
+FullSync = Annotated[bool, Query(description="a complete snapshot: retire what this source "
+                                             "pushed before and not now")]
+DryRun = Annotated[bool, Query(description="answer what would change, write nothing")]
+
+
+def _count(metrics: Any, source: str, nodes: int, edges: int) -> None:
+    metrics.pushed_items.labels(source=source, kind="node").inc(nodes)
+    metrics.pushed_items.labels(source=source, kind="edge").inc(edges)
+
+
+@router.post("/sources/{source}/push", response_model=PushOut,
+             summary="Push a batch of nodes and edges from a source",
+             responses=WRITE_ERRORS)
+def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
+         full_sync: FullSync = False, dry_run: DryRun = False) -> dict[str, Any]:
+    """Validated whole, written in one transaction, idempotent by source + external id.
+
+    The answer counts created / updated / unchanged / retired items; a repeated
+    push answers `changed: false` and writes nothing. Bad items get a 422 that
+    lists each one (section, index, field, message), and nothing is written.
+    """
+    batch = parse_document(body.model_dump())
+    answer = graph.push(source, batch, full_sync=full_sync, dry_run=dry_run)
+    _count(metrics, source, len(batch.nodes), len(batch.edges))
+    return answer
+
+
+@router.post(
+    "/sources/{source}/push.ndjson", response_model=PushOut,
+    summary="Stream a big sync as NDJSON", responses=WRITE_ERRORS,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/x-ndjson": {
+        "schema": {"type": "string", "format": "binary"},
+        "example": '{"node": {"id": "vm-1", "kind": "ci", "name": "VM 1"}}\n'
+                   '{"edge": {"from": "web-tier", "to": "vm-1"}}\n'}}}})
+async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics: MetricsDep,
+                      limit: NdjsonLimit, full_sync: FullSync = False,
+                      dry_run: DryRun = False) -> dict[str, Any]:
+    """One `{"node": {...}}` or `{"edge": {...}}` per line, read as it streams in.
+
+    For syncs of hundreds of thousands of items. The body may be up to the
+    server's `max_ndjson_bytes` (413 beyond). Problems are reported by line
+    number (section `lines`). The answer carries the counts and the progress.
+    """
+    reader = NdjsonReader()
+    started = time.perf_counter()
+    async for chunk in request.stream():
+        reader.feed(chunk)
+    batch = reader.finish()
+    parsed = time.perf_counter()
+
+    def write() -> dict[str, Any]:
+        try:
+            return graph.push(source, batch, full_sync=full_sync, dry_run=dry_run)
+        except ValidationError as exc:
+            raise ValidationError([reader.by_line(p) for p in exc.problems]) from None
+
+    answer = await run_in_threadpool(write)
+    answer["progress"] = ProgressOut(
+        lines=reader.lines, bytes=reader.bytes, parse_seconds=round(parsed - started, 4),
+        write_seconds=round(time.perf_counter() - parsed, 4)).model_dump()
+    _count(metrics, source, len(batch.nodes), len(batch.edges))
+    return answer
+
+
+@router.post("/sources/{source}/status", response_model=StatusOut,
+             summary="Push observed states of components", responses=WRITE_ERRORS)
+def push_status(source: Source, body: StatusIn, graph: GraphDep) -> dict[str, Any]:
+    """Monitoring says a component is down, degraded or ok again, as of a time.
+
+    The current impact is re-derived at once; older observations than the one
+    stored are ignored (counted as stale). Unknown items are refused whole (422).
+    """
+    updates = parse_updates(body.statuses, now=datetime.now(UTC))
+    answer = graph.push_status(source, updates)
+    current = graph.current()
+    return {**answer, "broken_promises": current.broken_promises,
+            "at_risk_promises": current.at_risk_promises}
+
+
+@router.get("/current", response_model=ImpactOut, summary="The impact of what is observed now",
+            responses=READ_ERRORS)
+def current(graph: GraphDep) -> dict[str, Any]:
+    """Broken and at-risk promises under the states integrators pushed, with the why."""
+    return graph.current().to_dict()
+
+
+@router.get("/nodes/{node_id}/provenance", response_model=ProvenanceOut,
+            summary="Who says what about a node", responses=READ_ERRORS)
+def provenance(node_id: str, graph: GraphDep) -> dict[str, Any]:
+    """Every source's claim on the node (its key, fields and since when), whether it
+    is retired, and the last observed state."""
+    return graph.provenance(node_id)
+
+
+@router.post("/purge", response_model=PurgeOut, summary="Delete retired items",
+             responses=WRITE_ERRORS, dependencies=[Depends(require(Scope.ADMIN))])
+def purge(graph: GraphDep,
+          older_than_days: Annotated[int | None, Query(
+              ge=0, le=36500, description="only items retired at least this many days ago "
+                                          "(default: all retired items)")] = None,
+          ) -> dict[str, int]:
+    """Retired items leave impact answers at once and are purged after the retention
+    period by later pushes; this purges them now."""
+    older = timedelta(days=older_than_days) if older_than_days is not None else None
+    return graph.purge(older_than=older)
+
+
+@router.get(
+    "/events", summary="Follow promise state changes (Server-Sent Events)",
+    response_class=StreamingResponse, responses={
+        200: {"description": "an event stream: `snapshot` first, then a `promise` event per "
+                             "change, with its explanation", "content": {"text/event-stream": {
+                                 "schema": {
+                                     "type": "object", "required": ["event", "data"],
+                                     "properties": {
+                                         "event": {"type": "string",
+                                                   "enum": ["snapshot", "promise"]},
+                                         "data": {"type": "string",
+                                                  "contentMediaType": "application/json"}}},
+                                 "example": 'event: promise\ndata: {"promise": "onboarding", '
+                                            '"previous": "ok", "state": "down", ...}\n\n'}}},
+        **READ_ERRORS})
+async def events(graph: GraphDep,
+                 limit: Annotated[int | None, Query(
+                     ge=1, le=100000, description="close after this many promise events "
+                                                  "(default: never)")] = None,
+                 heartbeat: Annotated[float, Query(
+                     ge=0.05, le=300, description="seconds between keep-alive comments")] = 15.0,
+                 ) -> StreamingResponse:
+    """Each change of a promise's state under the observed status, as it happens."""
+    await run_in_threadpool(graph.watch_start)
+    sub = graph.events.subscribe()
+    snapshot = await run_in_threadpool(lambda: {p: s.word for p, s in graph.states().items()})
+
+    async def stream() -> AsyncIterator[str]:
+        sent = 0
+        try:
+            yield f"event: snapshot\ndata: {json.dumps({'promises': snapshot})}\n\n"
+            while limit is None or sent < limit:
+                try:
+                    event = await asyncio.wait_for(sub.queue.get(), heartbeat)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                sent += 1
+                yield f"event: promise\ndata: {json.dumps(event.to_dict())}\n\n"
+        finally:
+            sub.close()
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})

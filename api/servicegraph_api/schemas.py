@@ -1,0 +1,468 @@
+"""Request bodies and response documents of the HTTP API.
+
+Responses are the library's own ``to_dict()`` answers; the models here
+describe them for OpenAPI (and the tests validate real answers against them).
+Request models are strict (no coercion, no unknown fields): what passes them
+is handed to the library, which applies the graph rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.graph import GraphData
+from servicegraph.model.interchange import parse_document
+from servicegraph.model.kinds import Impact, NodeKind
+from servicegraph_api import examples
+
+StateWord = Literal["ok", "degraded", "down"]
+FailState = Literal["degraded", "down"]
+
+
+def _example(value: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [value]})
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields refused (and strict scalars, no coercion)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+class ProblemOut(BaseModel):
+    """One thing wrong with the input, precise enough to fix it."""
+
+    section: str = Field(description="nodes, edges or document")
+    index: int | None = Field(description="position of the item in its section, if known")
+    item: str = Field(description="the item: a node id, or `from -> to` for an edge")
+    field: str = Field(description="the offending field")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """An error. ``detail`` says what is wrong; graph-rule failures list ``problems``.
+
+    Request-shape errors (FastAPI's own validation) keep FastAPI's form:
+    ``detail`` is then a list of ``{loc, msg, type}`` entries.
+    """
+
+    model_config = _example(examples.VALIDATION_ERROR)
+
+    detail: str | list[dict[str, Any]]
+    problems: list[ProblemOut] | None = Field(
+        None, description="every rule the submitted items break (422 from the graph rules)")
+    ids: list[str] | None = Field(None, description="the unknown ids (404)")
+    limit_bytes: int | None = Field(None, description="the body size limit (413)")
+
+
+# --- impact -------------------------------------------------------------------------
+
+
+class ImpactRequest(Strict):
+    """A failure scenario: components down, components degraded."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [examples.IMPACT_REQUEST]})
+
+    down: list[str] = Field(default_factory=list, description="ids of failed components")
+    degraded: list[str] = Field(default_factory=list,
+                                description="ids of degraded components (down wins if in both)")
+
+
+class CauseOut(BaseModel):
+    """One dependency that put its dependant in its state."""
+
+    dependency: str
+    state: StateWord
+    rule: Literal["hard", "soft", "group"]
+    group: str | None = Field(None, description="the redundancy group (rule `group`)")
+    headroom: str | None = Field(None, description="what is left of the group, e.g. "
+                                 "`1 of 3 up, needs 2`")
+
+
+class ExplanationOut(BaseModel):
+    """Why a node is in its state."""
+
+    state: StateWord
+    rule: str | None = Field(description="`failed` for a node given its state, else the rule "
+                             "of its first cause; null when ok")
+    given: FailState | None = Field(description="the node's own state in the scenario")
+    causes: list[CauseOut]
+    chain: list[str] = Field(description="a shortest chain of causes back to a failed node")
+
+
+class NodeExplanationOut(ExplanationOut):
+    """One node's explanation (state `ok` and no causes when it is not impacted)."""
+
+    model_config = _example(examples.EXPLAIN_RESPONSE)
+
+    node: str
+
+
+class ProviderOut(BaseModel):
+    """A provider (or owner) who must act (failed) or is affected."""
+
+    provider: str
+    failed: list[str]
+    affected: list[str]
+
+
+class ImpactOut(BaseModel):
+    """What breaks: every node not ok, the promises broken or at risk, who must act, why."""
+
+    model_config = _example(examples.IMPACT_RESPONSE)
+
+    impacted: dict[str, FailState]
+    broken_promises: list[str]
+    at_risk_promises: list[str]
+    service_acts: dict[str, FailState]
+    business_services: dict[str, FailState]
+    providers: list[ProviderOut]
+    explanations: dict[str, ExplanationOut]
+
+
+# --- change impact ------------------------------------------------------------------
+
+
+class ChangeIn(Strict):
+    """A planned change: these components go down (or degrade) for a time window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, description="your change id, unique in the request")
+    components: list[str] = Field(min_length=1)
+    start: datetime = Field(description="ISO 8601; use a UTC offset")
+    end: datetime = Field(description="ISO 8601, after start (half-open window)")
+    state: FailState = "down"
+
+
+class ChangesRequest(Strict):
+    """Planned changes to assess together."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [examples.CHANGES_REQUEST]})
+
+    changes: list[ChangeIn]
+
+
+class WindowOut(BaseModel):
+    """A time window (ISO 8601)."""
+
+    start: str
+    end: str
+
+
+class ChangeImpactOut(BaseModel):
+    """The impact of one change alone."""
+
+    window: WindowOut | None = None
+    components: list[str] | None = None
+    state: FailState | None = None
+    broken_promises: list[str]
+    at_risk_promises: list[str]
+    impacted: dict[str, FailState]
+
+
+class ConflictOut(BaseModel):
+    """Overlapping changes that together do worse than each alone."""
+
+    changes: list[str]
+    start: str
+    end: str
+    worse: dict[str, FailState] = Field(description="nodes worse off together, with that state")
+    broken_promises: list[str]
+    at_risk_promises: list[str]
+
+
+class ChangeAssessmentOut(BaseModel):
+    """Each change's impact alone (by change id), and the conflicts between them."""
+
+    model_config = _example(examples.CHANGES_RESPONSE)
+
+    changes: dict[str, ChangeImpactOut]
+    conflicts: list[ConflictOut]
+
+
+# --- single points of failure, root cause ---------------------------------------------
+
+
+class SinglePointOut(BaseModel):
+    """A component whose failure alone breaks promises."""
+
+    component: str
+    kind: NodeKind
+    breaks: list[str] = Field(description="promises it breaks alone")
+    at_risk: list[str] = Field(description="promises it puts at risk alone")
+
+
+class PromiseSpofOut(BaseModel):
+    """The single points of failure of one promise, most promises broken first."""
+
+    model_config = _example(examples.SPOF_RESPONSE)
+
+    promise: str
+    single_points: list[SinglePointOut]
+
+
+class SpofRankingOut(BaseModel):
+    """Single points of failure across the catalogue, most promises broken first."""
+
+    model_config = _example(examples.SPOF_RANKING_RESPONSE)
+
+    single_points: list[SinglePointOut]
+
+
+class RootCauseRequest(Strict):
+    """What is observed failing, and how many candidates to return."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [examples.ROOT_CAUSE_REQUEST]})
+
+    observed: dict[str, StateWord] = Field(
+        description="node id -> observed state; at least one degraded or down")
+    limit: StrictInt = Field(10, ge=1, le=1000)
+
+
+class CandidateOut(BaseModel):
+    """A component that, failing alone, would explain some observations."""
+
+    component: str
+    explains: list[str]
+    unexplained: list[str]
+    extra: int = Field(description="nodes it would impact that were not observed failing")
+    explains_all: bool
+
+
+class RootCauseOut(BaseModel):
+    """Candidates, best first: full explainers, most explained, fewest extra, then id."""
+
+    model_config = _example(examples.ROOT_CAUSE_RESPONSE)
+
+    candidates: list[CandidateOut]
+
+
+# --- catalogues -------------------------------------------------------------------------
+
+
+class PromiseRow(BaseModel):
+    """A service promise and what it is kept through."""
+
+    id: str
+    name: str
+    owner: str | None
+    description: str | None
+    properties: dict[str, Any]
+    kept_through: list[str]
+
+
+class PromiseCatalogueOut(BaseModel):
+    """The list of service promises (seed 002)."""
+
+    model_config = _example(examples.PROMISES_RESPONSE)
+
+    items: list[PromiseRow]
+
+
+class ServiceSystemRow(BaseModel):
+    """A service system: visible or hidden, who provides and owns it, what it performs."""
+
+    id: str
+    name: str
+    visible: bool | None
+    provider: str | None
+    owner: str | None
+    description: str | None
+    performs: list[str]
+    depends_on: list[str]
+
+
+class ServiceSystemCatalogueOut(BaseModel):
+    """The list of service systems (seed 002)."""
+
+    model_config = _example(examples.SERVICE_SYSTEMS_RESPONSE)
+
+    items: list[ServiceSystemRow]
+
+
+class ServiceActRow(BaseModel):
+    """A service act: who performs it and what it serves."""
+
+    id: str
+    name: str
+    description: str | None
+    performed_by: list[str]
+    serves: list[str]
+
+
+class ServiceActCatalogueOut(BaseModel):
+    """The list of service acts (seed 002)."""
+
+    model_config = _example(examples.SERVICE_ACTS_RESPONSE)
+
+    items: list[ServiceActRow]
+
+
+class MatrixCell(BaseModel):
+    """The CIs of one silo a service depends on."""
+
+    silo: str
+    service: str
+    cis: list[str]
+
+
+class MatrixOut(BaseModel):
+    """The silo x service matrix (seed 001); empty cells are left out."""
+
+    model_config = _example(examples.MATRIX_RESPONSE)
+
+    silos: list[str]
+    services: list[str]
+    cells: list[MatrixCell]
+
+
+# --- nodes and edges (the interchange format) -------------------------------------------
+
+
+class NodeIn(Strict):
+    """A node in the interchange format; ``id`` may be left out (the path names it)."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [examples.NODE_PUT_REQUEST]})
+
+    id: str | None = Field(None, description="must equal the id in the path when given")
+    kind: NodeKind
+    name: str | None = Field(None, description="defaults to the id")
+    owner: str | None = None
+    provider: str | None = None
+    visible: StrictBool | None = None
+    silo: str | None = None
+    description: str | None = None
+    source: str | None = None
+    external_id: str | None = None
+    properties: dict[str, Any] | None = None
+    redundancy: dict[str, StrictInt] | None = Field(
+        None, description="redundancy group -> min_ok (how many members it needs)")
+
+    def batch(self, node_id: str) -> GraphData:
+        """This node, with the path's id, as a one-node batch (shape checked by the library)."""
+        if self.id is not None and self.id != node_id:
+            raise ValidationError([Problem("nodes", 0, repr(self.id), "id",
+                                           f"must equal the id in the path ({node_id!r}) "
+                                           "or be left out")])
+        raw = self.model_dump(exclude_none=True, mode="json")
+        raw["id"] = node_id
+        return parse_document({"nodes": [raw]})
+
+
+class NodeOut(BaseModel):
+    """A stored node, in the interchange format (absent attributes left out)."""
+
+    model_config = _example(examples.NODE)
+
+    id: str
+    kind: NodeKind
+    name: str
+    owner: str | None = None
+    provider: str | None = None
+    visible: bool | None = None
+    silo: str | None = None
+    description: str | None = None
+    source: str | None = None
+    external_id: str | None = None
+    properties: dict[str, Any] | None = None
+    redundancy: dict[str, int] | None = None
+
+
+class NodePageOut(BaseModel):
+    """One page of nodes, ordered by id."""
+
+    model_config = _example(examples.NODE_PAGE_RESPONSE)
+
+    items: list[NodeOut]
+    total: int = Field(description="how many nodes match, over all pages")
+    limit: int
+    offset: int
+
+
+class EdgeIn(Strict):
+    """A dependency in the interchange format: ``from`` needs ``to``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True,
+                              json_schema_extra={"examples": [examples.EDGE_PUT_REQUEST]})
+
+    source: str = Field(alias="from", description="the dependant's id")
+    target: str = Field(alias="to", description="the dependency's id")
+    group: str | None = Field(None, description="redundancy group (hard edges only)")
+    impact: Impact = Impact.HARD
+
+    def batch(self) -> GraphData:
+        """This edge as a one-edge batch (shape checked by the library)."""
+        return parse_document({"edges": [self.model_dump(exclude_none=True, by_alias=True,
+                                                         mode="json")]})
+
+
+class EdgeOut(BaseModel):
+    """A stored dependency."""
+
+    model_config = ConfigDict(populate_by_name=True,
+                              json_schema_extra={"examples": [examples.EDGE]})
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    group: str | None = None
+    impact: Impact = Impact.HARD
+
+
+class EdgeListOut(BaseModel):
+    """Dependencies, ordered by (from, to)."""
+
+    model_config = _example(examples.EDGES_RESPONSE)
+
+    items: list[EdgeOut]
+
+
+class SubgraphOut(BaseModel):
+    """The part of the graph around ``center``; ``truncated`` when the limit cut it."""
+
+    model_config = _example(examples.NEIGHBOURHOOD_RESPONSE)
+
+    center: str
+    truncated: bool
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+
+
+class GraphOut(BaseModel):
+    """A whole graph in the interchange format."""
+
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]
+
+
+# --- operations ---------------------------------------------------------------------------
+
+
+class HealthOut(BaseModel):
+    """The process lives."""
+
+    model_config = _example({"status": "ok"})
+
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    """Whether the store answers; ``reason`` says why not."""
+
+    model_config = _example({"status": "ready", "store": "sqlite:servicegraph.db",
+                             "reason": None})
+
+    status: Literal["ready", "unavailable"]
+    store: str
+    reason: str | None = None

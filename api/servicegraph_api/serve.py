@@ -1,0 +1,64 @@
+"""Running the API with uvicorn (``servicegraph serve``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from servicegraph.settings import Settings
+from servicegraph_api.auth import KeyFile
+
+log = logging.getLogger("servicegraph.api")
+
+LOOPBACK = "127.0.0.1"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost")
+    (True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("example.org")
+    (False, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_host(settings: Settings) -> tuple[str, str | None]:
+    """The address to bind, and a warning to log when there is no API key.
+
+    Without a key the API is open, so it binds to loopback whatever was asked.
+    """
+    if KeyFile(settings.api_keys_file).configured():
+        return settings.host, None
+    if is_loopback(settings.host):
+        return settings.host, (
+            f"no API key configured ({settings.api_keys_file} has none): the API is open "
+            f"to anyone on this machine; it listens on {settings.host} only. "
+            "Add a key with `servicegraph keys add NAME --scope read`.")
+    return LOOPBACK, (
+        f"no API key configured ({settings.api_keys_file} has none): refusing to listen on "
+        f"{settings.host}; listening on {LOOPBACK} (loopback) only. Add a key with "
+        "`servicegraph keys add NAME --scope read` to serve other machines.")
+
+
+def run(settings: Settings) -> None:
+    """Serve the API with uvicorn until interrupted."""
+    import uvicorn
+
+    from servicegraph_api.app import create_app
+    from servicegraph_api.logs import configure_logging
+
+    configure_logging()
+    host, warning = bind_host(settings)
+    if warning:
+        log.warning(warning)
+    log.info("servicegraph API on http://%s:%d (docs at /docs), store %s", host,
+             settings.port, settings.store)
+    uvicorn.run(create_app(settings), host=host, port=settings.port, access_log=False,
+                log_config=None)

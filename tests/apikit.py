@@ -1,0 +1,46 @@
+"""Helpers of the HTTP API tests: the example enterprise served by an app over a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from servicegraph.cli import example_text
+from servicegraph.core import ServiceGraph
+from servicegraph.model import loads
+from servicegraph.settings import Settings
+from servicegraph.store import GraphStore
+from servicegraph_api import create_app
+from servicegraph_api.auth import KeyFile, Scope
+
+
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings that ignore the environment's ``.env`` and keep keys in ``tmp_path``."""
+    values: dict[str, Any] = {"store": str(tmp_path / "unused.db"),
+                              "api_keys_file": tmp_path / "keys.json"}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def example_graph(store: GraphStore) -> ServiceGraph:
+    """The bundled example enterprise, loaded into ``store``."""
+    graph = ServiceGraph(store)
+    graph.load(loads(example_text()), replace=True)
+    return graph
+
+
+@contextmanager
+def api_client(store: GraphStore, tmp_path: Path, **overrides: Any) -> Iterator[TestClient]:
+    """A client of an app serving the example enterprise from ``store``."""
+    app = create_app(settings_for(tmp_path, **overrides), graph=example_graph(store))
+    with TestClient(app) as client:
+        yield client
+
+
+def add_key(tmp_path: Path, name: str, *scopes: Scope) -> str:
+    """Create a key in the test's keys file; returns it."""
+    return KeyFile(tmp_path / "keys.json").add(name, list(scopes))

@@ -1,0 +1,201 @@
+"""API keys: scopes on every route, hashed storage, the `keys` commands, loopback binding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from servicegraph.cli import app as cli
+from servicegraph.store import GraphStore
+from servicegraph_api.app import create_app
+from servicegraph_api.auth import KEY_PREFIX, KeyFile, KeyFileError, Scope, hash_key
+from servicegraph_api.serve import bind_host, is_loopback
+
+from apikit import add_key, api_client, settings_for
+
+
+@pytest.fixture()
+def keys(tmp_path: Path) -> dict[str, str]:
+    """One key per scope, in the test's keys file."""
+    return {s.value: add_key(tmp_path, f"{s.value}-key", s) for s in Scope}
+
+
+@pytest.fixture()
+def client(store: GraphStore, tmp_path: Path, keys: dict[str, str]) -> Iterator[TestClient]:
+    with api_client(store, tmp_path) as c:
+        yield c
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _routes(client: TestClient) -> list[tuple[str, str]]:
+    """Every operation under /v1 (and /metrics), with its path parameters filled in."""
+    spec = client.get("/openapi.json").json()
+    out = []
+    for path, ops in spec["paths"].items():
+        if not (path.startswith("/v1/") or path == "/metrics"):
+            continue
+        filled = (path.replace("{node_id}", "web-tier").replace("{promise_id}", "onboarding")
+                  .replace("{format}", "json").replace("{source}", "test"))
+        out.extend((method.upper(), filled) for method in ops)
+    return out
+
+
+def test_no_key_answers_401_on_every_secured_route(client: TestClient) -> None:
+    routes = _routes(client)
+    assert len(routes) >= 22
+    for method, path in routes:
+        r = client.request(method, path)
+        assert r.status_code == 401, (method, path, r.status_code)
+        assert r.headers["www-authenticate"] == "Bearer"
+        assert "API key" in r.json()["detail"]
+
+
+def test_an_unknown_key_answers_401(client: TestClient) -> None:
+    r = client.get("/v1/nodes", headers=bearer(KEY_PREFIX + "forged"))
+    assert r.status_code == 401 and r.json()["detail"] == "unknown API key"
+
+
+#: POST routes that only ask a question: a read key may call them.
+QUESTIONS = {"/v1/impact", "/v1/impact/explain/web-tier", "/v1/changes/assess",
+             "/v1/root-cause"}
+
+
+def test_a_read_key_reads_and_asks_but_cannot_write(client: TestClient,
+                                                    keys: dict[str, str]) -> None:
+    assert client.get("/v1/nodes/web-tier", headers=bearer(keys["read"])).status_code == 200
+    assert client.get("/metrics", headers=bearer(keys["read"])).status_code == 200
+    r = client.post("/v1/impact", json={"down": ["feed-job"]}, headers=bearer(keys["read"]))
+    assert r.status_code == 200
+    writes = [(m, p) for m, p in _routes(client) if m != "GET" and p not in QUESTIONS]
+    assert ("PUT", "/v1/nodes/web-tier") in writes and ("DELETE", "/v1/edges") in writes
+    for method, path in writes:
+        r = client.request(method, path, headers=bearer(keys["read"]))
+        assert r.status_code == 403, (method, path, r.status_code)
+        assert "lacks" in r.json()["detail"]
+    for path in QUESTIONS:
+        r = client.post(path, json={}, headers=bearer(keys["read"]))
+        assert r.status_code != 403, path
+
+
+def test_ingest_and_admin_keys_write(client: TestClient, keys: dict[str, str]) -> None:
+    node = {"kind": "ci", "name": "Web server 4"}
+    for scope in ("ingest", "admin"):
+        r = client.put("/v1/nodes/web-4", json=node, headers=bearer(keys[scope]))
+        assert r.status_code in (200, 201)
+        # ... and read: ingest and admin imply read.
+        assert client.get("/v1/nodes/web-4", headers=bearer(keys[scope])).status_code == 200
+    r = client.post("/v1/impact", json={"down": ["feed-job"]},
+                    headers={"X-API-Key": keys["ingest"]})
+    assert r.status_code == 200 and r.json()["broken_promises"] == ["onboarding"]
+
+
+def test_probes_and_docs_stay_open(client: TestClient) -> None:
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+
+
+def test_a_revoked_key_is_refused_without_restart(client: TestClient, tmp_path: Path,
+                                                  keys: dict[str, str]) -> None:
+    assert client.get("/v1/nodes", headers=bearer(keys["read"])).status_code == 200
+    assert KeyFile(tmp_path / "keys.json").revoke("read-key")
+    assert client.get("/v1/nodes", headers=bearer(keys["read"])).status_code == 401
+
+
+def test_without_keys_everything_is_open(tmp_path: Path) -> None:
+    from servicegraph.store import SqliteStore
+
+    from apikit import example_graph
+
+    store = SqliteStore(tmp_path / "g.db")
+    app = create_app(settings_for(tmp_path), graph=example_graph(store))
+    with TestClient(app) as c:
+        assert c.get("/v1/nodes").status_code == 200
+        assert c.put("/v1/nodes/web-4", json={"kind": "ci"}).status_code == 201
+    store.close()
+
+
+# --- the keys file ----------------------------------------------------------------------------
+
+
+def test_keys_are_stored_hashed(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    key = KeyFile(path).add("feed", [Scope.INGEST])
+    assert key.startswith(KEY_PREFIX) and len(key) > 40
+    text = path.read_text()
+    assert key not in text
+    (stored,) = json.loads(text)["keys"]
+    assert stored["hash"] == hash_key(key)
+    assert stored["scopes"] == ["ingest"] and stored["name"] == "feed" and stored["created"]
+    assert path.stat().st_mode & 0o077 == 0
+    assert KeyFile(path).authenticate(key) is not None
+    assert KeyFile(path).authenticate(key + "x") is None
+
+
+def test_key_names_are_unique_and_scopes_required(tmp_path: Path) -> None:
+    keys = KeyFile(tmp_path / "keys.json")
+    keys.add("feed", [Scope.READ])
+    with pytest.raises(KeyFileError, match="exists"):
+        keys.add("feed", [Scope.READ])
+    with pytest.raises(KeyFileError, match="scope"):
+        keys.add("other", [])
+
+
+def test_a_broken_keys_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text("{not json")
+    with pytest.raises(KeyFileError, match="not a valid keys file"):
+        KeyFile(path).keys()
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+def test_keys_add_list_revoke(tmp_path: Path) -> None:
+    runner = CliRunner()
+    path = str(tmp_path / "keys.json")
+    added = runner.invoke(cli, ["keys", "add", "feed", "--scope", "read", "--scope", "ingest",
+                                "--keys-file", path])
+    assert added.exit_code == 0, added.output
+    key = added.stdout.strip().splitlines()[0]
+    assert key.startswith(KEY_PREFIX)
+    assert KeyFile(path).authenticate(key) is not None
+    listed = runner.invoke(cli, ["keys", "list", "--keys-file", path])
+    assert listed.exit_code == 0
+    assert "feed\tread,ingest" in listed.stdout
+    assert hash_key(key) not in listed.stdout and key not in listed.stdout
+    bad = runner.invoke(cli, ["keys", "add", "x", "--scope", "root", "--keys-file", path])
+    assert bad.exit_code != 0 and "unknown scope" in bad.output
+    assert runner.invoke(cli, ["keys", "revoke", "feed", "--keys-file", path]).exit_code == 0
+    assert runner.invoke(cli, ["keys", "revoke", "feed", "--keys-file", path]).exit_code == 1
+    assert KeyFile(path).keys() == ()
+
+
+# --- binding ----------------------------------------------------------------------------------
+
+
+def test_without_keys_the_server_binds_loopback_only(tmp_path: Path) -> None:
+    host, warning = bind_host(settings_for(tmp_path, host="0.0.0.0"))
+    assert host == "127.0.0.1"
+    assert warning is not None and "refusing to listen on 0.0.0.0" in warning
+    host, warning = bind_host(settings_for(tmp_path, host="127.0.0.1"))
+    assert host == "127.0.0.1" and warning is not None and "open" in warning
+
+
+def test_with_a_key_the_server_binds_where_asked(tmp_path: Path) -> None:
+    add_key(tmp_path, "reader", Scope.READ)
+    assert bind_host(settings_for(tmp_path, host="0.0.0.0")) == ("0.0.0.0", None)
+
+
+def test_loopback_addresses() -> None:
+    assert is_loopback("127.0.0.2") and is_loopback("[::1]")
+    assert not is_loopback("10.0.0.1") and not is_loopback("")
