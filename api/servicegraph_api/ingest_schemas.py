@@ -141,5 +141,7 @@ class ProvenanceOut(BaseModel):
 class PurgeOut(BaseModel):
     """Retired items deleted."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"nodes": 3, "edges": 5}]})
+
     nodes: int
     edges: int

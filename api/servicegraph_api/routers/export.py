@@ -39,6 +39,21 @@ for _fmt in ExportFormat:
 # The interchange document (JSON or YAML) and Cytoscape's `elements` are objects.
 for _structured in ("application/json", "application/yaml"):
     _CONTENT[_structured] = {"schema": {"type": "object"}}
+# One small example per media type (the example enterprise's web tier).
+_EXAMPLES = {
+    "application/graphml+xml": '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                               '<graph edgedefault="directed"><node id="web-tier"/>'
+                               '<node id="web-1"/><edge source="web-tier" target="web-1"/>'
+                               "</graph></graphml>",
+    "text/vnd.graphviz": 'digraph servicegraph {\n  "web-tier" -> "web-1" [label="web"];\n}\n',
+    "text/plain": "flowchart TD\n  n_web_tier[\"Web tier\"] --> n_web_1[\"Web server 1\"]\n",
+    "application/json": {"nodes": [{"id": "web-1", "kind": "ci", "name": "Web server 1"}],
+                         "edges": [{"from": "web-tier", "to": "web-1", "group": "web"}]},
+    "application/yaml": "nodes:\n- {id: web-1, kind: ci, name: Web server 1}\nedges: []\n",
+}
+for _media, _example in _EXAMPLES.items():
+    if _media in _CONTENT:
+        _CONTENT[_media]["example"] = _example
 
 
 @router.get(
@@ -52,7 +67,8 @@ for _structured in ("application/json", "application/yaml"):
                      "content": _CONTENT}},
 )
 def export(
-    fmt: Annotated[ExportFormat, Path(alias="format", description="the export format")],
+    fmt: Annotated[ExportFormat, Path(alias="format", description="the export format",
+                                          examples=["mermaid"])],
     graph: GraphDep,
 ) -> Response:
     live = graph.graph().live()

@@ -46,8 +46,9 @@ def list_nodes(
     graph: GraphDep,
     kind: Annotated[NodeKind | None, Query(description="only this kind",
                                            examples=["promise"])] = None,
-    limit: Annotated[int, Query(ge=1, le=10000, description="page size")] = 100,
-    offset: Annotated[int, Query(ge=0, description="nodes to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10000, description="page size",
+                                examples=[50])] = 100,
+    offset: Annotated[int, Query(ge=0, description="nodes to skip", examples=[0])] = 0,
 ) -> JSONResponse:
     return JSONResponse(node_page(graph.graph(), kind, limit, offset))
 
@@ -106,9 +107,11 @@ def get_neighbourhood(
     node_id: NodeId,
     graph: GraphDep,
     direction: Annotated[Literal["upstream", "downstream", "both"],
-                         Query(description="which way to walk")] = "both",
-    depth: Annotated[int, Query(ge=0, le=50, description="hops")] = 2,
-    limit: Annotated[int, Query(ge=1, le=10000, description="most nodes returned")] = 200,
+                         Query(description="which way to walk",
+                               examples=["upstream"])] = "both",
+    depth: Annotated[int, Query(ge=0, le=50, description="hops", examples=[2])] = 2,
+    limit: Annotated[int, Query(ge=1, le=10000, description="most nodes returned",
+                                examples=[200])] = 200,
 ) -> JSONResponse:
     part = neighbourhood(graph.graph().live(), node_id, direction=direction, depth=depth,
                          limit=limit)

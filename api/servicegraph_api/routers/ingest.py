@@ -43,8 +43,9 @@ Source = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9
                              description="the integrator's name, e.g. `discovery`, `cmdb`",
                              examples=["discovery"])]
 FullSync = Annotated[bool, Query(description="a complete snapshot: retire what this source "
-                                             "pushed before and not now")]
-DryRun = Annotated[bool, Query(description="answer what would change, write nothing")]
+                                             "pushed before and not now", examples=[False])]
+DryRun = Annotated[bool, Query(description="answer what would change, write nothing",
+                               examples=[True])]
 
 
 def _count(metrics: Any, source: str, nodes: int, edges: int) -> None:
@@ -130,7 +131,8 @@ def current(graph: GraphDep) -> dict[str, Any]:
 
 @router.get("/nodes/{node_id}/provenance", response_model=ProvenanceOut,
             summary="Who says what about a node", responses=READ_ERRORS)
-def provenance(node_id: str, graph: GraphDep) -> dict[str, Any]:
+def provenance(node_id: Annotated[str, Path(description="the node", examples=["web-1"])],
+               graph: GraphDep) -> dict[str, Any]:
     """Every source's claim on the node (its key, fields and since when), whether it
     is retired, and the last observed state."""
     return graph.provenance(node_id)
@@ -140,8 +142,9 @@ def provenance(node_id: str, graph: GraphDep) -> dict[str, Any]:
              responses=WRITE_ERRORS, dependencies=[Depends(require(Scope.ADMIN))])
 def purge(graph: GraphDep,
           older_than_days: Annotated[int | None, Query(
-              ge=0, le=36500, description="only items retired at least this many days ago "
-                                          "(default: all retired items)")] = None,
+              ge=0, le=36500, examples=[30],
+              description="only items retired at least this many days ago "
+                          "(default: all retired items)")] = None,
           ) -> dict[str, int]:
     """Retired items leave impact answers at once and are purged after the retention
     period by later pushes; this purges them now."""
@@ -166,10 +169,12 @@ def purge(graph: GraphDep,
         **READ_ERRORS})
 async def events(graph: GraphDep,
                  limit: Annotated[int | None, Query(
-                     ge=1, le=100000, description="close after this many promise events "
-                                                  "(default: never)")] = None,
+                     ge=1, le=100000, examples=[10],
+                     description="close after this many promise events (default: never)")
+                 ] = None,
                  heartbeat: Annotated[float, Query(
-                     ge=0.05, le=300, description="seconds between keep-alive comments")] = 15.0,
+                     ge=0.05, le=300, examples=[15.0],
+                     description="seconds between keep-alive comments")] = 15.0,
                  ) -> StreamingResponse:
     """Each change of a promise's state under the observed status, as it happens."""
     await run_in_threadpool(graph.watch_start)
