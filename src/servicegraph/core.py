@@ -197,12 +197,17 @@ class ServiceGraph:
         """
         moment = now or _now()
         with self._write_lock:
-            plan: PushPlan = plan_push(self.store.read(), source, batch, full_sync=full_sync,
+            stored = self.store.read()
+            plan: PushPlan = plan_push(stored, source, batch, full_sync=full_sync,
                                        precedence=self.precedence, now=iso(moment))
             if not dry_run and plan.changes_anything:
                 self.store.apply(plan.change)
                 self._after_write()
-        if not dry_run:
+        # Retention is enforced by pushes; look in what was just read before paying
+        # for a purge (which reads the store again), since usually nothing is due.
+        cutoff = iso(moment - self.retention)
+        if not dry_run and any(item.retired_at is not None and item.retired_at <= cutoff
+                               for item in (*stored.nodes, *stored.edges)):
             self.purge(older_than=self.retention, now=moment)
         return plan.to_dict(dry_run=dry_run)
 
