@@ -159,3 +159,20 @@ def test_pushes_need_the_ingest_scope(store: GraphStore, tmp_path: Path) -> None
                                 headers={"X-API-Key": writer})
         assert as_writer.status_code == 200
         assert client.post("/v1/purge", headers={"X-API-Key": writer}).status_code == 403
+
+
+def test_node_reads_show_retirement_and_observed_state(store: GraphStore,
+                                                      tmp_path: Path) -> None:
+    with api_client(store, tmp_path) as client:
+        client.post("/v1/sources/discovery/push", json=BATCH)
+        client.post("/v1/sources/discovery/push?full_sync=true", json={"nodes": []})
+        client.post("/v1/sources/mon/status", json={"statuses": [
+            {"id": "web-1", "state": "degraded", "at": "2026-11-23T08:00:00Z"}]})
+        web4 = client.get("/v1/nodes/web-4").json()
+        assert web4["retired_at"] is not None and "observed" not in web4
+        web1 = client.get("/v1/nodes/web-1").json()
+        assert web1["observed"] == {"state": "degraded", "at": "2026-11-23T08:00:00.000000Z",
+                                    "source": "mon"}
+        assert "retired_at" not in web1  # the example's hand-written claim keeps it live
+        page = client.get("/v1/nodes?kind=ci&limit=100").json()["items"]
+        assert {n["id"] for n in page if "retired_at" in n} == {"web-4"}

@@ -9,8 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from servicegraph.impact.analysis import ImpactResult
-from servicegraph.model.graph import GraphData
+from servicegraph.model.graph import GraphData, Node
 from servicegraph.model.kinds import NodeKind
+
+
+def node_view(node: Node) -> dict[str, Any]:
+    """A node in the interchange form, plus its retirement mark and observed state
+    when it has them."""
+    out = node.to_dict()
+    if node.retired_at is not None:
+        out["retired_at"] = node.retired_at
+    if node.observed is not None:
+        out["observed"] = node.observed.to_dict()
+    return out
 
 
 def node_page(graph: GraphData, kind: NodeKind | None, limit: int, offset: int
@@ -18,7 +29,7 @@ def node_page(graph: GraphData, kind: NodeKind | None, limit: int, offset: int
     """Nodes (of ``kind``, if given) ordered by id, one page of them."""
     nodes = sorted((n for n in graph.nodes if kind is None or n.kind is kind),
                    key=lambda n: n.id)
-    return {"items": [n.to_dict() for n in nodes[offset:offset + limit]],
+    return {"items": [node_view(n) for n in nodes[offset:offset + limit]],
             "total": len(nodes), "limit": limit, "offset": offset}
 
 

@@ -361,6 +361,14 @@ class NodeIn(Strict):
         return parse_document({"nodes": [raw]})
 
 
+class ObservedStateOut(BaseModel):
+    """The last observed state of a node."""
+
+    state: StateWord
+    at: str
+    source: str
+
+
 class NodeOut(BaseModel):
     """A stored node, in the interchange format (absent attributes left out)."""
 
@@ -378,6 +386,11 @@ class NodeOut(BaseModel):
     external_id: str | None = None
     properties: dict[str, Any] | None = None
     redundancy: dict[str, int] | None = None
+    retired_at: str | None = Field(
+        None, description="set when every source that pushed it stopped (full sync): "
+                          "out of impact answers, purged after the retention period")
+    observed: ObservedStateOut | None = Field(
+        None, description="the last state an integrator observed, if any")
 
 
 class NodePageOut(BaseModel):

@@ -206,8 +206,8 @@ class ServiceGraph:
         # Retention is enforced by pushes; look in what was just read before paying
         # for a purge (which reads the store again), since usually nothing is due.
         cutoff = iso(moment - self.retention)
-        if not dry_run and any(item.retired_at is not None and item.retired_at <= cutoff
-                               for item in (*stored.nodes, *stored.edges)):
+        retired = [n.retired_at for n in stored.nodes] + [e.retired_at for e in stored.edges]
+        if not dry_run and any(r is not None and r <= cutoff for r in retired):
             self.purge(older_than=self.retention, now=moment)
         return plan.to_dict(dry_run=dry_run)
 

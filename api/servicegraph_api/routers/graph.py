@@ -17,7 +17,7 @@ from servicegraph.views.neighbourhood import neighbourhood
 from servicegraph_api import examples
 from servicegraph_api.deps import GraphDep
 from servicegraph_api.errors import responses
-from servicegraph_api.reads import edge_list, node_page
+from servicegraph_api.reads import edge_list, node_page, node_view
 from servicegraph_api.schemas import (
     EdgeIn,
     EdgeListOut,
@@ -59,7 +59,7 @@ def list_nodes(
     responses=responses(404),
 )
 def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
-    return JSONResponse(graph.node(node_id).to_dict())
+    return JSONResponse(node_view(graph.node(node_id)))
 
 
 @router.put(
