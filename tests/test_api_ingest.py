@@ -176,3 +176,14 @@ def test_node_reads_show_retirement_and_observed_state(store: GraphStore,
         assert "retired_at" not in web1  # the example's hand-written claim keeps it live
         page = client.get("/v1/nodes?kind=ci&limit=100").json()["items"]
         assert {n["id"] for n in page if "retired_at" in n} == {"web-4"}
+
+
+def test_edge_reads_show_provenance(store: GraphStore, tmp_path: Path) -> None:
+    with api_client(store, tmp_path) as client:
+        client.post("/v1/sources/discovery/push", json=BATCH)
+        (edge,) = client.get("/v1/edges?from=web-tier&to=web-4").json()["items"]
+        assert [(p["source"], p["key"]) for p in edge["provenance"]] == [
+            ("discovery", "web-tier->web-4")]
+        client.post("/v1/sources/discovery/push?full_sync=true", json={"nodes": []})
+        (edge,) = client.get("/v1/edges?from=web-tier&to=web-4").json()["items"]
+        assert edge["retired_at"] is not None

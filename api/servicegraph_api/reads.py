@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from servicegraph.impact.analysis import ImpactResult
-from servicegraph.model.graph import GraphData, Node
+from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import NodeKind
 
 
@@ -38,7 +38,18 @@ def edge_list(graph: GraphData, source: str | None, target: str | None) -> dict[
     edges = sorted((e for e in graph.edges
                     if (source is None or e.source == source)
                     and (target is None or e.target == target)), key=lambda e: e.key)
-    return {"items": [e.to_dict() for e in edges]}
+    return {"items": [edge_view(e) for e in edges]}
+
+
+def edge_view(edge: Edge) -> dict[str, Any]:
+    """An edge in the interchange form, plus its retirement mark and provenance."""
+    out = edge.to_dict()
+    if edge.retired_at is not None:
+        out["retired_at"] = edge.retired_at
+    if edge.claims:
+        out["provenance"] = [{"source": c.source, "key": c.key, "at": c.at}
+                             for c in edge.claims]
+    return out
 
 
 def explanation_of(result: ImpactResult, node_id: str) -> dict[str, Any]:

@@ -421,6 +421,14 @@ class EdgeIn(Strict):
                                                          mode="json")]})
 
 
+class EdgeClaimOut(BaseModel):
+    """One source's claim on a dependency."""
+
+    source: str
+    key: str
+    at: str
+
+
 class EdgeOut(BaseModel):
     """A stored dependency."""
 
@@ -431,6 +439,10 @@ class EdgeOut(BaseModel):
     target: str = Field(alias="to")
     group: str | None = None
     impact: Impact = Impact.HARD
+    retired_at: str | None = Field(
+        None, description="set when every source that pushed it stopped (full sync)")
+    provenance: list[EdgeClaimOut] | None = Field(
+        None, description="which sources pushed it, under which key, since when")
 
 
 class EdgeListOut(BaseModel):
