@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 from servicegraph.model import Node, NodeKind
 from servicegraph.store import Change
@@ -36,3 +40,13 @@ def test_labels_come_from_the_enum_not_from_the_input() -> None:
     assert row["label"] == "ServiceSystem"
     assert row["props"]["name"] == "Name with `backticks` and :Labels"
     assert "id" not in row["props"]
+
+
+def test_the_wheel_ships_every_statement(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--wheel-dir", str(tmp_path), str(root)], check=True)
+    (wheel,) = tmp_path.glob("servicegraph-*.whl")
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".cypher")}
+    assert shipped == {f"servicegraph/cypher/{name}.cypher" for name in names()}
+    assert "servicegraph/examples/enterprise.yaml" in zipfile.ZipFile(wheel).namelist()
