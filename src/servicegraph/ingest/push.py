@@ -191,13 +191,12 @@ def _validate(plan: PushPlan, current: GraphData, batch: GraphData) -> None:
     live = after.live()
     live_ids = {n.id for n in live.nodes}
     live_edges = {e.key for e in live.edges}
-    # The batch as it will stand once resolved (other sources may have the last word).
-    resolved = GraphData(
-        tuple(after.node_map()[n.id] for n in batch.nodes),
-        tuple(e for e in after.edges if e.key in {b.key for b in batch.edges}),
-    )
-    ordered = GraphData(resolved.nodes, tuple(
-        {e.key: e for e in resolved.edges}[b.key] for b in batch.edges))
+    # The batch as it will stand once resolved (other sources may have the last word),
+    # in the batch's own order so problems point at its items.
+    after_nodes = after.node_map()
+    after_edges = {e.key: e for e in after.edges}
+    ordered = GraphData(tuple(after_nodes[n.id] for n in batch.nodes),
+                        tuple(after_edges[b.key] for b in batch.edges))
     # Nodes that lost members through retirement must still have enough.
     losers = {e.source for e in after.edges
               if e.source in live_ids and e.key not in live_edges}
