@@ -11,7 +11,7 @@ from servicegraph import GraphData, ServiceGraph, State, ValidationError, loads
 from servicegraph.cli import example_text
 from servicegraph.impact import GraphIndex, analyse, naive_states, to_networkx
 from servicegraph.model import Edge, Node, NodeKind
-from servicegraph.store import Change, GraphStore
+from servicegraph.store import Change, GraphStore, Neo4jStore, SqliteStore
 
 from graphs import graphs, graphs_with_scenario
 
@@ -158,3 +158,27 @@ def test_sqlite_file_persists_across_opens(tmp_path: Path) -> None:
     again = SqliteStore(path)
     assert len(again.read().nodes) == len(EXAMPLE.nodes)
     again.close()
+
+
+def test_a_write_by_another_process_is_seen(store: GraphStore, tmp_path: Path) -> None:
+    server = ServiceGraph(store)
+    server.load(EXAMPLE)
+    assert server.impact(["feed-job"]).broken_promises == ["onboarding"]
+    # Another process (here: a second connection to the same store) adds a backup feed.
+    other_store: GraphStore
+    if isinstance(store, SqliteStore):
+        other_store = SqliteStore(store.path)
+    else:
+        assert isinstance(store, Neo4jStore)
+        other_store = Neo4jStore(store.uri, driver=store.driver)
+    other = ServiceGraph(other_store)
+    other.load(loads("""
+nodes:
+  - {id: recruiting-feed, kind: service_system, name: New-hire feed, redundancy: {jobs: 1}}
+  - {id: feed-job-2, kind: ci, name: Backup integration job}
+edges:
+  - {from: recruiting-feed, to: feed-job, group: jobs}
+  - {from: recruiting-feed, to: feed-job-2, group: jobs}
+"""))
+    assert server.impact(["feed-job"]).broken_promises == []
+    assert server.impact(["feed-job"]).at_risk_promises == ["onboarding"]

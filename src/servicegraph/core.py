@@ -70,6 +70,7 @@ class ServiceGraph:
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._graph: GraphData | None = None
+        self._version: int | None = None
         self._nodes: dict[str, Node] | None = None
         self._index: GraphIndex | None = None
         self._current: ImpactResult | None = None
@@ -78,10 +79,17 @@ class ServiceGraph:
     # --- reading -------------------------------------------------------------
 
     def graph(self) -> GraphData:
-        """The stored graph, retired items included (cached until the next write)."""
+        """The stored graph, retired items included.
+
+        Cached until the next write, through this object or any other process
+        (the store's write counter is checked on every call).
+        """
         with self._lock:
+            version = self.store.version()
+            if self._graph is not None and version != self._version:
+                self.refresh()
             if self._graph is None:
-                self._graph = self.store.read()
+                self._graph, self._version = self.store.read(), version
             return self._graph
 
     def index(self) -> GraphIndex:

@@ -48,6 +48,11 @@ class GraphStore(Protocol):
         """Raise unless the store answers now (readiness)."""
         ...
 
+    def version(self) -> int:
+        """A number that changes when another process writes the graph, so a
+        cached copy can be checked cheaply."""
+        ...
+
     def clear(self) -> None:
         """Remove everything."""
         ...

@@ -110,9 +110,17 @@ class Neo4jStore:
                 if written["written"] != len(rows):
                     # A missing end would silently drop an edge: refuse the whole change.
                     raise RuntimeError("an edge refers to a node that is not in the store")
+            tx.run(statement("graph/bump_version")).consume()
 
         with self.driver.session(database=self.database) as session:
             session.execute_write(work)
+
+    def version(self) -> int:
+        """The write counter: changes whenever any process writes the graph."""
+        records, _, _ = self.driver.execute_query(
+            statement("graph/version"), database_=self.database,
+            routing_=neo4j.RoutingControl.READ)
+        return int(records[0]["version"])
 
     def clear(self) -> None:
         """Remove the whole service graph."""

@@ -121,6 +121,12 @@ class SqliteStore:
         with self._lock:
             self._db.execute("SELECT 1").fetchone()
 
+    def version(self) -> int:
+        """Changes whenever another connection commits (SQLite's ``data_version``);
+        this store's own writes are known to its caller already."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def clear(self) -> None:
         """Remove everything."""
         self.apply(Change(replace=True))
