@@ -79,6 +79,15 @@ def _too_large(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if str(getattr(exc, "code", "")).endswith("MemoryPoolOutOfMemoryError"):
+        # A batch is one transaction; past Neo4j's transaction memory limit a retry
+        # cannot succeed, so say so instead of inviting one.
+        log.warning("batch too large for one Neo4j transaction: %s %s", request.method,
+                    request.url.path)
+        return _json(413, {"detail": "the batch is too large for one Neo4j transaction "
+                                     "(dbms.memory.transaction.total.max): split it into "
+                                     "smaller pushes, or give Neo4j more heap; nothing was "
+                                     f"written. Neo4j said: {exc}"})
     log.warning("store unavailable during %s %s: %s", request.method, request.url.path, exc)
     return _json(503, {"detail": f"the store is unavailable: {type(exc).__name__}: {exc}"},
                  {"Retry-After": "5"})

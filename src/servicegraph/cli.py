@@ -223,7 +223,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="the key's name")],
 
 @neo4j_app.command("start")
 def neo4j_start(port: Annotated[int | None, typer.Option(help="Bolt port (default: free)")] = None,
-                heap: Annotated[str, typer.Option(help="JVM heap, e.g. 1g")] = "1g") -> None:
+                heap: Annotated[str, typer.Option(help="JVM heap, e.g. 2g")] = "2g") -> None:
     """Fetch (once) and start the local Neo4j; prints its Bolt URI."""
     from servicegraph import neo4j_local
 

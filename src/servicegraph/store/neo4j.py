@@ -54,7 +54,10 @@ class Neo4jStore:
         self.database = database
         self.description = f"neo4j:{uri}/{database}"
         self._own_driver = driver is None
-        self.driver = driver or neo4j.GraphDatabase.driver(uri, auth=auth)
+        # Notifications (e.g. "relationship type does not exist" on an empty graph)
+        # would be logged as warnings on every query: servicegraph's queries are fixed.
+        self.driver = driver or neo4j.GraphDatabase.driver(
+            uri, auth=auth, notifications_min_severity="OFF")
         self._schema_ready = False
         # Neo4j may come up after us: then the schema is made on first successful use.
         with contextlib.suppress(neo4j.exceptions.ServiceUnavailable):
