@@ -136,6 +136,7 @@ def demo(
     try:
         sg.load(loads(example_text()))
         result = sg.impact(fail or [DEMO_FAILURE])
+        stored = sg.graph()
     except (UnknownNodeError, ValidationError) as exc:
         raise _fail(f"{exc} (the store holds data the example conflicts with? use another "
                     f"--store)" if isinstance(exc, ValidationError) else str(exc)) from None
@@ -145,7 +146,7 @@ def demo(
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     typer.echo(f"Example enterprise loaded into {sg.store.description}: "
-               f"{len(sg.graph().nodes)} nodes, {len(sg.graph().edges)} dependencies.\n")
+               f"{len(stored.nodes)} nodes, {len(stored.edges)} dependencies.\n")
     typer.echo(render(result))
 
 
