@@ -9,9 +9,9 @@ writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from servicegraph.ingest.reconcile import (
     MANUAL,
@@ -71,6 +71,10 @@ class PushPlan:
                 "nodes": self.nodes.to_dict(), "edges": self.edges.to_dict()}
 
 
+#: What pushes claim: nodes and edges alike carry claims and a retirement mark.
+Item = TypeVar("Item", Node, Edge)
+
+
 def _key(node: Node) -> str:
     return node.external_id or node.id
 
@@ -104,68 +108,71 @@ def plan_push(current: GraphData, source: str, batch: GraphData, *, full_sync: b
     plan = PushPlan(source, full_sync)
     nodes = current.node_map()
     for node in batch.nodes:
-        claim = Claim(source, _key(node), now, node_fields(node))
         old = nodes.get(node.id)
-        if old is None:
-            plan.nodes.created += 1
-            plan.upsert_nodes[node.id] = resolve_node(node.id, (claim,), precedence, node)
-            continue
-        mine = next((c for c in old.claims if c.source == source), None)
-        if mine is not None and mine.digest == claim.digest and old.retired_at is None:
-            plan.nodes.unchanged += 1
-            continue
-        claims = old.claims or (_manual_claim(old, now),)
-        plan.nodes.updated += 1
-        plan.upsert_nodes[node.id] = resolve_node(node.id, _with_claim(claims, claim),
-                                                  precedence, old)
+        claims = _claimed(plan.nodes, old, Claim(source, _key(node), now, node_fields(node)),
+                          lambda o: _manual_claim(o, now))
+        if claims is not None:
+            plan.upsert_nodes[node.id] = resolve_node(node.id, claims, precedence, old or node)
     edges = {e.key: e for e in current.edges}
     for edge in batch.edges:
-        claim = Claim(source, f"{edge.source}->{edge.target}", now, edge_fields(edge))
-        old_edge = edges.get(edge.key)
-        if old_edge is None:
-            plan.edges.created += 1
-            plan.upsert_edges[edge.key] = resolve_edge(edge, (claim,), precedence)
-            continue
-        mine = next((c for c in old_edge.claims if c.source == source), None)
-        if mine is not None and mine.digest == claim.digest and old_edge.retired_at is None:
-            plan.edges.unchanged += 1
-            continue
-        claims = old_edge.claims or (Claim(MANUAL, claim.key, now, edge_fields(old_edge)),)
-        plan.edges.updated += 1
-        plan.upsert_edges[edge.key] = resolve_edge(edge, _with_claim(claims, claim), precedence)
+        key = f"{edge.source}->{edge.target}"
+        claims = _claimed(plan.edges, edges.get(edge.key),
+                          Claim(source, key, now, edge_fields(edge)),
+                          lambda o: Claim(MANUAL, f"{o.source}->{o.target}", now,
+                                          edge_fields(o)))
+        if claims is not None:
+            plan.upsert_edges[edge.key] = resolve_edge(edge, claims, precedence)
     if full_sync:
         _retire_missing(plan, current, batch, precedence, now)
     _validate(plan, current, batch)
     return plan
 
 
+def _claimed(counts: Counts, old: Item | None, claim: Claim,
+             manual: Callable[[Item], Claim]) -> tuple[Claim, ...] | None:
+    """The claims an item carries once ``claim`` is added, counting the outcome;
+    ``None`` when the source repeats exactly what it said before."""
+    if old is None:
+        counts.created += 1
+        return (claim,)
+    mine = next((c for c in old.claims if c.source == claim.source), None)
+    if mine is not None and mine.digest == claim.digest and old.retired_at is None:
+        counts.unchanged += 1
+        return None
+    counts.updated += 1
+    return _with_claim(old.claims or (manual(old),), claim)
+
+
+def _withdrawn(counts: Counts, item: Item, source: str) -> tuple[Claim, ...] | None:
+    """The claims left once ``source`` withdraws (empty: retire the item), counting
+    the outcome; ``None`` when there is nothing to do."""
+    if not any(c.source == source for c in item.claims):
+        return None
+    rest = tuple(c for c in item.claims if c.source != source)
+    if rest:
+        counts.updated += 1
+        return rest
+    if item.retired_at is not None:
+        return None
+    counts.retired += 1
+    return ()
+
+
 def _retire_missing(plan: PushPlan, current: GraphData, batch: GraphData,
                     precedence: Sequence[str], now: str) -> None:
     """Withdraw this source's claims on what it pushed before and not now."""
-    source = plan.source
     pushed = {n.id for n in batch.nodes}
     for node in current.nodes:
-        if node.id in pushed or not any(c.source == source for c in node.claims):
-            continue
-        rest = tuple(c for c in node.claims if c.source != source)
-        if rest:
-            plan.nodes.updated += 1
-            plan.upsert_nodes[node.id] = resolve_node(node.id, rest, precedence, node)
-        elif node.retired_at is None:
-            plan.nodes.retired += 1
-            plan.upsert_nodes[node.id] = node.with_changes(retired_at=now)
+        rest = None if node.id in pushed else _withdrawn(plan.nodes, node, plan.source)
+        if rest is not None:
+            plan.upsert_nodes[node.id] = (resolve_node(node.id, rest, precedence, node) if rest
+                                          else node.with_changes(retired_at=now))
     pushed_edges = {e.key for e in batch.edges}
     for edge in current.edges:
-        if edge.key in pushed_edges or not any(c.source == source for c in edge.claims):
-            continue
-        rest = tuple(c for c in edge.claims if c.source != source)
-        if rest:
-            plan.edges.updated += 1
-            plan.upsert_edges[edge.key] = resolve_edge(edge, rest, precedence)
-        elif edge.retired_at is None:
-            plan.edges.retired += 1
-            plan.upsert_edges[edge.key] = Edge(edge.source, edge.target, edge.group,
-                                               edge.impact, edge.claims, now)
+        rest = None if edge.key in pushed_edges else _withdrawn(plan.edges, edge, plan.source)
+        if rest is not None:
+            plan.upsert_edges[edge.key] = (resolve_edge(edge, rest, precedence) if rest
+                                           else replace(edge, retired_at=now))
 
 
 def _check_keys(source: str, batch: GraphData) -> None:
