@@ -33,11 +33,20 @@ def example_graph(store: GraphStore) -> ServiceGraph:
     return graph
 
 
+#: Where test requests come from: this machine, as for a local operator.
+LOCAL = ("127.0.0.1", 50000)
+
+
+def local_client(app: Any, **kwargs: Any) -> TestClient:
+    """A test client whose requests come from loopback (the API's rule without keys)."""
+    return TestClient(app, client=LOCAL, **kwargs)
+
+
 @contextmanager
 def api_client(store: GraphStore, tmp_path: Path, **overrides: Any) -> Iterator[TestClient]:
     """A client of an app serving the example enterprise from ``store``."""
     app = create_app(settings_for(tmp_path, **overrides), graph=example_graph(store))
-    with TestClient(app) as client:
+    with local_client(app) as client:
         yield client
 
 

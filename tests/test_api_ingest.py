@@ -165,7 +165,8 @@ def test_node_reads_show_retirement_and_observed_state(store: GraphStore,
                                                       tmp_path: Path) -> None:
     with api_client(store, tmp_path) as client:
         client.post("/v1/sources/discovery/push", json=BATCH)
-        client.post("/v1/sources/discovery/push?full_sync=true", json={"nodes": []})
+        client.post("/v1/sources/discovery/push?full_sync=true&allow_empty=true",
+                    json={"nodes": []})
         client.post("/v1/sources/mon/status", json={"statuses": [
             {"id": "web-1", "state": "degraded", "at": "2026-11-23T08:00:00Z"}]})
         web4 = client.get("/v1/nodes/web-4").json()
@@ -184,6 +185,26 @@ def test_edge_reads_show_provenance(store: GraphStore, tmp_path: Path) -> None:
         (edge,) = client.get("/v1/edges?from=web-tier&to=web-4").json()["items"]
         assert [(p["source"], p["key"]) for p in edge["provenance"]] == [
             ("discovery", "web-tier->web-4")]
-        client.post("/v1/sources/discovery/push?full_sync=true", json={"nodes": []})
+        client.post("/v1/sources/discovery/push?full_sync=true&allow_empty=true",
+                    json={"nodes": []})
         (edge,) = client.get("/v1/edges?from=web-tier&to=web-4").json()["items"]
         assert edge["retired_at"] is not None
+
+
+def test_an_empty_full_sync_is_refused_unless_said_to_be_empty(store: GraphStore,
+                                                             tmp_path: Path) -> None:
+    """An empty body must not wipe a source: not as JSON, not as NDJSON."""
+    with api_client(store, tmp_path) as client:
+        client.post("/v1/sources/discovery/push", json=BATCH)
+        for r in (client.post("/v1/sources/discovery/push?full_sync=true", json={}),
+                  client.post("/v1/sources/discovery/push.ndjson?full_sync=true", content=b"",
+                              headers={"Content-Type": "application/x-ndjson"})):
+            assert r.status_code == 422, r.text
+            (problem,) = r.json()["problems"]
+            assert problem["field"] == "full_sync" and "allow_empty" in problem["message"]
+            assert "'discovery'" in problem["item"]
+        assert client.get("/v1/nodes/web-4").json().get("retired_at") is None
+        r = client.post("/v1/sources/discovery/push.ndjson?full_sync=true&allow_empty=true",
+                        content=b"", headers={"Content-Type": "application/x-ndjson"})
+        assert r.status_code == 200 and r.json()["retired"] >= 1
+        assert client.get("/v1/nodes/web-4").json()["retired_at"] is not None

@@ -25,7 +25,7 @@ from servicegraph_api import create_app
 from servicegraph_api.deps import NdjsonLimit
 from servicegraph_api.logs import JsonFormatter
 
-from apikit import api_client, example_graph, settings_for
+from apikit import api_client, example_graph, local_client, settings_for
 
 
 @pytest.fixture()
@@ -66,7 +66,7 @@ def test_readyz_gives_up_on_a_store_that_hangs(store: GraphStore, tmp_path: Path
     graph = example_graph(store)
     release = threading.Event()
     monkeypatch.setattr(graph, "ping", lambda: release.wait(10))
-    with TestClient(create_app(settings_for(tmp_path), graph=graph, ready_timeout=0.2)) as c:
+    with local_client(create_app(settings_for(tmp_path), graph=graph, ready_timeout=0.2)) as c:
         r = c.get("/readyz")
         assert r.status_code == 503 and "did not answer within 0.2 s" in r.json()["reason"]
         release.set()
@@ -141,7 +141,7 @@ def test_readiness_follows_neo4j_down_and_back(neo4j_uri: str, tmp_path: Path) -
                                         max_transaction_retry_time=0, connection_timeout=2)
     try:
         store = Neo4jStore(uri, driver=driver)  # Neo4j unreachable: must not raise
-        with TestClient(create_app(settings_for(tmp_path), graph=ServiceGraph(store))) as c:
+        with local_client(create_app(settings_for(tmp_path), graph=ServiceGraph(store))) as c:
             r = c.get("/readyz")
             assert r.status_code == 503 and "ServiceUnavailable" in r.json()["reason"]
             r = c.get("/v1/nodes")
@@ -165,7 +165,7 @@ def test_readiness_follows_neo4j_down_and_back(neo4j_uri: str, tmp_path: Path) -
 def test_the_app_opens_and_closes_its_own_store(tmp_path: Path) -> None:
     db = tmp_path / "own.db"
     app = create_app(settings_for(tmp_path, store=str(db)))
-    with TestClient(app) as c:
+    with local_client(app) as c:
         assert c.get("/readyz").json()["store"] == f"sqlite:{db}"
         assert c.put("/v1/nodes/lb", json={"kind": "ci"}).status_code == 201
         graph: ServiceGraph = app.state.graph
@@ -179,7 +179,7 @@ def test_the_app_opens_and_closes_its_own_store(tmp_path: Path) -> None:
 def test_a_graph_passed_in_stays_open(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "g.db")
     graph = example_graph(store)
-    with TestClient(create_app(settings_for(tmp_path), graph=graph)) as c:
+    with local_client(create_app(settings_for(tmp_path), graph=graph)) as c:
         assert c.get("/readyz").status_code == 200
     assert len(store.read().nodes) == 54
     store.close()
@@ -188,8 +188,8 @@ def test_a_graph_passed_in_stays_open(tmp_path: Path) -> None:
 def test_two_apps_in_one_process_keep_their_own_metrics(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "g.db")
     graph = example_graph(store)
-    with TestClient(create_app(settings_for(tmp_path), graph=graph)) as a, \
-            TestClient(create_app(settings_for(tmp_path), graph=graph)) as b:
+    with local_client(create_app(settings_for(tmp_path), graph=graph)) as a, \
+            local_client(create_app(settings_for(tmp_path), graph=graph)) as b:
         for _ in range(3):
             a.get("/healthz")
         b.get("/healthz")
@@ -283,7 +283,7 @@ def small(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
         return {"read": size, "limit": limit}
 
     app.include_router(extra)
-    with TestClient(app) as c:
+    with local_client(app) as c:
         yield c
 
 
@@ -339,7 +339,7 @@ def test_an_unexpected_error_is_a_bare_500(client: TestClient,
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(graph, "impact", boom)
-    quiet = TestClient(client.app, raise_server_exceptions=False)
+    quiet = local_client(client.app, raise_server_exceptions=False)
     r = quiet.post("/v1/impact", json={"down": ["lb"]})
     assert r.status_code == 500
     assert "secret" not in r.text and "bug" in r.json()["detail"]

@@ -16,7 +16,7 @@ from servicegraph_api.app import create_app
 from servicegraph_api.auth import KEY_PREFIX, KeyFile, KeyFileError, Scope, hash_key
 from servicegraph_api.serve import bind_host, is_loopback
 
-from apikit import add_key, api_client, settings_for
+from apikit import add_key, api_client, local_client, settings_for
 
 
 @pytest.fixture()
@@ -118,7 +118,7 @@ def test_without_keys_everything_is_open(tmp_path: Path) -> None:
 
     store = SqliteStore(tmp_path / "g.db")
     app = create_app(settings_for(tmp_path), graph=example_graph(store))
-    with TestClient(app) as c:
+    with local_client(app) as c:
         assert c.get("/v1/nodes").status_code == 200
         assert c.put("/v1/nodes/web-4", json={"kind": "ci"}).status_code == 201
     store.close()
@@ -199,3 +199,84 @@ def test_with_a_key_the_server_binds_where_asked(tmp_path: Path) -> None:
 def test_loopback_addresses() -> None:
     assert is_loopback("127.0.0.2") and is_loopback("[::1]")
     assert not is_loopback("10.0.0.1") and not is_loopback("")
+
+
+# --- failing closed -----------------------------------------------------------------------
+
+
+def test_without_keys_other_machines_are_refused_on_every_request(tmp_path: Path) -> None:
+    """The loopback-only rule holds per request, not only when the server binds."""
+    from servicegraph.store import SqliteStore
+
+    from apikit import example_graph
+
+    store = SqliteStore(tmp_path / "g.db")
+    app = create_app(settings_for(tmp_path), graph=example_graph(store))
+    with TestClient(app, client=("192.0.2.7", 40000)) as remote:
+        r = remote.post("/v1/sources/x/push", json={"nodes": [], "edges": []})
+        assert r.status_code == 403 and "loopback" in r.json()["detail"]
+        assert remote.get("/v1/nodes").status_code == 403
+        assert remote.get("/healthz").status_code == 200
+    with local_client(app) as local:
+        assert local.get("/v1/nodes").status_code == 200
+    store.close()
+
+
+def test_revoking_every_key_does_not_open_the_server_to_other_machines(
+        store: GraphStore, tmp_path: Path) -> None:
+    from apikit import example_graph
+
+    key = add_key(tmp_path, "only", Scope.ADMIN)
+    app = create_app(settings_for(tmp_path), graph=example_graph(store))
+    with TestClient(app, client=("192.0.2.7", 40000)) as remote:
+        assert remote.get("/v1/nodes", headers=bearer(key)).status_code == 200
+        assert KeyFile(tmp_path / "keys.json").revoke("only")
+        r = remote.post("/v1/sources/x/push", json={"nodes": [], "edges": []})
+        assert r.status_code == 403
+        (tmp_path / "keys.json").unlink()  # a lost keys file: the same
+        assert remote.post("/v1/sources/x/push", json={"nodes": []}).status_code == 403
+
+
+def test_a_corrupt_keys_file_fails_closed_without_showing_its_path(
+        store: GraphStore, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with api_client(store, tmp_path) as client:
+        (tmp_path / "keys.json").write_text("{not json")
+        for method, path in [("GET", "/v1/nodes"), ("POST", "/v1/sources/x/push"),
+                             ("POST", "/v1/impact"), ("GET", "/metrics")]:
+            r = client.request(method, path, json={})
+            assert r.status_code == 503, (method, path, r.status_code)
+            assert str(tmp_path) not in r.text and "keys" in r.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+    errors = [r for r in caplog.records if "keys file" in r.getMessage()]
+    assert len(errors) == 1 and str(tmp_path / "keys.json") in errors[0].getMessage()
+
+
+def test_a_served_process_refuses_other_machines_once_its_keys_are_revoked(
+        tmp_path: Path) -> None:
+    """The reported case, end to end: a real server on 0.0.0.0, every key revoked."""
+    import httpx
+
+    from servers import outside_address, serve
+
+    key = add_key(tmp_path, "feed", Scope.INGEST)
+    push = {"nodes": [{"id": "x1", "kind": "ci", "name": "X1"}], "edges": []}
+    with serve(tmp_path, str(tmp_path / "g.db"), host="0.0.0.0") as server:
+        outside = f"http://{outside_address()}:{server.port}"
+        r = httpx.post(f"{outside}/v1/sources/x/push", json=push, headers=bearer(key))
+        assert r.status_code == 200
+        runner = CliRunner()
+        revoked = runner.invoke(cli, ["keys", "revoke", "feed", "--keys-file",
+                                      str(tmp_path / "keys.json")])
+        assert revoked.exit_code == 0
+        r = httpx.post(f"{outside}/v1/sources/x/push", json=push)
+        assert r.status_code == 403, r.text
+        # On the machine itself the open API still answers, as documented.
+        assert httpx.post(f"{server.url}/v1/sources/x/push", json=push).status_code == 200
+
+
+def test_serve_refuses_to_start_on_a_corrupt_keys_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text("[1, 2")
+    result = CliRunner().invoke(cli, ["serve", "--keys-file", str(path),
+                                      "--store", str(tmp_path / "g.db")])
+    assert result.exit_code == 1 and "not a valid keys file" in result.output

@@ -72,3 +72,16 @@ def test_ndjson_reader_names_bad_lines() -> None:
         reader.finish()
     found = [(p.section, p.index, p.field) for p in err.value.problems]
     assert found == [("lines", 2, ""), ("lines", 3, "kind"), ("lines", 4, "")]
+
+
+def test_a_retried_ndjson_push_resends_the_same_bytes_from_a_generator() -> None:
+    """A one-shot generator must not turn the retry into an empty (wiping) sync."""
+    transport, seen = scripted(httpx.Response(503, headers={"Retry-After": "0"}),
+                               httpx.Response(200, json={"created": 2}))
+    nodes = ({"id": f"n{i}", "kind": "ci", "name": f"N{i}"} for i in range(2))
+    with ServiceGraphClient("http://sg", transport=transport, backoff=0) as c:
+        c.push_ndjson("bulk", nodes, full_sync=True)
+    first, second = (r.read() for r in seen)
+    assert first == second and first.count(b"\n") == 2
+    assert seen[1].url.params["full_sync"] == "true"
+    assert seen[1].url.params["allow_empty"] == "false"

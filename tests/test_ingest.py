@@ -205,7 +205,8 @@ def test_followers_hear_each_promise_change(store: GraphStore) -> None:
 def test_pushes_purge_what_retired_longer_ago_than_the_retention(store: GraphStore) -> None:
     sg = ServiceGraph(store, retention=timedelta(days=1))
     sg.push("discovery", loads("nodes: [{id: vm-1, kind: ci, name: VM}]"), now=T0)
-    sg.push("discovery", loads("nodes: []"), full_sync=True, now=T0 + timedelta(hours=1))
+    sg.push("discovery", loads("nodes: []"), full_sync=True, allow_empty=True,
+            now=T0 + timedelta(hours=1))
     assert sg.node("vm-1").retired_at is not None
     sg.push("other", loads("nodes: [{id: x, kind: ci, name: X}]"), now=T0 + timedelta(hours=2))
     assert "vm-1" in store.read().node_map()  # retired, not yet past the retention

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import logging
 import os
 import secrets
 import tempfile
@@ -29,6 +31,26 @@ from typing import Any
 
 #: Every key starts with this, so a secret scanner can recognise one.
 KEY_PREFIX = "sg_"
+
+log = logging.getLogger("servicegraph.api")
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (an address to bind, or a client's address) is this machine only.
+
+    ``None`` is a client on a Unix socket: local too.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost"), is_loopback(None)
+    (True, True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("example.org"), is_loopback("192.0.2.7")
+    (False, False, False)
+    """
+    if host is None or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Scope(StrEnum):
@@ -107,6 +129,8 @@ class KeyFile:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._keys: tuple[ApiKey, ...] = ()
+        # The broken version of the file last reported, so the log says it once.
+        self._reported: tuple[int, int] | None = None
 
     def _read(self) -> tuple[ApiKey, ...]:
         try:
@@ -125,6 +149,10 @@ class KeyFile:
                 for k in doc.get("keys", [])
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            if stamp != self._reported:
+                self._reported = stamp
+                log.error("the API keys file %s is not valid (%s): every request that needs "
+                          "a key is refused until it is fixed", self.path, exc)
             raise KeyFileError(f"{self.path}: not a valid keys file: {exc}") from None
         self._stamp, self._keys = stamp, keys
         return keys

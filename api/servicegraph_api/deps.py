@@ -20,7 +20,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from servicegraph.core import ServiceGraph
 from servicegraph.settings import Settings
-from servicegraph_api.auth import ApiKey, KeyFile, Scope
+from servicegraph_api.auth import ApiKey, KeyFile, KeyFileError, Scope, is_loopback
 from servicegraph_api.limits import use_ndjson_limit
 from servicegraph_api.metrics import Metrics, get_metrics
 
@@ -59,9 +59,26 @@ OPEN = ApiKey("anonymous", "", (Scope.ADMIN,), "")
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def _configured(keys: KeyFile) -> bool:
+    try:
+        return keys.configured()
+    except KeyFileError:
+        # Fail closed: an unreadable keys file is not "no keys". The log names the file;
+        # the answer does not (it would show the server's file layout to anyone).
+        raise HTTPException(503, "the server's API keys cannot be read, so every request "
+                                 "that needs a key is refused; the server log says why") from None
+
+
 def _caller(request: Request, keys: KeyFile, bearer: HTTPAuthorizationCredentials | None,
             header: str | None) -> ApiKey:
-    if not keys.configured():
+    if not _configured(keys):
+        # Checked on every request, not only at start-up: a server started on a public
+        # address with keys stays closed to other machines once its keys are gone.
+        client = request.client.host if request.client is not None else None
+        if not is_loopback(client):
+            raise HTTPException(403, "no API key is configured on this server, so it answers "
+                                     "only requests from its own machine (loopback); add a "
+                                     "key with `servicegraph keys add NAME --scope read`")
         return OPEN
     presented = (bearer.credentials if bearer is not None else None) or header
     if not presented:

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from servicegraph.settings import Settings
-from servicegraph_api.auth import KeyFile
+from servicegraph_api.auth import KeyFile, is_loopback
 
 log = logging.getLogger("servicegraph.api")
 
 LOOPBACK = "127.0.0.1"
 
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine.
-
-    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost")
-    (True, True, True)
-    >>> is_loopback("0.0.0.0"), is_loopback("example.org")
-    (False, False)
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["LOOPBACK", "bind_host", "is_loopback", "run"]
 
 
 def bind_host(settings: Settings) -> tuple[str, str | None]:

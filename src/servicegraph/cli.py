@@ -160,10 +160,15 @@ def serve(
     keys_file: KeysFileOpt = None,
 ) -> None:
     """Run the HTTP API (docs at /docs) over the store."""
+    from servicegraph_api.auth import KeyFileError
     from servicegraph_api.serve import run
 
     given = {"host": host, "port": port, "store": store, "api_keys_file": keys_file}
-    run(Settings().model_copy(update={k: v for k, v in given.items() if v is not None}))
+    try:
+        run(Settings().model_copy(update={k: v for k, v in given.items() if v is not None}))
+    except KeyFileError as exc:
+        raise _fail(f"{exc}: fix or remove it (`servicegraph keys add` writes a new one)",
+                    1) from None
 
 
 def _keys(keys_file: Path | None) -> KeyFile:

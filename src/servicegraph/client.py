@@ -41,6 +41,10 @@ class ServiceGraphError(RuntimeError):
         return []
 
 
+def _line(kind: str, item: Mapping[str, Any]) -> bytes:
+    return json.dumps({kind: dict(item)}).encode() + b"\n"
+
+
 class ServiceGraphClient:
     """Talks to one servicegraph server.
 
@@ -109,31 +113,32 @@ class ServiceGraphClient:
     # --- integrators ---------------------------------------------------------
 
     def push(self, source: str, graph: GraphData | Mapping[str, Any], *,
-             full_sync: bool = False, dry_run: bool = False) -> dict[str, Any]:
-        """Push a batch (interchange form) from ``source``; answers the counts."""
+             full_sync: bool = False, dry_run: bool = False,
+             allow_empty: bool = False) -> dict[str, Any]:
+        """Push a batch (interchange form) from ``source``; answers the counts.
+
+        ``allow_empty`` must be set for a full sync that asserts nothing (it retires
+        everything the source pushed before).
+        """
         doc = graph.to_dict() if isinstance(graph, GraphData) else dict(graph)
         result: dict[str, Any] = self._request(
             "POST", f"/v1/sources/{source}/push", json=doc,
-            params={"full_sync": full_sync, "dry_run": dry_run})
+            params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty})
         return result
 
     def push_ndjson(self, source: str, nodes: Iterable[Mapping[str, Any]] = (),
                     edges: Iterable[Mapping[str, Any]] = (), *, full_sync: bool = False,
-                    dry_run: bool = False) -> dict[str, Any]:
-        """Stream a big sync as NDJSON (one ``{"node": ...}`` or ``{"edge": ...}`` a line).
+                    dry_run: bool = False, allow_empty: bool = False) -> dict[str, Any]:
+        """Send a sync as NDJSON (one ``{"node": ...}`` or ``{"edge": ...}`` a line).
 
-        The lines are generated lazily; on a retry they are generated again, so
-        pass re-iterable collections (lists), not one-shot generators, to retry.
+        The body is encoded once, before the first attempt, so a retry resends exactly
+        the same bytes even when ``nodes`` and ``edges`` are one-shot generators.
+        ``allow_empty`` must be set for a full sync that asserts nothing.
         """
-        def lines() -> Iterable[bytes]:
-            for node in nodes:
-                yield json.dumps({"node": dict(node)}).encode() + b"\n"
-            for edge in edges:
-                yield json.dumps({"edge": dict(edge)}).encode() + b"\n"
-
+        body = b"".join([*(_line("node", n) for n in nodes), *(_line("edge", e) for e in edges)])
         result: dict[str, Any] = self._request(
-            "POST", f"/v1/sources/{source}/push.ndjson", content=lines(),
-            params={"full_sync": full_sync, "dry_run": dry_run},
+            "POST", f"/v1/sources/{source}/push.ndjson", content=body,
+            params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty},
             headers={"Content-Type": "application/x-ndjson"})
         return result
 

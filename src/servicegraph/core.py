@@ -18,7 +18,7 @@ from typing import Any
 from servicegraph.impact.analysis import ImpactResult, analyse, scenario
 from servicegraph.impact.index import GraphIndex
 from servicegraph.ingest.live import Broadcaster, diff, promise_states
-from servicegraph.ingest.push import PushPlan, plan_push
+from servicegraph.ingest.push import PushPlan, plan_push, refuse_empty_sync
 from servicegraph.ingest.status import StatusPlan, StatusUpdate, iso, plan_status
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import GraphData, Node
@@ -195,14 +195,19 @@ class ServiceGraph:
         return remaining
 
     def push(self, source: str, batch: GraphData, *, full_sync: bool = False,
-             dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
+             dry_run: bool = False, allow_empty: bool = False,
+             now: datetime | None = None) -> dict[str, Any]:
         """A batch from an integrator, keyed by ``source`` + external id.
 
         Validated whole, written in one transaction, idempotent; with
         ``full_sync`` what this source pushed before and not now is retired
-        (other sources' items are never touched). Returns the counts
+        (other sources' items are never touched). A full sync with no items is
+        refused unless ``allow_empty`` says the source is now empty, since it
+        would retire everything the source pushed. Returns the counts
         (created / updated / unchanged / retired).
         """
+        if full_sync and not allow_empty:
+            refuse_empty_sync(source, batch)
         moment = now or _now()
         with self._write_lock:
             stored = self.store.read()

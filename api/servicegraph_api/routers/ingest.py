@@ -44,6 +44,11 @@ Source = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9
                              examples=["discovery"])]
 FullSync = Annotated[bool, Query(description="a complete snapshot: retire what this source "
                                              "pushed before and not now", examples=[False])]
+AllowEmpty = Annotated[bool, Query(description="with full_sync: accept a sync with no items "
+                                               "(the source is now empty, so everything it "
+                                               "pushed before is retired); without it an "
+                                               "empty full sync answers 422",
+                                   examples=[False])]
 DryRun = Annotated[bool, Query(description="answer what would change, write nothing",
                                examples=[True])]
 
@@ -57,7 +62,8 @@ def _count(metrics: Any, source: str, nodes: int, edges: int) -> None:
              summary="Push a batch of nodes and edges from a source",
              responses=WRITE_ERRORS)
 def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
-         full_sync: FullSync = False, dry_run: DryRun = False) -> dict[str, Any]:
+         full_sync: FullSync = False, dry_run: DryRun = False,
+         allow_empty: AllowEmpty = False) -> dict[str, Any]:
     """Validated whole, written in one transaction, idempotent by source + external id.
 
     The answer counts created / updated / unchanged / retired items; a repeated
@@ -65,7 +71,8 @@ def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
     lists each one (section, index, field, message), and nothing is written.
     """
     batch = parse_document(body.model_dump())
-    answer = graph.push(source, batch, full_sync=full_sync, dry_run=dry_run)
+    answer = graph.push(source, batch, full_sync=full_sync, dry_run=dry_run,
+                        allow_empty=allow_empty)
     _count(metrics, source, len(batch.nodes), len(batch.edges))
     return answer
 
@@ -79,7 +86,8 @@ def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
                    '{"edge": {"from": "web-tier", "to": "vm-1"}}\n'}}}})
 async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics: MetricsDep,
                       limit: NdjsonLimit, full_sync: FullSync = False,
-                      dry_run: DryRun = False) -> dict[str, Any]:
+                      dry_run: DryRun = False, allow_empty: AllowEmpty = False
+                      ) -> dict[str, Any]:
     """One `{"node": {...}}` or `{"edge": {...}}` per line, read as it streams in.
 
     For syncs of hundreds of thousands of items. The body may be up to the
@@ -95,7 +103,8 @@ async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics
 
     def write() -> dict[str, Any]:
         try:
-            return graph.push(source, batch, full_sync=full_sync, dry_run=dry_run)
+            return graph.push(source, batch, full_sync=full_sync, dry_run=dry_run,
+                              allow_empty=allow_empty)
         except ValidationError as exc:
             raise ValidationError([reader.by_line(p) for p in exc.problems]) from None
 

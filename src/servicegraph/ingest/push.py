@@ -175,6 +175,24 @@ def _retire_missing(plan: PushPlan, current: GraphData, batch: GraphData,
                                            else replace(edge, retired_at=now))
 
 
+def refuse_empty_sync(source: str, batch: GraphData) -> None:
+    """Raise when ``batch`` is empty: as a full sync it would retire all the source said.
+
+    An empty body is the usual shape of an integration failure (an export that
+    produced nothing, a retry that lost its body), not of a source that emptied.
+
+    >>> refuse_empty_sync("cmdb", GraphData())
+    Traceback (most recent call last):
+    ...
+    servicegraph.model.errors.ValidationError: 1 problem(s), nothing written: ...
+    """
+    if not batch.nodes and not batch.edges:
+        raise ValidationError([Problem(
+            "document", None, repr(source), "full_sync",
+            f"a full sync with no items would retire everything source {source!r} pushed "
+            "before; if the source really is empty now, say so with allow_empty=true")])
+
+
 def _check_keys(source: str, batch: GraphData) -> None:
     problems = []
     if not source or not source.strip() or len(source) > 200:
