@@ -317,3 +317,13 @@ def test_interchange_exports_load_back(client: TestClient, store: GraphStore) ->
         assert {n.id for n in graph.nodes} == {n.id for n in stored.nodes}
         assert {e.key for e in graph.edges} == {e.key for e in stored.edges}
     assert json.loads(as_json.text) == yaml.safe_load(as_yaml.text)
+
+
+def test_nodes_can_be_searched_by_id_or_name(client: TestClient) -> None:
+    found = client.get("/v1/nodes?q=WEB SERVER").json()
+    assert {n["id"] for n in found["items"]} == {"web-1", "web-2", "web-3"}
+    exact = client.get("/v1/nodes?q=web-tier").json()["items"]
+    assert exact[0]["id"] == "web-tier"
+    assert client.get("/v1/nodes?q=web&kind=service_system").json()["total"] >= 1
+    assert client.get("/v1/nodes?q=zzz-nothing").json() == {"items": [], "total": 0,
+                                                            "limit": 100, "offset": 0}

@@ -81,6 +81,64 @@ def test_invalid_json_answers_422(client: TestClient) -> None:
     assert r.status_code == 422
 
 
+def test_the_answer_is_sized_to_the_question(client: TestClient) -> None:
+    full = client.post("/v1/impact", json={"down": ["web-1", "web-2"]}).json()
+    total = full["counts"]["impacted"]
+    assert total == len(full["impacted"]) == full["page"]["total"] > 4
+    assert full["counts"]["broken_promises"] == len(full["broken_promises"])
+    small = client.post("/v1/impact?limit=2&offset=1", json={"down": ["web-1", "web-2"]})
+    body = ImpactOut.model_validate(small.json()).model_dump()
+    assert list(body["impacted"]) == sorted(full["impacted"])[1:3]
+    assert body["counts"] == full["counts"] and body["page"]["total"] == total
+    assert len(body["broken_promises"]) <= 2 and len(body["providers"]) <= 2
+    cis = client.post("/v1/impact?kind=ci", json={"down": ["web-1", "web-2"]}).json()
+    assert set(cis["impacted"]) == {"web-1", "web-2"}
+    bare = client.post("/v1/impact?explain=false", json={"down": ["web-1", "web-2"]}).json()
+    assert bare["explanations"] == {} and bare["broken_promises"] == full["broken_promises"]
+
+
+def test_within_restricts_the_page_to_the_nodes_drawn(client: TestClient) -> None:
+    body = client.post("/v1/impact", json={"down": ["feed-job"],
+                                          "within": ["hr-app", "web-1", "onboarding"]}).json()
+    assert body["impacted"] == {"hr-app": "down", "onboarding": "down"}
+    assert body["page"]["total"] == 2 and body["counts"]["impacted"] == 6
+    assert body["explanations"]["hr-app"]["via"] == "recruiting-feed"
+    r = client.post("/v1/impact", json={"down": ["feed-job"], "within": ["ghost"]})
+    assert r.status_code == 404 and r.json()["ids"] == ["ghost"]
+
+
+def test_chains_are_linear_next_hops_with_whole_chains_for_promises(
+        client: TestClient) -> None:
+    body = client.post("/v1/impact", json={"down": ["feed-job"]}).json()
+    expl = body["explanations"]
+    assert expl["onboarding"]["chain"] == ["onboarding", "employee-onboarding",
+                                           "act-new-employee", "hr-app", "recruiting-feed",
+                                           "feed-job"]
+    assert expl["hr-app"]["chain"] is None
+    # Following `via` rebuilds the promise's chain.
+    node, walked = "onboarding", ["onboarding"]
+    while expl[node]["via"] is not None:
+        node = expl[node]["via"]
+        walked.append(node)
+    assert walked == expl["onboarding"]["chain"]
+
+
+def test_explanations_have_one_shape_on_every_route(client: TestClient) -> None:
+    client.post("/v1/sources/mon/status", json={"statuses": [
+        {"id": "web-1", "state": "down", "at": "2026-11-23T08:00:00Z"}]})
+    current = client.get("/v1/current").json()
+    what_if = client.post("/v1/impact", json={"down": ["web-1"]}).json()
+    assert set(current) == set(what_if)
+    assert current["explanations"] == what_if["explanations"]
+    explain = client.post("/v1/impact/explain/web-tier", json={"down": ["web-1"]}).json()
+    assert set(explain) - {"node"} == set(what_if["explanations"]["web-tier"])
+    for shown in (current, what_if):
+        for e in shown["explanations"].values():
+            assert set(e) == {"state", "rule", "given", "causes", "via", "chain"}
+            for c in e["causes"]:
+                assert set(c) == {"dependency", "state", "rule", "group", "headroom"}
+
+
 # --- POST /v1/impact/explain/{node_id} ----------------------------------------------------
 
 
@@ -96,7 +154,7 @@ def test_a_node_left_ok_has_no_causes(client: TestClient) -> None:
     r = client.post("/v1/impact/explain/onboarding", json={"down": ["web-1"]})
     assert r.status_code == 200
     assert r.json() == {"node": "onboarding", "state": "ok", "rule": None, "given": None,
-                        "causes": [], "chain": []}
+                        "causes": [], "via": None, "chain": []}
 
 
 def test_explaining_an_unknown_node_answers_404(client: TestClient) -> None:

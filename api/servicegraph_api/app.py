@@ -61,7 +61,8 @@ TAGS = [
     {"name": "change impact", "description": "Planned changes assessed before they happen."},
     {"name": "single points of failure", "description": "What breaks a promise alone."},
     {"name": "root cause", "description": "Which single component explains what is seen."},
-    {"name": "catalogues", "description": "The catalogues of seed 002, the matrix of 001."},
+    {"name": "catalogues", "description": "The three catalogues (promises, service systems, "
+                                          "service acts) and the silo x service matrix."},
     {"name": "graph", "description": "Node and edge reads and writes; neighbourhoods."},
     {"name": "exports", "description": "The graph for other tools."},
     {"name": "operations", "description": "Health, readiness and metrics."},

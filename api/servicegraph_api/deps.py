@@ -13,12 +13,14 @@ get :func:`authorize` (GET needs ``read``, any other method ``ingest`` or
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from servicegraph.core import ServiceGraph
+from servicegraph.model.kinds import NodeKind
 from servicegraph.settings import Settings
 from servicegraph_api.auth import ApiKey, KeyFile, KeyFileError, Scope, is_loopback
 from servicegraph_api.limits import use_ndjson_limit
@@ -49,6 +51,26 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 KeysDep = Annotated[KeyFile, Depends(get_keys)]
 #: For the NDJSON sync route: raises this request's body limit to ``max_ndjson_bytes``.
 NdjsonLimit = Annotated[int, Depends(use_ndjson_limit)]
+
+
+
+@dataclass(frozen=True)
+class AnswerSize:
+    """How much of an impact answer to send: the query parameters of every route
+    that answers one (``POST /v1/impact``, ``GET /v1/current``)."""
+
+    limit: Annotated[int, Query(ge=1, le=10000, examples=[1000], description=(
+        "the most entries in each list of the answer (promises, acts, business services, "
+        "providers, the page of impacted nodes); `counts` gives the totals"))] = 1000
+    offset: Annotated[int, Query(ge=0, examples=[0], description=(
+        "impacted nodes to skip before the page"))] = 0
+    kind: Annotated[NodeKind | None, Query(examples=["ci"], description=(
+        "only impacted nodes of this kind in the page"))] = None
+    explain: Annotated[bool, Query(examples=[True], description=(
+        "explain the listed promises, acts, business services and the page's nodes"))] = True
+
+
+AnswerSizeDep = Annotated[AnswerSize, Depends()]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sg_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: sg_...`")

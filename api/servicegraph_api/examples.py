@@ -15,15 +15,20 @@ _FEED_CHAIN = ["onboarding", "employee-onboarding", "act-new-employee", "hr-app"
 
 
 def _explained(node: str, cause: str | None) -> dict[str, Any]:
-    chain = _FEED_CHAIN[_FEED_CHAIN.index(node):]
+    # Bulk answers give the whole chain for promises only; other nodes give `via`.
+    chain = _FEED_CHAIN[_FEED_CHAIN.index(node):] if node == "onboarding" else None
     if cause is None:
         return {"state": "down", "rule": "failed", "given": "down", "causes": [],
-                "chain": chain}
+                "via": None, "chain": chain}
     return {"state": "down", "rule": "hard", "given": None,
-            "causes": [{"dependency": cause, "state": "down", "rule": "hard"}], "chain": chain}
+            "causes": [{"dependency": cause, "state": "down", "rule": "hard", "group": None,
+                        "headroom": None}], "via": cause, "chain": chain}
 
 
 IMPACT_RESPONSE: dict[str, Any] = {
+    "counts": {"impacted": 6, "down": 6, "degraded": 0, "broken_promises": 1,
+               "at_risk_promises": 0, "service_acts": 1, "business_services": 1,
+               "providers": 3},
     "impacted": {"act-new-employee": "down", "employee-onboarding": "down",
                  "feed-job": "down", "hr-app": "down", "onboarding": "down",
                  "recruiting-feed": "down"},
@@ -36,6 +41,7 @@ IMPACT_RESPONSE: dict[str, Any] = {
         {"provider": "Contoso Cloud", "failed": [], "affected": ["hr-app"]},
         {"provider": "HR", "failed": [], "affected": ["recruiting-feed"]},
     ],
+    "page": {"total": 6, "limit": 1000, "offset": 0, "kind": None},
     "explanations": {
         node: _explained(node, cause) for node, cause in (
             ("act-new-employee", "hr-app"), ("employee-onboarding", "act-new-employee"),
@@ -48,7 +54,7 @@ EXPLAIN_RESPONSE: dict[str, Any] = {
     "node": "web-tier", "state": "degraded", "rule": "group", "given": None,
     "causes": [{"dependency": "web-1", "state": "down", "rule": "group", "group": "web",
                 "headroom": "2 of 3 up, needs 2"}],
-    "chain": ["web-tier", "web-1"],
+    "via": "web-1", "chain": ["web-tier", "web-1"],
 }
 
 CHANGES_REQUEST: dict[str, Any] = {"changes": [

@@ -23,7 +23,7 @@ STATUS_EXAMPLE: dict[str, Any] = {"statuses": [
 
 
 class PushIn(BaseModel):
-    """A batch in the interchange format (DESIGN.md).
+    """A batch in the interchange format.
 
     Items are checked by the graph rules, not by this schema, so that every bad
     item is reported at once with its index, field and message.

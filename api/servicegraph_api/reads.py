@@ -24,11 +24,24 @@ def node_view(node: Node) -> dict[str, Any]:
     return out
 
 
-def node_page(graph: GraphData, kind: NodeKind | None, limit: int, offset: int
-              ) -> dict[str, Any]:
-    """Nodes (of ``kind``, if given) ordered by id, one page of them."""
-    nodes = sorted((n for n in graph.nodes if kind is None or n.kind is kind),
-                   key=lambda n: n.id)
+def node_page(graph: GraphData, kind: NodeKind | None, limit: int, offset: int,
+              query: str | None = None) -> dict[str, Any]:
+    """Nodes (of ``kind``, if given) ordered by id, one page of them.
+
+    With ``query``, only nodes whose id or name contains it (ignoring case), those
+    whose id or name is exactly it first.
+    """
+    wanted = query.casefold() if query else None
+
+    def matches(n: Node) -> bool:
+        return wanted is None or wanted in n.id.casefold() or wanted in n.name.casefold()
+
+    def order(n: Node) -> tuple[bool, str]:
+        exact = wanted is not None and wanted in (n.id.casefold(), n.name.casefold())
+        return (not exact, n.id)
+
+    nodes = sorted((n for n in graph.nodes if (kind is None or n.kind is kind) and matches(n)),
+                   key=order)
     return {"items": [node_view(n) for n in nodes[offset:offset + limit]],
             "total": len(nodes), "limit": limit, "offset": offset}
 
@@ -57,10 +70,10 @@ def explanation_of(result: ImpactResult, node_id: str) -> dict[str, Any]:
 
     The caller has checked that ``node_id`` is in the graph.
     """
-    found = result.explanations.get(node_id)
+    found = result.explain(node_id)
     if found is None:
         return {"node": node_id, "state": "ok", "rule": None, "given": None, "causes": [],
-                "chain": []}
+                "via": None, "chain": []}
     return {"node": node_id, **found.to_dict()}
 
 

@@ -74,6 +74,9 @@ class ImpactRequest(Strict):
     down: list[str] = Field(default_factory=list, description="ids of failed components")
     degraded: list[str] = Field(default_factory=list,
                                 description="ids of degraded components (down wins if in both)")
+    within: list[str] | None = Field(
+        None, description="only these nodes in the page of `impacted` (e.g. the nodes a "
+                          "picture shows); unknown ids answer 404")
 
 
 class CauseOut(BaseModel):
@@ -82,9 +85,9 @@ class CauseOut(BaseModel):
     dependency: str
     state: StateWord
     rule: Literal["hard", "soft", "group"]
-    group: str | None = Field(None, description="the redundancy group (rule `group`)")
-    headroom: str | None = Field(None, description="what is left of the group, e.g. "
-                                 "`1 of 3 up, needs 2`")
+    group: str | None = Field(description="the redundancy group (rule `group`), else null")
+    headroom: str | None = Field(description="what is left of the group, e.g. "
+                                 "`1 of 3 up, needs 2` (rule `group`), else null")
 
 
 class ExplanationOut(BaseModel):
@@ -95,7 +98,12 @@ class ExplanationOut(BaseModel):
                              "of its first cause; null when ok")
     given: FailState | None = Field(description="the node's own state in the scenario")
     causes: list[CauseOut]
-    chain: list[str] = Field(description="a shortest chain of causes back to a failed node")
+    via: str | None = Field(description="the next node on a shortest chain of causes back to "
+                                        "a failed node; null for a node that failed itself")
+    chain: list[str] | None = Field(
+        description="a shortest chain of causes from this node back to a failed node. Answers "
+                    "about many nodes give it for promises only (null for the others: follow "
+                    "`via`), so their size stays linear")
 
 
 class NodeExplanationOut(ExplanationOut):
@@ -114,18 +122,49 @@ class ProviderOut(BaseModel):
     affected: list[str]
 
 
+class ImpactCountsOut(BaseModel):
+    """Totals of the answer, whatever its lists and page show."""
+
+    impacted: int = Field(description="nodes not ok, the failed ones included")
+    down: int
+    degraded: int
+    broken_promises: int
+    at_risk_promises: int
+    service_acts: int = Field(description="service acts not ok")
+    business_services: int = Field(description="business services not ok")
+    providers: int = Field(description="providers (or owners) to call")
+
+
+class PageOut(BaseModel):
+    """Which part of the impacted nodes `impacted` shows."""
+
+    total: int = Field(description="impacted nodes matching `kind` and `within`")
+    limit: int | None
+    offset: int
+    kind: NodeKind | None
+
+
 class ImpactOut(BaseModel):
-    """What breaks: every node not ok, the promises broken or at risk, who must act, why."""
+    """What breaks: the promises broken or at risk, the acts and business services hit,
+    who must act, a page of the impacted nodes, and why.
+
+    Every list holds at most `limit` entries (promises, acts and business services
+    in id order); `counts` gives the totals."""
 
     model_config = _example(examples.IMPACT_RESPONSE)
 
-    impacted: dict[str, FailState]
+    counts: ImpactCountsOut
     broken_promises: list[str]
     at_risk_promises: list[str]
     service_acts: dict[str, FailState]
     business_services: dict[str, FailState]
     providers: list[ProviderOut]
-    explanations: dict[str, ExplanationOut]
+    impacted: dict[str, FailState] = Field(
+        description="a page of the nodes not ok (the failed ones included), ordered by id")
+    page: PageOut
+    explanations: dict[str, ExplanationOut] = Field(
+        description="why: for the promises, acts and business services listed and the "
+                    "page's nodes (none with `explain=false`)")
 
 
 # --- change impact ------------------------------------------------------------------
@@ -263,7 +302,7 @@ class PromiseRow(BaseModel):
 
 
 class PromiseCatalogueOut(BaseModel):
-    """The list of service promises (seed 002)."""
+    """The list of service promises."""
 
     model_config = _example(examples.PROMISES_RESPONSE)
 
@@ -284,7 +323,7 @@ class ServiceSystemRow(BaseModel):
 
 
 class ServiceSystemCatalogueOut(BaseModel):
-    """The list of service systems (seed 002)."""
+    """The list of service systems."""
 
     model_config = _example(examples.SERVICE_SYSTEMS_RESPONSE)
 
@@ -302,7 +341,7 @@ class ServiceActRow(BaseModel):
 
 
 class ServiceActCatalogueOut(BaseModel):
-    """The list of service acts (seed 002)."""
+    """The list of service acts."""
 
     model_config = _example(examples.SERVICE_ACTS_RESPONSE)
 
@@ -318,7 +357,7 @@ class MatrixCell(BaseModel):
 
 
 class MatrixOut(BaseModel):
-    """The silo x service matrix (seed 001); empty cells are left out."""
+    """The silo x service matrix; empty cells are left out."""
 
     model_config = _example(examples.MATRIX_RESPONSE)
 

@@ -38,8 +38,8 @@ KeysFileOpt = Annotated[Path | None, typer.Option(
     help="the API keys file (default ./servicegraph-keys.json)")]
 
 #: The component the demo fails when none is named: the data feed that keeps the
-#: HR application supplied (seed 002: "the application might be running 100 % ok
-#: but some other system might not be providing the necessary data").
+#: HR application supplied: the application runs fine, but the data it needs does not
+#: arrive.
 DEMO_FAILURE = "feed-job"
 
 

@@ -1,4 +1,4 @@
-"""The views of the seeds: three catalogues (seed 002) and the silo x service matrix (seed 001)."""
+"""The three catalogues (promises, service systems, service acts) and the silo x service matrix."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Change impact (seed 004): planned changes judged before they happen."""
+"""Change impact: planned changes judged before they happen."""
 
 from __future__ import annotations
 

@@ -40,17 +40,21 @@ ToId = Annotated[str | None, Query(alias="to", description="the dependency's id"
 @router.get(
     "/nodes", response_model=NodePageOut, summary="List nodes",
     description="Nodes in the interchange format, ordered by id, one page at a time; "
-                "optionally of one kind. Retired nodes are listed too.",
+                "optionally of one kind, or matching a search (`q`: part of the id or name, "
+                "any case; exact matches first). Retired nodes are listed too.",
 )
 def list_nodes(
     graph: GraphDep,
     kind: Annotated[NodeKind | None, Query(description="only this kind",
                                            examples=["promise"])] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, examples=["web"],
+                                   description="search: part of the id or name, any case")
+                 ] = None,
     limit: Annotated[int, Query(ge=1, le=10000, description="page size",
                                 examples=[50])] = 100,
     offset: Annotated[int, Query(ge=0, description="nodes to skip", examples=[0])] = 0,
 ) -> JSONResponse:
-    return JSONResponse(node_page(graph.graph(), kind, limit, offset))
+    return JSONResponse(node_page(graph.graph(), kind, limit, offset, q))
 
 
 @router.get(

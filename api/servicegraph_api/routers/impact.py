@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path
 from fastapi.responses import JSONResponse
 
 from servicegraph_api import examples
-from servicegraph_api.deps import GraphDep
+from servicegraph_api.deps import AnswerSizeDep, GraphDep
 from servicegraph_api.errors import responses
 from servicegraph_api.reads import explanation_of
 from servicegraph_api.schemas import ImpactOut, ImpactRequest, NodeExplanationOut
@@ -28,16 +28,21 @@ Scenario = Annotated[ImpactRequest, Body(openapi_examples=_BODY_EXAMPLES)]
 
 @router.post(
     "", response_model=ImpactOut, summary="Impact of a hypothetical failure (what-if)",
-    description="Given components that fail (`down`) or degrade (`degraded`), answers every "
-                "node that is not ok, the promises broken and at risk, the service acts and "
-                "business services affected, the providers who must act (their components "
-                "failed) or are affected, and an explanation per impacted node: the "
-                "dependencies that caused its state and a shortest chain back to a failed "
-                "component. Nothing is written. Unknown ids answer 404 naming them.",
+    description="Given components that fail (`down`) or degrade (`degraded`), answers the "
+                "promises broken and at risk, the service acts and business services "
+                "affected, the providers who must act (their components failed) or are "
+                "affected, with `counts` of each, and a page of the impacted nodes "
+                "(`limit`, `offset`, filtered by `kind` or by the body's `within`). Each "
+                "listed node is explained: the dependencies that caused its state, the rule, "
+                "and `via`, the next hop of a shortest chain back to a failed component; "
+                "promises carry the whole `chain`. Nothing is written. Unknown ids answer "
+                "404 naming them.",
     responses=responses(404, 413),
 )
-def what_if(scenario: Scenario, graph: GraphDep) -> JSONResponse:
-    return JSONResponse(graph.impact(scenario.down, scenario.degraded).to_dict())
+def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONResponse:
+    result = graph.impact(scenario.down, scenario.degraded)
+    return JSONResponse(result.answer(limit=size.limit, offset=size.offset, kind=size.kind,
+                                      within=scenario.within, explain=size.explain))
 
 
 @router.post(
@@ -53,5 +58,4 @@ def explain(node_id: Annotated[str, Path(description="the node to explain",
                                          examples=["web-tier"])],
             scenario: Scenario, graph: GraphDep) -> JSONResponse:
     result = graph.impact(scenario.down, scenario.degraded)
-    result.index.lookup([node_id])
     return JSONResponse(explanation_of(result, node_id))

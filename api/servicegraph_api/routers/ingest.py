@@ -20,7 +20,7 @@ from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.interchange import parse_document
 from servicegraph_api.auth import Scope
-from servicegraph_api.deps import GraphDep, MetricsDep, NdjsonLimit, require
+from servicegraph_api.deps import AnswerSizeDep, GraphDep, MetricsDep, NdjsonLimit, require
 from servicegraph_api.errors import responses
 from servicegraph_api.ingest_schemas import (
     ProgressOut,
@@ -133,9 +133,15 @@ def push_status(source: Source, body: StatusIn, graph: GraphDep) -> dict[str, An
 
 @router.get("/current", response_model=ImpactOut, summary="The impact of what is observed now",
             responses=READ_ERRORS)
-def current(graph: GraphDep) -> dict[str, Any]:
-    """Broken and at-risk promises under the states integrators pushed, with the why."""
-    return graph.current().to_dict()
+def current(graph: GraphDep, size: AnswerSizeDep,
+            within: Annotated[list[str] | None, Query(
+                examples=[["web-1", "web-tier"]],
+                description="only these nodes in the page of `impacted` (repeatable)")
+            ] = None) -> dict[str, Any]:
+    """Broken and at-risk promises under the states integrators pushed, with the why;
+    sized like the answer of `POST /v1/impact`."""
+    return graph.current().answer(limit=size.limit, offset=size.offset, kind=size.kind,
+                                  within=within, explain=size.explain)
 
 
 @router.get("/nodes/{node_id}/provenance", response_model=ProvenanceOut,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from servicegraph.impact.engine import Propagation, propagate
-from servicegraph.impact.explain import Explanation, explain_all
+from servicegraph.impact.explain import Explanation, chains, explain, explain_all
 from servicegraph.impact.index import GraphIndex
 from servicegraph.model.kinds import NodeKind, State
 
@@ -66,8 +66,23 @@ class ImpactResult:
         return {n: self.impacted[n] for n in self._of_kind(kind)}
 
     @cached_property
+    def _parents(self) -> dict[int, int]:
+        return chains(self.propagation)
+
+    def explain(self, node_id: str, *, chain: bool = True) -> Explanation | None:
+        """Why ``node_id`` is in its state (``None`` when ok); with ``chain`` the
+        whole chain back to the failure, else only its next hop ``via``.
+
+        Raises :class:`~servicegraph.model.UnknownNodeError` for an unknown id.
+        """
+        (node,) = self.index.lookup([node_id])
+        return explain(self.propagation, self._parents, node, chain=chain)
+
+    @cached_property
     def explanations(self) -> dict[str, Explanation]:
-        """Why each impacted node is in its state (computed once, on first use)."""
+        """Why each impacted node is in its state, every chain in full (computed once,
+        on first use). For big answers use :meth:`answer`, which explains only what
+        it returns."""
         return explain_all(self.propagation)
 
     def providers(self) -> list[ProviderCall]:
@@ -90,21 +105,84 @@ class ImpactResult:
         return [ProviderCall(p, tuple(failed.get(p, ())), tuple(affected.get(p, ())))
                 for p in names]
 
-    def to_dict(self, *, explanations: bool = True) -> dict[str, Any]:
-        """The JSON answer of DESIGN.md, plus acts, services and providers."""
+    def counts(self) -> dict[str, int]:
+        """How many nodes of each sort the answer concerns, whatever a page shows."""
+        down = sum(1 for s in self.impacted.values() if s == State.DOWN)
+        return {"impacted": len(self.impacted), "down": down,
+                "degraded": len(self.impacted) - down,
+                "broken_promises": len(self.broken_promises),
+                "at_risk_promises": len(self.at_risk_promises),
+                "service_acts": len(self._of_kind(NodeKind.SERVICE_ACT)),
+                "business_services": len(self._of_kind(NodeKind.BUSINESS_SERVICE)),
+                "providers": len(self.providers())}
+
+    def answer(self, *, limit: int | None = None, offset: int = 0,
+               kind: NodeKind | None = None, within: Collection[str] | None = None,
+               explain: bool = True) -> dict[str, Any]:
+        """The answer, sized to the question.
+
+        Parameters
+        ----------
+        limit : int, optional
+            The most entries of each list (promises, acts, business services,
+            providers, the page of ``impacted``); all when ``None``. ``counts``
+            always gives the totals.
+        offset : int
+            Impacted nodes to skip before the page.
+        kind : NodeKind, optional
+            Only impacted nodes of this kind in the page.
+        within : collection of str, optional
+            Only these nodes in the page (e.g. the ones a picture shows); unknown
+            ids raise :class:`~servicegraph.model.UnknownNodeError`.
+        explain : bool
+            Explain the promises, acts and business services listed and the page's
+            nodes: causes, rule and ``via`` for each, the whole ``chain`` for promises.
+
+        Returns
+        -------
+        dict
+            ``counts``, ``broken_promises``, ``at_risk_promises``, ``service_acts``,
+            ``business_services``, ``providers``, ``impacted`` (the page, ordered by
+            id), ``page`` and ``explanations``.
+        """
+        def cap(items: list[Any]) -> list[Any]:
+            return items if limit is None else items[:limit]
+
+        ids = sorted(self.impacted)
+        if within is not None:
+            wanted = set(self.index.ids[n] for n in self.index.lookup(list(within)))
+            ids = [n for n in ids if n in wanted]
+        if kind is not None:
+            ids = [n for n in ids if self.index.nodes[n].kind is kind] if self.index.nodes else [
+                n for n in ids if self.index.kind(self.index.position[n]) is kind]
+        page = ids[offset:] if limit is None else ids[offset:offset + limit]
+        broken, at_risk = cap(self.broken_promises), cap(self.at_risk_promises)
+        acts = cap(self._of_kind(NodeKind.SERVICE_ACT))
+        services = cap(self._of_kind(NodeKind.BUSINESS_SERVICE))
         out: dict[str, Any] = {
-            "impacted": {n: s.word for n, s in sorted(self.impacted.items())},
-            "broken_promises": self.broken_promises,
-            "at_risk_promises": self.at_risk_promises,
-            "service_acts": {n: s.word for n, s in self.of_kind(NodeKind.SERVICE_ACT).items()},
-            "business_services": {
-                n: s.word for n, s in self.of_kind(NodeKind.BUSINESS_SERVICE).items()
-            },
-            "providers": [p.to_dict() for p in self.providers()],
+            "counts": self.counts(),
+            "broken_promises": broken,
+            "at_risk_promises": at_risk,
+            "service_acts": {n: self.impacted[n].word for n in acts},
+            "business_services": {n: self.impacted[n].word for n in services},
+            "providers": [p.to_dict() for p in cap(self.providers())],
+            "impacted": {n: self.impacted[n].word for n in page},
+            "page": {"total": len(ids), "limit": limit, "offset": offset,
+                     "kind": kind.value if kind is not None else None},
+            "explanations": {},
         }
-        if explanations:
-            out["explanations"] = {n: e.to_dict() for n, e in sorted(self.explanations.items())}
+        if explain:
+            promises = set(broken) | set(at_risk)
+            for node_id in sorted({*promises, *acts, *services, *page}):
+                found = self.explain(node_id, chain=node_id in promises)
+                if found is not None:
+                    out["explanations"][node_id] = found.to_dict()
         return out
+
+    def to_dict(self, *, explanations: bool = True) -> dict[str, Any]:
+        """The whole answer: every impacted node, each explained (chains for promises,
+        ``via`` for every node). See :meth:`answer` for answers sized to the question."""
+        return self.answer(explain=explanations)
 
 
 def analyse(index: GraphIndex, given: Mapping[str, State]) -> ImpactResult:

@@ -1,4 +1,4 @@
-"""Planned changes judged by their service impact before they happen (seed 004).
+"""Planned changes judged by their service impact before they happen.
 
 Each change takes some components down (or degrades them) for a time window.
 Its impact alone is what the change owner signs off; the dangerous case is two

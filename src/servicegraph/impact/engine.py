@@ -1,4 +1,4 @@
-"""The impact engine: DESIGN.md's propagation rules, vectorised over the index.
+"""The impact engine: the model's propagation rules, vectorised over the index.
 
 States only ever rise (ok -> degraded -> down), so each node changes at most
 twice and each edge is looked at most twice: the least fixpoint costs

@@ -21,13 +21,9 @@ class Cause:
     headroom: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out: dict[str, Any] = {"dependency": self.dependency, "state": self.state.word,
-                               "rule": self.rule}
-        if self.group is not None:
-            out["group"] = self.group
-            out["headroom"] = self.headroom
-        return out
+        """JSON-ready form (``group`` and ``headroom`` null unless the rule is ``group``)."""
+        return {"dependency": self.dependency, "state": self.state.word, "rule": self.rule,
+                "group": self.group, "headroom": self.headroom}
 
 
 @dataclass(frozen=True)
@@ -36,14 +32,19 @@ class Explanation:
 
     ``given`` is the node's own state in the scenario (``None`` when derived);
     ``causes`` are the dependencies whose contribution equals the final state;
-    ``chain`` is a shortest path of causes from this node to a failed one.
+    ``chain`` is a shortest path of causes from this node to a failed one, and
+    ``via`` its second node: the next hop towards the failure (``None`` for a
+    node that failed itself). Following ``via`` from node to node rebuilds the
+    chain, which is how answers about many nodes stay linear in their size.
     """
 
     node: str
     state: State
     given: State | None
     causes: tuple[Cause, ...]
-    chain: tuple[str, ...]
+    via: str | None
+    #: ``None`` when only ``via`` was asked for.
+    chain: tuple[str, ...] | None = None
 
     @property
     def rule(self) -> str:
@@ -53,14 +54,15 @@ class Explanation:
             return "failed"
         return self.causes[0].rule if self.causes else "failed"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+    def to_dict(self, *, chain: bool = True) -> dict[str, Any]:
+        """JSON-ready form; without ``chain`` the ``chain`` is null (follow ``via``)."""
         return {
             "state": self.state.word,
             "rule": self.rule,
             "given": self.given.word if self.given is not None else None,
             "causes": [c.to_dict() for c in self.causes],
-            "chain": list(self.chain),
+            "via": self.via,
+            "chain": list(self.chain) if chain and self.chain is not None else None,
         }
 
 
@@ -137,15 +139,28 @@ def chain_from(parent: dict[int, int], node: int, ids: tuple[str, ...]) -> tuple
     return tuple(out)
 
 
+def explain(p: Propagation, parent: dict[int, int], node: int, *,
+            chain: bool = True) -> Explanation | None:
+    """The explanation of node number ``node`` (``None`` when it is ok), given the
+    parent pointers of :func:`chains`; the whole chain only when ``chain``."""
+    final = p.state.get(node)
+    if final is None:
+        return None
+    ids = p.index.ids
+    given = p.given.get(node)
+    up = parent.get(node, node)
+    return Explanation(ids[node], State(final), State(given) if given else None,
+                       causes_of(p, node), None if up == node else ids[up],
+                       chain_from(parent, node, ids) if chain else None)
+
+
 def explain_all(p: Propagation) -> dict[str, Explanation]:
-    """An explanation for every node that is not ok."""
+    """An explanation for every node that is not ok (chains in full: for small answers)."""
     parent = chains(p)
     ids = p.index.ids
     out: dict[str, Explanation] = {}
-    for node, final in p.state.items():
-        given = p.given.get(node)
-        out[ids[node]] = Explanation(
-            ids[node], State(final), State(given) if given else None,
-            causes_of(p, node), chain_from(parent, node, ids),
-        )
+    for node in p.state:
+        found = explain(p, parent, node)
+        if found is not None:
+            out[ids[node]] = found
     return out

@@ -1,6 +1,6 @@
 """A deliberately naive evaluator of the impact rules, over networkx.
 
-It restates DESIGN.md as literally as possible: start with every node ok,
+It restates the model's rules as literally as possible: start with every node ok,
 recompute every node from all its dependencies, repeat until nothing changes.
 It shares no code with the engine, so tests can hold one against the other,
 and the benchmark measures the engine against it.

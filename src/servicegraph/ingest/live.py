@@ -49,7 +49,7 @@ def diff(before: Mapping[str, State], result: ImpactResult, at: str) -> list[Pro
     for promise, state in sorted(promise_states(result).items()):
         previous = before.get(promise, State.OK)
         if state != previous:
-            expl = result.explanations.get(promise)
+            expl = result.explain(promise)
             out.append(PromiseChange(promise, previous, state, at,
                                      expl.to_dict() if expl else None))
     return out

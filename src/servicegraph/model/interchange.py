@@ -1,4 +1,4 @@
-"""Reading and writing the interchange format (DESIGN.md), as YAML or JSON.
+"""Reading and writing the interchange format, as YAML or JSON.
 
 Parsing collects every problem of a document before failing, so that one
 answer tells an integrator everything to fix.

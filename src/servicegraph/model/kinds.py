@@ -32,7 +32,7 @@ _LABELS = {
     NodeKind.CI: "CI",
 }
 
-#: ``ALLOWED[a]`` is the set of kinds a node of kind ``a`` may depend on (DESIGN.md).
+#: ``ALLOWED[a]`` is the set of kinds a node of kind ``a`` may depend on (the layer table).
 ALLOWED: dict[NodeKind, frozenset[NodeKind]] = {
     NodeKind.PROMISE: frozenset(
         {NodeKind.BUSINESS_SERVICE, NodeKind.SERVICE_ACT, NodeKind.SERVICE_SYSTEM}

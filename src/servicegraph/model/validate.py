@@ -1,4 +1,4 @@
-"""The graph rules of DESIGN.md, checked on a batch against the graph it joins.
+"""The graph rules of the model, checked on a batch against the graph it joins.
 
 A batch is valid when the graph it produces (existing upserted with the batch)
 obeys every rule. Problems are reported against the batch's own items, so the

@@ -1,8 +1,8 @@
-"""The three catalogues of seed 002 and the silo x service matrix of seed 001.
+"""The three catalogues and the silo x service matrix.
 
-Seed 002 replaces the one "service catalogue" by three lists: the promises
+The model replaces the one "service catalogue" by three lists: the promises
 made to the customer, the service systems (the higher-level CIs) and the
-service acts the customer can get. Seed 001's matrix maps the technology silos
+service acts the customer can get. The matrix maps the technology silos
 against the services they deliver. All are pure functions of a graph; entries
 are ordered by id so the answer does not depend on the order a store returns.
 """
@@ -144,7 +144,7 @@ class SiloMatrix:
 
 
 def silo_matrix(graph: GraphData, *, columns: NodeKind = NodeKind.BUSINESS_SERVICE) -> SiloMatrix:
-    """The silo x service matrix of seed 001.
+    """The silo x service matrix.
 
     Parameters
     ----------
