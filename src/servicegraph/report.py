@@ -55,8 +55,9 @@ def render(result: ImpactResult) -> str:
             lines.append(f"  [{state:^8}] {_label(result, node_id)}"
                          + (f"  (owner: {who})" if who else ""))
             lines.append(f"             why: {why(expl[node_id])}")
-            if chain and len(expl[node_id].chain) > 1:
-                lines.append(f"             chain: {' <- '.join(expl[node_id].chain)}")
+            whole = expl[node_id].chain
+            if chain and whole is not None and len(whole) > 1:
+                lines.append(f"             chain: {' <- '.join(whole)}")
         lines.append("")
 
     block("BROKEN PROMISES", result.broken_promises, chain=True)
