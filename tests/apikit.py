@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from servicegraph.cli import example_text
 from servicegraph.core import ServiceGraph
+from servicegraph.examples import example_text
 from servicegraph.model import loads
 from servicegraph.settings import Settings
 from servicegraph.store import GraphStore

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicegraph.cli import example_text
+from servicegraph.examples import example_text
 from servicegraph.impact import (
     GraphIndex,
     PlannedChange,

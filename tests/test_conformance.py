@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from servicegraph import GraphData, ServiceGraph, State, ValidationError, loads
-from servicegraph.cli import example_text
+from servicegraph.examples import example_text
 from servicegraph.impact import GraphIndex, analyse, naive_states, to_networkx
 from servicegraph.model import Edge, Node, NodeKind
 from servicegraph.store import Change, GraphStore, Neo4jStore, SqliteStore

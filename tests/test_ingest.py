@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from servicegraph import ServiceGraph, State, UnknownNodeError, ValidationError, loads
-from servicegraph.cli import example_text
+from servicegraph.examples import example_text
 from servicegraph.ingest import StatusUpdate, parse_updates
 from servicegraph.store import GraphStore
 

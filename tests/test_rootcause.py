@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 from hypothesis import given, settings
 
-from servicegraph.cli import example_text
+from servicegraph.examples import example_text
 from servicegraph.impact import (
     Candidate,
     GraphIndex,

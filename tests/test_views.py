@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicegraph.cli import example_text
+from servicegraph.examples import example_text
 from servicegraph.impact import to_networkx
 from servicegraph.model import Edge, GraphData, Impact, Node, NodeKind, UnknownNodeError, loads
 from servicegraph.views import (

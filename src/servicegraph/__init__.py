@@ -7,6 +7,7 @@ promises break, for whom, why, and who must act" when something fails.
 """
 
 from servicegraph.core import LoadSummary, ServiceGraph
+from servicegraph.examples import example_graph, example_text
 from servicegraph.impact import Explanation, GraphIndex, ImpactResult, analyse, scenario
 from servicegraph.model import (
     Edge,
@@ -47,6 +48,8 @@ __all__ = [
     "UnknownNodeError",
     "ValidationError",
     "analyse",
+    "example_graph",
+    "example_text",
     "load_file",
     "loads",
     "open_store",

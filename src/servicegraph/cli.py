@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from servicegraph.core import ServiceGraph
+from servicegraph.examples import example_text
 from servicegraph.model.errors import UnknownNodeError, ValidationError
 from servicegraph.model.interchange import dumps, load_file, loads
 from servicegraph.report import render
@@ -41,12 +41,6 @@ KeysFileOpt = Annotated[Path | None, typer.Option(
 #: HR application supplied: the application runs fine, but the data it needs does not
 #: arrive.
 DEMO_FAILURE = "feed-job"
-
-
-def example_text() -> str:
-    """The bundled example enterprise, as interchange YAML."""
-    return (resources.files("servicegraph") / "examples" / "enterprise.yaml").read_text(
-        encoding="utf-8")
 
 
 def _open(store: str | None) -> ServiceGraph:
