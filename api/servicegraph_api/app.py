@@ -79,7 +79,11 @@ def open_graph(settings: Settings) -> ServiceGraph:
     """The one store of the app (for Neo4j: the one driver), wrapped for answers."""
     return ServiceGraph(open_store(settings.store, settings),
                         precedence=settings.source_precedence,
-                        retention=timedelta(days=settings.retention_days))
+                        retention=timedelta(days=settings.retention_days),
+                        write_timeout=settings.write_timeout,
+                        write_retries=settings.write_retries,
+                        check_interval=settings.check_interval,
+                        retry_interval=settings.retry_interval)
 
 
 def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,
@@ -108,7 +112,8 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
 
         def broken_now() -> float:
             try:
-                return float(len(served.current().broken_promises))
+                counts = served.current_answer(limit=1, explain=False)["counts"]
+                return float(counts["broken_promises"])
             except Exception:  # the store may be down: a scrape must still answer
                 return float("nan")
 
