@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -120,7 +120,10 @@ async def _files(request: Request, name: str) -> list[SourceFile]:
                 "the file, the line or document, and the item; nothing is written then.",
     responses=responses(404, 413), openapi_extra={"requestBody": _BODY})
 async def import_files(
-    source: Source, kind: ImportKind, request: Request, graph: GraphDep,
+    source: Source,
+    kind: Annotated[ImportKind, Path(description="the format of the files",
+                                     examples=["kubernetes"])],
+    request: Request, graph: GraphDep,
     metrics: MetricsDep, full_sync: FullSync = False, dry_run: DryRun = False,
     allow_empty: AllowEmpty = False,
     name: Annotated[str, Query(min_length=1, max_length=200, examples=["app.yaml"],

@@ -5,8 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Response
 
 router = APIRouter(tags=["operations"])
 
@@ -23,11 +22,11 @@ def model_text() -> str:
 
 
 @router.get(
-    "/model.md", response_class=PlainTextResponse, summary="The model, described",
+    "/model.md", response_class=Response, summary="The model, described",
     description="The node kinds, the layer table, the propagation rules, the interchange "
                 "format and the answer format, as Markdown.",
-    responses={200: {"content": {"text/markdown": {
+    responses={200: {"description": "The model, as Markdown.", "content": {"text/markdown": {
         "schema": {"type": "string"}, "example": "# The servicegraph model\n..."}}}},
 )
-def model() -> PlainTextResponse:
-    return PlainTextResponse(model_text(), media_type="text/markdown")
+def model() -> Response:
+    return Response(model_text(), media_type="text/markdown")
