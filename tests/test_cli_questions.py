@@ -52,8 +52,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def ask(args: list[str], *where: str) -> tuple[int, str]:
+    """Exit code, and stdout (or, on failure, everything printed)."""
     out = runner.invoke(app, [*args, *where])
-    return out.exit_code, out.output
+    return out.exit_code, out.stdout if out.exit_code == 0 else out.output
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=" ".join)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from servicegraph.core import ServiceGraph
 from servicegraph.examples import example_graph
@@ -203,3 +205,30 @@ def test_graph_rule_problems_name_the_file(store: GraphStore) -> None:
     assert str(problem).startswith("catalog-info.yaml document 1 (line 1) "
                                    "(component:shop -> resource:missing-db): to: no node")
     assert graph.graph().nodes == ()
+
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["kind", "apiVersion", "metadata", "name", "spec", "services",
+                         "replicas", "template", "containers", "env", "value", "selector",
+                         "depends_on", "environment", "parent", "child", "callCount",
+                         "dependsOn", "providesApis", "system", "data", "items"])
+        | st.text(max_size=8), inner, max_size=5),
+    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(kind=st.sampled_from(["backstage", "kubernetes", "compose", "jaeger", "otel", "csv"]),
+       doc=_JSONISH, raw=st.text(max_size=200), as_yaml=st.booleans())
+def test_importers_refuse_any_input_with_problems_never_a_crash(kind: str, doc: object,
+                                                                raw: str, as_yaml: bool) -> None:
+    import json
+
+    import yaml
+
+    for text in (raw, yaml.safe_dump(doc) if as_yaml else json.dumps(doc)):
+        try:
+            parse(kind, [SourceFile("input", text)])
+        except ValidationError as exc:
+            assert all(p.section.startswith("input") for p in exc.problems)

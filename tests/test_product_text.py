@@ -80,3 +80,16 @@ def test_importing_the_library_and_asking_for_help_stay_light() -> None:
         print(args, out.stderr.strip().splitlines()[-1])  # the time, for the record
         loaded = set(out.stdout.split("\n")[-2].split())
         assert loaded and not loaded & HEAVY, loaded & HEAVY
+
+
+def test_the_wheel_ships_the_model_the_api_serves(tmp_path: Path) -> None:
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--wheel-dir", str(tmp_path), str(ROOT)], check=True)
+    (wheel,) = tmp_path.glob("servicegraph-*.whl")
+    shipped = zipfile.ZipFile(wheel).read("servicegraph/docs/model.md").decode()
+    assert shipped == (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "servicegraph/cli/__main__.py" in names
+    assert "servicegraph/importers/backstage.py" in names

@@ -157,7 +157,12 @@ class Remote:
     """A running servicegraph server, through the Python client."""
 
     def __init__(self, url: str, api_key: str | None) -> None:
+        import logging
+
         from servicegraph.client import ServiceGraphClient
+
+        # The answer is what a person reads; a log line per HTTP request is noise.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
         # One quick retry: a person is waiting, and a server that is down says so at once.
         self.client: ServiceGraphClient = ServiceGraphClient(url, api_key=api_key, retries=1,

@@ -155,7 +155,7 @@ def import_backstage(files: Sequence[SourceFile]) -> Imported:
     ('catalog-info.yaml document 1 (line 2)',)
     """
     builder = Builder()
-    # (dependant, dependency, origin, is-provider-edge), resolved once all nodes are known.
+    # (dependant, dependency, origin), added once every entity is known.
     links: list[tuple[str, str, str]] = []
     providers: dict[str, list[tuple[str, str]]] = {}
     for file in files:

@@ -151,6 +151,8 @@ def yaml_documents(file: SourceFile, builder: Builder) -> Iterator[tuple[int, An
         for number, doc in enumerate(yaml.load_all(file.text, Loader=_Loader), start=1):
             if doc is not None:
                 yield number, doc
+    except RecursionError:
+        builder.problem(file.name, file.name, "", "not valid YAML: nested too deeply")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

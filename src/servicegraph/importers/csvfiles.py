@@ -86,8 +86,13 @@ def import_csv(files: Sequence[SourceFile]) -> Imported:
     """
     builder = Builder()
     for file in files:
-        reader = csv.DictReader(io.StringIO(file.text.lstrip("\ufeff")))
-        header = [h.strip() for h in reader.fieldnames or []]
+        # newline="" lets the csv module see line ends itself (quoted cells may hold them).
+        reader = csv.DictReader(io.StringIO(file.text.lstrip("\ufeff"), newline=""))
+        try:
+            header = [h.strip() for h in reader.fieldnames or []]
+        except csv.Error as exc:
+            builder.problem(at_line(file.name, 1), file.name, "header", str(exc))
+            continue
         reader.fieldnames = header
         if {"id", "kind"} <= set(header):
             section = "nodes"

@@ -47,6 +47,9 @@ def import_jaeger(files: Sequence[SourceFile]) -> Imported:
     for file in files:
         try:
             doc = json.loads(file.text)
+        except RecursionError:
+            builder.problem(file.name, file.name, "", "not valid JSON: nested too deeply")
+            continue
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             builder.problem(at_line(file.name, line), file.name, "", f"not valid JSON: {exc}")

@@ -71,7 +71,7 @@ def _objects(files: Sequence[SourceFile], builder: Builder) -> Iterator[_Object]
             where = at_line(file.name, line_of(doc), number)
             items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" \
                 else [doc]
-            for item in items if isinstance(items, list) else []:
+            for item in _list(items):
                 obj = _object(item, at_line(file.name, line_of(item), number) if
                               item is not doc else where, builder)
                 if obj is not None:
@@ -95,6 +95,11 @@ def _object(doc: Any, where: str, builder: Builder) -> _Object | None:
         builder.problem(where, repr(name), "spec", "must be a mapping")
         return None
     return _Object(kind, name, text(meta.get("namespace")), doc, where)
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else nothing (a malformed field adds nothing)."""
+    return value if isinstance(value, list) else []
 
 
 def _spec(obj: _Object, *path: str) -> Any:
@@ -127,7 +132,7 @@ def _workload(obj: _Object, builder: Builder) -> None:
         builder.problem(obj.where, repr(obj.id), "spec.replicas",
                         f"must be a whole number, got {replicas!r}")
         return
-    containers = _spec(obj, "spec", "template", "spec", "containers") or []
+    containers = _list(_spec(obj, "spec", "template", "spec", "containers"))
     images = [c["image"] for c in containers if isinstance(c, dict) and text(c.get("image"))]
     need = _min_ok(obj, replicas, builder) if replicas else 0
     builder.node(Node(obj.id, NodeKind.SERVICE_SYSTEM, obj.name,
@@ -169,8 +174,8 @@ def _service(obj: _Object, workloads: list[_Object], builder: Builder) -> list[s
 
 def _addresses(obj: _Object) -> Iterator[tuple[str, str]]:
     """(variable, value) of every literal env value of the workload's containers."""
-    for container in _spec(obj, "spec", "template", "spec", "containers") or []:
-        for env in (container.get("env") or []) if isinstance(container, dict) else []:
+    for container in _list(_spec(obj, "spec", "template", "spec", "containers")):
+        for env in _list(container.get("env")) if isinstance(container, dict) else []:
             if isinstance(env, dict) and text(env.get("name")) and text(env.get("value")):
                 yield env["name"], env["value"]
 

@@ -18,6 +18,8 @@ from servicegraph.importers.common import Builder, Imported, SourceFile, at_line
 from servicegraph.importers.jaeger import service_node
 
 METRIC = "traces_service_graph_request_total"
+#: Longer sample lines are refused rather than matched (no real sample comes near).
+MAX_LINE = 64 * 1024
 _SAMPLE = re.compile(r"^(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)(?:\{(?P<labels>.*)\})?\s+"
                      r"(?P<value>\S+)(?:\s+\S+)?\s*$")
 _LABEL = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:,|$)')
@@ -63,6 +65,9 @@ def import_otel(files: Sequence[SourceFile]) -> Imported:
             if not line.startswith(METRIC):
                 continue
             where = at_line(file.name, number)
+            if len(line) > MAX_LINE:
+                builder.problem(where, METRIC, "", f"line longer than {MAX_LINE} characters")
+                continue
             match = _SAMPLE.match(line)
             found = labels(match.group("labels") or "") if match else None
             if match is None or found is None or match.group("name") != METRIC:
