@@ -156,3 +156,21 @@ def test_server_errors_are_one_message_not_a_traceback(server: Server) -> None:
     assert code == 1 and "cannot reach the server at http://127.0.0.1:9" in out
     code, out = ask(["spof", "web-tier"], "--server", server.url)
     assert code == 2 and "not a promise" in out
+
+
+def test_the_command_line_on_neo4j(neo4j_store: object, neo4j_uri: str, local_db: str,
+                                   tmp_path: Path) -> None:
+    assert runner.invoke(app, ["demo", "--store", neo4j_uri]).exit_code == 0
+    for question in (["impact", "web-1", "web-2", "--degrade", "gate-1"],
+                     ["spof", "onboarding"], ["root-cause", "web-tier"], ["matrix"]):
+        code, on_neo4j = ask([*question, "--format", "json"], "--store", neo4j_uri)
+        assert code == 0, on_neo4j
+        assert json.loads(on_neo4j) == json.loads(ask([*question, "--format", "json"],
+                                                      "--store", local_db)[1])
+    manifests = DATA / "microservices-demo" / "kubernetes-manifests.yaml"
+    code, out = ask(["import", "kubernetes", str(manifests), "--source", "k8s"],
+                    "--store", neo4j_uri)
+    assert code == 0 and "nodes 36 created" in out, out
+    code, out = ask(["import", "kubernetes", str(manifests), "--source", "k8s"],
+                    "--store", neo4j_uri)
+    assert "(nothing changed)" in out
