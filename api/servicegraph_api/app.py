@@ -26,7 +26,9 @@ from servicegraph_api.routers import (
     export,
     graph,
     impact,
+    imports,
     ingest,
+    model,
     ops,
     rootcause,
     spof,
@@ -36,6 +38,10 @@ log = logging.getLogger("servicegraph.api")
 
 DESCRIPTION = """
 Which promises break, for whom, why, and who must act.
+
+The model (node kinds, the layer table, the propagation rules, the interchange and
+answer formats) is described in [the model](/model.md) (`docs/model.md` in the
+repository).
 
 servicegraph models IT in the customer's language: **promises**, the **business
 services** and **service acts** through which they are kept, the **service systems**
@@ -72,7 +78,7 @@ TAGS = [
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
              export.router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
-READ_WRITE = (graph.router, ingest.router)
+READ_WRITE = (graph.router, ingest.router, imports.router)
 
 
 def open_graph(settings: Settings) -> ServiceGraph:
@@ -142,6 +148,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
 
     errors.register(app)
     app.include_router(ops.router)
+    app.include_router(model.router)
     templates = RouteTemplates()
     common = errors.responses(*errors.COMMON)
     for router in QUESTIONS:
