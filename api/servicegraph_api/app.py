@@ -32,6 +32,7 @@ from servicegraph_api.routers import (
     ops,
     rootcause,
     spof,
+    syncs,
 )
 
 log = logging.getLogger("servicegraph.api")
@@ -78,7 +79,7 @@ TAGS = [
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
              export.router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
-READ_WRITE = (graph.router, ingest.router, imports.router)
+READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router)
 
 
 def open_graph(settings: Settings) -> ServiceGraph:

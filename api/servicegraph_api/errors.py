@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from servicegraph.model.errors import UnknownNodeError, ValidationError
-from servicegraph.store.base import StoreUnavailable
+from servicegraph.store.base import StoreUnavailable, SyncClosed
 from servicegraph.store.neo4j import ChangeTooLarge
 from servicegraph_api.limits import BodyTooLarge
 from servicegraph_api.schemas import ErrorOut
@@ -37,6 +37,7 @@ _MEANING = {
          "`ingest` or `admin` for writes).",
     404: "An id names nothing in the graph; `ids` lists them.",
     413: "The request body is larger than the configured limit (`limit_bytes`).",
+    409: "The sync session is committed, abandoned or expired: open a new one.",
     422: "The input is invalid: a request-shape error (FastAPI's `detail` list) or a graph "
          "rule broken (`problems`, each naming its item and field); nothing was written.",
     503: "The store does not answer (e.g. Neo4j is down); retry later.",
@@ -95,6 +96,14 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
                  {"Retry-After": "5"})
 
 
+def _sync_closed(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SyncClosed)
+    if exc.state == "unknown":
+        return _json(404, {"detail": f"no sync session {exc.session!r} of this source"})
+    return _json(409, {"detail": f"sync session {exc.session!r} is {exc.state}: open a new "
+                                 "one", "state": exc.state})
+
+
 def _too_big(request: Request, exc: Exception) -> JSONResponse:
     # A batch is one transaction; past Neo4j's transaction memory a retry cannot help.
     log.warning("batch too large for one transaction: %s %s", request.method,
@@ -118,4 +127,5 @@ def register(app: FastAPI) -> None:
                         sqlite3.OperationalError):
         app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(ChangeTooLarge, _too_big)
+    app.add_exception_handler(SyncClosed, _sync_closed)
     app.add_exception_handler(Exception, _bug)

@@ -58,6 +58,25 @@ class ProgressOut(BaseModel):
     write_seconds: float = Field(description="planning, validation and the one write")
 
 
+class DanglingOut(BaseModel):
+    """A live dependency on a retired node."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    retired: list[str] = Field(description="which of its ends are retired")
+
+
+class DanglingListOut(BaseModel):
+    """Live dependencies on retired nodes."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [
+        {"from": "hr-app", "to": "vm-104", "retired": ["vm-104"]}]}]})
+
+    items: list[DanglingOut]
+
+
 class PushOut(BaseModel):
     """What a push did (or, with dry_run, would do)."""
 
@@ -78,6 +97,32 @@ class PushOut(BaseModel):
     nodes: CountsOut
     edges: CountsOut
     progress: ProgressOut | None = None
+    version: int | None = Field(None, description="the version of the graph once written "
+                                                  "(the version already held when nothing "
+                                                  "was written)")
+    dangling: list[DanglingOut] = Field(
+        default_factory=list, description="after a full sync: live dependencies (of other "
+        "sources) on nodes no source asserts any more. Impact keeps flowing through them "
+        "until they go too")
+    session: str | None = Field(None, description="the sync session it belongs to")
+
+
+class SyncSessionOut(BaseModel):
+    """A full sync spread over many requests: open, push pages, commit."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "3f2a9c1e5b7d4e6f8a0b1c2d3e4f5a6b", "source": "cmdb",
+        "opened_at": "2026-11-23T08:00:00.000000Z",
+        "expires_at": "2026-11-23T09:00:00.000000Z", "state": "open", "pages": 2,
+        "items": 10000}]})
+
+    id: str
+    source: str
+    opened_at: str
+    expires_at: str = Field(description="after this, the session retires nothing")
+    state: str = Field(description="open, committed, abandoned or expired")
+    pages: int
+    items: int = Field(description="items its pages asserted")
 
 
 class StatusIn(BaseModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 
 from servicegraph.settings import Settings
 from servicegraph_api.auth import KeyFile, is_loopback
@@ -45,7 +47,33 @@ def run(settings: Settings) -> None:
     configure_logging()
     if warning:
         log.warning(warning)
-    log.info("servicegraph API on http://%s:%d (docs at /docs), store %s", host,
-             settings.port, settings.store)
-    uvicorn.run(create_app(settings), host=host, port=settings.port, access_log=False,
+    log.info("servicegraph API on http://%s:%d (docs at /docs), store %s, %d worker(s)",
+             host, settings.port, settings.store, settings.workers)
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=settings.port, access_log=False,
+                    log_config=None)
+        return
+    # Each worker process builds its own app (and its own copy of the graph) from the
+    # environment: hand it the settings given on the command line that way.
+    os.environ.update(settings_environment(settings))
+    uvicorn.run("servicegraph_api.app:create_app", factory=True, host=host,
+                port=settings.port, workers=settings.workers, access_log=False,
                 log_config=None)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment that makes ``Settings()`` equal ``settings`` (its set fields).
+
+    >>> settings_environment(Settings(_env_file=None, store="g.db", port=9000))["SERVICEGRAPH_PORT"]
+    '9000'
+    """
+    out = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            continue
+        secret = getattr(settings, name)
+        if hasattr(secret, "get_secret_value"):
+            value = secret.get_secret_value()
+        out[f"SERVICEGRAPH_{name.upper()}"] = value if isinstance(value, str) else \
+            json.dumps(value)
+    return out

@@ -15,19 +15,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from servicegraph.impact.analysis import ImpactResult, analyse, scenario
 from servicegraph.impact.index import GraphIndex
 from servicegraph.ingest.live import Broadcaster, diff, promise_states
-from servicegraph.ingest.push import refuse_empty_sync
+from servicegraph.ingest.push import check_source, refuse_empty_sync
 from servicegraph.ingest.status import StatusUpdate, iso
 from servicegraph.live import plan as planning
 from servicegraph.live.replica import Replica
 from servicegraph.live.state import LiveGraph
-from servicegraph.model.errors import UnknownNodeError
+from servicegraph.model.errors import UnknownNodeError, ValidationError
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.store.base import (
@@ -36,7 +36,10 @@ from servicegraph.store.base import (
     GraphStore,
     JournalEntry,
     StoreUnavailable,
-    VersionConflict,
+    SyncClosed,
+    SyncMark,
+    SyncSession,
+    WriteView,
 )
 from servicegraph.store.journal import entry_for
 
@@ -307,39 +310,48 @@ class ServiceGraph:
         finally:
             self._writing.release()
 
-    def _commit(self, prepare: Callable[[int], tuple[Change | None, ChangeInfo, R]],
+    def _commit(self, plan: Callable[[WriteView, LiveGraph], tuple[Change | None,
+                                                                   ChangeInfo, R]],
                 ) -> tuple[R, int | None]:
-        """Plan (``prepare`` at a version), write with the version check, apply.
+        """Plan and write one change in one store transaction, then apply it here.
 
-        Returns what ``prepare`` answered and the version written (``None`` when
-        the change was empty or nothing was written).
+        Inside the transaction the store's write lock is held: the live graph first
+        catches up on every change committed before it (from the journal), then
+        ``plan`` decides on the graph as it stands, reading stored items through the
+        view, and the store writes what it decided. Writers of all processes queue on
+        that lock; none plans on a graph another has changed meanwhile.
+
+        Returns what ``plan`` answered and the version written (``None`` when it
+        wrote nothing).
         """
+        decided: list[tuple[Change, ChangeInfo]] = []
+
+        def inside(view: WriteView) -> tuple[Change | None, ChangeInfo, R]:
+            decided.clear()  # the store may run this again (a transient error)
+            if not self.replica.catch_up_in(view):
+                raise _Behind
+            with self.replica.reading() as live:
+                change, info, answer = plan(view, live)
+            if change is not None:
+                decided.append((change, info))
+            return change, info, answer
+
         with self._writer():
             for _ in range(self.write_retries):
                 if not self.replica.refresh(force=True):
                     raise StoreUnavailable(f"the store does not answer: "
                                            f"{self.replica.stale_reason}")
-                base = self.replica.version
                 try:
-                    change, info, answer = prepare(base)
-                    if change is None or change.empty:
-                        return answer, None
-                    version = self.store.apply(change, info, expected_version=base)
-                except VersionConflict:
-                    continue
-                self.replica.apply_own(entry_for(change, info, version,
-                                                 getattr(self.store, "inline_max", 20_000)))
+                    version, answer = self.store.transact(inside)
+                except _Behind:
+                    continue  # the journal no longer reaches back: read the graph, again
+                if version is not None:
+                    change, info = decided[0]
+                    inline = getattr(self.store, "inline_max", 20_000)
+                    self.replica.apply_own(entry_for(change, info, version, inline))
                 return answer, version
-        raise StoreUnavailable(f"other writers kept changing the graph: {self.write_retries} "
-                               "attempts planned against a version that moved on; retry")
-
-    @contextmanager
-    def _at(self, base: int) -> Iterator[LiveGraph]:
-        """The live graph to plan on at version ``base``: a conflict if it moved on."""
-        with self.replica.reading() as live:
-            if live.version != base:
-                raise VersionConflict(base, live.version)
-            yield live
+        raise StoreUnavailable("the graph kept changing in bulk while this write waited; "
+                               "retry")
 
     def load(self, batch: GraphData, *, replace: bool = False) -> LoadSummary:
         """Validate ``batch`` whole, then write it in one transaction (by hand).
@@ -351,14 +363,12 @@ class ServiceGraph:
         :class:`~servicegraph.model.ValidationError` and writes nothing when any
         item is wrong.
         """
-        def prepare(base: int) -> tuple[Change, ChangeInfo, GraphData]:
-            stored = GraphData() if replace else self.store.fetch(
-                [n.id for n in batch.nodes], [])
-            with self._at(base) as live:
-                change, _ = planning.plan_load(live, batch, stored, replace=replace)
-            return change, ChangeInfo(iso(_now()), "load"), batch
+        def plan(view: WriteView, live: LiveGraph) -> tuple[Change, ChangeInfo, None]:
+            stored = GraphData() if replace else view.fetch([n.id for n in batch.nodes], [])
+            change, _ = planning.plan_load(live, batch, stored, replace=replace)
+            return change, ChangeInfo(iso(_now()), "load"), None
 
-        self._commit(prepare)
+        self._commit(plan)
         with self.replica.reading() as live:
             return LoadSummary(len(batch.nodes), len(batch.edges), live.node_count,
                                live.edge_count)
@@ -371,16 +381,15 @@ class ServiceGraph:
         ``ValidationError`` when a redundancy group would be left short; nothing
         is written then.
         """
-        def prepare(base: int) -> tuple[Change, ChangeInfo, None]:
-            with self._at(base) as live:
-                change = planning.plan_removal(live, node_ids, edge_keys)
+        def plan(_: WriteView, live: LiveGraph) -> tuple[Change, ChangeInfo, None]:
+            change = planning.plan_removal(live, node_ids, edge_keys)
             return change, ChangeInfo(iso(_now()), "remove"), None
 
-        self._commit(prepare)
+        self._commit(plan)
 
     def push(self, source: str, batch: GraphData, *, full_sync: bool = False,
              dry_run: bool = False, allow_empty: bool = False,
-             now: datetime | None = None) -> dict[str, Any]:
+             now: datetime | None = None, session: str | None = None) -> dict[str, Any]:
         """A batch from an integrator, keyed by ``source`` + external id.
 
         Validated whole, written in one transaction, idempotent; with
@@ -391,26 +400,54 @@ class ServiceGraph:
         updated / unchanged / retired), the version written, and the dependencies
         of other sources left on a node this push retired (``dangling``).
         A push that repeats what is stored is recognised in memory and writes nothing.
+
+        With ``session`` the batch is one page of that sync session (see
+        :meth:`open_sync`): written like any push, its keys recorded for the commit.
         """
         if full_sync and not allow_empty:
             refuse_empty_sync(source, batch)
         moment = now or _now()
+        if session is not None:
+            self._open_session(session, source, moment)
+            if full_sync:
+                raise ValueError("a page of a sync session is not itself a full sync: "
+                                 "commit the session to retire what it did not assert")
 
-        def prepare(base: int) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
-            with self._at(base) as live:
-                work = planning.push_work(live, source, batch, full_sync=full_sync)
-            stored = GraphData() if work.nothing else self.store.fetch(
+        info = ChangeInfo(iso(moment), "push", source)
+        if session is None and not full_sync:
+            # A push that repeats what is stored is known here: it never reaches the store.
+            with self.reading() as live:
+                work = planning.push_work(live, source, batch, full_sync=False)
+                if work.nothing:
+                    found = planning.plan_push(live, work, GraphData(), source, batch,
+                                               full_sync=False, precedence=self.precedence,
+                                               now=info.at)
+                    answer = {**found.to_dict(dry_run=dry_run), "version": live.version,
+                              "dangling": []}
+                    due = self._retention_due(live, moment)
+            if work.nothing:
+                if due and not dry_run:
+                    self.purge(older_than=self.retention, now=moment)
+                return answer
+
+        def plan(view: WriteView, live: LiveGraph
+                 ) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
+            work = planning.push_work(live, source, batch, full_sync=full_sync)
+            stored = GraphData() if work.nothing else view.fetch(
                 [*(n.id for n in work.changed.nodes), *work.retire_nodes],
                 [*(e.key for e in work.changed.edges), *work.retire_edges])
-            with self._at(base) as live:
-                plan = planning.plan_push(live, work, stored, source, batch,
-                                          full_sync=full_sync, precedence=self.precedence,
-                                          now=iso(moment))
-            answer = plan.to_dict(dry_run=dry_run)
-            change = None if dry_run or not plan.changes_anything else plan.change
-            return change, ChangeInfo(iso(moment), "push", source), answer
+            found = planning.plan_push(live, work, stored, source, batch,
+                                       full_sync=full_sync, precedence=self.precedence,
+                                       now=info.at)
+            answer = found.to_dict(dry_run=dry_run)
+            change = None if dry_run or not found.changes_anything else found.change
+            if session is not None and not dry_run:
+                mark = SyncMark(session, tuple(n.id for n in batch.nodes),
+                                tuple(e.key for e in batch.edges))
+                change = replace(change or Change(), sync=mark)
+            return change, info, answer
 
-        answer, version = self._commit(prepare)
+        answer, version = self._commit(plan)
         with self.replica.reading() as live:
             answer["version"] = version if version is not None else live.version
             answer["dangling"] = (planning.dangling_view(live, live.dangling())
@@ -425,16 +462,86 @@ class ServiceGraph:
         return any(at <= cutoff for at in live.node_retired.values()) or any(
             at <= cutoff for at in live.edge_retired.values())
 
+    # --- sync sessions --------------------------------------------------------------------
+
+    def open_sync(self, source: str, *, ttl: timedelta = timedelta(hours=1),
+                  now: datetime | None = None) -> SyncSession:
+        """Open a sync session: a full sync of ``source`` spread over many pushes.
+
+        Push its pages with ``push(source, page, session=id)``, each validated and
+        written whole; :meth:`commit_sync` then retires, in one transaction, what the
+        source claims and no page asserted. A session not committed within ``ttl``
+        expires; an expired or abandoned session retires nothing.
+        """
+        problems = check_source(source)
+        if problems:
+            raise ValidationError(problems)
+        moment = now or _now()
+        return self.store.open_sync(source, iso(moment), iso(moment + ttl))
+
+    def sync_session(self, session: str, *, source: str | None = None) -> SyncSession:
+        """A sync session's state; raises :class:`SyncClosed` (state ``unknown``) when
+        there is none (of ``source``, when given)."""
+        found = self.store.sync_session(session)
+        if found is None or (source is not None and found.source != source):
+            raise SyncClosed(session, "unknown")
+        return found
+
+    def _open_session(self, session: str, source: str, moment: datetime) -> SyncSession:
+        found = self.store.sync_session(session)
+        if found is None or found.source != source:
+            raise SyncClosed(session, "unknown")
+        if found.state == "open" and found.expires_at < iso(moment):
+            self.store.close_sync(session, "expired")
+            raise SyncClosed(session, "expired")
+        if found.state != "open":
+            raise SyncClosed(session, found.state)
+        return found
+
+    def commit_sync(self, source: str, session: str, *, allow_empty: bool = False,
+                    now: datetime | None = None) -> dict[str, Any]:
+        """End a sync session: retire what ``source`` claims and no page of the
+        session asserted, in one transaction; answers the counts like a full sync."""
+        moment = now or _now()
+        self._open_session(session, source, moment)
+
+        def plan(view: WriteView, live: LiveGraph
+                 ) -> tuple[Change, ChangeInfo, dict[str, Any]]:
+            asserted = view.sync_keys(session)
+            if not allow_empty and not asserted[0] and not asserted[1]:
+                refuse_empty_sync(source, GraphData())
+            work = planning.push_work(live, source, GraphData(), full_sync=True,
+                                      asserted=asserted)
+            stored = view.fetch(work.retire_nodes, work.retire_edges)
+            found = planning.plan_push(live, work, stored, source, GraphData(),
+                                       full_sync=True, precedence=self.precedence,
+                                       now=iso(moment))
+            change = replace(found.change, sync=SyncMark(session, close="committed"))
+            answer = {**found.to_dict(dry_run=False), "session": session}
+            return change, ChangeInfo(iso(moment), "sync", source), answer
+
+        answer, version = self._commit(plan)
+        with self.replica.reading() as live:
+            answer["version"] = version
+            answer["dangling"] = planning.dangling_view(live, live.dangling())
+        return answer
+
+    def abandon_sync(self, source: str, session: str) -> SyncSession:
+        """End a sync session without retiring anything (its pages stay written)."""
+        self._open_session(session, source, _now())
+        self.store.close_sync(session, "abandoned")
+        return self.sync_session(session)
+
     def push_status(self, source: str, updates: Sequence[StatusUpdate]) -> dict[str, Any]:
         """Observed states from ``source``; answers applied / stale counts. Only the
         observed state is written: a status never touches a node's other attributes."""
-        def prepare(base: int) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
-            with self._at(base) as live:
-                plan, observe = planning.plan_status(live, source, updates)
+        def plan(_: WriteView, live: LiveGraph
+                 ) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
+            found, observe = planning.plan_status(live, source, updates)
             change = Change(observe=observe) if observe else None
-            return change, ChangeInfo(iso(_now()), "status", source), plan.to_dict()
+            return change, ChangeInfo(iso(_now()), "status", source), found.to_dict()
 
-        answer, _ = self._commit(prepare)
+        answer, _ = self._commit(plan)
         answer["version"] = self.replica.version
         return answer
 
@@ -446,12 +553,11 @@ class ServiceGraph:
         """
         cutoff = iso((now or _now()) - older_than) if older_than is not None else None
 
-        def prepare(base: int) -> tuple[Change, ChangeInfo, dict[str, int]]:
-            with self._at(base) as live:
-                change, counts = planning.plan_purge(live, cutoff)
+        def plan(_: WriteView, live: LiveGraph) -> tuple[Change, ChangeInfo, dict[str, int]]:
+            change, counts = planning.plan_purge(live, cutoff)
             return change, ChangeInfo(iso(_now()), "purge"), counts
 
-        counts, _ = self._commit(prepare)
+        counts, _ = self._commit(plan)
         return counts
 
     def provenance(self, node_id: str) -> dict[str, Any]:
@@ -474,3 +580,7 @@ class ServiceGraph:
         """Close the store."""
         self.store.close()
 
+
+
+class _Behind(Exception):
+    """The live graph cannot catch up from the journal inside a write's transaction."""

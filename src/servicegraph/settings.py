@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         "Address the HTTP service binds to. Without any API key configured the "
         "service binds to loopback whatever this says."))
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port of the HTTP service.")
+    workers: int = Field(default=1, ge=1, le=64, description=(
+        "API worker processes. Each holds its own copy of the graph in memory and keeps up "
+        "with the others' writes through the store's change journal."))
     api_keys_file: Path = Field(default=Path("servicegraph-keys.json"), description=(
         "JSON file of hashed API keys, managed with `servicegraph keys`. "
         "When it is missing or holds no key, the API is open and bound to loopback."))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,11 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from servicegraph.ingest.ndjson import NdjsonReader
 from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
+from servicegraph.model.graph import GraphData
 from servicegraph.model.interchange import parse_document
 from servicegraph_api.auth import Scope
 from servicegraph_api.deps import AnswerSizeDep, GraphDep, MetricsDep, NdjsonLimit, require
 from servicegraph_api.errors import responses
 from servicegraph_api.ingest_schemas import (
+    DanglingListOut,
     ProgressOut,
     ProvenanceOut,
     PurgeOut,
@@ -53,7 +55,8 @@ DryRun = Annotated[bool, Query(description="answer what would change, write noth
                                examples=[True])]
 
 
-def _count(metrics: Any, source: str, nodes: int, edges: int) -> None:
+def count_pushed(metrics: Any, source: str, nodes: int, edges: int) -> None:
+    """Count pushed items in the metrics."""
     metrics.pushed_items.labels(source=source, kind="node").inc(nodes)
     metrics.pushed_items.labels(source=source, kind="edge").inc(edges)
 
@@ -73,17 +76,22 @@ def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
     batch = parse_document(body.model_dump())
     answer = graph.push(source, batch, full_sync=full_sync, dry_run=dry_run,
                         allow_empty=allow_empty)
-    _count(metrics, source, len(batch.nodes), len(batch.edges))
+    count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
     return answer
+
+
+#: The OpenAPI request body of the NDJSON routes.
+NDJSON_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/x-ndjson": {
+        "schema": {"type": "string", "format": "binary"},
+        "example": '{"node": {"id": "vm-1", "kind": "ci", "name": "VM 1"}}\n'
+                   '{"edge": {"from": "web-tier", "to": "vm-1"}}\n'}}}}
 
 
 @router.post(
     "/sources/{source}/push.ndjson", response_model=PushOut,
     summary="Stream a big sync as NDJSON", responses=WRITE_ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/x-ndjson": {
-        "schema": {"type": "string", "format": "binary"},
-        "example": '{"node": {"id": "vm-1", "kind": "ci", "name": "VM 1"}}\n'
-                   '{"edge": {"from": "web-tier", "to": "vm-1"}}\n'}}}})
+    openapi_extra=NDJSON_BODY)
 async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics: MetricsDep,
                       limit: NdjsonLimit, full_sync: FullSync = False,
                       dry_run: DryRun = False, allow_empty: AllowEmpty = False
@@ -94,25 +102,40 @@ async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics
     server's `max_ndjson_bytes` (413 beyond). Problems are reported by line
     number (section `lines`). The answer carries the counts and the progress.
     """
+    reader, batch, started = await read_ndjson(request)
+    answer = await pushed_by_line(reader, lambda: graph.push(
+        source, batch, full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty),
+        started)
+    count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
+    return answer
+
+
+async def read_ndjson(request: Request) -> tuple[NdjsonReader, GraphData, float]:
+    """Read an NDJSON body as it streams in: the reader (for line numbers), the batch,
+    and when reading started."""
     reader = NdjsonReader()
     started = time.perf_counter()
     async for chunk in request.stream():
         reader.feed(chunk)
-    batch = reader.finish()
+    return reader, reader.finish(), started
+
+
+async def pushed_by_line(reader: NdjsonReader, write: Callable[[], dict[str, Any]],
+                         started: float) -> dict[str, Any]:
+    """Run a push of what ``reader`` read (in a worker thread), restating its problems
+    by line number, and add the progress to its answer."""
     parsed = time.perf_counter()
 
-    def write() -> dict[str, Any]:
+    def run() -> dict[str, Any]:
         try:
-            return graph.push(source, batch, full_sync=full_sync, dry_run=dry_run,
-                              allow_empty=allow_empty)
+            return write()
         except ValidationError as exc:
             raise ValidationError([reader.by_line(p) for p in exc.problems]) from None
 
-    answer = await run_in_threadpool(write)
+    answer = await run_in_threadpool(run)
     answer["progress"] = ProgressOut(
         lines=reader.lines, bytes=reader.bytes, parse_seconds=round(parsed - started, 4),
         write_seconds=round(time.perf_counter() - parsed, 4)).model_dump()
-    _count(metrics, source, len(batch.nodes), len(batch.edges))
     return answer
 
 
@@ -151,6 +174,16 @@ def provenance(node_id: Annotated[str, Path(description="the node", examples=["w
     """Every source's claim on the node (its key, fields and since when), whether it
     is retired, and the last observed state."""
     return graph.provenance(node_id)
+
+
+@router.get("/checks/dangling", response_model=DanglingListOut,
+            summary="Dependencies on retired nodes")
+def dangling(graph: GraphDep) -> dict[str, Any]:
+    """Every live dependency on a node no source asserts any more: one source retired a
+    node (a full sync without it) that another source's dependency still needs. The
+    node stays in impact answers, so impact keeps flowing through it, until the
+    dependency goes too; this list says which need attention."""
+    return {"items": graph.dangling()}
 
 
 @router.post("/purge", response_model=PurgeOut, summary="Delete retired items",

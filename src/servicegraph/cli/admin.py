@@ -32,6 +32,8 @@ def serve(
         help="address to listen on (default 127.0.0.1; loopback only while no API key "
              "exists)")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (default 8000)")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="worker processes (default 1); each holds the graph in memory")] = None,
     store: StoreOpt = None,
     keys_file: KeysFileOpt = None,
 ) -> None:
@@ -40,7 +42,8 @@ def serve(
     from servicegraph_api.auth import KeyFileError
     from servicegraph_api.serve import run
 
-    given = {"host": host, "port": port, "store": store, "api_keys_file": keys_file}
+    given = {"host": host, "port": port, "store": store, "api_keys_file": keys_file,
+             "workers": workers}
     try:
         run(Settings().model_copy(update={k: v for k, v in given.items() if v is not None}))
     except KeyFileError as exc:

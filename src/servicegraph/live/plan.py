@@ -53,9 +53,14 @@ class PushWork:
                     or self.retire_edges)
 
 
-def push_work(graph: LiveGraph, source: str, batch: GraphData, *,
-              full_sync: bool) -> PushWork:
-    """Sort a push's items into unchanged (known in memory) and those to plan."""
+def push_work(graph: LiveGraph, source: str, batch: GraphData, *, full_sync: bool,
+              asserted: tuple[set[str], set[tuple[str, str]]] | None = None) -> PushWork:
+    """Sort a push's items into unchanged (known in memory) and those to plan.
+
+    With ``full_sync``, what ``source`` claims and did not assert is to be retired:
+    ``asserted`` names what it asserted (node ids, edge keys), the batch by default
+    (a sync session's commit passes what its pages asserted).
+    """
     check_batch(source, batch)
     nodes = [n for n in batch.nodes if not graph.holds_unchanged(source, n)]
     same = graph.unchanged_edges(source, batch.edges)
@@ -63,8 +68,8 @@ def push_work(graph: LiveGraph, source: str, batch: GraphData, *,
     retire_nodes: list[str] = []
     retire_edges: list[tuple[str, str]] = []
     if full_sync:
-        pushed = {n.id for n in batch.nodes}
-        pushed_edges = {e.key for e in batch.edges}
+        pushed, pushed_edges = asserted if asserted is not None else (
+            {n.id for n in batch.nodes}, {e.key for e in batch.edges})
         claimed_nodes, claimed_edges = graph.claimed_by(source)
         idx = graph.index
         retire_nodes = [idx.ids[v] for v in claimed_nodes if idx.ids[v] not in pushed]
@@ -88,8 +93,12 @@ def plan_push(graph: LiveGraph, work: PushWork, stored: GraphData, source: str,
     plan.nodes.unchanged += work.unchanged_nodes
     plan.edges.unchanged += work.unchanged_edges
     if full_sync:
-        retire_missing(plan, stored, {n.id for n in batch.nodes},
-                       {e.key for e in batch.edges}, precedence, now)
+        retiring = set(work.retire_nodes)
+        retiring_edges = set(work.retire_edges)
+        retire_missing(plan, stored,
+                       {n.id for n in stored.nodes if n.id not in retiring},
+                       {e.key for e in stored.edges if e.key not in retiring_edges},
+                       precedence, now)
     changed_ids = [n.id for n in work.changed.nodes]
     sources = [e.source for e in work.changed.edges]
     losers = [s for s, _ in work.retire_edges]

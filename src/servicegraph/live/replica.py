@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from servicegraph.live.lock import ReadWriteLock
 from servicegraph.live.state import LiveGraph
-from servicegraph.store.base import GraphStore, JournalEntry, StoreError
+from servicegraph.store.base import GraphStore, JournalEntry, StoreError, WriteView
 
 log = logging.getLogger("servicegraph.live")
 
@@ -173,6 +173,21 @@ class Replica:
                 applied.append(entry)
         if applied:
             self._tell(applied)
+
+    def catch_up_in(self, view: WriteView) -> bool:
+        """Catch up from inside a write's transaction (see
+        :meth:`GraphStore.transact`): whether the live graph now stands at the view's
+        version. ``False`` when only reading the whole graph would do, which a write
+        must not do holding the lock: the caller leaves the transaction and refreshes."""
+        with self._sync:
+            graph = self.graph
+            if view.version <= graph.version:
+                return view.version == graph.version
+            entries = view.journal(graph.version)
+            if entries is None or any(e.reload for e in entries):
+                return False
+            self._apply(entries)
+            return self.graph.version == view.version
 
     def apply_own(self, entry: JournalEntry) -> None:
         """Apply a change this process just wrote as ``entry``.

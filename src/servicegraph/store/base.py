@@ -12,11 +12,13 @@ the store's own transaction, so two writers can never lose each other's work.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
+
+R = TypeVar("R")
 
 
 class StoreError(RuntimeError):
@@ -37,6 +39,45 @@ class VersionConflict(StoreError):
                          f"against version {expected}")
 
 
+class SyncClosed(StoreError):
+    """The sync session is not open: committed, abandoned or expired."""
+
+    def __init__(self, session: str, state: str) -> None:
+        self.session = session
+        self.state = state
+        super().__init__(f"sync session {session!r} is {state}")
+
+
+@dataclass(frozen=True)
+class SyncSession:
+    """A full sync of one source spread over many requests."""
+
+    id: str
+    source: str
+    opened_at: str
+    expires_at: str
+    state: str  # open, committed, abandoned
+    pages: int = 0
+    items: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"id": self.id, "source": self.source, "opened_at": self.opened_at,
+                "expires_at": self.expires_at, "state": self.state, "pages": self.pages,
+                "items": self.items}
+
+
+@dataclass(frozen=True)
+class SyncMark:
+    """What a change records for a sync session, in the change's own transaction: the
+    keys a page asserted, or (``close``) the session's end."""
+
+    session: str
+    nodes: tuple[str, ...] = ()
+    edges: tuple[tuple[str, str], ...] = ()
+    close: str | None = None  # "committed" when the change commits the session
+
+
 @dataclass(frozen=True)
 class Change:
     """One atomic write: applied whole, in one transaction, or not at all.
@@ -54,6 +95,8 @@ class Change:
     #: (node id, what a source observed): only the observed state is written.
     observe: tuple[tuple[str, Observation], ...] = ()
     replace: bool = False
+    #: Sync-session bookkeeping written with the change (not part of the graph).
+    sync: SyncMark | None = None
 
     @classmethod
     def upsert(cls, batch: GraphData, *, replace: bool = False) -> Change:
@@ -69,7 +112,7 @@ class Change:
     @property
     def empty(self) -> bool:
         """Whether the change writes nothing."""
-        return not self.replace and self.size == 0
+        return not self.replace and self.size == 0 and self.sync is None
 
 
 @dataclass(frozen=True)
@@ -111,6 +154,32 @@ class Snapshot:
     edges: Iterator[dict[str, Any]]
 
 
+class WriteView(Protocol):
+    """What a write sees inside the store's transaction, holding the write lock: no
+    other writer can commit until it ends, so what it reads stays true."""
+
+    #: The version of the last change committed (the lock is held: it cannot move).
+    version: int
+
+    def journal(self, since: int) -> list[JournalEntry] | None:
+        """Entries after ``since`` (``None`` when trimmed past it)."""
+        ...
+
+    def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
+              ) -> GraphData:
+        """The named nodes and edges that exist, as model objects."""
+        ...
+
+    def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
+        """The keys a sync session's pages asserted."""
+        ...
+
+
+#: A write planned inside the transaction: the change to write (``None``: nothing),
+#: what it is, and whatever the planner answers.
+Planner = Callable[[WriteView], tuple[Change | None, ChangeInfo, R]]
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """Where the graph lives. Callers plan and validate; a store guarantees that a
@@ -145,6 +214,16 @@ class GraphStore(Protocol):
         """
         ...
 
+    def transact(self, plan: Planner[R]) -> tuple[int | None, R]:
+        """Take the write lock, let ``plan`` read (see :class:`WriteView`) and decide,
+        then write its change with its journal entry, all in one transaction.
+
+        Returns the version written (``None`` when ``plan`` wrote nothing) and what
+        ``plan`` answered. Writers queue on the lock instead of conflicting; an
+        exception from ``plan`` writes nothing.
+        """
+        ...
+
     def version(self) -> int:
         """The version of the last change written (0 for a new store)."""
         ...
@@ -152,6 +231,22 @@ class GraphStore(Protocol):
     def journal(self, since: int) -> list[JournalEntry] | None:
         """Every entry after version ``since``, in order; ``None`` when the journal
         no longer reaches back that far (then :meth:`load` the graph instead)."""
+        ...
+
+    def open_sync(self, source: str, opened_at: str, expires_at: str) -> SyncSession:
+        """Open a sync session for ``source``."""
+        ...
+
+    def sync_session(self, session: str) -> SyncSession | None:
+        """A sync session by id (``None`` when there is none)."""
+        ...
+
+    def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
+        """The node ids and edge keys the session's pages asserted."""
+        ...
+
+    def close_sync(self, session: str, state: str) -> None:
+        """End a session without a change (abandoned) and forget its keys."""
         ...
 
     def ping(self) -> None:

@@ -12,8 +12,9 @@ bounded, so a server that is down is reported in seconds, not after half a minut
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import neo4j
 import neo4j.exceptions
@@ -24,10 +25,16 @@ from servicegraph.store.base import (
     Change,
     ChangeInfo,
     JournalEntry,
+    Planner,
+    R,
     Snapshot,
     StoreError,
     StoreUnavailable,
+    SyncClosed,
+    SyncMark,
+    SyncSession,
     VersionConflict,
+    WriteView,
 )
 from servicegraph.store.cypher import statement
 from servicegraph.store.journal import (
@@ -144,7 +151,8 @@ class Neo4jStore:
             return
         with _translated():
             for name in ("schema/node_id_unique", "schema/meta_key_unique",
-                         "schema/journal_version_unique"):
+                         "schema/journal_version_unique", "schema/sync_id_unique",
+                         "schema/sync_page_session"):
                 self._run_once(statement(name))
             # Two processes starting at once may race to create it: one wins.
             with contextlib.suppress(neo4j.exceptions.ConstraintError):
@@ -206,18 +214,8 @@ class Neo4jStore:
               ) -> GraphData:
         """The named nodes and edges that exist."""
         self.ensure_schema()
-        ids = list(dict.fromkeys(node_ids))
-        keys = [{"source": s, "target": t} for s, t in dict.fromkeys(edge_keys)]
-
-        def work(tx: neo4j.ManagedTransaction) -> GraphData:
-            nodes = [node_from_row(r["row"]) for part in _chunks(ids)
-                     for r in tx.run(statement("nodes/fetch"), ids=part)]
-            edges = [edge_from_row(r["row"]) for part in _chunks(keys)
-                     for r in tx.run(statement("edges/fetch"), rows=part)]
-            return GraphData(tuple(nodes), tuple(edges))
-
         with _translated(), self.driver.session(database=self.database) as session:
-            return session.execute_read(work)
+            return session.execute_read(lambda tx: _fetch(tx, node_ids, edge_keys))
 
     def version(self) -> int:
         """The version of the last change written."""
@@ -261,50 +259,119 @@ class Neo4jStore:
               expected_version: int | None = None) -> int:
         """Write one change and its journal entry in one transaction, in ``UNWIND``
         batches, after checking the version under the meta node's write lock."""
-        self.ensure_schema()
-        node_rows = node_params(change)
-        edge_rows = [edge_params(e) for e in change.upsert_edges]
-        delete_edges = [{"source": s, "target": t} for s, t in change.delete_edges]
-        delete_nodes = list(change.delete_nodes)
-        observe = [observation_row(i, o) for i, o in change.observe]
+        def plan(view: WriteView) -> tuple[Change, ChangeInfo, None]:
+            if expected_version is not None and view.version != expected_version:
+                raise VersionConflict(expected_version, view.version)
+            return change, info, None
 
-        def work(tx: neo4j.ManagedTransaction) -> int:
-            tx.run(statement("graph/lock"), at=info.at).consume()
+        version, _ = self.transact(plan)
+        assert version is not None
+        return version
+
+    def transact(self, plan: Planner[R]) -> tuple[int | None, R]:
+        """Plan and write in one transaction that first takes the write lock on the
+        meta node (see :meth:`GraphStore.transact`)."""
+        self.ensure_schema()
+
+        def work(tx: neo4j.ManagedTransaction) -> tuple[int, R]:
+            tx.run(statement("graph/lock"), at=utc_now()).consume()
             found = int(tx.run(statement("graph/version")).single(strict=True)["version"])
-            if expected_version is not None and found != expected_version:
-                raise VersionConflict(expected_version, found)
+            change, info, answer = plan(_View(tx, found))
+            if change is None or change.empty:
+                raise _Nothing(answer)  # roll back: not even the lock's mark is kept
             version = found + 1
-            if change.replace:
-                tx.run(statement("graph/clear")).consume()
-            for rows in _chunks(delete_edges):
-                tx.run(statement("edges/delete"), rows=rows).consume()
-            for ids in _chunks(delete_nodes):
-                tx.run(statement("nodes/delete"), ids=ids).consume()
-            for rows in _chunks(node_rows):
-                tx.run(statement("nodes/upsert"), rows=rows).consume()
-            for rows in _chunks(edge_rows):
-                written = tx.run(statement("edges/upsert"), rows=rows).single(strict=True)
-                if written["written"] != len(rows):
-                    # A missing end would silently drop an edge: refuse the whole change.
-                    raise StoreError("an edge refers to a node that is not in the store")
-            for rows in _chunks(observe):
-                tx.run(statement("nodes/observe"), rows=rows).consume()
-            record = to_record(entry_for(change, info, version, self.inline_max))
-            tx.run(statement("journal/append"), record=record).consume()
-            tx.run(statement("graph/set_version"), version=version).consume()
-            cutoff = retention_cutoff(info.at, self.journal_days)
-            if cutoff is not None:
-                tx.run(statement("journal/trim"), cutoff=cutoff, keep_from=version).consume()
-            return version
+            self._write(tx, change, info, version)
+            return version, answer
 
         with _translated(), self.driver.session(database=self.database) as session:
-            return session.execute_write(work)
+            try:
+                return session.execute_write(work)
+            except _Nothing as nothing:
+                return None, cast(R, nothing.answer)
+
+    def _write(self, tx: neo4j.ManagedTransaction, change: Change, info: ChangeInfo,
+               version: int) -> None:
+        """The writes of one change, its journal entry and the new version."""
+        if change.sync is not None:
+            self._mark(tx, change.sync, info.at)
+        if change.replace:
+            tx.run(statement("graph/clear")).consume()
+        for rows in _chunks([{"source": s, "target": t} for s, t in change.delete_edges]):
+            tx.run(statement("edges/delete"), rows=rows).consume()
+        for ids in _chunks(list(change.delete_nodes)):
+            tx.run(statement("nodes/delete"), ids=ids).consume()
+        for rows in _chunks(node_params(change)):
+            tx.run(statement("nodes/upsert"), rows=rows).consume()
+        for rows in _chunks([edge_params(e) for e in change.upsert_edges]):
+            written = tx.run(statement("edges/upsert"), rows=rows).single(strict=True)
+            if written["written"] != len(rows):
+                # A missing end would silently drop an edge: refuse the whole change.
+                raise StoreError("an edge refers to a node that is not in the store")
+        for rows in _chunks([observation_row(i, o) for i, o in change.observe]):
+            tx.run(statement("nodes/observe"), rows=rows).consume()
+        record = to_record(entry_for(change, info, version, self.inline_max))
+        tx.run(statement("journal/append"), record=record).consume()
+        tx.run(statement("graph/set_version"), version=version).consume()
+        cutoff = retention_cutoff(info.at, self.journal_days)
+        if cutoff is not None:
+            tx.run(statement("journal/trim"), cutoff=cutoff, keep_from=version).consume()
+
+    @staticmethod
+    def _mark(tx: neo4j.ManagedTransaction, mark: SyncMark, at: str) -> None:
+        """Record a page's keys, or close the session, after checking it is open."""
+        found = tx.run(statement("sync/lock"), id=mark.session, at=at).single()
+        if found is None or found["state"] != "open":
+            raise SyncClosed(mark.session, "unknown" if found is None else found["state"])
+        if mark.close is not None:
+            tx.run(statement("sync/close"), id=mark.session, state=mark.close).consume()
+            return
+        tx.run(statement("sync/page"), id=mark.session, nodes=list(mark.nodes),
+               edge_sources=[a for a, _ in mark.edges],
+               edge_targets=[b for _, b in mark.edges]).consume()
+
+    def open_sync(self, source: str, opened_at: str, expires_at: str) -> SyncSession:
+        """Open a sync session for ``source``."""
+        self.ensure_schema()
+        session = SyncSession(uuid.uuid4().hex, source, opened_at, expires_at, "open")
+        with _translated():
+            self._run_once(statement("sync/open"), id=session.id, source=source,
+                           opened_at=opened_at, expires_at=expires_at)
+        return session
+
+    def sync_session(self, session: str) -> SyncSession | None:
+        """A sync session by id."""
+        self.ensure_schema()
+        with _translated():
+            found = self._run_once(statement("sync/read"), id=session)
+        if not found:
+            return None
+        row = dict(found[0]["session"])
+        row.pop("touched_at", None)
+        return SyncSession(**row)
+
+    def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
+        """The node ids and edge keys the session's pages asserted."""
+        self.ensure_schema()
+        with _translated():
+            return _keys(self._run_once(statement("sync/keys"), id=session))
+
+    def close_sync(self, session: str, state: str) -> None:
+        """End a session without a change and forget its keys."""
+        self.ensure_schema()
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(statement("sync/close"), id=session, state=state).consume()
+
+        with _translated(), self.driver.session(database=self.database) as db:
+            db.execute_write(work)
 
     def clear(self) -> None:
-        """Remove the graph (journaled) and every journal entry before it."""
+        """Remove the graph (journaled), every journal entry before it, and every sync
+        session."""
         version = self.apply(Change(replace=True), ChangeInfo(utc_now(), "clear"))
         with _translated():
             self._run_once(statement("journal/clear"), version=version)
+            self._run_once(statement("sync/clear"))
 
     def close(self) -> None:
         """Close the driver if this store opened it."""
@@ -314,5 +381,51 @@ class Neo4jStore:
 
 class _Incomplete(Exception):
     """A journal entry below the version read is not visible yet."""
+
+
+class _Nothing(Exception):
+    """A planned write turned out to write nothing: roll back, carrying the answer."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+
+class _View:
+    """What a write reads inside its transaction, holding the meta node's lock."""
+
+    def __init__(self, tx: neo4j.ManagedTransaction, version: int) -> None:
+        self._tx, self.version = tx, version
+
+    def journal(self, since: int) -> list[JournalEntry] | None:
+        floor = self._tx.run(statement("graph/version")).single(strict=True)["floor"]
+        if since < int(floor):
+            return None
+        return [from_record(dict(r["record"])) for r in
+                self._tx.run(statement("journal/since"), since=since)]
+
+    def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
+              ) -> GraphData:
+        return _fetch(self._tx, node_ids, edge_keys)
+
+    def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
+        return _keys(list(self._tx.run(statement("sync/keys"), id=session)))
+
+
+def _fetch(tx: neo4j.ManagedTransaction, node_ids: Sequence[str],
+           edge_keys: Sequence[tuple[str, str]]) -> GraphData:
+    ids = list(dict.fromkeys(node_ids))
+    keys = [{"source": s, "target": t} for s, t in dict.fromkeys(edge_keys)]
+    nodes = [node_from_row(r["row"]) for part in _chunks(ids)
+             for r in tx.run(statement("nodes/fetch"), ids=part)]
+    edges = [edge_from_row(r["row"]) for part in _chunks(keys)
+             for r in tx.run(statement("edges/fetch"), rows=part)]
+    return GraphData(tuple(nodes), tuple(edges))
+
+
+def _keys(pages: list[neo4j.Record]) -> tuple[set[str], set[tuple[str, str]]]:
+    nodes = {n for page in pages for n in page["nodes"]}
+    edges = {(a, b) for page in pages
+             for a, b in zip(page["edge_sources"], page["edge_targets"], strict=True)}
+    return nodes, edges
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,9 +23,15 @@ from servicegraph.store.base import (
     Change,
     ChangeInfo,
     JournalEntry,
+    Planner,
+    R,
     Snapshot,
     StoreUnavailable,
+    SyncClosed,
+    SyncMark,
+    SyncSession,
     VersionConflict,
+    WriteView,
 )
 from servicegraph.store.journal import (
     INLINE_MAX,
@@ -82,6 +89,22 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_at ON journal(at);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('version', 0), ('journal_floor', 0);
+CREATE TABLE IF NOT EXISTS sync_sessions (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    pages INTEGER NOT NULL DEFAULT 0,
+    items INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sync_keys (
+    session TEXT NOT NULL,
+    item TEXT NOT NULL,
+    key TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (session, item, key, target)
+);
 """
 
 _UPSERT_NODE = (
@@ -143,6 +166,13 @@ class SqliteStore:
                              "PRAGMA journal_mode = MEMORY")
             self._db.executescript(_SCHEMA)
             self._migrate()
+        # Reads have a connection of their own: they never queue behind a write (WAL
+        # lets them read the last commit meanwhile). A throwaway in-memory database
+        # has only the one connection.
+        if self.path == ":memory:":
+            self._read_db, self._read_lock = self._db, self._lock
+        else:
+            self._read_db, self._read_lock = self._connect(), threading.RLock()
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: BEGIN/COMMIT are ours, so one change is one transaction.
@@ -185,15 +215,16 @@ class SqliteStore:
 
     def read(self) -> GraphData:
         """The whole graph as model objects, in one read transaction."""
-        with self._lock, _unavailable():
-            self._db.execute("BEGIN")
+        with self._read_lock, _unavailable():
+            db = self._read_db
+            db.execute("BEGIN")
             try:
                 nodes = [node_from_row(dict(r)) for r in
-                         self._db.execute("SELECT * FROM nodes ORDER BY id")]
-                edges = [edge_from_row(dict(r)) for r in self._db.execute(
+                         db.execute("SELECT * FROM nodes ORDER BY id")]
+                edges = [edge_from_row(dict(r)) for r in db.execute(
                     "SELECT * FROM edges ORDER BY source, target")]
             finally:
-                self._db.execute("COMMIT")
+                db.execute("COMMIT")
         return GraphData(tuple(nodes), tuple(edges))
 
     def load(self) -> Snapshot:
@@ -228,26 +259,12 @@ class SqliteStore:
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
         """The named nodes and edges that exist, in one read transaction."""
-        nodes, edges = [], []
-        with self._lock, _unavailable():
-            self._db.execute("BEGIN")
+        with self._read_lock, _unavailable():
+            self._read_db.execute("BEGIN")
             try:
-                ids = list(dict.fromkeys(node_ids))
-                for start in range(0, len(ids), _CHUNK):
-                    part = ids[start:start + _CHUNK]
-                    marks = ", ".join("?" * len(part))
-                    nodes += [node_from_row(dict(r)) for r in self._db.execute(
-                        f"SELECT * FROM nodes WHERE id IN ({marks})", part)]
-                keys = list(dict.fromkeys(edge_keys))
-                for start in range(0, len(keys), _CHUNK):
-                    part_keys = keys[start:start + _CHUNK]
-                    marks = " OR ".join("(source = ? AND target = ?)" for _ in part_keys)
-                    flat = [v for k in part_keys for v in k]
-                    edges += [edge_from_row(dict(r)) for r in self._db.execute(
-                        f"SELECT * FROM edges WHERE {marks}", flat)]
+                return _fetch(self._read_db, node_ids, edge_keys)
             finally:
-                self._db.execute("COMMIT")
-        return GraphData(tuple(nodes), tuple(edges))
+                self._read_db.execute("COMMIT")
 
     @staticmethod
     def _version(db: sqlite3.Connection) -> int:
@@ -255,37 +272,47 @@ class SqliteStore:
 
     def version(self) -> int:
         """The version of the last change written."""
-        with self._lock, _unavailable():
-            return self._version(self._db)
+        with self._read_lock, _unavailable():
+            return self._version(self._read_db)
 
     def journal(self, since: int) -> list[JournalEntry] | None:
         """Entries after ``since``, or ``None`` when trimmed past it."""
-        with self._lock, _unavailable():
-            self._db.execute("BEGIN")
+        with self._read_lock, _unavailable():
+            self._read_db.execute("BEGIN")
             try:
-                floor = int(self._db.execute(
-                    "SELECT value FROM meta WHERE key = 'journal_floor'").fetchone()[0])
-                if since < floor:
-                    return None
-                records = [dict(r) for r in self._db.execute(
-                    "SELECT * FROM journal WHERE version > ? ORDER BY version", (since,))]
+                return _journal(self._read_db, since)
             finally:
-                self._db.execute("COMMIT")
-        return [from_record(r) for r in records]
+                self._read_db.execute("COMMIT")
 
     # --- writing ----------------------------------------------------------------------------
 
     def apply(self, change: Change, info: ChangeInfo, *,
               expected_version: int | None = None) -> int:
         """Write one change and its journal entry in one transaction."""
+        def plan(view: WriteView) -> tuple[Change, ChangeInfo, None]:
+            if expected_version is not None and view.version != expected_version:
+                raise VersionConflict(expected_version, view.version)
+            return change, info, None
+
+        version, _ = self.transact(plan)
+        assert version is not None
+        return version
+
+    def transact(self, plan: Planner[R]) -> tuple[int | None, R]:
+        """Plan and write inside one ``BEGIN IMMEDIATE`` transaction (see
+        :meth:`GraphStore.transact`)."""
         with self._lock, _unavailable():
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                found = self._version(db)
-                if expected_version is not None and found != expected_version:
-                    raise VersionConflict(expected_version, found)
-                version = found + 1
+                view = _View(self, db, self._version(db))
+                change, info, answer = plan(view)
+                if change is None or change.empty:
+                    db.execute("ROLLBACK")
+                    return None, answer
+                version = view.version + 1
+                if change.sync is not None:
+                    self._mark(db, change.sync)
                 self._write(db, change)
                 record = to_record(entry_for(change, info, version, self.inline_max))
                 db.execute("INSERT INTO journal (version, at, kind, source, reload, payload) "
@@ -293,10 +320,11 @@ class SqliteStore:
                 db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
                 self._trim(db, info.at)
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-        return version
+        return version, answer
 
     @staticmethod
     def _write(db: sqlite3.Connection, change: Change) -> None:
@@ -309,6 +337,59 @@ class SqliteStore:
         db.executemany(_UPSERT_NODE, [_stored(node_row(n)) for n in change.upsert_nodes])
         db.executemany(_UPSERT_EDGE, [_stored(edge_row(e)) for e in change.upsert_edges])
         db.executemany(_OBSERVE, [observation_row(i, o) for i, o in change.observe])
+
+    @staticmethod
+    def _mark(db: sqlite3.Connection, mark: SyncMark) -> None:
+        """Record a page's keys, or close the session, after checking it is open."""
+        row = db.execute("SELECT state FROM sync_sessions WHERE id = ?",
+                         (mark.session,)).fetchone()
+        if row is None or row["state"] != "open":
+            raise SyncClosed(mark.session, "unknown" if row is None else row["state"])
+        if mark.close is not None:
+            db.execute("UPDATE sync_sessions SET state = ? WHERE id = ?",
+                       (mark.close, mark.session))
+            db.execute("DELETE FROM sync_keys WHERE session = ?", (mark.session,))
+            return
+        db.executemany("INSERT OR IGNORE INTO sync_keys (session, item, key) VALUES (?, 'n', ?)",
+                       [(mark.session, n) for n in mark.nodes])
+        db.executemany("INSERT OR IGNORE INTO sync_keys (session, item, key, target) "
+                       "VALUES (?, 'e', ?, ?)", [(mark.session, a, b) for a, b in mark.edges])
+        db.execute("UPDATE sync_sessions SET pages = pages + 1, items = items + ? WHERE id = ?",
+                   (len(mark.nodes) + len(mark.edges), mark.session))
+
+    def open_sync(self, source: str, opened_at: str, expires_at: str) -> SyncSession:
+        """Open a sync session for ``source``."""
+        session = SyncSession(uuid.uuid4().hex, source, opened_at, expires_at, "open")
+        with self._lock, _unavailable():
+            self._db.execute("INSERT INTO sync_sessions (id, source, opened_at, expires_at, "
+                             "state) VALUES (?, ?, ?, ?, 'open')",
+                             (session.id, source, opened_at, expires_at))
+        return session
+
+    def sync_session(self, session: str) -> SyncSession | None:
+        """A sync session by id."""
+        with self._read_lock, _unavailable():
+            row = self._read_db.execute("SELECT * FROM sync_sessions WHERE id = ?",
+                                        (session,)).fetchone()
+        return None if row is None else SyncSession(**dict(row))
+
+    def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
+        """The node ids and edge keys the session's pages asserted."""
+        with self._read_lock, _unavailable():
+            return _sync_keys(self._read_db, session)
+
+    def close_sync(self, session: str, state: str) -> None:
+        """End a session without a change and forget its keys."""
+        with self._lock, _unavailable():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("UPDATE sync_sessions SET state = ? WHERE id = ? "
+                                 "AND state = 'open'", (state, session))
+                self._db.execute("DELETE FROM sync_keys WHERE session = ?", (session,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def _trim(self, db: sqlite3.Connection, now: str) -> None:
         """Drop journal entries older than the retention, remembering how far."""
@@ -324,8 +405,8 @@ class SqliteStore:
 
     def ping(self) -> None:
         """Raise unless the database file answers."""
-        with self._lock, _unavailable():
-            self._db.execute("SELECT 1").fetchone()
+        with self._read_lock, _unavailable():
+            self._read_db.execute("SELECT 1").fetchone()
 
     def clear(self) -> None:
         """Remove the graph (journaled) and every journal entry before it."""
@@ -333,16 +414,71 @@ class SqliteStore:
         with self._lock, _unavailable():
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM journal WHERE version < ?", (version,))
+            self._db.execute("DELETE FROM sync_keys")
+            self._db.execute("DELETE FROM sync_sessions")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
                              (version - 1,))
             self._db.execute("COMMIT")
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         with self._lock:
             self._db.close()
+        with self._read_lock:
+            self._read_db.close()
 
 
+
+
+def _fetch(db: sqlite3.Connection, node_ids: Sequence[str],
+           edge_keys: Sequence[tuple[str, str]]) -> GraphData:
+    nodes, edges = [], []
+    ids = list(dict.fromkeys(node_ids))
+    for start in range(0, len(ids), _CHUNK):
+        part = ids[start:start + _CHUNK]
+        marks = ", ".join("?" * len(part))
+        nodes += [node_from_row(dict(r)) for r in db.execute(
+            f"SELECT * FROM nodes WHERE id IN ({marks})", part)]
+    keys = list(dict.fromkeys(edge_keys))
+    for start in range(0, len(keys), _CHUNK):
+        part_keys = keys[start:start + _CHUNK]
+        marks = " OR ".join("(source = ? AND target = ?)" for _ in part_keys)
+        flat = [v for k in part_keys for v in k]
+        edges += [edge_from_row(dict(r)) for r in db.execute(
+            f"SELECT * FROM edges WHERE {marks}", flat)]
+    return GraphData(tuple(nodes), tuple(edges))
+
+
+def _journal(db: sqlite3.Connection, since: int) -> list[JournalEntry] | None:
+    floor = int(db.execute("SELECT value FROM meta WHERE key = 'journal_floor'").fetchone()[0])
+    if since < floor:
+        return None
+    return [from_record(dict(r)) for r in db.execute(
+        "SELECT * FROM journal WHERE version > ? ORDER BY version", (since,))]
+
+
+def _sync_keys(db: sqlite3.Connection, session: str) -> tuple[set[str], set[tuple[str, str]]]:
+    rows = db.execute("SELECT item, key, target FROM sync_keys WHERE session = ?",
+                      (session,)).fetchall()
+    return ({r["key"] for r in rows if r["item"] == "n"},
+            {(r["key"], r["target"]) for r in rows if r["item"] == "e"})
+
+
+class _View:
+    """What a write reads inside its ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, store: SqliteStore, db: sqlite3.Connection, version: int) -> None:
+        self._store, self._db, self.version = store, db, version
+
+    def journal(self, since: int) -> list[JournalEntry] | None:
+        return _journal(self._db, since)
+
+    def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
+              ) -> GraphData:
+        return _fetch(self._db, node_ids, edge_keys)
+
+    def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
+        return _sync_keys(self._db, session)
 
 
 @contextmanager

@@ -1,0 +1,107 @@
+"""Sync sessions: a full sync of one source spread over many requests.
+
+Open a session, push its pages (JSON or NDJSON; each validated whole and
+written whole, in its own transaction), then commit it: what the source claims
+and no page asserted is retired, in one transaction. A session that is
+abandoned or expires retires nothing. Any API process may take any request of
+a session: the session lives in the store.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from servicegraph.model.interchange import parse_document
+from servicegraph_api.deps import GraphDep, MetricsDep, NdjsonLimit
+from servicegraph_api.errors import responses
+from servicegraph_api.ingest_schemas import PushIn, PushOut, SyncSessionOut
+from servicegraph_api.routers.ingest import (
+    NDJSON_BODY,
+    AllowEmpty,
+    Source,
+    count_pushed,
+    pushed_by_line,
+    read_ndjson,
+)
+
+router = APIRouter(tags=["integrators"])
+
+SessionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                description="the session's id, as opening it answered",
+                                examples=["3f2a9c1e5b7d4e6f8a0b1c2d3e4f5a6b"])]
+SESSION_ERRORS = responses(404, 409, 413)
+
+
+@router.post("/sources/{source}/syncs", response_model=SyncSessionOut, status_code=201,
+             summary="Open a sync session", responses=responses(422))
+def open_sync(source: Source, graph: GraphDep,
+              ttl_seconds: Annotated[int, Query(ge=10, le=7 * 24 * 3600, examples=[3600],
+                                                description="seconds until the session "
+                                                            "expires, uncommitted")] = 3600,
+              ) -> dict[str, Any]:
+    """A full sync of this source over many requests: push its pages to
+    `/syncs/{session}/push` (or `push.ndjson`), then `/syncs/{session}/commit`.
+
+    A page may refer to nodes stored already or in the same page: push nodes
+    before (or with) the edges that need them, and a node declaring a redundancy
+    group with the group's edges.
+    """
+    return graph.open_sync(source, ttl=timedelta(seconds=ttl_seconds)).to_dict()
+
+
+@router.get("/sources/{source}/syncs/{session}", response_model=SyncSessionOut,
+            summary="A sync session's state", responses=responses(404))
+def sync_state(source: Source, session: SessionId, graph: GraphDep) -> dict[str, Any]:
+    """Open, committed, abandoned or expired; its pages and items so far."""
+    return graph.sync_session(session, source=source).to_dict()
+
+
+@router.post("/sources/{source}/syncs/{session}/push", response_model=PushOut,
+             summary="Push one page of a sync session", responses=SESSION_ERRORS)
+def push_page(source: Source, session: SessionId, body: PushIn, graph: GraphDep,
+              metrics: MetricsDep) -> dict[str, Any]:
+    """Validated whole and written whole, like a push; its items count as asserted by
+    the session. Nothing is retired before the commit."""
+    batch = parse_document(body.model_dump())
+    answer = graph.push(source, batch, session=session)
+    count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
+    return {**answer, "session": session}
+
+
+@router.post("/sources/{source}/syncs/{session}/push.ndjson", response_model=PushOut,
+             summary="Push one page of a sync session as NDJSON", responses=SESSION_ERRORS,
+             openapi_extra=NDJSON_BODY)
+async def push_page_ndjson(source: Source, session: SessionId, request: Request,
+                           graph: GraphDep, metrics: MetricsDep,
+                           limit: NdjsonLimit) -> dict[str, Any]:
+    """One `{"node": {...}}` or `{"edge": {...}}` per line; problems by line number."""
+    reader, batch, started = await read_ndjson(request)
+    answer = await pushed_by_line(reader, lambda: graph.push(source, batch, session=session),
+                                  started)
+    count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
+    return {**answer, "session": session}
+
+
+@router.post("/sources/{source}/syncs/{session}/commit", response_model=PushOut,
+             summary="Commit a sync session", responses=SESSION_ERRORS)
+async def commit_sync(source: Source, session: SessionId, graph: GraphDep,
+                      allow_empty: AllowEmpty = False) -> dict[str, Any]:
+    """Retire, in one transaction, what the source claims and no page asserted.
+
+    A session whose pages asserted nothing is refused unless `allow_empty` says the
+    source is now empty. The answer counts like a full sync and names the
+    dependencies of other sources left on retired nodes (`dangling`).
+    """
+    return await run_in_threadpool(graph.commit_sync, source, session,
+                                   allow_empty=allow_empty)
+
+
+@router.delete("/sources/{source}/syncs/{session}", response_model=SyncSessionOut,
+               summary="Abandon a sync session", responses=SESSION_ERRORS)
+def abandon_sync(source: Source, session: SessionId, graph: GraphDep) -> dict[str, Any]:
+    """End the session without retiring anything; its pages stay written."""
+    return graph.abandon_sync(source, session).to_dict()

@@ -1,0 +1,4 @@
+// Forget every sync session (the graph was cleared).
+MATCH (n)
+WHERE n:ServiceGraphSync OR n:ServiceGraphSyncPage
+DELETE n

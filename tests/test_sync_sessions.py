@@ -1,0 +1,147 @@
+"""Sync sessions over HTTP, on both stores: a full sync in many requests, and what is
+left when a source retires a node another source still needs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from servicegraph import ServiceGraph
+from servicegraph.store import GraphStore
+from servicegraph_api.ingest_schemas import PushOut, SyncSessionOut
+
+from apikit import api_client
+
+
+@pytest.fixture()
+def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
+    with api_client(store, tmp_path) as c:
+        yield c
+
+
+def vm(i: int) -> dict[str, Any]:
+    return {"id": f"vm-{i}", "kind": "ci", "name": f"VM {i}", "silo": "compute"}
+
+
+def ndjson(*items: tuple[str, dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps({kind: item}).encode() + b"\n" for kind, item in items)
+
+
+def opened(client: TestClient, source: str = "cmdb") -> str:
+    r = client.post(f"/v1/sources/{source}/syncs")
+    assert r.status_code == 201, r.text
+    session = SyncSessionOut.model_validate(r.json())
+    assert session.state == "open" and session.source == source
+    return session.id
+
+
+def live_ids(client: TestClient) -> set[str]:
+    items = client.get("/v1/nodes?kind=ci&limit=1000").json()["items"]
+    return {n["id"] for n in items if "retired_at" not in n}
+
+
+def test_a_full_sync_in_pages_retires_only_what_no_page_asserted(client: TestClient) -> None:
+    client.post("/v1/sources/cmdb/push", json={"nodes": [vm(i) for i in range(6)]})
+    client.post("/v1/sources/other/push", json={"nodes": [vm(99)]})
+    session = opened(client)
+    one = client.post(f"/v1/sources/cmdb/syncs/{session}/push",
+                      json={"nodes": [vm(0), vm(1), {**vm(2), "name": "VM two"}]})
+    assert one.status_code == 200, one.text
+    assert one.json()["unchanged"] == 2 and one.json()["updated"] == 1
+    two = client.post(f"/v1/sources/cmdb/syncs/{session}/push.ndjson",
+                      content=ndjson(("node", vm(3)), ("node", vm(7))),
+                      headers={"Content-Type": "application/x-ndjson"})
+    assert two.status_code == 200 and two.json()["created"] == 1
+    # Nothing is retired before the commit.
+    assert {"vm-4", "vm-5"} <= live_ids(client)
+    state = client.get(f"/v1/sources/cmdb/syncs/{session}").json()
+    assert state["pages"] == 2 and state["items"] == 5
+    done = client.post(f"/v1/sources/cmdb/syncs/{session}/commit")
+    assert done.status_code == 200, done.text
+    answer = PushOut.model_validate(done.json())
+    assert answer.full_sync and answer.nodes.retired == 2
+    assert live_ids(client) >= {"vm-0", "vm-1", "vm-2", "vm-3", "vm-7", "vm-99"}
+    assert not live_ids(client) & {"vm-4", "vm-5"}
+    assert client.get(f"/v1/sources/cmdb/syncs/{session}").json()["state"] == "committed"
+    late = client.post(f"/v1/sources/cmdb/syncs/{session}/push", json={"nodes": [vm(8)]})
+    assert late.status_code == 409 and "committed" in late.json()["detail"]
+
+
+def test_an_abandoned_or_expired_session_retires_nothing(store: GraphStore,
+                                                         client: TestClient) -> None:
+    client.post("/v1/sources/cmdb/push", json={"nodes": [vm(i) for i in range(3)]})
+    session = opened(client)
+    client.post(f"/v1/sources/cmdb/syncs/{session}/push", json={"nodes": [vm(0)]})
+    r = client.delete(f"/v1/sources/cmdb/syncs/{session}")
+    assert r.status_code == 200 and r.json()["state"] == "abandoned"
+    assert client.post(f"/v1/sources/cmdb/syncs/{session}/commit").status_code == 409
+    assert {"vm-1", "vm-2"} <= live_ids(client)
+    # A session past its time: the library opens one that expired an hour ago.
+    graph: ServiceGraph = client.app.state.graph  # type: ignore[attr-defined]
+    stale = graph.open_sync("cmdb", ttl=timedelta(seconds=10),
+                            now=datetime.now(UTC) - timedelta(hours=1))
+    client.post(f"/v1/sources/cmdb/syncs/{stale.id}/push", json={"nodes": [vm(0)]})
+    r = client.post(f"/v1/sources/cmdb/syncs/{stale.id}/commit")
+    assert r.status_code == 409 and r.json()["state"] == "expired"
+    assert {"vm-1", "vm-2"} <= live_ids(client)
+
+
+def test_a_bad_page_writes_nothing_and_the_session_goes_on(client: TestClient) -> None:
+    session = opened(client)
+    bad = client.post(f"/v1/sources/cmdb/syncs/{session}/push",
+                      json={"nodes": [vm(1)], "edges": [{"from": "vm-1", "to": "nowhere"}]})
+    assert bad.status_code == 422
+    assert bad.json()["problems"][0]["item"] == "vm-1 -> nowhere"
+    assert client.get("/v1/nodes/vm-1").status_code == 404
+    good = client.post(f"/v1/sources/cmdb/syncs/{session}/push", json={"nodes": [vm(1)]})
+    assert good.status_code == 200
+    assert client.post(f"/v1/sources/cmdb/syncs/{session}/commit").status_code == 200
+
+
+def test_an_empty_commit_is_refused_unless_said(client: TestClient) -> None:
+    client.post("/v1/sources/cmdb/push", json={"nodes": [vm(1)]})
+    session = opened(client)
+    r = client.post(f"/v1/sources/cmdb/syncs/{session}/commit")
+    assert r.status_code == 422 and "allow_empty" in r.json()["problems"][0]["message"]
+    assert "vm-1" in live_ids(client)
+    r = client.post(f"/v1/sources/cmdb/syncs/{session}/commit?allow_empty=true")
+    assert r.status_code == 200 and r.json()["retired"] == 1
+
+
+def test_unknown_sessions_and_other_sources_sessions_answer_404(client: TestClient) -> None:
+    session = opened(client, "cmdb")
+    assert client.post("/v1/sources/cmdb/syncs/nope/commit").status_code == 404
+    assert client.post(f"/v1/sources/other/syncs/{session}/push",
+                       json={"nodes": [vm(1)]}).status_code == 404
+    assert client.get(f"/v1/sources/other/syncs/{session}").status_code == 404
+
+
+def test_a_node_retired_by_one_source_but_needed_by_another_is_named_and_kept(
+        client: TestClient) -> None:
+    """Under-reporting impact is the worst error: the dependency keeps working."""
+    client.post("/v1/sources/discovery/push", json={"nodes": [vm(1)]})
+    client.post("/v1/sources/apps/push", json={
+        "nodes": [{"id": "billing", "kind": "service_system", "name": "Billing"}],
+        "edges": [{"from": "billing", "to": "vm-1"}]})
+    before = client.post("/v1/impact", json={"down": ["vm-1"]}).json()["impacted"]
+    assert before == {"billing": "down", "vm-1": "down"}
+    answer = client.post("/v1/sources/discovery/push?full_sync=true&allow_empty=true",
+                         json={"nodes": []}).json()
+    assert answer["retired"] == 1
+    assert answer["dangling"] == [{"from": "billing", "to": "vm-1", "retired": ["vm-1"]}]
+    (edge,) = client.get("/v1/edges?from=billing").json()["items"]
+    assert edge["dangling"] is True
+    assert client.get("/v1/checks/dangling").json()["items"] == answer["dangling"]
+    # Impact still flows through the retired node.
+    after = client.post("/v1/impact", json={"down": ["vm-1"]}).json()["impacted"]
+    assert after == before
+    # Once the dependency goes, the retired node leaves impact answers.
+    client.request("DELETE", "/v1/edges", params={"from": "billing", "to": "vm-1"})
+    assert client.get("/v1/checks/dangling").json()["items"] == []
+    assert client.post("/v1/impact", json={"down": ["vm-1"]}).status_code == 404
