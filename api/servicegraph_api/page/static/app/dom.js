@@ -15,6 +15,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Append children to el, leaving out null, undefined and false. */
+export function put(el, ...children) {
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c);
+  return el;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

@@ -7,7 +7,6 @@ import { KIND_LAYER } from "./model.js";
 
 const DX = 190;   // horizontal spacing
 const DY = 120;   // vertical spacing
-const WRAP = 40;  // nodes per row before a layer wraps onto another row
 
 /**
  * @param {{id: string, kind: string}[]} nodes  nearest first
@@ -48,6 +47,9 @@ export function layered(nodes, edges) {
     neighbours.get(e.from).push(e.to);
     neighbours.get(e.to).push(e.from);
   }
+  // A wide layer wraps onto several rows, so the whole view keeps about the shape of
+  // a screen (1.5 : 1) instead of one endless row.
+  const wrap = Math.max(12, Math.ceil(Math.sqrt((1.5 * nodes.length * DY) / DX)));
   const pos = new Map();
   let y = 0;
   for (const row of rows) {
@@ -58,8 +60,8 @@ export function layered(nodes, edges) {
     }));
     const ordered = row.map((id, i) => ({ id, i, s: score.get(id) }))
       .sort((a, b) => (a.s === b.s ? a.i - b.i : (a.s === Infinity ? 1 : b.s === Infinity ? -1 : a.s - b.s)));
-    for (let start = 0; start < ordered.length; start += WRAP) {
-      const chunk = ordered.slice(start, start + WRAP);
+    for (let start = 0; start < ordered.length; start += wrap) {
+      const chunk = ordered.slice(start, start + wrap);
       chunk.forEach((item, i) => pos.set(item.id, { x: (i - (chunk.length - 1) / 2) * DX, y }));
       y += DY;
     }

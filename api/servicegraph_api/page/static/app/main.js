@@ -9,9 +9,9 @@ import { prune } from "./prune.js";
 import * as tables from "./tables.js";
 
 const $ = (sel) => document.querySelector(sel);
-const BUDGET = 150;       // nodes drawn at first, nearest first; "show more" adds as many
-const FANOUT = 12;        // more children of one kind than this are folded...
-const KEEP = 5;           // ...keeping this many in sight
+const BUDGET = 120;       // nodes drawn at first, nearest first; "show more" adds more
+const FANOUT = 8;         // more children of one kind than this are folded...
+const KEEP = 4;           // ...keeping this many in sight
 const URL_BUDGET = 6000;  // characters of `within` per GET /v1/current
 
 // Everything the page knows; on window so a test (or a curious user) can look.
@@ -84,10 +84,13 @@ async function draw(id) {
 }
 
 async function redraw() {
+  const t0 = performance.now();
   const v = sg.view;
   sg.part = prune(v, { budget: sg.budget, fanout: FANOUT, keep: KEEP, expanded: sg.expanded, all: sg.all });
   const layout = await map.draw(sg.part, v.center);
-  map.paint(sg.states, Object.fromEntries(sg.given));
+  map.paint(sg.states, sg.paintedGiven || {});
+  sg.lastRedraw = { nodes: sg.part.nodes.length, aggregates: sg.part.aggregates.length, layout,
+                    ms: performance.now() - t0 };
   const p = sg.part;
   const hidden = p.cut + p.folded;
   let text = `${p.nodes.length} of ${v.nodes.length} nodes around ${v.center}`;
@@ -155,6 +158,7 @@ async function refreshStates() {
   sg.states = answer.impacted;
   const given = sg.mode === "whatif" ? Object.fromEntries(sg.given)
     : Object.fromEntries(Object.entries(answer.explanations).filter(([, w]) => w.given).map(([id, w]) => [id, w.given]));
+  sg.paintedGiven = given;
   map.paint(sg.states, given);
   renderPanel();
 }
@@ -229,7 +233,8 @@ function onEvent(name, data) {
              `${states.filter((s) => s === "degraded").length} at risk`);
   } else if (name === "promise") {
     const n = sg.names.get(data.promise);
-    logEvent(`${data.at || ""} ${n ? n.name : data.promise}: ${data.previous} → ${data.state}`, data.state);
+    const at = data.at ? new Date(data.at).toLocaleTimeString() : "";
+    logEvent(`${at} ${n ? n.name : data.promise}: ${data.previous} → ${data.state}`, data.state);
   }
   refreshSoon();
 }

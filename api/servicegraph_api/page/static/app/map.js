@@ -4,8 +4,10 @@
 import { layered } from "./layout.js";
 import { KIND_LAYER, KIND_PLURAL, STATE_RANK } from "./model.js";
 
-/** Above this many drawn nodes dagre is too slow for a responsive tab. */
-export const DAGRE_MAX = 350;
+/** Above this many drawn nodes dagre is too slow for a responsive tab... */
+export const DAGRE_MAX = 300;
+/** ...and with a layer wider than this its single rows are too wide to read. */
+const DAGRE_WIDEST = 30;
 
 const COLOURS = {
   promise: "#6a4c93", business_service: "#1982c4", service_act: "#2a9d8f",
@@ -114,7 +116,9 @@ export class DependencyMap {
 
   layout() {
     const nodes = this.cy.nodes();
-    const big = nodes.length > DAGRE_MAX;
+    const width = {};
+    for (const n of nodes) width[n.data("kind")] = (width[n.data("kind")] || 0) + 1;
+    const big = nodes.length > DAGRE_MAX || Math.max(0, ...Object.values(width)) > DAGRE_WIDEST;
     const done = new Promise((resolve) => this.cy.one("layoutstop", resolve));
     if (big) {
       const pos = layered(nodes.map((n) => ({ id: n.id(), kind: n.data("kind") })),

@@ -1,7 +1,7 @@
 // The side panel: why a node is in its state, in the customer's language first
 // (promises and acts, then technology), and who must act.
 
-import { clear, h } from "./dom.js";
+import { clear, h, put } from "./dom.js";
 import { KIND_LAYER, KIND_WORD, promiseWord } from "./model.js";
 
 function stateBadge(state, kind) {
@@ -64,15 +64,15 @@ function promiseLines(ctx, ids, state) {
 export function renderSummary(panel, ctx) {
   clear(panel);
   const a = ctx.answer;
-  panel.append(h("h2", {}, ctx.live ? "Live: the impact of what is observed now" : "What-if"));
+  put(panel, h("h2", {}, ctx.live ? "Live: the impact of what is observed now" : "What-if"));
   if (!ctx.live) {
     const failures = [...ctx.given.entries()];
-    panel.append(failures.length
+    put(panel, failures.length
       ? h("p", {}, "Failed here: ", failures.flatMap(([id, s], i) => [i ? ", " : "", nodeLink(ctx, id), ` ${s}`]))
       : h("p", {}, "Click a component on the map, then fail or degrade it to see what breaks."));
   }
   if (!a) return;
-  panel.append(
+  put(panel, 
     h("h3", {}, `Broken promises (${a.counts.broken_promises})`),
     a.broken_promises.length ? h("ul", { id: "broken" }, promiseLines(ctx, a.broken_promises, "down")) : h("p", {}, "none"),
     h("h3", {}, `Promises at risk (${a.counts.at_risk_promises})`),
@@ -84,22 +84,22 @@ export function renderSummary(panel, ctx) {
     ...providersList(ctx, a, new Set()),
     h("p", { class: "rule" }, `${a.counts.impacted} node(s) impacted: ${a.counts.down} down, ${a.counts.degraded} degraded.`),
   );
-  if (ctx.live) panel.append(h("h3", {}, "Changes as they happen"), ctx.eventLog);
+  if (ctx.live) put(panel, h("h3", {}, "Changes as they happen"), ctx.eventLog);
 }
 
 /** One node: its state, the rule, the chain back to the failure, its headroom, who acts. */
 export function renderNode(panel, ctx, node, why) {
   clear(panel);
   const state = why ? why.state : "ok";
-  panel.append(
+  put(panel, 
     h("h2", { dataset: { id: node.id, state } }, kindBadge(node.kind), " ", node.name || node.id),
     h("p", {}, stateBadge(state, node.kind), " ", h("code", {}, node.id),
       node.provider ? ` · provider ${node.provider}` : "", node.owner ? ` · owner ${node.owner}` : ""),
   );
-  if (node.description) panel.append(h("p", { class: "rule" }, node.description));
+  if (node.description) put(panel, h("p", { class: "rule" }, node.description));
   if (!ctx.live) {
     const given = ctx.given.get(node.id);
-    panel.append(h("div", { class: "actions" },
+    put(panel, h("div", { class: "actions" },
       h("button", { id: "fail-down", type: "button", onclick: () => ctx.setGiven(node.id, "down"),
                     disabled: given === "down" }, "Fail it (down)"),
       h("button", { id: "fail-degraded", type: "button", onclick: () => ctx.setGiven(node.id, "degraded"),
@@ -109,30 +109,30 @@ export function renderNode(panel, ctx, node, why) {
       h("button", { type: "button", onclick: () => ctx.recenter(node.id) }, "Centre the map here")));
   }
   if (!why || state === "ok") {
-    panel.append(h("p", {}, node.kind === "promise" ? "This promise is kept." : "Not affected."));
+    put(panel, h("p", {}, node.kind === "promise" ? "This promise is kept." : "Not affected."));
   } else {
-    panel.append(h("h3", {}, "Why"), h("p", { class: "why", dataset: { rule: why.rule } }, ruleWords(ctx, why)));
+    put(panel, h("h3", {}, "Why"), h("p", { class: "why", dataset: { rule: why.rule } }, ruleWords(ctx, why)));
     const chain = why.chain && why.chain.length ? why.chain : null;
     if (chain) {
-      panel.append(h("h3", {}, "The chain, from what the customer sees to what failed"),
+      put(panel, h("h3", {}, "The chain, from what the customer sees to what failed"),
         h("ol", { class: "chain" }, chain.map((id) => {
           const n = ctx.names.get(id);
           return h("li", { dataset: { id } }, kindBadge(n && n.kind), " ", nodeLink(ctx, id),
                    ctx.states[id] ? ` — ${ctx.states[id]}` : "");
         })));
     } else if (why.via) {
-      panel.append(h("p", {}, "Next step towards the failure: ", nodeLink(ctx, why.via)));
+      put(panel, h("p", {}, "Next step towards the failure: ", nodeLink(ctx, why.via)));
     }
     const groups = why.causes.filter((c) => c.headroom);
     if (groups.length) {
-      panel.append(h("h3", {}, "Redundancy headroom"), h("ul", { class: "headroom" },
+      put(panel, h("h3", {}, "Redundancy headroom"), h("ul", { class: "headroom" },
         groups.map((c) => h("li", {}, `${c.group}: ${c.headroom}`))));
     }
     if (why.causes.length) {
-      panel.append(h("h3", {}, "Caused by"), h("ul", { class: "causes" }, why.causes
+      put(panel, h("h3", {}, "Caused by"), h("ul", { class: "causes" }, why.causes
         .slice().sort((x, y) => (KIND_LAYER[ctx.names.get(x.dependency)?.kind] ?? 9) - (KIND_LAYER[ctx.names.get(y.dependency)?.kind] ?? 9))
         .map((c) => h("li", {}, nodeLink(ctx, c.dependency), ` ${c.state} (${c.rule}${c.group ? `, group ${c.group}` : ""})`))));
     }
   }
-  if (ctx.answer) panel.append(...providersList(ctx, ctx.answer, new Set(why && why.chain ? why.chain : [node.id])));
+  if (ctx.answer) put(panel, ...providersList(ctx, ctx.answer, new Set(why && why.chain ? why.chain : [node.id])));
 }

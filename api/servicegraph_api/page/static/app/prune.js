@@ -42,7 +42,9 @@ export function prune(view, opts) {
     groups.get(key).push(id);
   }
   const foldedInto = new Map(); // child id -> aggregate key
+  const pinned = new Set(); // children of a group the user opened: shown whatever the budget
   for (const [key, ids] of groups) {
+    if (expanded.has(key)) ids.forEach((id) => pinned.add(id));
     if (all || ids.length <= fanout || expanded.has(key)) continue;
     for (const id of ids.slice(keep)) foldedInto.set(id, key);
   }
@@ -64,7 +66,7 @@ export function prune(view, opts) {
       continue;
     }
     if (!visible.has(p)) { cutIds.push(id); continue; }
-    if (!all && visible.size >= budget) { cutIds.push(id); continue; }
+    if (!all && !pinned.has(id) && visible.size >= budget) { cutIds.push(id); continue; }
     visible.add(id);
   }
 
