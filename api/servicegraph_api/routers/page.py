@@ -75,6 +75,16 @@ class ViewFormat(StrEnum):
     MERMAID = "mermaid"
 
 
+#: One small example per format: the web tier and one of its servers.
+_VIEW_EXAMPLES = {
+    ViewFormat.GRAPHML: '<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><graph '
+                        'edgedefault="directed"><node id="web-tier"/><node id="web-1"/>'
+                        '<edge source="web-tier" target="web-1"/></graph></graphml>',
+    ViewFormat.DOT: 'digraph servicegraph {\n  "web-tier" -> "web-1" [label="web"];\n}\n',
+    ViewFormat.MERMAID: 'flowchart TD\n  n_web_tier["Web tier"] --> n_web_1["Web server 1"]\n',
+}
+
+
 class ViewIn(BaseModel):
     """The nodes of a view; the edges among them come along."""
 
@@ -107,7 +117,8 @@ def view_of(graph: GraphData, ids: list[str]) -> GraphData:
                 "retired) ids answer 404 naming them.",
     response_class=Response,
     responses={200: {"description": "The view in the requested format.",
-                     "content": {EXPORTS[f.value][0]: {"schema": {"type": "string"}}
+                     "content": {EXPORTS[f.value][0]: {"schema": {"type": "string"},
+                                                       "example": _VIEW_EXAMPLES[f]}
                                  for f in ViewFormat}},
                **responses(404, 413)},
 )
