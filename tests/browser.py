@@ -60,8 +60,9 @@ class Watched:
         """Wait until the page has drawn its first map."""
         self.page.wait_for_function("window.sg && window.sg.ready === true", timeout=30_000)
 
-    def click_node(self, node_id: str) -> None:
-        """Click a node of the map where it is drawn (the canvas, as a user would)."""
+    def click_node(self, node_id: str, *, panel: bool = True) -> None:
+        """Click a node of the map where it is drawn (the canvas, as a user would); with
+        ``panel``, wait until the side panel shows that node."""
         at: dict[str, Any] = self.page.evaluate(
             """(id) => {
                 const n = sg.cy.getElementById(id);
@@ -73,6 +74,8 @@ class Watched:
             }""", node_id)
         assert at is not None, f"{node_id} is not drawn"
         self.page.mouse.click(at["x"], at["y"])
+        if panel:
+            self.page.wait_for_selector(f"#panel h2[data-id='{node_id}']")
 
     def search_and_draw(self, text: str, node_id: str) -> None:
         """Type in the search box, pick ``node_id`` from the results, wait for its map."""

@@ -149,7 +149,7 @@ def test_live_mode_follows_pushed_status(browser: Browser, server: Server) -> No
         page.page.wait_for_selector("#events li.down")
         assert "New staff are productive on day one: ok → down" in page.page.inner_text("#events")
         page.click_node("onboarding")
-        page.page.wait_for_selector("#panel ol.chain li")
+        page.page.wait_for_selector("#panel h2[data-id='onboarding'] ~ ol.chain li")
         assert page.page.eval_on_selector_all("#panel ol.chain li",
                                               "els => els.map(e => e.dataset.id)") == CHAIN
         page.page.evaluate("sg.cy.emit('tap')")
@@ -207,7 +207,7 @@ def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server
 
         aggregate = page.page.evaluate("sg.cy.nodes('.aggregate')[0].id()")
         before = first["drawn"]
-        page.click_node(aggregate)
+        page.click_node(aggregate, panel=False)
         page.page.wait_for_function("(n) => sg.part.nodes.length > n", arg=before)
 
         page.page.click("#show-all")
@@ -328,7 +328,7 @@ def test_the_page_over_neo4j(browser: Browser, neo4j_store: Neo4jStore, neo4j_ur
         page.page.click("#fail-down")
         wait_state(page, "onboarding", "down")
         page.click_node("onboarding")
-        page.page.wait_for_selector("#panel ol.chain li")
+        page.page.wait_for_selector("#panel h2[data-id='onboarding'] ~ ol.chain li")
         assert page.page.eval_on_selector_all("#panel ol.chain li",
                                               "els => els.map(e => e.dataset.id)") == CHAIN
         no_errors(page)
