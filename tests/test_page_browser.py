@@ -310,6 +310,9 @@ def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
             page.ready()
             assert page.page.evaluate("sessionStorage.getItem('servicegraph.apiKey')") == key
             page.search_and_draw("feed", "feed-job")
+            # The event stream is read with the key too (an EventSource could not send it).
+            page.page.click("#mode-live")
+            page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'snapshot')")
             page.page.reload()  # same tab: the key is kept, no prompt
             page.ready()
             assert not page.page.is_visible("#key-dialog")
