@@ -22,6 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from servicegraph.model.errors import UnknownNodeError, ValidationError
+from servicegraph.store.base import StoreUnavailable
+from servicegraph.store.neo4j import ChangeTooLarge
 from servicegraph_api.limits import BodyTooLarge
 from servicegraph_api.schemas import ErrorOut
 
@@ -93,6 +95,13 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
                  {"Retry-After": "5"})
 
 
+def _too_big(request: Request, exc: Exception) -> JSONResponse:
+    # A batch is one transaction; past Neo4j's transaction memory a retry cannot help.
+    log.warning("batch too large for one transaction: %s %s", request.method,
+                request.url.path)
+    return _json(413, {"detail": f"{exc}; nothing was written"})
+
+
 def _bug(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return _json(500, {"detail": "internal error (a bug: it has been logged)"})
@@ -104,7 +113,9 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(UnknownNodeError, _unknown)
     app.add_exception_handler(ValueError, _value)
-    for unavailable in (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired,
-                        neo4j.exceptions.TransientError, sqlite3.OperationalError):
+    for unavailable in (StoreUnavailable, neo4j.exceptions.ServiceUnavailable,
+                        neo4j.exceptions.SessionExpired, neo4j.exceptions.TransientError,
+                        sqlite3.OperationalError):
         app.add_exception_handler(unavailable, _unavailable)
+    app.add_exception_handler(ChangeTooLarge, _too_big)
     app.add_exception_handler(Exception, _bug)

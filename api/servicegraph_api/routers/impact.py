@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from servicegraph_api import examples
 from servicegraph_api.deps import AnswerSizeDep, GraphDep
 from servicegraph_api.errors import responses
-from servicegraph_api.reads import explanation_of
 from servicegraph_api.schemas import ImpactOut, ImpactRequest, NodeExplanationOut
 
 router = APIRouter(prefix="/impact", tags=["impact"])
@@ -40,9 +39,9 @@ Scenario = Annotated[ImpactRequest, Body(openapi_examples=_BODY_EXAMPLES)]
     responses=responses(404, 413),
 )
 def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONResponse:
-    result = graph.impact(scenario.down, scenario.degraded)
-    return JSONResponse(result.answer(limit=size.limit, offset=size.offset, kind=size.kind,
-                                      within=scenario.within, explain=size.explain))
+    return JSONResponse(graph.impact_answer(
+        scenario.down, scenario.degraded, limit=size.limit, offset=size.offset, kind=size.kind,
+        within=scenario.within, explain=size.explain))
 
 
 @router.post(
@@ -57,5 +56,4 @@ def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONRes
 def explain(node_id: Annotated[str, Path(description="the node to explain",
                                          examples=["web-tier"])],
             scenario: Scenario, graph: GraphDep) -> JSONResponse:
-    result = graph.impact(scenario.down, scenario.degraded)
-    return JSONResponse(explanation_of(result, node_id))
+    return JSONResponse(graph.explain(node_id, scenario.down, scenario.degraded))
