@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The embedded store `make run` uses.
 STORE  ?= servicegraph.db
 
-.PHONY: install run demo test lint typecheck bench neo4j-start neo4j-stop clean
+.PHONY: install run demo test lint typecheck bench neo4j-start neo4j-stop clean browser vendor
 
 install: $(STAMP)
 
@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make run: the main job on the embedded store: load the example, print its impact
-## report, then serve the HTTP API (http://127.0.0.1:8000, docs at /docs).
+## report, then serve the dependency explorer and the HTTP API.
 run: install
 	SERVICEGRAPH_STORE=$(STORE) $(SG) demo
+	@echo
+	@echo "The dependency explorer: http://127.0.0.1:8000/   (API docs at /docs; Ctrl-C stops)"
 	SERVICEGRAPH_STORE=$(STORE) exec $(SG) serve
 
 demo: install
@@ -32,10 +34,26 @@ lint: install
 typecheck: install
 	$(PY) -m mypy
 
+## The page tests drive headless Chromium: Debian's, installed when missing
+## (CI runs as root; elsewhere run `sudo apt-get install chromium` once).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the page tests"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { echo "no browser at $(CHROMIUM): the page tests cannot run"; exit 1; }
+
+## make vendor: fetch the page's vendored libraries again at their pinned versions
+## (npm registry) and check them against their checksums.
+vendor:
+	scripts/vendor-page.sh
+
 ## make test: lint, types, then the whole suite against both stores with a real
-## Neo4j started here (fetched from Maven Central on first use) and stopped after.
+## Neo4j started here (fetched from Maven Central on first use) and stopped after,
+## the page in headless Chromium and both notebooks included.
 ## Set NEO4J_URI to test against a Neo4j of your own instead.
-test: lint typecheck
+test: lint typecheck browser
 	@set -e; \
 	if [ -n "$$NEO4J_URI" ]; then uri="$$NEO4J_URI"; started=; \
 	else uri=$$($(PY) -m servicegraph.neo4j_local start); started=1; fi; \
@@ -57,4 +75,4 @@ neo4j-stop: install
 	$(SG) neo4j stop
 
 clean:
-	rm -rf $(VENV) .neo4j $(STORE) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .neo4j $(STORE) .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts

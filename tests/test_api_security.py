@@ -65,7 +65,7 @@ def test_an_unknown_key_answers_401(client: TestClient) -> None:
 
 #: POST routes that only ask a question: a read key may call them.
 QUESTIONS = {"/v1/impact", "/v1/impact/explain/web-tier", "/v1/changes/assess",
-             "/v1/root-cause"}
+             "/v1/root-cause", "/v1/views/export/json"}
 
 
 def test_a_read_key_reads_and_asks_but_cannot_write(client: TestClient,

@@ -1,49 +1,76 @@
-"""The architects' notebook runs top to bottom, without Jupyter, and shows what it says."""
+"""The notebooks run top to bottom, without Jupyter, and show what they say: the
+walkthrough on the embedded store, and the Neo4j notebook against the test Neo4j."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import json
+import os
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"
+from servicegraph import ServiceGraph, SqliteStore, State, example_graph
+from servicegraph.impact import spof_ranking
+from servicegraph.ingest.status import StatusUpdate
+from servicegraph.store import Neo4jStore
+
+matplotlib.use("Agg")  # no display here: figures are drawn, not shown
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-@pytest.fixture(scope="module")
-def notebook() -> dict[str, Any]:
-    """The notebook as JSON."""
-    data: dict[str, Any] = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+def read(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
     return data
 
 
-@pytest.fixture(scope="module")
-def namespace(notebook: dict[str, Any]) -> dict[str, Any]:
+def execute(name: str) -> dict[str, Any]:
     """Every code cell executed in order in one namespace, as a kernel would; what the
     cells printed is kept under ``__stdout__``."""
     ns: dict[str, Any] = {"__name__": "__notebook__"}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        for cell in notebook["cells"]:
+        for cell in read(name)["cells"]:
             if cell["cell_type"] == "code":
                 source = "".join(cell["source"])
-                exec(compile(source, f"{NOTEBOOK.name}[{cell['id']}]", "exec"), ns)
+                exec(compile(source, f"{name}[{cell['id']}]", "exec"), ns)
     ns["__stdout__"] = printed.getvalue()
     return ns
 
 
-def test_is_a_clean_nbformat_4_notebook(notebook: dict[str, Any]) -> None:
+def test_both_notebooks_are_here() -> None:
+    assert ALL == ["explore.ipynb", "neo4j.ipynb"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_is_a_clean_nbformat_4_notebook(name: str) -> None:
+    notebook = read(name)
     assert notebook["nbformat"] == 4 and notebook["nbformat_minor"] >= 5
     assert notebook["metadata"]["kernelspec"]["language"] == "python"
     ids = [cell["id"] for cell in notebook["cells"]]
     assert len(ids) == len(set(ids))
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    assert len(code) >= 8
+    assert len(code) >= 5
     # Stored without outputs, so the diff of a change is the change.
     assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    # The library's public API only: not the command line.
+    sources = "".join("".join(cell["source"]) for cell in code)
+    assert "servicegraph.cli" not in sources and "servicegraph" in sources
+
+
+# --- the walkthrough on the embedded store -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def namespace() -> dict[str, Any]:
+    return execute("explore.ipynb")
 
 
 def test_impact_of_the_feed_job_breaks_onboarding(namespace: dict[str, Any]) -> None:
@@ -65,6 +92,52 @@ def test_one_web_server_down_only_puts_promises_at_risk(namespace: dict[str, Any
     assert web.explanations["web-tier"].causes[0].headroom == "2 of 3 up, needs 2"
 
 
+def test_single_points_of_failure(namespace: dict[str, Any]) -> None:
+    ranking = namespace["ranking"]
+    assert 0 < len(ranking) <= 5
+    assert [len(p.breaks) for p in ranking] == sorted((len(p.breaks) for p in ranking),
+                                                      reverse=True)
+    # Each one alone breaks what it says, by the engine itself.
+    store = SqliteStore(namespace["workdir"] / "explore.db")
+    try:
+        check = ServiceGraph(store)
+        for point in ranking:
+            assert check.impact(down=[point.component]).broken_promises == list(point.breaks)
+    finally:
+        store.close()
+    assert "feed-job" in namespace["onboarding_spofs"]
+
+
+def test_the_impacted_part_is_drawn_layered_and_coloured(namespace: dict[str, Any]) -> None:
+    outage = namespace["outage"]
+    assert namespace["drawn"] == set(outage.impacted)
+    ax = namespace["ax"]
+    texts = {t.get_text().replace("\n", " "): t for t in ax.texts}
+    names = {n.id: n.name for n in namespace["graph"].nodes}
+
+    def box(node_id: str) -> Any:
+        (text,) = [t for label, t in texts.items() if label == names[node_id]
+                   or names[node_id].startswith(label)]
+        return text
+
+    # Promises on top, CIs at the bottom.
+    assert box("order-anytime").get_position()[1] > box("web-tier").get_position()[1]
+    assert box("web-tier").get_position()[1] > box("web-1").get_position()[1]
+    colour = {i: matplotlib.colors.to_hex(box(i).get_bbox_patch().get_facecolor())
+              for i in ("order-anytime", "fun-day")}
+    assert outage.impacted["order-anytime"] == State.DOWN and colour["order-anytime"] == "#d62828"
+    assert outage.impacted["fun-day"] == State.DEGRADED and colour["fun-day"] == "#f4a100"
+
+
+def test_the_drawing_is_exported(namespace: dict[str, Any]) -> None:
+    exported = namespace["exported"]
+    assert exported["impact.png"].read_bytes().startswith(b"\x89PNG")
+    graphml = ET.parse(exported["impact.graphml"]).getroot()
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    assert {n.get("id") for n in graphml.iterfind(".//g:node", ns)} == namespace["drawn"]
+    assert exported["impact.dot"].read_text().startswith("digraph")
+
+
 def test_networkx_bridge(namespace: dict[str, Any]) -> None:
     assert namespace["paths"] == [["onboarding", "employee-onboarding", "act-new-employee",
                                    "hr-app", "recruiting-feed", "feed-job"]]
@@ -77,3 +150,45 @@ def test_views(namespace: dict[str, Any]) -> None:
     assert "integration" in matrix.silos
     assert matrix.cells[("integration", "employee-onboarding")] == ("feed-job",)
     assert namespace["mermaid"].startswith("flowchart TD\n")
+
+
+# --- against Neo4j ---------------------------------------------------------------------
+
+
+@pytest.mark.neo4j
+def test_the_neo4j_notebook_reads_and_draws_the_graph(neo4j_store: Neo4jStore, neo4j_uri: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    loaded = ServiceGraph(neo4j_store)
+    loaded.load(example_graph(), replace=True)
+    loaded.push_status("monitoring", [StatusUpdate(State.DOWN, datetime.now(UTC), id="feed-job")])
+    monkeypatch.setenv("SERVICEGRAPH_STORE", neo4j_uri)
+    # The test Neo4j's credentials, if it has any, in the names the notebook reads.
+    for ours, theirs in (("SERVICEGRAPH_NEO4J_USER", "NEO4J_USER"),
+                         ("SERVICEGRAPH_NEO4J_PASSWORD", "NEO4J_PASSWORD")):
+        monkeypatch.delenv(ours, raising=False)
+        if os.environ.get(theirs):
+            monkeypatch.setenv(ours, os.environ[theirs])
+    monkeypatch.chdir(tmp_path)  # no stray .env of the working tree
+    ns = execute("neo4j.ipynb")
+
+    example = example_graph()
+    assert {n.id for n in ns["graph"].nodes} == {n.id for n in example.nodes}
+    assert len(ns["graph"].edges) == len(example.edges)
+    # The reported status is read: the feed job's failure breaks onboarding.
+    assert ns["now"].broken_promises == ["onboarding"]
+    html = ns["view"].data
+    assert '"onboarding"' in html and '"feed-job"' in html
+    colours = {n.id: str(n.color) for n in ns["nodes"]}
+    assert colours["onboarding"] != colours["order-anytime"]
+    # The what-if is the engine's on the same graph in the embedded store.
+    store = SqliteStore(tmp_path / "check.db")
+    try:
+        check = ServiceGraph(store)
+        check.load(example)
+        worst = spof_ranking(check.index(), limit=1)[0].component
+        assert ns["component"] == worst
+        assert ns["outage"].broken_promises == check.impact(down=[worst]).broken_promises
+    finally:
+        store.close()
+    assert ns["ax"].texts and f"{worst} down" in ns["__stdout__"] + ns["ax"].get_title()

@@ -30,6 +30,7 @@ from servicegraph_api.routers import (
     ingest,
     model,
     ops,
+    page,
     rootcause,
     spof,
     syncs,
@@ -77,7 +78,7 @@ TAGS = [
 
 #: Routers that only answer questions (their POSTs write nothing): the ``read`` scope.
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
-             export.router)
+             export.router, page.api_router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router)
 
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
     errors.register(app)
     app.include_router(ops.router)
     app.include_router(model.router)
+    app.include_router(page.router)
     templates = RouteTemplates()
     common = errors.responses(*errors.COMMON)
     for router in QUESTIONS:

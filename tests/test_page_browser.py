@@ -1,0 +1,337 @@
+"""The dependency explorer page in a real browser (headless Chromium) against a real
+server process: search, what-if with its explanation, live mode, tables, exports, keys,
+and a 2,000-node neighbourhood. Screenshots and timings go to ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser
+
+from browser import ARTIFACTS, Watched, chromium, page_of
+from servers import Server, serve
+from servicegraph.core import ServiceGraph
+from servicegraph.examples import example_graph, example_text
+from servicegraph.store import Neo4jStore
+
+CHAIN = ["onboarding", "employee-onboarding", "act-new-employee", "hr-app", "recruiting-feed",
+         "feed-job"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+def load_example(tmp_path: Path) -> str:
+    """The example enterprise in a fresh embedded store, loaded by the CLI; its path."""
+    source = tmp_path / "enterprise.yaml"
+    source.write_text(example_text(), encoding="utf-8")
+    store = str(tmp_path / "graph.db")
+    subprocess.run([sys.executable, "-m", "servicegraph.cli", "load", str(source),
+                    "--store", store], check=True, capture_output=True)
+    return store
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[Server]:
+    """The API and page over the example enterprise, no key configured (loopback only)."""
+    with serve(tmp_path, load_example(tmp_path)) as s:
+        yield s
+
+
+def no_errors(page: Watched) -> None:
+    assert page.errors == [], page.errors
+
+
+def wait_state(page: Watched, node_id: str, state: str) -> None:
+    page.page.wait_for_function("([id, s]) => (sg.states[id] || 'ok') === s",
+                                arg=[node_id, state], timeout=30_000)
+
+
+def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
+                                                         server: Server) -> None:
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.search_and_draw("onboard", "onboarding")
+        drawn = page.page.evaluate("sg.cy.nodes().map(n => n.id())")
+        assert set(CHAIN) <= set(drawn)
+        around = httpx.get(f"{server.url}/v1/nodes/onboarding/neighbourhood",
+                           params={"depth": 6, "limit": 500}).json()
+        assert set(drawn) == {n["id"] for n in around["nodes"]}
+        soft = page.page.evaluate("sg.cy.edges('[impact = \"soft\"]').map(e => e.id())")
+        assert sorted(soft) == sorted(f"e:{e['from']}->{e['to']}" for e in around["edges"]
+                                      if e.get("impact") == "soft") != []
+        # Promises on top, CIs at the bottom.
+        y = page.page.evaluate("Object.fromEntries(sg.cy.nodes().map(n => [n.id(), "
+                               "n.position('y')]))")
+        assert y["onboarding"] < y["employee-onboarding"] < y["act-new-employee"] < y["hr-app"]
+        assert y["hr-app"] < y["feed-job"]
+        page.shot("map")
+
+        page.click_node("feed-job")
+        page.page.wait_for_selector("#panel h2[data-id='feed-job']")
+        page.page.click("#fail-down")
+        wait_state(page, "onboarding", "down")
+        expected = httpx.post(f"{server.url}/v1/impact", json={"down": ["feed-job"]}).json()
+        classes = page.page.evaluate(
+            "Object.fromEntries(sg.cy.nodes().map(n => [n.id(), n.classes()]))")
+        assert "failed" in classes["feed-job"] and "down" in classes["feed-job"]
+        for node_id, state in expected["impacted"].items():
+            if node_id in classes:
+                assert state in classes[node_id], (node_id, state, classes[node_id])
+        assert "down" not in classes["act-order-computer"]  # not on the failure's path
+
+        page.click_node("onboarding")
+        page.page.wait_for_selector("#panel h2[data-id='onboarding'][data-state='down']")
+        chain = page.page.eval_on_selector_all("#panel ol.chain li",
+                                               "els => els.map(e => e.dataset.id)")
+        assert chain == CHAIN == expected["explanations"]["onboarding"]["chain"]
+        assert page.page.inner_text("#panel .state") == "BROKEN"
+        assert "employee-onboarding" in page.page.inner_text("#panel p.why")
+        providers = page.page.eval_on_selector_all(
+            "#panel ul.providers li", "els => els.map(e => e.dataset.provider)")
+        assert providers == [p["provider"] for p in expected["providers"] if p["failed"]]
+        page.page.click("#fit")
+        page.shot("what-if")
+
+        # Nothing selected: the summary lists the broken promise in the customer's words.
+        page.page.evaluate("sg.cy.emit('tap')")
+        page.page.wait_for_selector("#broken li[data-id='onboarding']")
+        assert page.page.eval_on_selector_all("#broken li", "els => els.map(e => e.dataset.id)"
+                                              ) == expected["broken_promises"]
+        no_errors(page)
+
+
+def test_redundancy_headroom_is_shown(browser: Browser, server: Server) -> None:
+    with page_of(browser, f"{server.url}/#node=web-tier") as page:
+        page.ready()
+        page.click_node("web-1")
+        page.page.click("#fail-down")
+        wait_state(page, "web-tier", "degraded")
+        page.click_node("web-tier")
+        page.page.wait_for_selector("#panel ul.headroom li")
+        assert page.page.inner_text("#panel ul.headroom") == "web: 2 of 3 up, needs 2"
+        label = page.page.evaluate("sg.cy.getElementById('web-tier').data('label')")
+        assert "needs 2 of 3 web" in label
+        group = page.page.evaluate("sg.cy.edges('[group = \"web\"]').length")
+        assert group == 3
+        # Restored, the web tier is ok again.
+        page.click_node("web-1")
+        page.page.click("#restore")
+        wait_state(page, "web-tier", "ok")
+        no_errors(page)
+
+
+def test_live_mode_follows_pushed_status(browser: Browser, server: Server) -> None:
+    with page_of(browser, f"{server.url}/#node=onboarding") as page:
+        page.ready()
+        page.page.click("#mode-live")
+        page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'snapshot')")
+        wait_state(page, "onboarding", "ok")
+        r = httpx.post(f"{server.url}/v1/sources/monitoring/status", json={
+            "statuses": [{"id": "feed-job", "state": "down", "at": "2026-11-23T08:00:00Z"}]})
+        assert r.status_code == 200 and r.json()["broken_promises"] == ["onboarding"]
+        # No reload: the event stream brings the change, the map follows.
+        page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'promise' && "
+                                    "e.data.promise === 'onboarding' && e.data.state === 'down')")
+        wait_state(page, "onboarding", "down")
+        page.page.wait_for_function("sg.cy.getElementById('feed-job').hasClass('failed')")
+        page.page.wait_for_selector("#events li.down")
+        assert "New staff are productive on day one: ok → down" in page.page.inner_text("#events")
+        page.click_node("onboarding")
+        page.page.wait_for_selector("#panel h2[data-id='onboarding'] ~ ol.chain li")
+        assert page.page.eval_on_selector_all("#panel ol.chain li",
+                                              "els => els.map(e => e.dataset.id)") == CHAIN
+        page.page.evaluate("sg.cy.emit('tap')")
+        page.page.wait_for_selector("#broken li[data-id='onboarding']")
+        page.page.click("#fit")
+        page.shot("live")
+
+        r = httpx.post(f"{server.url}/v1/sources/monitoring/status", json={
+            "statuses": [{"id": "feed-job", "state": "ok", "at": "2026-11-23T09:00:00Z"}]})
+        assert r.status_code == 200
+        wait_state(page, "onboarding", "ok")
+        no_errors(page)
+
+
+def big_batch(systems: int = 100, cis_per_system: int = 19) -> dict[str, Any]:
+    """A promise over 10 acts, 100 systems and 1,900 CIs: 2,012 nodes."""
+    nodes: list[dict[str, Any]] = [
+        {"id": "big-promise", "kind": "promise", "name": "Big promise"},
+        {"id": "big-service", "kind": "business_service", "name": "Big service"}]
+    edges: list[dict[str, Any]] = [{"from": "big-promise", "to": "big-service"}]
+    for a in range(10):
+        nodes.append({"id": f"big-act-{a}", "kind": "service_act", "name": f"Big act {a}"})
+        edges.append({"from": "big-service", "to": f"big-act-{a}"})
+    for s in range(systems):
+        sys_id = f"big-sys-{s:03}"
+        nodes.append({"id": sys_id, "kind": "service_system", "name": f"System {s}",
+                      "provider": f"Vendor {s % 7}"})
+        edges.append({"from": f"big-act-{s % 10}", "to": sys_id})
+        for c in range(cis_per_system):
+            ci = f"big-ci-{s:03}-{c:02}"
+            nodes.append({"id": ci, "kind": "ci", "name": f"Host {s}.{c}"})
+            edges.append({"from": sys_id, "to": ci})
+    return {"nodes": nodes, "edges": edges}
+
+
+def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server) -> None:
+    r = httpx.post(f"{server.url}/v1/sources/synthetic/push", json=big_batch(), timeout=120)
+    assert r.status_code == 200, r.text
+    with page_of(browser, server.url) as page:
+        page.page.add_init_script("""
+            window.__longTasks = [];
+            new PerformanceObserver((list) => list.getEntries().forEach(
+                (e) => window.__longTasks.push(e.duration))).observe({type: 'longtask'});
+        """)
+        page.page.reload()
+        page.ready()
+        page.page.select_option("#limit", "2000")
+        page.search_and_draw("big-promise", "big-promise")
+        first = page.page.evaluate("sg.lastDraw")
+        assert first["fetched"] == 2000 and first["truncated"] is True
+        # Pruned and folded: the tab draws a readable part, the rest one click away.
+        assert first["drawn"] < 200 and first["aggregates"] > 0
+        assert page.page.is_visible("#show-all")
+        page.shot("big-neighbourhood")
+
+        aggregate = page.page.evaluate("sg.cy.nodes('.aggregate')[0].id()")
+        before = first["drawn"]
+        page.click_node(aggregate, panel=False)
+        page.page.wait_for_function("(n) => sg.part.nodes.length > n", arg=before)
+
+        page.page.click("#show-all")
+        page.page.wait_for_function("sg.lastRedraw && sg.lastRedraw.nodes === 2000",
+                                    timeout=120_000)
+        everything = page.page.evaluate("sg.lastRedraw")
+        assert everything["layout"] == "layered"
+        page.shot("big-neighbourhood-all")
+        long_tasks = page.page.evaluate("window.__longTasks")
+        no_errors(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "first-draw.json").write_text(json.dumps({
+        "neighbourhood_nodes": first["fetched"],
+        "first_draw": {k: first[k] for k in ("drawn", "aggregates", "layout", "fetch_ms",
+                                             "first_draw_ms", "with_states_ms")},
+        "show_all": everything,
+        "longest_task_ms": max(long_tasks, default=0),
+        "note": "headless Chromium on the test machine; a record, not a threshold",
+    }, indent=2) + "\n", encoding="utf-8")
+
+
+def test_tables_link_into_the_map(browser: Browser, server: Server) -> None:
+    promises = httpx.get(f"{server.url}/v1/catalogue/promises").json()["items"]
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.page.click("#tabs button[data-tab='promises']")
+        page.page.wait_for_selector("#tab-promises tbody tr")
+        assert page.page.locator("#tab-promises tbody tr").count() == len(promises)
+        page.page.click("#tab-promises button[data-id='fun-day']")
+        page.page.wait_for_function("sg.lastDraw.center === 'fun-day'")
+        assert page.page.is_visible("#cy")
+
+        page.page.click("#tabs button[data-tab='matrix']")
+        page.page.wait_for_selector("#tab-matrix button[data-id='feed-job']")
+        page.page.click("#tabs button[data-tab='acts']")
+        page.page.wait_for_selector("#tab-acts button[data-id='act-new-employee']")
+        page.page.click("#tabs button[data-tab='systems']")
+        page.page.wait_for_selector("#tab-systems button[data-id='hr-app']")
+
+        page.page.click("#tabs button[data-tab='spof']")
+        page.page.wait_for_selector("#tab-spof tbody tr")
+        page.page.select_option("#spof-promise", "onboarding")
+        page.page.wait_for_selector("#tab-spof button[data-id='feed-job']")
+
+        page.page.click("#tabs button[data-tab='changes']")
+        page.page.click("#change-assess")
+        page.page.wait_for_selector("#change-result table")
+        assert "patch-web-1 + patch-web-2" in page.page.inner_text("#change-result")
+        page.shot("planned-changes")
+        no_errors(page)
+
+
+def test_exports_of_the_drawn_view(browser: Browser, server: Server, tmp_path: Path) -> None:
+    with page_of(browser, f"{server.url}/#node=web-tier", accept_downloads=True) as page:
+        page.ready()
+        drawn = page.page.evaluate("sg.cy.nodes().map(n => n.id())")
+        got: dict[str, bytes] = {}
+        for fmt in ("png", "svg", "graphml", "dot", "mermaid"):
+            with page.page.expect_download() as info:
+                page.page.click(f"[data-export='{fmt}']")
+            path = tmp_path / f"view.{fmt}"
+            info.value.save_as(path)
+            got[fmt] = path.read_bytes()
+        assert got["png"].startswith(b"\x89PNG")
+        svg = ET.fromstring(got["svg"])
+        ids = {g.get("data-id") for g in svg.iter("{http://www.w3.org/2000/svg}g")}
+        assert ids == set(drawn)
+        for fmt in ("graphml", "dot", "mermaid"):
+            api = httpx.post(f"{server.url}/v1/views/export/{fmt}", json={"ids": drawn})
+            assert got[fmt] == api.content
+        assert b"web-tier" in got["dot"] and b"feed-job" not in got["dot"]
+
+        with page.page.expect_download() as info:
+            page.page.click("[data-whole='dot']")
+        info.value.save_as(tmp_path / "whole.dot")
+        assert (tmp_path / "whole.dot").read_bytes() == httpx.get(
+            f"{server.url}/v1/export/dot").content
+        no_errors(page)
+
+
+def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
+                                                               tmp_path: Path) -> None:
+    store = load_example(tmp_path)
+    made = subprocess.run([sys.executable, "-m", "servicegraph.cli", "keys", "add", "viewer",
+                           "--scope", "read", "--keys-file", str(tmp_path / "keys.json")],
+                          check=True, capture_output=True, text=True)
+    key = made.stdout.splitlines()[0].strip()
+    with serve(tmp_path, store) as s:
+        assert httpx.get(f"{s.url}/v1/nodes").status_code == 401
+        assert httpx.get(f"{s.url}/").status_code == 200
+        with page_of(browser, s.url) as page:
+            page.page.wait_for_selector("#key-dialog[open]")
+            page.shot("key-prompt")
+            page.page.fill("#key-input", "sg_wrong")
+            page.page.click("#key-save")
+            page.page.wait_for_function(
+                "document.getElementById('key-error').textContent.includes('refused')")
+            page.page.fill("#key-input", key)
+            page.page.click("#key-save")
+            page.ready()
+            assert page.page.evaluate("sessionStorage.getItem('servicegraph.apiKey')") == key
+            page.search_and_draw("feed", "feed-job")
+            # The event stream is read with the key too (an EventSource could not send it).
+            page.page.click("#mode-live")
+            page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'snapshot')")
+            page.page.reload()  # same tab: the key is kept, no prompt
+            page.ready()
+            assert not page.page.is_visible("#key-dialog")
+            # The 401s before the key was given are the only console errors.
+            assert all("401" in e for e in page.errors), page.errors
+
+
+@pytest.mark.neo4j
+def test_the_page_over_neo4j(browser: Browser, neo4j_store: Neo4jStore, neo4j_uri: str,
+                             tmp_path: Path) -> None:
+    ServiceGraph(neo4j_store).load(example_graph(), replace=True)
+    with serve(tmp_path, neo4j_uri) as s, page_of(browser, s.url) as page:
+        page.ready()
+        page.search_and_draw("onboarding", "onboarding")
+        page.click_node("feed-job")
+        page.page.click("#fail-down")
+        wait_state(page, "onboarding", "down")
+        page.click_node("onboarding")
+        page.page.wait_for_selector("#panel h2[data-id='onboarding'] ~ ol.chain li")
+        assert page.page.eval_on_selector_all("#panel ol.chain li",
+                                              "els => els.map(e => e.dataset.id)") == CHAIN
+        no_errors(page)
