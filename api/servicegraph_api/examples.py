@@ -165,7 +165,7 @@ NEIGHBOURHOOD_RESPONSE: dict[str, Any] = {
 }
 
 VALIDATION_ERROR: dict[str, Any] = {
-    "detail": "1 problem(s), nothing written:\n  - edges[0] (onboarding -> feed-job): to: "
+    "detail": "1 problem(s), nothing written: edges[0] (onboarding -> feed-job): to: "
               "a promise may not depend on a ci (allowed: business_service, service_act, "
               "service_system)",
     "problems": [{"section": "edges", "index": 0, "item": "onboarding -> feed-job",

@@ -395,7 +395,10 @@ class NodeIn(Strict):
             raise ValidationError([Problem("nodes", 0, repr(self.id), "id",
                                            f"must equal the id in the path ({node_id!r}) "
                                            "or be left out")])
-        raw = self.model_dump(exclude_none=True, mode="json")
+        # Field by field, not model_dump(): a JSON dump would turn NaN into null and
+        # stop at pydantic's depth limit before the model's own bounds could name
+        # the problem.
+        raw = {name: value for name, value in self if value is not None}
         raw["id"] = node_id
         return parse_document({"nodes": [raw]})
 
@@ -456,8 +459,9 @@ class EdgeIn(Strict):
 
     def batch(self) -> GraphData:
         """This edge as a one-edge batch (shape checked by the library)."""
-        return parse_document({"edges": [self.model_dump(exclude_none=True, by_alias=True,
-                                                         mode="json")]})
+        raw = {"from": self.source, "to": self.target, "group": self.group,
+               "impact": self.impact.value}
+        return parse_document({"edges": [{k: v for k, v in raw.items() if v is not None}]})
 
 
 class EdgeClaimOut(BaseModel):
