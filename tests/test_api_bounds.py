@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -142,3 +143,43 @@ def test_ndjson_line_nested_deep_is_a_problem_of_its_line(client: TestClient,
     assert [(p["section"], p["index"]) for p in r.json()["problems"]] == [("lines", 2)]
     assert "nested too deeply" in r.json()["problems"][0]["message"]
     assert store.read() == before
+
+
+# --- observed status times -------------------------------------------------------------------
+
+
+def status(client: TestClient, at: str, node: str = "web-1", state: str = "down") -> Any:
+    return client.post("/v1/sources/monitoring/status",
+                       json={"statuses": [{"id": node, "state": state, "at": at}]})
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+05:00",
+                                "9999-12-31T23:59:59.999999-00:01"])
+def test_status_times_past_the_calendar_are_refused(client: TestClient, store: GraphStore,
+                                                   at: str) -> None:
+    before = store.read()
+    r = status(client, at)
+    assert r.status_code == 422, r.text
+    (problem,) = r.json()["problems"]
+    assert (problem["index"], problem["item"], problem["field"]) == (0, "'web-1'", "at")
+    assert store.read() == before
+
+
+def test_a_status_from_the_future_is_refused_and_cannot_make_real_ones_stale(
+        client: TestClient, store: GraphStore) -> None:
+    now = datetime.now(UTC)
+    before = store.read()
+    r = status(client, (now + timedelta(days=365)).isoformat())
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "at"
+    assert "in the future" in r.json()["problems"][0]["message"]
+    assert store.read() == before
+    # Within the allowed skew (300 s by default) a fast clock is fine.
+    assert status(client, (now + timedelta(seconds=60)).isoformat()).status_code == 200
+    r = status(client, (datetime.now(UTC) + timedelta(seconds=61)).isoformat(), state="ok")
+    assert (r.json()["applied"], r.json()["stale"]) == (1, 0)
+
+
+def test_the_allowed_skew_is_a_setting(store: GraphStore, tmp_path: Path) -> None:
+    with api_client(store, tmp_path, status_max_skew_seconds=0) as client:
+        r = status(client, (datetime.now(UTC) + timedelta(seconds=30)).isoformat())
+        assert r.status_code == 422 and "at most 0 s" in r.text

@@ -51,5 +51,9 @@ class Settings(BaseSettings):
     source_precedence: list[str] = Field(default_factory=list, description=(
         "Sources in order of precedence, highest first: when two sources describe "
         "the same component, the attributes of the earlier one win."))
+    status_max_skew_seconds: float = Field(default=300, ge=0, description=(
+        "How far ahead of the server's clock an observed status's `at` may be, in seconds "
+        "(default 300). A status further in the future is refused (422): stored, it would "
+        "make every later real observation of the node look stale."))
     retention_days: int = Field(default=30, ge=0, description=(
         "Days a retired item is kept (marked, out of impact answers) before it is purged."))

@@ -20,7 +20,14 @@ from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.interchange import parse_document
 from servicegraph_api.auth import Scope
-from servicegraph_api.deps import AnswerSizeDep, GraphDep, MetricsDep, NdjsonLimit, require
+from servicegraph_api.deps import (
+    AnswerSizeDep,
+    GraphDep,
+    MetricsDep,
+    NdjsonLimit,
+    SettingsDep,
+    require,
+)
 from servicegraph_api.errors import responses
 from servicegraph_api.ingest_schemas import (
     ProgressOut,
@@ -118,13 +125,17 @@ async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics
 
 @router.post("/sources/{source}/status", response_model=StatusOut,
              summary="Push observed states of components", responses=WRITE_ERRORS)
-def push_status(source: Source, body: StatusIn, graph: GraphDep) -> dict[str, Any]:
+def push_status(source: Source, body: StatusIn, graph: GraphDep,
+                settings: SettingsDep) -> dict[str, Any]:
     """Monitoring says a component is down, degraded or ok again, as of a time.
 
     The current impact is re-derived at once; older observations than the one
-    stored are ignored (counted as stale). Unknown items are refused whole (422).
+    stored are ignored (counted as stale). Unknown items, and times further ahead of
+    the server's clock than `SERVICEGRAPH_STATUS_MAX_SKEW_SECONDS` (default 300), are
+    refused whole (422).
     """
-    updates = parse_updates(body.statuses, now=datetime.now(UTC))
+    updates = parse_updates(body.statuses, now=datetime.now(UTC),
+                            max_skew=timedelta(seconds=settings.status_max_skew_seconds))
     answer = graph.push_status(source, updates)
     current = graph.current()
     return {**answer, "broken_promises": current.broken_promises,
