@@ -44,7 +44,8 @@ class RouteTemplates:
     def register(self, routes: list[Any], prefix: str) -> None:
         """Remember the routes of a router included under ``prefix``."""
         for route in routes:
-            path = getattr(route, "path", None)
+            # The format, not the path: "/nodes/{node_id}", without the convertor.
+            path = getattr(route, "path_format", None) or getattr(route, "path", None)
             if isinstance(path, str):
                 self._full[id(route)] = prefix + path
                 self._keep.append(route)
@@ -57,7 +58,7 @@ class RouteTemplates:
         known = self._full.get(id(route))
         if known is not None:
             return known
-        path = getattr(route, "path", None)
+        path = getattr(route, "path_format", None) or getattr(route, "path", None)
         return path if isinstance(path, str) else UNMATCHED
 
 

@@ -17,6 +17,7 @@ from servicegraph.views.neighbourhood import neighbourhood
 from servicegraph_api import examples
 from servicegraph_api.deps import GraphDep
 from servicegraph_api.errors import responses
+from servicegraph_api.paths import SEGMENT
 from servicegraph_api.reads import edge_list, node_page, node_view
 from servicegraph_api.schemas import (
     EdgeIn,
@@ -30,7 +31,11 @@ from servicegraph_api.schemas import (
 
 router = APIRouter(tags=["graph"])
 
-NodeId = Annotated[str, Path(description="a node id", examples=["web-tier"])]
+#: One node's path: its id is one percent-encoded segment (see servicegraph_api.paths).
+NODE = "/nodes/{node_id:" + SEGMENT + "}"
+
+NodeId = Annotated[str, Path(description="a node id, percent-encoded (`/` as `%2F`)",
+                             examples=["web-tier"])]
 FromId = Annotated[str | None, Query(alias="from", description="the dependant's id",
                                      examples=["web-tier"])]
 ToId = Annotated[str | None, Query(alias="to", description="the dependency's id",
@@ -58,7 +63,7 @@ def list_nodes(
 
 
 @router.get(
-    "/nodes/{node_id}", response_model=NodeOut, summary="Read a node",
+    NODE, response_model=NodeOut, summary="Read a node",
     description="One node in the interchange format; 404 when there is none.",
     responses=responses(404),
 )
@@ -67,7 +72,7 @@ def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
 
 
 @router.put(
-    "/nodes/{node_id}", response_model=NodeOut, summary="Create or replace a node",
+    NODE, response_model=NodeOut, summary="Create or replace a node",
     description="The body is a node in the interchange format; its `id` may be left out and "
                 "must equal the path's otherwise. The node is validated against the whole "
                 "stored graph (e.g. its redundancy groups against its edges) and written in "
@@ -88,7 +93,7 @@ def put_node(
 
 
 @router.delete(
-    "/nodes/{node_id}", status_code=204, response_class=Response, summary="Delete a node",
+    NODE, status_code=204, response_class=Response, summary="Delete a node",
     description="Deletes the node and its edges, unless that leaves a redundancy group with "
                 "fewer members than it needs (422, nothing deleted). 404 when there is none.",
     responses=responses(404),
@@ -99,7 +104,7 @@ def delete_node(node_id: NodeId, graph: GraphDep) -> Response:
 
 
 @router.get(
-    "/nodes/{node_id}/neighbourhood", response_model=SubgraphOut,
+    NODE + "/neighbourhood", response_model=SubgraphOut,
     summary="The neighbourhood of a node, for drawing",
     description="Nodes within `depth` hops of the node and every edge among them. "
                 "`upstream` follows dependencies (what it needs), `downstream` dependants "

@@ -38,6 +38,7 @@ from servicegraph_api.ingest_schemas import (
     StatusIn,
     StatusOut,
 )
+from servicegraph_api.paths import SEGMENT
 from servicegraph_api.schemas import ImpactOut
 
 # Access (read for GET, ingest or admin for writes) is applied by create_app to the
@@ -155,9 +156,10 @@ def current(graph: GraphDep, size: AnswerSizeDep,
                                   within=within, explain=size.explain)
 
 
-@router.get("/nodes/{node_id}/provenance", response_model=ProvenanceOut,
+@router.get("/nodes/{node_id:" + SEGMENT + "}/provenance", response_model=ProvenanceOut,
             summary="Who says what about a node", responses=READ_ERRORS)
-def provenance(node_id: Annotated[str, Path(description="the node", examples=["web-1"])],
+def provenance(node_id: Annotated[str, Path(description="the node, percent-encoded (`/` as "
+                                                        "`%2F`)", examples=["web-1"])],
                graph: GraphDep) -> dict[str, Any]:
     """Every source's claim on the node (its key, fields and since when), whether it
     is retired, and the last observed state."""
