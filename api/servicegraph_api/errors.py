@@ -6,6 +6,9 @@
 - ``ValueError`` from a library call -> 422 with its message.
 - The store unreachable (Neo4j down, SQLite locked) -> 503; retry later.
 - FastAPI's own request validation stays 422 in FastAPI's form.
+- A path no route has answers 404 saying so (and, for a trailing slash, the path
+  without it); a method a path does not have answers 405 listing in ``Allow``
+  every method the path has; ``OPTIONS`` answers 204 with that ``Allow``.
 
 Anything else is a bug: it is logged with its traceback and answered with a
 bare 500 that leaks nothing.
@@ -15,11 +18,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 import neo4j.exceptions
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from servicegraph.model.errors import UnknownNodeError, ValidationError
 from servicegraph_api.limits import BodyTooLarge
@@ -54,7 +61,7 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut, "description": _MEANING[code]} for code in wanted}
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+def _json(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
           ) -> JSONResponse:
     return JSONResponse(status_code=status, content=body, headers=headers)
 
@@ -93,13 +100,62 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
                  {"Retry-After": "5"})
 
 
+#: The methods a path may have, in the order ``Allow`` lists them.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(scope: Scope, path: str | None = None) -> list[str]:
+    """Every method some route of the app answers on ``path`` (default: the request's),
+    ``OPTIONS`` included when there is any; empty when no route has the path."""
+    routes = scope["app"].router.routes
+    found = []
+    for method in METHODS:
+        probe: Scope = {"type": "http", "method": method, "path": path or scope["path"],
+                        "root_path": scope.get("root_path", ""), "headers": []}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            found.append(method)
+    return [*found, "OPTIONS"] if found else []
+
+
+def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        # The router names the methods of the first route that has the path only;
+        # the path may have more (GET, PUT and DELETE /v1/nodes/{id}).
+        allow = allowed_methods(request.scope)
+        headers = {**(exc.headers or {}), "Allow": ", ".join(allow)}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
+        return _json(405, {"detail": f"{request.method} is not a method of "
+                                     f"{request.url.path}: use {', '.join(allow)}"}, headers)
+    if exc.status_code == 404 and exc.detail == "Not Found":  # the router's: no route
+        return _json(404, {"detail": _no_route(request)})
+    return _json(exc.status_code, {"detail": exc.detail}, exc.headers)
+
+
+def _no_route(request: Request) -> str:
+    path = request.url.path
+    if path.endswith("/") and path != "/":
+        bare = path.rstrip("/")
+        if allowed_methods(request.scope, request.scope["path"].rstrip("/")):
+            return f"no route {path}: drop the trailing slash ({bare})"
+    return f"no route {path}; the routes are listed at /docs"
+
+
 def _bug(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return _json(500, {"detail": "internal error (a bug: it has been logged)"})
 
 
 def register(app: FastAPI) -> None:
-    """Install the handlers on ``app``."""
+    """Install the handlers on ``app``.
+
+    Also turns off the redirect of a trailing slash: an empty 307 leaves most API
+    clients (which do not follow a redirect of a POST) with nothing to go on; the
+    404 says what to do instead.
+    """
+    app.router.redirect_slashes = False
+    app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(UnknownNodeError, _unknown)
