@@ -60,6 +60,7 @@ def problems_of(node: dict[str, Any]) -> list[str]:
     ({"id": " \t"}, "id: must be text not blank"),
     ({"name": "x" * 1025}, "name: longer than 1024 characters"),
     ({"owner": "IT\nops"}, "owner: must be text without control characters"),
+    ({"owner": "IT\n"}, "owner: must be text without control characters"),
     ({"external_id": "y" * 10_000}, "external_id: longer than 512 characters"),
     ({"description": "a\x07b"}, "description: must be text without control characters other"),
     ({"redundancy": {"g" * 600: 1}}, "redundancy: group name 'ggg"),

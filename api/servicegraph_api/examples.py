@@ -142,6 +142,10 @@ MATRIX_RESPONSE: dict[str, Any] = {
 NODE: dict[str, Any] = {"id": "web-tier", "kind": "service_system", "name": "Web tier",
                         "owner": "IT", "visible": False, "redundancy": {"web": 2}}
 
+NODE_PUSH_ITEM: dict[str, Any] = {"id": "web-4", "kind": "ci", "name": "srv-web-04",
+                                   "silo": "compute", "external_id": "vm-104",
+                                   "properties": {"os": "Debian 12", "cores": 4}}
+
 NODE_PUT_REQUEST: dict[str, Any] = {"kind": "ci", "name": "Web server 4",
                                     "provider": "Northwind Hosting", "silo": "compute",
                                     "properties": {"os": "linux"}}

@@ -23,9 +23,9 @@ from servicegraph_api.schemas import (
     EdgeIn,
     EdgeListOut,
     EdgeOut,
-    NodeIn,
     NodeOut,
     NodePageOut,
+    NodePutIn,
     SubgraphOut,
 )
 
@@ -82,7 +82,7 @@ def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
 )
 def put_node(
     node_id: NodeId,
-    body: Annotated[NodeIn, Body(openapi_examples={"ci": {
+    body: Annotated[NodePutIn, Body(openapi_examples={"ci": {
         "summary": "A fourth web server", "value": examples.NODE_PUT_REQUEST}})],
     graph: GraphDep,
 ) -> JSONResponse:

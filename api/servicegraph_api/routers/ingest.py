@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from servicegraph.ingest.ndjson import NdjsonReader
 from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
-from servicegraph.model.interchange import parse_document
 from servicegraph_api.auth import Scope
 from servicegraph_api.deps import (
     AnswerSizeDep,
@@ -38,12 +37,13 @@ from servicegraph_api.ingest_schemas import (
     StatusIn,
     StatusOut,
 )
+from servicegraph_api.media import YamlBodyRoute
 from servicegraph_api.paths import SEGMENT
 from servicegraph_api.schemas import ImpactOut
 
 # Access (read for GET, ingest or admin for writes) is applied by create_app to the
 # whole router; purge asks for admin on top.
-router = APIRouter(tags=["integrators"])
+router = APIRouter(tags=["integrators"], route_class=YamlBodyRoute)
 WRITE_ERRORS = responses(404, 413)
 READ_ERRORS = responses(404)
 
@@ -78,7 +78,7 @@ def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
     push answers `changed: false` and writes nothing. Bad items get a 422 that
     lists each one (section, index, field, message), and nothing is written.
     """
-    batch = parse_document(body.model_dump())
+    batch = body.batch()
     answer = graph.push(source, batch, full_sync=full_sync, dry_run=dry_run,
                         allow_empty=allow_empty)
     _count(metrics, source, len(batch.nodes), len(batch.edges))
@@ -135,7 +135,7 @@ def push_status(source: Source, body: StatusIn, graph: GraphDep,
     the server's clock than `SERVICEGRAPH_STATUS_MAX_SKEW_SECONDS` (default 300), are
     refused whole (422).
     """
-    updates = parse_updates(body.statuses, now=datetime.now(UTC),
+    updates = parse_updates(body.raw(), now=datetime.now(UTC),
                             max_skew=timedelta(seconds=settings.status_max_skew_seconds))
     answer = graph.push_status(source, updates)
     current = graph.current()

@@ -83,7 +83,7 @@ def text_problem(value: Any, sort: str = "identifier") -> str | None:
         return f"must be text, {rule}"
     if len(value) > longest:
         return f"longer than {longest} characters ({len(value)})"
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):  # not match(): "$" also matches before a final "\n"
         return f"must be text {rule}"
     return _unicode_problem(value)
 

@@ -224,7 +224,8 @@ not valid YAML/JSON: nested too deeply to read
     except UnicodeDecodeError as exc:
         message = f"not UTF-8 text (byte {exc.start})"
     except (ValueError, yaml.YAMLError) as exc:
-        message = f"not valid {what}: {short(str(exc), 300)}"
+        # One line: parsers' messages point at the spot over several.
+        message = f"not valid {what}: {short(' '.join(str(exc).split()), 300)}"
     raise ValidationError([Problem("document", None, "document", "", message)])
 
 
