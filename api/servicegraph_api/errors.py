@@ -29,6 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -36,6 +37,7 @@ from servicegraph.model.bounds import DESCRIPTION_PATTERN, IDENTIFIER_PATTERN, L
 from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError, short, show
 from servicegraph_api.limits import BodyTooLarge
 from servicegraph_api.media import accepted_media, is_json
+from servicegraph_api.middleware import CLIENT_CLOSED
 from servicegraph_api.schemas import ErrorOut
 
 log = logging.getLogger("servicegraph.api")
@@ -244,6 +246,11 @@ def _unreadable(cause: BaseException | None) -> str:
     return f"the body cannot be read{reason}; nothing was written"
 
 
+def _hung_up(_: Request, exc: Exception) -> Response:
+    # Nobody is left to read an answer; the request observation logs the disconnect.
+    return Response(status_code=CLIENT_CLOSED)
+
+
 def _bug(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return _json(500, {"detail": "internal error (a bug: it has been logged)"})
@@ -263,6 +270,7 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(UnknownNodeError, _unknown)
     app.add_exception_handler(ValueError, _value)
+    app.add_exception_handler(ClientDisconnect, _hung_up)
     for unavailable in (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired,
                         neo4j.exceptions.TransientError, sqlite3.OperationalError):
         app.add_exception_handler(unavailable, _unavailable)

@@ -37,6 +37,7 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     from servicegraph_api.app import create_app
+    from servicegraph_api.header_timeout import protocol_with_header_timeout
     from servicegraph_api.logs import configure_logging
 
     configure_logging()
@@ -45,5 +46,7 @@ def run(settings: Settings) -> None:
         log.warning(warning)
     log.info("servicegraph API on http://%s:%d (docs at /docs), store %s", host,
              settings.port, settings.store)
+    # h11 with a deadline on request headers: uvicorn has none of its own.
     uvicorn.run(create_app(settings), host=host, port=settings.port, access_log=False,
-                log_config=None)
+                log_config=None,
+                http=protocol_with_header_timeout(settings.header_timeout_seconds))
