@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 COPY api ./api
 COPY cypher ./cypher
+COPY docs/model.md ./docs/model.md
 RUN pip install . \
     && useradd --system --create-home servicegraph \
     && mkdir /data && chown servicegraph /data

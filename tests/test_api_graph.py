@@ -166,7 +166,11 @@ def test_edges_are_listed_and_filtered(client: TestClient) -> None:
     into_san = client.get("/v1/edges", params={"to": "san"}).json()["items"]
     assert {e["from"] for e in into_san} == {"erp-db-a", "erp-db-b", "web-1", "web-2", "web-3"}
     one = client.get("/v1/edges", params={"from": "hr-app", "to": "hr-tenant"}).json()
-    assert one == {"items": [{"from": "hr-app", "to": "hr-tenant"}]}
+    assert one == {"items": [{"from": "hr-app", "to": "hr-tenant"}], "total": 1,
+                   "limit": 1000, "offset": 0}
+    page = client.get("/v1/edges", params={"limit": 10, "offset": 60}).json()
+    assert page["total"] == 66 and [(e["from"], e["to"]) for e in page["items"]] == [
+        (e.source, e.target) for e in everything[60:]]
 
 
 def test_an_edge_is_created_replaced_and_deleted(client: TestClient, store: GraphStore) -> None:

@@ -143,7 +143,7 @@ def test_readiness_follows_neo4j_down_and_back(neo4j_uri: str, tmp_path: Path) -
         store = Neo4jStore(uri, driver=driver)  # Neo4j unreachable: must not raise
         with local_client(create_app(settings_for(tmp_path), graph=ServiceGraph(store))) as c:
             r = c.get("/readyz")
-            assert r.status_code == 503 and "ServiceUnavailable" in r.json()["reason"]
+            assert r.status_code == 503 and "does not answer" in r.json()["reason"]
             r = c.get("/v1/nodes")
             assert r.status_code == 503 and r.headers["retry-after"]
             assert "unavailable" in r.json()["detail"]
@@ -338,7 +338,7 @@ def test_an_unexpected_error_is_a_bare_500(client: TestClient,
     def boom(*_: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(graph, "impact", boom)
+    monkeypatch.setattr(graph, "impact_answer", boom)
     quiet = local_client(client.app, raise_server_exceptions=False)
     r = quiet.post("/v1/impact", json={"down": ["lb"]})
     assert r.status_code == 500

@@ -11,11 +11,12 @@ from servicegraph import GraphData, ServiceGraph, State, ValidationError, loads
 from servicegraph.examples import example_text
 from servicegraph.impact import GraphIndex, analyse, naive_states, to_networkx
 from servicegraph.model import Edge, Node, NodeKind
-from servicegraph.store import Change, GraphStore, Neo4jStore, SqliteStore
+from servicegraph.store import Change, ChangeInfo, GraphStore, Neo4jStore, SqliteStore
 
 from graphs import graphs, graphs_with_scenario
 
 EXAMPLE = loads(example_text())
+INFO = ChangeInfo("2030-01-01T00:00:00.000000Z", "test")
 
 
 def as_sets(g: GraphData) -> tuple[set[Node], set[Edge]]:
@@ -93,13 +94,13 @@ def test_failure_inside_a_write_rolls_the_whole_change_back(store: GraphStore) -
     change = Change(upsert_nodes=(Node("half", NodeKind.CI, "Half written"),),
                     upsert_edges=(Edge("half", "missing"),), delete_nodes=("san",))
     with pytest.raises(Exception):  # noqa: B017 - each store has its own error type
-        store.apply(change)
+        store.apply(change, INFO)
     assert as_sets(store.read()) == before
 
 
 def test_delete_nodes_takes_their_edges(store: GraphStore) -> None:
     ServiceGraph(store).load(EXAMPLE)
-    store.apply(Change(delete_nodes=("san",), delete_edges=(("web-tier", "lb"),)))
+    store.apply(Change(delete_nodes=("san",), delete_edges=(("web-tier", "lb"),)), INFO)
     g = store.read()
     assert "san" not in g.node_map()
     assert not any("san" in e.key or e.key == ("web-tier", "lb") for e in g.edges)

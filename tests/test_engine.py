@@ -96,9 +96,14 @@ def test_json_answer_has_the_designed_shape() -> None:
 
 def test_analysis_leaves_the_index_untouched() -> None:
     idx = GraphIndex.from_graph(web())
-    before = (list(idx.rev_edge), list(idx.group_size), list(idx.edge_group))
-    analyse(idx, {"w1": DOWN, "w2": DOWN})
-    assert (list(idx.rev_edge), list(idx.group_size), list(idx.edge_group)) == before
+    def look(i: GraphIndex) -> tuple[object, ...]:
+        a = i.arrays()
+        return (a.in_pool.tolist(), a.out_pool.tolist(), i.group_size.tolist(),
+                i.edge_group.tolist(), i.edge_active.tolist(), i.structure)
+
+    before = look(idx)
+    analyse(idx, {"w1": DOWN, "w2": DOWN}).to_dict()
+    assert look(idx) == before
 
 
 @settings(max_examples=300, deadline=None)

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from servicegraph.core import ServiceGraph
 from servicegraph.model import Edge, GraphData, Node, NodeKind
 from servicegraph.store import GraphStore
-from servicegraph.store.base import Change
+from servicegraph.store.base import Change, ChangeInfo
 from servicegraph.views.export import to_dot, to_graphml, to_mermaid
 from servicegraph_api import create_app
 
@@ -69,7 +69,8 @@ def test_dot_and_mermaid_hold_no_raw_control_characters() -> None:
 @pytest.fixture()
 def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
     # Written straight into the store, as data from before the bounds would be.
-    store.apply(Change.upsert(nasty_graph(), replace=True))
+    store.apply(Change.upsert(nasty_graph(), replace=True), ChangeInfo("2026-01-01T00:00:00Z",
+                                                                       "load"))
     app = create_app(settings_for(tmp_path), graph=ServiceGraph(store))
     with local_client(app) as c:
         yield c

@@ -173,7 +173,7 @@ def test_status_for_unknown_items_is_refused_whole(store: GraphStore) -> None:
     assert found == [
         "statuses[2] ('web-2'): state: unknown state 'sideways': use ok, degraded or down",
         "statuses[3] ('web-3'): at: not an ISO-8601 time: 'yesterday'"]
-    with pytest.raises(ValidationError, match=r"statuses\[1\] \('nope'\): id: no live node"):
+    with pytest.raises(ValidationError, match=r"statuses\[1\] \('nope'\): id: no node"):
         sg.push_status("monitoring", parse_updates([{"id": "web-1", "state": "down"},
                                                     {"id": "nope", "state": "down"}], now=T0))
     assert all(n.observed is None for n in store.read().nodes)

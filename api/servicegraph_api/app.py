@@ -27,7 +27,9 @@ from servicegraph_api.routers import (
     export,
     graph,
     impact,
+    imports,
     ingest,
+    model,
     ops,
     rootcause,
     spof,
@@ -37,6 +39,10 @@ log = logging.getLogger("servicegraph.api")
 
 DESCRIPTION = """
 Which promises break, for whom, why, and who must act.
+
+The model (node kinds, the layer table, the propagation rules, the interchange and
+answer formats) is described in [the model](/model.md) (`docs/model.md` in the
+repository).
 
 servicegraph models IT in the customer's language: **promises**, the **business
 services** and **service acts** through which they are kept, the **service systems**
@@ -73,14 +79,18 @@ TAGS = [
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
              export.router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
-READ_WRITE = (graph.router, ingest.router)
+READ_WRITE = (graph.router, ingest.router, imports.router)
 
 
 def open_graph(settings: Settings) -> ServiceGraph:
     """The one store of the app (for Neo4j: the one driver), wrapped for answers."""
     return ServiceGraph(open_store(settings.store, settings),
                         precedence=settings.source_precedence,
-                        retention=timedelta(days=settings.retention_days))
+                        retention=timedelta(days=settings.retention_days),
+                        write_timeout=settings.write_timeout,
+                        write_retries=settings.write_retries,
+                        check_interval=settings.check_interval,
+                        retry_interval=settings.retry_interval)
 
 
 def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,
@@ -109,7 +119,8 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
 
         def broken_now() -> float:
             try:
-                return float(len(served.current().broken_promises))
+                counts = served.current_answer(limit=1, explain=False)["counts"]
+                return float(counts["broken_promises"])
             except Exception:  # the store may be down: a scrape must still answer
                 return float("nan")
 
@@ -138,6 +149,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
 
     errors.register(app)
     app.include_router(ops.router)
+    app.include_router(model.router)
     templates = RouteTemplates()
     common = errors.responses(*errors.COMMON)
     for router in QUESTIONS:

@@ -35,6 +35,8 @@ from starlette.types import Scope
 
 from servicegraph.model.bounds import DESCRIPTION_PATTERN, IDENTIFIER_PATTERN, LINE_PATTERN
 from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError, short, show
+from servicegraph.store.base import StoreUnavailable
+from servicegraph.store.neo4j import ChangeTooLarge
 from servicegraph_api.limits import BodyTooLarge
 from servicegraph_api.media import accepted_media, is_json
 from servicegraph_api.middleware import CLIENT_CLOSED
@@ -249,6 +251,11 @@ def _unreadable(cause: BaseException | None) -> str:
 def _hung_up(_: Request, exc: Exception) -> Response:
     # Nobody is left to read an answer; the request observation logs the disconnect.
     return Response(status_code=CLIENT_CLOSED)
+def _too_big(request: Request, exc: Exception) -> JSONResponse:
+    # A batch is one transaction; past Neo4j's transaction memory a retry cannot help.
+    log.warning("batch too large for one transaction: %s %s", request.method,
+                request.url.path)
+    return _json(413, {"detail": f"{exc}; nothing was written"})
 
 
 def _bug(request: Request, exc: Exception) -> JSONResponse:
@@ -271,7 +278,9 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(UnknownNodeError, _unknown)
     app.add_exception_handler(ValueError, _value)
     app.add_exception_handler(ClientDisconnect, _hung_up)
-    for unavailable in (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired,
-                        neo4j.exceptions.TransientError, sqlite3.OperationalError):
+    for unavailable in (StoreUnavailable, neo4j.exceptions.ServiceUnavailable,
+                        neo4j.exceptions.SessionExpired, neo4j.exceptions.TransientError,
+                        sqlite3.OperationalError):
         app.add_exception_handler(unavailable, _unavailable)
+    app.add_exception_handler(ChangeTooLarge, _too_big)
     app.add_exception_handler(Exception, _bug)

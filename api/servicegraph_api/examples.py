@@ -156,7 +156,7 @@ EDGE: dict[str, Any] = {"from": "web-tier", "to": "web-1", "group": "web"}
 
 EDGE_PUT_REQUEST: dict[str, Any] = {"from": "hr-app", "to": "email", "impact": "soft"}
 
-EDGES_RESPONSE: dict[str, Any] = {"items": [EDGE]}
+EDGES_RESPONSE: dict[str, Any] = {"items": [EDGE], "total": 1, "limit": 1000, "offset": 0}
 
 NEIGHBOURHOOD_RESPONSE: dict[str, Any] = {
     "center": "web-tier", "truncated": False,

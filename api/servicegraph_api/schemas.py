@@ -567,14 +567,20 @@ class EdgeOut(BaseModel):
         None, description="set when every source that pushed it stopped (full sync)")
     provenance: list[EdgeClaimOut] | None = Field(
         None, description="which sources pushed it, under which key, since when")
+    dangling: bool | None = Field(
+        None, description="true when it is live but touches a retired node: another "
+                          "source stopped asserting a node this dependency needs")
 
 
 class EdgeListOut(BaseModel):
-    """Dependencies, ordered by (from, to)."""
+    """Dependencies, ordered by (from, to), one page of them."""
 
     model_config = _example(examples.EDGES_RESPONSE)
 
     items: list[EdgeOut]
+    total: int = Field(description="how many edges match, over all pages")
+    limit: int
+    offset: int
 
 
 class SubgraphOut(BaseModel):

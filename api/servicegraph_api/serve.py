@@ -40,8 +40,10 @@ def run(settings: Settings) -> None:
     from servicegraph_api.header_timeout import protocol_with_header_timeout
     from servicegraph_api.logs import configure_logging
 
-    configure_logging()
+    # The keys file is read before logging is set up: a broken one stops the start
+    # with one message instead of configuring anything.
     host, warning = bind_host(settings)
+    configure_logging()
     if warning:
         log.warning(warning)
     log.info("servicegraph API on http://%s:%d (docs at /docs), store %s", host,

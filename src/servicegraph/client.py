@@ -82,7 +82,7 @@ class ServiceGraphClient:
         """Close the connection pool."""
         self._http.close()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
         wait = self.backoff
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
@@ -93,7 +93,7 @@ class ServiceGraphClient:
                     raise
             else:
                 if response.status_code not in RETRY_STATUSES or last:
-                    return self._answer(response)
+                    return self._answer(response, raw=raw)
                 after = response.headers.get("retry-after", "")
                 wait = float(after) if after.isdigit() else wait
             time.sleep(wait)
@@ -101,7 +101,9 @@ class ServiceGraphClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    def _answer(response: httpx.Response) -> Any:
+    def _answer(response: httpx.Response, *, raw: bool = False) -> Any:
+        if raw and not response.is_error:
+            return response.text
         try:
             body = response.json()
         except ValueError:
@@ -149,12 +151,79 @@ class ServiceGraphClient:
             "POST", f"/v1/sources/{source}/status", json={"statuses": list(statuses)})
         return result
 
+    def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]], *,
+                     full_sync: bool = False, dry_run: bool = False,
+                     allow_empty: bool = False) -> dict[str, Any]:
+        """Import files (name, text) of one kind (``backstage``, ``kubernetes``,
+        ``compose``, ``jaeger``, ``otel``, ``csv``) as a push from ``source``.
+
+        The files go as one ``multipart/form-data`` request, so references between
+        them resolve and problems name the file and line.
+        """
+        result: dict[str, Any] = self._request(
+            "POST", f"/v1/sources/{source}/import/{kind}",
+            files=[("files", (name, text.encode(), "text/plain")) for name, text in files],
+            params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty})
+        return result
+
     # --- everyone ------------------------------------------------------------
 
-    def impact(self, down: Sequence[str] = (), degraded: Sequence[str] = ()) -> dict[str, Any]:
-        """What-if: the impact of these components failing."""
+    def impact(self, down: Sequence[str] = (), degraded: Sequence[str] = (), *,
+               limit: int | None = None) -> dict[str, Any]:
+        """What-if: the impact of these components failing (lists capped at ``limit``)."""
+        params = {"limit": limit} if limit is not None else {}
         result: dict[str, Any] = self._request(
-            "POST", "/v1/impact", json={"down": list(down), "degraded": list(degraded)})
+            "POST", "/v1/impact", json={"down": list(down), "degraded": list(degraded)},
+            params=params)
+        return result
+
+    def spof(self, promise: str | None = None, *, limit: int | None = None) -> dict[str, Any]:
+        """Single points of failure of one promise, or ranked across the catalogue."""
+        if promise is not None:
+            answer: dict[str, Any] = self._request("GET", f"/v1/promises/{promise}/spof")
+            if limit is not None:
+                answer["single_points"] = answer["single_points"][:limit]
+            return answer
+        params = {"limit": limit} if limit is not None else {}
+        result: dict[str, Any] = self._request("GET", "/v1/spof", params=params)
+        return result
+
+    def root_cause(self, observed: Mapping[str, str], *, limit: int = 10) -> dict[str, Any]:
+        """Single components whose failure alone would explain the observed states."""
+        result: dict[str, Any] = self._request(
+            "POST", "/v1/root-cause", json={"observed": dict(observed), "limit": limit})
+        return result
+
+    def assess_changes(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """Planned changes (id, components, start, end, state) judged before they happen."""
+        result: dict[str, Any] = self._request(
+            "POST", "/v1/changes/assess", json={"changes": [dict(c) for c in changes]})
+        return result
+
+    def catalogue(self, which: str, *, visible: bool | None = None) -> dict[str, Any]:
+        """A catalogue: ``promises``, ``service-systems`` or ``service-acts``."""
+        params = {"visible": visible} if visible is not None else {}
+        result: dict[str, Any] = self._request("GET", f"/v1/catalogue/{which}", params=params)
+        return result
+
+    def matrix(self, columns: str = "business_service") -> dict[str, Any]:
+        """The silo x service matrix."""
+        result: dict[str, Any] = self._request("GET", "/v1/matrix",
+                                               params={"columns": columns})
+        return result
+
+    def export(self, fmt: str) -> str:
+        """The live graph as text: graphml, dot, mermaid, cytoscape, json or yaml."""
+        result: str = self._request("GET", f"/v1/export/{fmt}", raw=True)
+        return result
+
+    def nodes(self, *, kind: str | None = None, limit: int = 1000,
+              offset: int = 0) -> dict[str, Any]:
+        """One page of nodes (``items``, ``total``), ordered by id."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if kind is not None:
+            params["kind"] = kind
+        result: dict[str, Any] = self._request("GET", "/v1/nodes", params=params)
         return result
 
     def current(self) -> dict[str, Any]:

@@ -1,30 +1,46 @@
-"""The library's front door: a store, the rules, and a cached index for answers.
+"""The library's front door: a store, the live graph in memory, and the questions.
 
-Every write goes the same way: read the stored graph, plan the change as a
-pure function, validate the graph it leaves, write it as one atomic change.
-Writes are serialised by one lock per process; the index for impact questions
-is rebuilt lazily after a write, and the live promise states are re-derived
-so that followers hear of every change.
+The process holds the graph, its index and the current impact in memory (a
+:class:`~servicegraph.live.Replica`). A write is planned against that state,
+written in one store transaction that checks the version it was planned on,
+then applied to memory: no write reads the whole graph. When another process
+wrote first, the write catches up from the store's journal and plans again, a
+bounded number of times. Questions are answered from memory, after a cheap
+check that the store has not moved on; while the store does not answer they
+are answered from memory anyway, marked stale.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from servicegraph.impact.analysis import ImpactResult, analyse, scenario
 from servicegraph.impact.index import GraphIndex
 from servicegraph.ingest.live import Broadcaster, diff, promise_states
-from servicegraph.ingest.push import PushPlan, plan_push, refuse_empty_sync
-from servicegraph.ingest.status import StatusPlan, StatusUpdate, iso, plan_status
+from servicegraph.ingest.push import refuse_empty_sync
+from servicegraph.ingest.status import StatusUpdate, iso
+from servicegraph.live import plan as planning
+from servicegraph.live.replica import Replica
+from servicegraph.live.state import LiveGraph
 from servicegraph.model.errors import UnknownNodeError
-from servicegraph.model.graph import GraphData, Node
-from servicegraph.model.kinds import State
-from servicegraph.model.validate import validate, validate_removal
-from servicegraph.store.base import Change, GraphStore
+from servicegraph.model.graph import Edge, GraphData, Node
+from servicegraph.model.kinds import NodeKind, State
+from servicegraph.store.base import (
+    Change,
+    ChangeInfo,
+    GraphStore,
+    JournalEntry,
+    StoreUnavailable,
+    VersionConflict,
+)
+from servicegraph.store.journal import entry_for
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -42,12 +58,28 @@ class LoadSummary:
                 "total_nodes": self.total_nodes, "total_edges": self.total_edges}
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """How current an answer is: the version it reflects, and whether the store
+    could be asked (``stale`` when it could not: the answer is what was known)."""
+
+    version: int
+    stale: bool
+    stale_since: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"version": self.version, "stale": self.stale,
+                "stale_since": self.stale_since, "reason": self.reason}
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 class ServiceGraph:
-    """A service graph in a store, with the questions it answers.
+    """A service graph in a store, held in memory, with the questions it answers.
 
     Parameters
     ----------
@@ -58,103 +90,256 @@ class ServiceGraph:
         same component (see :mod:`servicegraph.ingest.reconcile`).
     retention : timedelta
         How long retired items are kept before a push purges them.
+    write_timeout : float
+        Seconds a write waits for this process's other writes before giving up
+        (the store is then reported busy).
+    write_retries : int
+        How many times a write plans again after another process wrote first.
+    check_interval, retry_interval : float
+        How often reads ask the store whether it moved on, and how soon after a
+        failure they ask again (see :class:`~servicegraph.live.Replica`).
     """
 
     def __init__(self, store: GraphStore, *, precedence: Sequence[str] = (),
-                 retention: timedelta = timedelta(days=30)) -> None:
+                 retention: timedelta = timedelta(days=30), write_timeout: float = 30.0,
+                 write_retries: int = 12, check_interval: float = 0.0,
+                 retry_interval: float = 1.0) -> None:
         self.store = store
         self.precedence = list(precedence)
         self.retention = retention
+        self.write_timeout = write_timeout
+        self.write_retries = write_retries
+        self.replica = Replica(store, check_interval=check_interval,
+                               retry_interval=retry_interval)
         self.events = Broadcaster()
-        # Reentrant: cached readers call one another while holding it.
-        self._lock = threading.RLock()
-        self._write_lock = threading.Lock()
-        self._graph: GraphData | None = None
-        self._version: int | None = None
-        self._nodes: dict[str, Node] | None = None
-        self._index: GraphIndex | None = None
-        self._current: ImpactResult | None = None
+        self._writing = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._snapshot: tuple[int, GraphIndex] | None = None
+        self._whole: tuple[int, GraphData] | None = None
+        self._current: tuple[int, ImpactResult] | None = None
         self._promises: dict[str, State] | None = None
+        self.replica.listen(self._changed)
 
-    # --- reading -------------------------------------------------------------
+    # --- the live graph -----------------------------------------------------------------
+
+    def refresh(self, *, force: bool = False) -> Freshness:
+        """Catch up with the store (loading the graph the first time) and say how
+        current the answers are."""
+        self.replica.refresh(force=force)
+        return self.freshness()
+
+    def freshness(self) -> Freshness:
+        """How current the answers are, without asking the store."""
+        since = self.replica.stale_since
+        return Freshness(self.replica.version, since is not None,
+                         None if since is None else
+                         iso(datetime.fromtimestamp(since, UTC)), self.replica.stale_reason)
+
+    @contextmanager
+    def reading(self) -> Iterator[LiveGraph]:
+        """The live graph, current as far as the store answers, unchanged while held."""
+        self.replica.refresh()
+        with self.replica.reading() as graph:
+            yield graph
+
+    @property
+    def version(self) -> int:
+        """The version the answers reflect."""
+        return self.replica.version
+
+    # --- reading ------------------------------------------------------------------------
 
     def graph(self) -> GraphData:
-        """The stored graph, retired items included.
-
-        Cached until the next write, through this object or any other process
-        (the store's write counter is checked on every call).
-        """
-        with self._lock:
-            version = self.store.version()
-            if self._graph is not None and version != self._version:
-                self.refresh()
-            if self._graph is None:
-                self._graph, self._version = self.store.read(), version
-            return self._graph
+        """The whole stored graph as model objects (retired items included, claims
+        left out: see :meth:`provenance`). Built once per version: for views that
+        need all of it."""
+        with self.reading() as live:
+            with self._cache_lock:
+                if self._whole is not None and self._whole[0] == live.version:
+                    return self._whole[1]
+            whole = live.graph()
+            with self._cache_lock:
+                self._whole = (live.version, whole)
+            return whole
 
     def index(self) -> GraphIndex:
-        """The impact index of the live graph (retired items left out)."""
-        graph = self.graph()
-        with self._lock:
-            if self._index is None:
-                self._index = GraphIndex.from_graph(graph.live())
-            return self._index
+        """A frozen copy of the impact index at the current version (built once per
+        change of the graph's structure), safe to use for as long as wanted."""
+        with self.reading() as live:
+            key = live.index.structure
+            with self._cache_lock:
+                if self._snapshot is not None and self._snapshot[0] == key:
+                    return self._snapshot[1]
+            frozen = live.index.snapshot()
+            with self._cache_lock:
+                self._snapshot = (key, frozen)
+            return frozen
 
     def node(self, node_id: str) -> Node:
-        """One node, retired or not; raises :class:`UnknownNodeError`."""
-        graph = self.graph()
-        with self._lock:
-            if self._nodes is None:
-                self._nodes = graph.node_map()
-            node = self._nodes.get(node_id)
+        """One node, retired or not (without its claims); raises :class:`UnknownNodeError`."""
+        with self.reading() as live:
+            node = live.node(node_id)
         if node is None:
             raise UnknownNodeError([node_id])
         return node
 
-    def refresh(self) -> None:
-        """Forget the cache, e.g. after another process wrote to the store."""
-        with self._lock:
-            self._graph = None
-            self._nodes = None
-            self._index = None
-            self._current = None
+    def node_page(self, *, kind: NodeKind | None = None, query: str | None = None,
+                  limit: int = 100, offset: int = 0) -> tuple[list[Node], int]:
+        """A page of the stored nodes (of ``kind``, matching ``query`` in id or name), in
+        id order (exact matches first), and how many match."""
+        with self.reading() as live:
+            found = live.find_nodes(kind, query)
+            return [live.node_at(v) for v in found[offset:offset + limit]], len(found)
+
+    def edge_page(self, *, source: str | None = None, target: str | None = None,
+                  limit: int = 1000, offset: int = 0
+                  ) -> tuple[list[tuple[Edge, bool]], int]:
+        """A page of the stored edges (from ``source``, to ``target``) ordered by
+        (from, to), each with whether it is dangling (touches a retired node), and how
+        many match. Provenance is read from the store for the page; while the store
+        does not answer the edges come without it."""
+        with self.reading() as live:
+            found = live.ordered_edges(live.edge_numbers(source, target))
+            page = found[offset:offset + limit]
+            dangling = set(live.dangling(page))
+            edges = [(live.edge_at(e), e in dangling) for e in page]
+        try:
+            stored = self.store.fetch([], [e.key for e, _ in edges]).edges
+            claims = {e.key: e.claims for e in stored}
+        except StoreUnavailable:
+            claims = {}
+        return [(edge.with_claims(claims.get(edge.key, ())), d) for edge, d in edges], len(found)
 
     def ping(self) -> None:
         """Raise unless the store answers now."""
         self.store.ping()
 
-    # --- impact --------------------------------------------------------------
+    # --- impact -------------------------------------------------------------------------
 
     def impact(self, down: Sequence[str] = (), degraded: Sequence[str] = ()) -> ImpactResult:
-        """What breaks if ``down`` fail and ``degraded`` degrade (a what-if)."""
+        """What breaks if ``down`` fail and ``degraded`` degrade (a what-if), on a frozen
+        copy of the index: the result may be kept and read at leisure."""
         return analyse(self.index(), scenario(down, degraded))
 
-    def current(self) -> ImpactResult:
-        """The impact of the states integrators observed, as of now."""
-        index, graph = self.index(), self.graph()
-        with self._lock:
-            if self._current is None:
-                observed = {n.id: n.observed.state for n in graph.live().nodes
-                            if n.observed is not None and n.observed.state > State.OK}
-                self._current = analyse(index, observed)
-            return self._current
+    def impact_answer(self, down: Sequence[str] = (), degraded: Sequence[str] = (),
+                      **size: Any) -> dict[str, Any]:
+        """The answer to a what-if, sized by ``size`` (see :meth:`ImpactResult.answer`),
+        computed on the live index: the fast way for a server."""
+        with self.reading() as live:
+            result = analyse(live.index, scenario(down, degraded))
+            return result.answer(**size)
 
-    def _after_write(self) -> None:
-        self.refresh()
-        result = self.current()
-        with self._lock:
-            before, self._promises = self._promises, promise_states(result)
-        if before is not None and self.events.listening:
-            self.events.publish(diff(before, result, iso(_now())))
+    def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
+                ) -> dict[str, Any]:
+        """One node's explanation under a what-if (state ``ok``, no causes, when the
+        scenario leaves it alone)."""
+        with self.reading() as live:
+            found = analyse(live.index, scenario(down, degraded)).explain(node_id)
+            if found is None:
+                return {"node": node_id, "state": "ok", "rule": None, "given": None,
+                        "causes": [], "via": None, "chain": []}
+            return {"node": node_id, **found.to_dict()}
+
+    def _observed(self, live: LiveGraph) -> dict[str, State]:
+        idx = live.index
+        return {idx.ids[v]: seen.state for v, seen in live.observed.items()
+                if seen.state > State.OK and idx.counted(v)}
+
+    def _current_on(self, live: LiveGraph) -> ImpactResult:
+        with self._cache_lock:
+            cached = self._current
+        if cached is not None and cached[0] == live.version:
+            return cached[1]
+        result = analyse(live.index, self._observed(live))
+        with self._cache_lock:
+            self._current = (live.version, result)
+        return result
+
+    def current(self) -> ImpactResult:
+        """The impact of the states integrators observed, as of now (on a frozen copy
+        of the index, like :meth:`impact`)."""
+        index = self.index()
+        with self.reading() as live:
+            observed = self._observed(live)
+        return analyse(index, observed)
+
+    def current_answer(self, **size: Any) -> dict[str, Any]:
+        """The current impact, sized by ``size``, computed on the live index."""
+        with self.reading() as live:
+            return self._current_on(live).answer(**size)
+
+    def states(self) -> Mapping[str, State]:
+        """The current promise states (all promises, ok ones included)."""
+        with self.reading() as live:
+            return promise_states(self._current_on(live))
 
     def watch_start(self) -> None:
-        """Record the promise states now, so later writes report changes from here."""
-        states = promise_states(self.current())
-        with self._lock:
+        """Record the promise states now, so later changes report from here."""
+        states = dict(self.states())
+        with self._cache_lock:
             if self._promises is None:
                 self._promises = states
 
-    # --- writing -------------------------------------------------------------
+    def _changed(self, entries: list[JournalEntry]) -> None:
+        """After changes were applied (own or replayed): tell the listeners of the
+        promises whose state changed."""
+        if self._promises is None or not self.events.listening:
+            return
+        with self.replica.reading() as live:
+            result = self._current_on(live)
+            with self._cache_lock:
+                before, self._promises = self._promises, promise_states(result)
+            changes = diff(before, result, entries[-1].info.at)
+        if changes:
+            self.events.publish(changes)
+
+    # --- writing ------------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        # Writes of this process go one at a time, so they do not conflict with each
+        # other; waiting is bounded, and reads never wait on it.
+        if not self._writing.acquire(timeout=self.write_timeout):
+            raise StoreUnavailable(f"this process's writes are queued for more than "
+                                   f"{self.write_timeout:g} s; retry later")
+        try:
+            yield
+        finally:
+            self._writing.release()
+
+    def _commit(self, prepare: Callable[[int], tuple[Change | None, ChangeInfo, R]],
+                ) -> tuple[R, int | None]:
+        """Plan (``prepare`` at a version), write with the version check, apply.
+
+        Returns what ``prepare`` answered and the version written (``None`` when
+        the change was empty or nothing was written).
+        """
+        with self._writer():
+            for _ in range(self.write_retries):
+                if not self.replica.refresh(force=True):
+                    raise StoreUnavailable(f"the store does not answer: "
+                                           f"{self.replica.stale_reason}")
+                base = self.replica.version
+                try:
+                    change, info, answer = prepare(base)
+                    if change is None or change.empty:
+                        return answer, None
+                    version = self.store.apply(change, info, expected_version=base)
+                except VersionConflict:
+                    continue
+                self.replica.apply_own(entry_for(change, info, version,
+                                                 getattr(self.store, "inline_max", 20_000)))
+                return answer, version
+        raise StoreUnavailable(f"other writers kept changing the graph: {self.write_retries} "
+                               "attempts planned against a version that moved on; retry")
+
+    @contextmanager
+    def _at(self, base: int) -> Iterator[LiveGraph]:
+        """The live graph to plan on at version ``base``: a conflict if it moved on."""
+        with self.replica.reading() as live:
+            if live.version != base:
+                raise VersionConflict(base, live.version)
+            yield live
 
     def load(self, batch: GraphData, *, replace: bool = False) -> LoadSummary:
         """Validate ``batch`` whole, then write it in one transaction (by hand).
@@ -166,33 +351,32 @@ class ServiceGraph:
         :class:`~servicegraph.model.ValidationError` and writes nothing when any
         item is wrong.
         """
-        with self._write_lock:
-            existing = None if replace else self.store.read()
-            if existing is not None:
-                known = existing.node_map()
-                batch = GraphData(tuple(
-                    n.with_changes(claims=known[n.id].claims, observed=known[n.id].observed)
-                    if n.id in known else n for n in batch.nodes), batch.edges)
-            merged = validate(batch, existing.live() if existing else None)
-            self.store.apply(Change.upsert(batch, replace=replace))
-            self._after_write()
-        return LoadSummary(len(batch.nodes), len(batch.edges), len(merged.nodes),
-                           len(merged.edges))
+        def prepare(base: int) -> tuple[Change, ChangeInfo, GraphData]:
+            stored = GraphData() if replace else self.store.fetch(
+                [n.id for n in batch.nodes], [])
+            with self._at(base) as live:
+                change, _ = planning.plan_load(live, batch, stored, replace=replace)
+            return change, ChangeInfo(iso(_now()), "load"), batch
+
+        self._commit(prepare)
+        with self.replica.reading() as live:
+            return LoadSummary(len(batch.nodes), len(batch.edges), live.node_count,
+                               live.edge_count)
 
     def remove(self, node_ids: Sequence[str] = (),
-               edge_keys: Sequence[tuple[str, str]] = ()) -> GraphData:
+               edge_keys: Sequence[tuple[str, str]] = ()) -> None:
         """Delete nodes (with their edges) and edges, if what remains is valid.
 
-        Returns the remaining graph; raises ``UnknownNodeError`` /
-        ``UnknownEdgeError`` for unknown items and ``ValidationError`` when a
-        redundancy group would be left short; nothing is written then.
+        Raises ``UnknownNodeError`` / ``UnknownEdgeError`` for unknown items and
+        ``ValidationError`` when a redundancy group would be left short; nothing
+        is written then.
         """
-        with self._write_lock:
-            remaining = validate_removal(self.store.read(), node_ids, edge_keys)
-            self.store.apply(Change(delete_edges=tuple(edge_keys),
-                                    delete_nodes=tuple(node_ids)))
-            self._after_write()
-        return remaining
+        def prepare(base: int) -> tuple[Change, ChangeInfo, None]:
+            with self._at(base) as live:
+                change = planning.plan_removal(live, node_ids, edge_keys)
+            return change, ChangeInfo(iso(_now()), "remove"), None
+
+        self._commit(prepare)
 
     def push(self, source: str, batch: GraphData, *, full_sync: bool = False,
              dry_run: bool = False, allow_empty: bool = False,
@@ -203,64 +387,90 @@ class ServiceGraph:
         ``full_sync`` what this source pushed before and not now is retired
         (other sources' items are never touched). A full sync with no items is
         refused unless ``allow_empty`` says the source is now empty, since it
-        would retire everything the source pushed. Returns the counts
-        (created / updated / unchanged / retired).
+        would retire everything the source pushed. Returns the counts (created /
+        updated / unchanged / retired), the version written, and the dependencies
+        of other sources left on a node this push retired (``dangling``).
+        A push that repeats what is stored is recognised in memory and writes nothing.
         """
         if full_sync and not allow_empty:
             refuse_empty_sync(source, batch)
         moment = now or _now()
-        with self._write_lock:
-            stored = self.store.read()
-            plan: PushPlan = plan_push(stored, source, batch, full_sync=full_sync,
-                                       precedence=self.precedence, now=iso(moment))
-            if not dry_run and plan.changes_anything:
-                self.store.apply(plan.change)
-                self._after_write()
-        # Retention is enforced by pushes; look in what was just read before paying
-        # for a purge (which reads the store again), since usually nothing is due.
-        cutoff = iso(moment - self.retention)
-        retired = [n.retired_at for n in stored.nodes] + [e.retired_at for e in stored.edges]
-        if not dry_run and any(r is not None and r <= cutoff for r in retired):
+
+        def prepare(base: int) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
+            with self._at(base) as live:
+                work = planning.push_work(live, source, batch, full_sync=full_sync)
+            stored = GraphData() if work.nothing else self.store.fetch(
+                [*(n.id for n in work.changed.nodes), *work.retire_nodes],
+                [*(e.key for e in work.changed.edges), *work.retire_edges])
+            with self._at(base) as live:
+                plan = planning.plan_push(live, work, stored, source, batch,
+                                          full_sync=full_sync, precedence=self.precedence,
+                                          now=iso(moment))
+            answer = plan.to_dict(dry_run=dry_run)
+            change = None if dry_run or not plan.changes_anything else plan.change
+            return change, ChangeInfo(iso(moment), "push", source), answer
+
+        answer, version = self._commit(prepare)
+        with self.replica.reading() as live:
+            answer["version"] = version if version is not None else live.version
+            answer["dangling"] = (planning.dangling_view(live, live.dangling())
+                                  if full_sync else [])
+            due = self._retention_due(live, moment)
+        if due and not dry_run:
             self.purge(older_than=self.retention, now=moment)
-        return plan.to_dict(dry_run=dry_run)
+        return answer
+
+    def _retention_due(self, live: LiveGraph, moment: datetime) -> bool:
+        cutoff = iso(moment - self.retention)
+        return any(at <= cutoff for at in live.node_retired.values()) or any(
+            at <= cutoff for at in live.edge_retired.values())
 
     def push_status(self, source: str, updates: Sequence[StatusUpdate]) -> dict[str, Any]:
-        """Observed states from ``source``; answers applied / stale counts."""
-        with self._write_lock:
-            plan: StatusPlan = plan_status(self.store.read(), source, updates)
-            if plan.nodes:
-                self.store.apply(Change(upsert_nodes=plan.nodes))
-                self._after_write()
-        return plan.to_dict()
+        """Observed states from ``source``; answers applied / stale counts. Only the
+        observed state is written: a status never touches a node's other attributes."""
+        def prepare(base: int) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
+            with self._at(base) as live:
+                plan, observe = planning.plan_status(live, source, updates)
+            change = Change(observe=observe) if observe else None
+            return change, ChangeInfo(iso(_now()), "status", source), plan.to_dict()
+
+        answer, _ = self._commit(prepare)
+        answer["version"] = self.replica.version
+        return answer
 
     def purge(self, *, older_than: timedelta | None = None,
               now: datetime | None = None) -> dict[str, int]:
-        """Delete retired items (all of them, or those retired before ``now - older_than``)."""
+        """Delete retired items (all of them, or those retired before ``now - older_than``).
+
+        A retired node that another source's live dependency still needs is kept.
+        """
         cutoff = iso((now or _now()) - older_than) if older_than is not None else None
-        with self._write_lock:
-            graph = self.store.read()
 
-            def due(retired_at: str | None) -> bool:
-                return retired_at is not None and (cutoff is None or retired_at <= cutoff)
+        def prepare(base: int) -> tuple[Change, ChangeInfo, dict[str, int]]:
+            with self._at(base) as live:
+                change, counts = planning.plan_purge(live, cutoff)
+            return change, ChangeInfo(iso(_now()), "purge"), counts
 
-            nodes = tuple(n.id for n in graph.nodes if due(n.retired_at))
-            edges = tuple(e.key for e in graph.edges if due(e.retired_at))
-            if nodes or edges:
-                self.store.apply(Change(delete_edges=edges, delete_nodes=nodes))
-                self._after_write()
-        return {"nodes": len(nodes), "edges": len(edges)}
+        counts, _ = self._commit(prepare)
+        return counts
 
     def provenance(self, node_id: str) -> dict[str, Any]:
-        """Who says what about a node, and since when."""
-        node = self.node(node_id)
+        """Who says what about a node, and since when (read from the store)."""
+        found = self.store.fetch([node_id], []).nodes
+        if not found:
+            raise UnknownNodeError([node_id])
+        node = found[0]
         return {"id": node.id, "retired_at": node.retired_at,
                 "claims": [c.to_dict() for c in node.claims],
                 "observed": node.observed.to_dict() if node.observed else None}
 
-    def states(self) -> Mapping[str, State]:
-        """The current promise states (all promises, ok ones included)."""
-        return promise_states(self.current())
+    def dangling(self) -> list[dict[str, Any]]:
+        """Every live dependency on a retired node: what one source stopped asserting
+        and another still needs. Impact keeps flowing through them."""
+        with self.reading() as live:
+            return planning.dangling_view(live, live.dangling())
 
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+

@@ -61,3 +61,27 @@ class Settings(BaseSettings):
         "make every later real observation of the node look stale."))
     retention_days: int = Field(default=30, ge=0, description=(
         "Days a retired item is kept (marked, out of impact answers) before it is purged."))
+
+    # --- the live graph and the store ----------------------------------------------
+    journal_days: float = Field(default=7.0, gt=0, description=(
+        "Days the change journal keeps each change: processes further behind read the "
+        "whole graph again, and history questions reach back this far."))
+    journal_inline_max: int = Field(default=20_000, ge=1, description=(
+        "Changes of more items are journaled without their rows: other processes read "
+        "the whole graph again after one."))
+    store_retry_seconds: float = Field(default=5.0, gt=0, description=(
+        "How long a store operation may be retried (Neo4j transactions, SQLite's wait "
+        "for another writer) before the store is reported unavailable (503)."))
+    neo4j_connect_timeout: float = Field(default=2.0, gt=0, description=(
+        "Seconds to open a connection to Neo4j."))
+    write_timeout: float = Field(default=30.0, gt=0, description=(
+        "Seconds a write waits behind the other writes of its process before 503."))
+    write_retries: int = Field(default=12, ge=1, description=(
+        "How many times a write plans again when another process wrote first."))
+    check_interval: float = Field(default=0.0, ge=0, description=(
+        "Seconds a process trusts its last look at the store's version: reads within "
+        "it do not ask the store again (0: every read asks, so every answer includes "
+        "every write committed before it)."))
+    retry_interval: float = Field(default=1.0, gt=0, description=(
+        "After the store failed to answer, seconds before reads ask it again; "
+        "meanwhile they answer from memory, marked stale."))

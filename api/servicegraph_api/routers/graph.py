@@ -18,7 +18,7 @@ from servicegraph_api import examples
 from servicegraph_api.deps import GraphDep
 from servicegraph_api.errors import responses
 from servicegraph_api.paths import SEGMENT
-from servicegraph_api.reads import edge_list, node_page, node_view
+from servicegraph_api.reads import edge_page, node_page, node_view
 from servicegraph_api.schemas import (
     EdgeIn,
     EdgeListOut,
@@ -59,7 +59,8 @@ def list_nodes(
                                 examples=[50])] = 100,
     offset: Annotated[int, Query(ge=0, description="nodes to skip", examples=[0])] = 0,
 ) -> JSONResponse:
-    return JSONResponse(node_page(graph.graph(), kind, limit, offset, q))
+    nodes, total = graph.node_page(kind=kind, query=q, limit=limit, offset=offset)
+    return JSONResponse(node_page(nodes, total, limit, offset))
 
 
 @router.get(
@@ -129,10 +130,19 @@ def get_neighbourhood(
 
 @router.get(
     "/edges", response_model=EdgeListOut, summary="List edges",
-    description="Dependencies, ordered by (from, to); filter by either end.",
+    description="Dependencies, ordered by (from, to), one page at a time; filter by either "
+                "end. A live edge that touches a retired node is marked `dangling`: one "
+                "source stopped asserting a node another source's dependency still needs "
+                "(impact keeps flowing through it).",
 )
-def list_edges(graph: GraphDep, source: FromId = None, target: ToId = None) -> JSONResponse:
-    return JSONResponse(edge_list(graph.graph(), source, target))
+def list_edges(
+    graph: GraphDep, source: FromId = None, target: ToId = None,
+    limit: Annotated[int, Query(ge=1, le=10000, description="page size",
+                                examples=[1000])] = 1000,
+    offset: Annotated[int, Query(ge=0, description="edges to skip", examples=[0])] = 0,
+) -> JSONResponse:
+    edges, total = graph.edge_page(source=source, target=target, limit=limit, offset=offset)
+    return JSONResponse(edge_page(edges, total, limit, offset))
 
 
 @router.put(

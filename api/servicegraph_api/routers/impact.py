@@ -11,7 +11,6 @@ from servicegraph_api import examples
 from servicegraph_api.deps import AnswerSizeDep, GraphDep
 from servicegraph_api.errors import responses
 from servicegraph_api.paths import SEGMENT
-from servicegraph_api.reads import explanation_of
 from servicegraph_api.schemas import ImpactOut, ImpactRequest, NodeExplanationOut
 
 router = APIRouter(prefix="/impact", tags=["impact"])
@@ -41,9 +40,9 @@ Scenario = Annotated[ImpactRequest, Body(openapi_examples=_BODY_EXAMPLES)]
     responses=responses(404, 413),
 )
 def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONResponse:
-    result = graph.impact(scenario.down, scenario.degraded)
-    return JSONResponse(result.answer(limit=size.limit, offset=size.offset, kind=size.kind,
-                                      within=scenario.within, explain=size.explain))
+    return JSONResponse(graph.impact_answer(
+        scenario.down, scenario.degraded, limit=size.limit, offset=size.offset, kind=size.kind,
+        within=scenario.within, explain=size.explain))
 
 
 @router.post(
@@ -59,5 +58,4 @@ def explain(node_id: Annotated[str, Path(description="the node to explain, perce
                                                      "(`/` as `%2F`)",
                                          examples=["web-tier"])],
             scenario: Scenario, graph: GraphDep) -> JSONResponse:
-    result = graph.impact(scenario.down, scenario.degraded)
-    return JSONResponse(explanation_of(result, node_id))
+    return JSONResponse(graph.explain(node_id, scenario.down, scenario.degraded))

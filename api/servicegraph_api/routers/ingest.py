@@ -138,9 +138,9 @@ def push_status(source: Source, body: StatusIn, graph: GraphDep,
     updates = parse_updates(body.raw(), now=datetime.now(UTC),
                             max_skew=timedelta(seconds=settings.status_max_skew_seconds))
     answer = graph.push_status(source, updates)
-    current = graph.current()
-    return {**answer, "broken_promises": current.broken_promises,
-            "at_risk_promises": current.at_risk_promises}
+    current = graph.current_answer(limit=10000, explain=False)
+    return {**answer, "broken_promises": current["broken_promises"],
+            "at_risk_promises": current["at_risk_promises"]}
 
 
 @router.get("/current", response_model=ImpactOut, summary="The impact of what is observed now",
@@ -152,8 +152,8 @@ def current(graph: GraphDep, size: AnswerSizeDep,
             ] = None) -> dict[str, Any]:
     """Broken and at-risk promises under the states integrators pushed, with the why;
     sized like the answer of `POST /v1/impact`."""
-    return graph.current().answer(limit=size.limit, offset=size.offset, kind=size.kind,
-                                  within=within, explain=size.explain)
+    return graph.current_answer(limit=size.limit, offset=size.offset, kind=size.kind,
+                                within=within, explain=size.explain)
 
 
 @router.get("/nodes/{node_id:" + SEGMENT + "}/provenance", response_model=ProvenanceOut,

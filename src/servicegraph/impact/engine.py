@@ -1,59 +1,192 @@
-"""The impact engine: the model's propagation rules, vectorised over the index.
+"""The impact engine: the model's propagation rules, compiled, over the index.
 
-States only ever rise (ok -> degraded -> down), so each node changes at most
-twice and each edge is looked at most twice: the least fixpoint costs
-O(edges reached), whatever cycles the graph holds. Rounds are processed as
-whole numpy arrays (the nodes that rose last round, all their dependant edges
-at once), so a failure reaching half a million nodes is a few dozen array
-operations per round rather than millions of Python steps. Redundancy groups
-keep two counters (members not ok, members down) updated as members rise, so
-a group of a thousand members is never rescanned.
+:func:`propagate` runs the worklist kernel of :mod:`servicegraph.impact.kernels`
+from a scenario and returns what it reached: the nodes that end not ok with
+their states, and the counters of the redundancy groups it touched. Scratch
+space is reused between queries (a small pool per index, so concurrent queries
+never share one) and only the entries a query touched are reset, so a query
+costs what it reaches, not what the graph holds.
+
+A failure set of any size is one propagation: an incident storm of a thousand
+failures is one call, not a thousand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 
-from servicegraph.impact.index import GraphIndex
+from servicegraph.impact import kernels
+from servicegraph.impact.index import I64, GraphIndex, KernelArrays
 from servicegraph.model.kinds import State
 
 _OK, _DEGRADED, _DOWN = int(State.OK), int(State.DEGRADED), int(State.DOWN)
 
 
-@dataclass(frozen=True)
-class Propagation:
-    """Raw outcome: the state of every node that is not ok, by node number.
+class Workspace:
+    """Scratch arrays for one query at a time, all zero between queries."""
 
-    ``group_not_ok`` and ``group_down`` are the final member counters per group
-    number (absent = 0); the explanation step reads them.
+    def __init__(self, n: int, g: int) -> None:
+        self.n, self.g = n, g
+        self.state = np.zeros(n, dtype=np.int8)
+        self.prev = np.zeros(n, dtype=np.int8)
+        self.inq = np.zeros(n, dtype=np.bool_)
+        self.queue = np.zeros(max(n, 1), dtype=np.int64)
+        self.touched = np.zeros(max(n, 1), dtype=np.int64)
+        self.g_notok = np.zeros(g, dtype=np.int32)
+        self.g_down = np.zeros(g, dtype=np.int32)
+        self.g_seen = np.zeros(g, dtype=np.bool_)
+        self.touched_groups = np.zeros(max(g, 1), dtype=np.int64)
+        self.parent = np.full(n, -1, dtype=np.int64)
+        self.frontier = np.zeros(max(n, 1), dtype=np.int64)
+        self.following = np.zeros(max(n, 1), dtype=np.int64)
+
+    def fits(self, n: int, g: int) -> bool:
+        return n <= self.n and g <= self.g
+
+
+class Workspaces:
+    """A pool of workspaces for one index: taken per query, given back after."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._free: list[Workspace] = []
+
+    def take(self, n: int, g: int) -> Workspace:
+        with self._lock:
+            while self._free:
+                ws = self._free.pop()
+                if ws.fits(n, g):
+                    return ws
+        # Room to grow, so a growing index does not reallocate on every query.
+        return Workspace(n + n // 4 + 16, g + g // 4 + 16)
+
+    def give(self, ws: Workspace) -> None:
+        with self._lock:
+            self._free.append(ws)
+
+
+def _workspaces(index: GraphIndex) -> Workspaces:
+    pool = index.__dict__.get("_workspaces")
+    if pool is None:
+        pool = index.__dict__.setdefault("_workspaces", Workspaces())
+    return pool  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, eq=False)
+class Propagation:
+    """What a scenario reached: every node that ends not ok, with its state.
+
+    ``nodes`` (ascending positions) and ``states`` are aligned arrays; ``groups``
+    (ascending group numbers) with ``group_not_ok`` and ``group_down`` are the final
+    member counters of the groups it touched. Valid while the index is unchanged.
     """
 
     index: GraphIndex
     given: Mapping[int, int]
-    state: Mapping[int, int]
-    group_not_ok: Mapping[int, int]
-    group_down: Mapping[int, int]
+    nodes: I64
+    states: npt.NDArray[np.int8]
+    groups: I64
+    group_not_ok_counts: npt.NDArray[np.int32]
+    group_down_counts: npt.NDArray[np.int32]
+
+    @cached_property
+    def state(self) -> Mapping[int, int]:
+        """Node number -> state, for every node not ok (built on first use)."""
+        return dict(zip(self.nodes.tolist(), self.states.tolist(), strict=True))
+
+    def state_of(self, v: int) -> int:
+        """The final state of node number ``v``."""
+        i = int(np.searchsorted(self.nodes, v))
+        return int(self.states[i]) if i < len(self.nodes) and self.nodes[i] == v else _OK
+
+    def states_of(self, vs: I64) -> npt.NDArray[np.int8]:
+        """Vectorised :meth:`state_of`."""
+        if not len(self.nodes):
+            return np.zeros(len(vs), dtype=np.int8)
+        i = np.minimum(np.searchsorted(self.nodes, vs), len(self.nodes) - 1)
+        return np.where(self.nodes[i] == vs, self.states[i], 0).astype(np.int8)
+
+    def _counter(self, counts: npt.NDArray[np.int32], g: int) -> int:
+        i = int(np.searchsorted(self.groups, g))
+        return int(counts[i]) if i < len(self.groups) and self.groups[i] == g else 0
+
+    @property
+    def group_not_ok(self) -> Mapping[int, int]:
+        """Group number -> members not ok (groups touched only)."""
+        return dict(zip(self.groups.tolist(), self.group_not_ok_counts.tolist(), strict=True))
+
+    @property
+    def group_down(self) -> Mapping[int, int]:
+        """Group number -> members down (groups touched only)."""
+        return dict(zip(self.groups.tolist(), self.group_down_counts.tolist(), strict=True))
+
+    def members_down(self, g: int) -> int:
+        """Members of group ``g`` that end down."""
+        return self._counter(self.group_down_counts, g)
 
     def group_state(self, g: int) -> int:
         """What redundancy group ``g`` contributes to its node."""
-        up = self.index.group_size[g] - self.group_down.get(g, 0)
-        if up < self.index.group_min_ok[g]:
+        idx = self.index
+        up = int(idx.group_size[g]) - self.members_down(g)
+        if up < int(idx.group_min_ok[g]):
             return _DOWN
-        return _DEGRADED if self.group_not_ok.get(g, 0) else _OK
+        return _DEGRADED if self._counter(self.group_not_ok_counts, g) else _OK
 
     def contribution(self, e: int) -> int:
         """What edge ``e`` contributes to its dependant under the final states."""
         idx = self.index
-        g = idx.edge_group[e]
+        g = int(idx.edge_group[e])
         if g >= 0:
             return self.group_state(g)
-        dep = self.state.get(idx.edge_target[e], _OK)
+        dep = self.state_of(int(idx.edge_target[e]))
         if idx.edge_soft[e]:
             return _DEGRADED if dep else _OK
         return dep
+
+    @cached_property
+    def parents(self) -> I64:
+        """For each node of ``nodes``, the next node on a shortest chain of causes back
+        to a node given a state (itself for those), found by a compiled breadth-first
+        search that visits each level in id order."""
+        idx = self.index
+        a = idx.arrays()
+        pool = _workspaces(idx)
+        ws = pool.take(a.n, a.g)
+        try:
+            ws.state[self.nodes] = self.states
+            ws.g_notok[self.groups] = self.group_not_ok_counts
+            ws.g_down[self.groups] = self.group_down_counts
+            roots = np.fromiter((v for v, s in self.given.items() if s > _OK),
+                                dtype=np.int64)
+            kernels.parents(a.in_start, a.in_len, a.in_pool, a.e_src, a.e_dst, a.e_soft,
+                            a.e_grp, a.e_active, a.g_size, a.g_min, ws.g_notok, ws.g_down,
+                            ws.state, idx.id_rank(), roots, ws.parent, ws.frontier,
+                            ws.following)
+            found = ws.parent[self.nodes].copy()
+        finally:
+            ws.state[self.nodes] = 0
+            ws.g_notok[self.groups] = 0
+            ws.g_down[self.groups] = 0
+            ws.parent[self.nodes] = -1
+            pool.give(ws)
+        return found
+
+    def parent_of(self, v: int) -> int:
+        """The next hop of node ``v`` towards the failure (``v`` for a given node, -1
+        when ``v`` is ok)."""
+        i = int(np.searchsorted(self.nodes, v))
+        if i < len(self.nodes) and self.nodes[i] == v:
+            return int(self.parents[i])
+        return -1
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.nodes.tolist())
 
 
 def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
@@ -80,48 +213,53 @@ def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
     >>> propagate(idx, {idx.position["db"]: 2}).state[idx.position["app"]]
     2
     """
-    rev = index.reverse_arrays()
-    n = index.node_count
-    state = np.zeros(n, dtype=np.int8)
-    scratch = np.zeros(n, dtype=np.int8)
-    not_ok = np.zeros(len(rev.group_size), dtype=np.int64)
-    down = np.zeros(len(rev.group_size), dtype=np.int64)
-    failed = {node: s for node, s in given.items() if s > _OK}
+    failed = {int(v): int(s) for v, s in given.items() if s > _OK}
+    a: KernelArrays = index.arrays()
+    pool = _workspaces(index)
+    ws = pool.take(a.n, a.g)
     nodes = np.fromiter(failed, dtype=np.int64, count=len(failed))
-    rise_new = np.fromiter(failed.values(), dtype=np.int8, count=len(failed))
-    state[nodes] = rise_new
-    rise_old = np.zeros(len(nodes), dtype=np.int8)
-    # Level by level: `nodes` rose from `rise_old` to `rise_new` in the last round;
-    # every edge out of them to a dependant is looked at once per rise.
-    while nodes.size:
-        starts = rev.ptr[nodes]
-        counts = rev.ptr[nodes + 1] - starts
-        total = int(counts.sum())
-        if total == 0:
-            break
-        which = np.repeat(np.arange(nodes.size), counts)
-        pos = starts[which] + (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts))
-        old, new = rise_old[which], rise_new[which]
-        cand = new.copy()
-        cand[rev.soft[pos]] = _DEGRADED
-        groups = rev.group[pos]
-        in_group = groups >= 0
-        if in_group.any():
-            g, o, nw = groups[in_group], old[in_group], new[in_group]
-            np.add.at(not_ok, g[o == _OK], 1)
-            np.add.at(down, g[(nw == _DOWN) & (o < _DOWN)], 1)
-            short = rev.group_size[g] - down[g] < rev.group_min_ok[g]
-            cand[in_group] = np.where(short, _DOWN, _DEGRADED)
-        dependants = rev.source[pos]
-        np.maximum.at(scratch, dependants, cand)
-        rising = np.unique(dependants[scratch[dependants] > state[dependants]])
-        rise_old, rise_new = state[rising], scratch[rising]
-        state[rising] = rise_new
-        scratch[dependants] = 0
-        nodes = rising
-    impacted = np.flatnonzero(state)
-    g_not_ok, g_down = np.flatnonzero(not_ok), np.flatnonzero(down)
-    return Propagation(
-        index, failed, dict(zip(impacted.tolist(), state[impacted].tolist(), strict=True)),
-        dict(zip(g_not_ok.tolist(), not_ok[g_not_ok].tolist(), strict=True)),
-        dict(zip(g_down.tolist(), down[g_down].tolist(), strict=True)))
+    states = np.fromiter(failed.values(), dtype=np.int8, count=len(failed))
+    k = j = 0
+    try:
+        k, j = kernels.propagate(a.in_start, a.in_len, a.in_pool, a.e_src, a.e_soft,
+                                 a.e_grp, a.e_active, a.g_size, a.g_min, nodes, states,
+                                 ws.state, ws.prev, ws.inq, ws.queue, ws.g_notok, ws.g_down,
+                                 ws.g_seen, ws.touched, ws.touched_groups)
+        touched = np.sort(ws.touched[:k])
+        groups = np.sort(ws.touched_groups[:j])
+        return Propagation(index, failed, touched, ws.state[touched].copy(), groups,
+                           ws.g_notok[groups].copy(), ws.g_down[groups].copy())
+    finally:
+        # Reset only what this query touched: the next query finds all zeros.
+        reset, reset_groups = ws.touched[:k], ws.touched_groups[:j]
+        ws.state[reset] = 0
+        ws.prev[reset] = 0
+        ws.inq[reset] = False
+        ws.g_notok[reset_groups] = 0
+        ws.g_down[reset_groups] = 0
+        ws.g_seen[reset_groups] = False
+        pool.give(ws)
+
+
+def reachable(index: GraphIndex, starts: npt.ArrayLike) -> I64:
+    """Node numbers reachable from ``starts`` along dependencies, ``starts`` included
+    (everything whose failure could possibly reach them), ascending.
+
+    >>> from servicegraph.model import Edge, GraphData, Node, NodeKind
+    >>> g = GraphData.of([Node("a", NodeKind.CI, "A"), Node("b", NodeKind.CI, "B"),
+    ...                   Node("c", NodeKind.CI, "C")], [Edge("a", "b")])
+    >>> idx = GraphIndex.from_graph(g)
+    >>> [idx.ids[n] for n in reachable(idx, [idx.position["a"]])]
+    ['a', 'b']
+    """
+    a = index.arrays()
+    pool = _workspaces(index)
+    ws = pool.take(a.n, a.g)
+    k = 0
+    try:
+        k = kernels.reach(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_active,
+                          np.asarray(starts, dtype=np.int64), ws.inq, ws.queue)
+        return np.sort(ws.queue[:k])
+    finally:
+        ws.inq[ws.queue[:k]] = False
+        pool.give(ws)

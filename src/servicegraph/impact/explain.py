@@ -71,7 +71,7 @@ def _is_cause(p: Propagation, e: int, final: int) -> bool:
     idx = p.index
     if p.contribution(e) != final:
         return False
-    dep_state = p.state.get(idx.edge_target[e], _OK)
+    dep_state = p.state_of(int(idx.edge_target[e]))
     if idx.edge_group[e] >= 0 and final == _DOWN:
         return dep_state == _DOWN  # the members whose loss broke the group
     return dep_state > _OK
@@ -80,87 +80,60 @@ def _is_cause(p: Propagation, e: int, final: int) -> bool:
 def causes_of(p: Propagation, node: int) -> tuple[Cause, ...]:
     """The causes of one node's state (empty for a node that is ok or only given)."""
     idx = p.index
-    final = p.state.get(node, _OK)
+    final = p.state_of(node)
     if final == _OK:
         return ()
     out: list[Cause] = []
-    for e in idx.fwd_edge[idx.fwd_ptr[node]:idx.fwd_ptr[node + 1]]:
+    for e in idx.dependencies(node).tolist():
         if not _is_cause(p, e, final):
             continue
-        dep = idx.edge_target[e]
-        g = idx.edge_group[e]
+        dep = int(idx.edge_target[e])
+        g = int(idx.edge_group[e])
         if g >= 0:
-            size = idx.group_size[g]
-            up = size - p.group_down.get(g, 0)
-            out.append(Cause(idx.ids[dep], State(p.state[dep]), "group", idx.group_name[g],
-                             f"{up} of {size} up, needs {idx.group_min_ok[g]}"))
+            size = int(idx.group_size[g])
+            up = size - p.members_down(g)
+            out.append(Cause(idx.ids[dep], State(p.state_of(dep)), "group",
+                             idx.group_name[g],
+                             f"{up} of {size} up, needs {int(idx.group_min_ok[g])}"))
         else:
             rule = "soft" if idx.edge_soft[e] else "hard"
-            out.append(Cause(idx.ids[dep], State(p.state[dep]), rule))
+            out.append(Cause(idx.ids[dep], State(p.state_of(dep)), rule))
     # Sorted, so the answer does not depend on the order edges were stored in.
     return tuple(sorted(out, key=lambda c: (c.rule, c.group or "", c.dependency)))
 
 
-def chains(p: Propagation) -> dict[int, int]:
-    """Parent pointers of a breadth-first search from the failed nodes along causes.
-
-    Following parents from any impacted node gives a shortest chain of causes
-    back to a node given a state in the scenario. Every impacted node is reached:
-    the least fixpoint derives each state from an earlier cause.
-    """
-    idx = p.index
-    ids = idx.ids
-    parent: dict[int, int] = {n: n for n in p.given if p.given[n] > _OK}
-    frontier = list(parent)
-    # Level by level, each level in id order: the chain chosen among equally short
-    # ones depends on ids only, not on the order the store returned the graph in.
-    while frontier:
-        frontier.sort(key=ids.__getitem__)
-        following: list[int] = []
-        for dep in frontier:
-            for e in idx.rev_edge[idx.rev_ptr[dep]:idx.rev_ptr[dep + 1]]:
-                a = idx.edge_source[e]
-                if a in parent:
-                    continue
-                final = p.state.get(a, _OK)
-                if final > _OK and _is_cause(p, e, final):
-                    parent[a] = dep
-                    following.append(a)
-        frontier = following
-    return parent
-
-
-def chain_from(parent: dict[int, int], node: int, ids: tuple[str, ...]) -> tuple[str, ...]:
+def chain_from(p: Propagation, node: int) -> tuple[str, ...]:
     """The chain of ids from ``node`` back to the failed node it traces to."""
+    ids = p.index.ids
     out = [ids[node]]
-    while parent.get(node, node) != node:
-        node = parent[node]
+    up = p.parent_of(node)
+    while up not in (node, -1):
+        node = up
         out.append(ids[node])
+        up = p.parent_of(node)
     return tuple(out)
 
 
-def explain(p: Propagation, parent: dict[int, int], node: int, *,
-            chain: bool = True) -> Explanation | None:
-    """The explanation of node number ``node`` (``None`` when it is ok), given the
-    parent pointers of :func:`chains`; the whole chain only when ``chain``."""
-    final = p.state.get(node)
-    if final is None:
+def explain(p: Propagation, node: int, *, chain: bool = True) -> Explanation | None:
+    """The explanation of node number ``node`` (``None`` when it is ok); the whole
+    chain only when ``chain``, else only its next hop ``via``."""
+    final = p.state_of(node)
+    if final == _OK:
         return None
     ids = p.index.ids
     given = p.given.get(node)
-    up = parent.get(node, node)
+    up = p.parent_of(node)
     return Explanation(ids[node], State(final), State(given) if given else None,
-                       causes_of(p, node), None if up == node else ids[up],
-                       chain_from(parent, node, ids) if chain else None)
+                       causes_of(p, node), None if up in (node, -1) else ids[up],
+                       chain_from(p, node) if chain else None)
 
 
 def explain_all(p: Propagation) -> dict[str, Explanation]:
     """An explanation for every node that is not ok (chains in full: for small answers)."""
-    parent = chains(p)
     ids = p.index.ids
     out: dict[str, Explanation] = {}
-    for node in p.state:
-        found = explain(p, parent, node)
+    for node in p.nodes.tolist():
+        found = explain(p, node)
         if found is not None:
             out[ids[node]] = found
     return out

@@ -1,137 +1,432 @@
-"""A compact, read-only index of the graph for the impact engine.
+"""The index of the graph the impact engine works on, kept current change by change.
 
-Nodes are numbered ``0..n-1``; dependencies and dependants are kept as CSR
-arrays (offsets plus targets) of machine integers, so a graph of a million
-nodes and a few million edges fits in tens of megabytes and one node's
-neighbours are a slice, not a walk through Python objects. networkx is the
-reference and the bridge for exports; it is not used here.
+Nodes are numbered by *position* in the order they were added; edges by their
+own numbers. Each node's dependencies and dependants are kept in *blocks* of a
+shared pool of edge numbers (``pool[start[v]:start[v] + len[v]]``) with room to
+spare, so adding an edge is O(1) amortised (a full block moves to the end of
+the pool with twice the room) and the compiled kernels walk the same arrays
+whatever changed since the index was built. Removing or retiring an edge only
+clears its flag; the pool is compacted when dead entries pile up. Positions and
+edge numbers are never reused, so a number read under one version still means
+the same thing under the next.
+
+Built whole with :meth:`GraphIndex.from_graph` or :meth:`GraphIndex.from_arrays`;
+changed in place with :meth:`add_node`, :meth:`set_node`, :meth:`remove_node`,
+:meth:`add_edge`, :meth:`set_edge`, :meth:`set_active` and :meth:`remove_edge`
+(the live graph does this under its write lock); :meth:`snapshot` makes a
+compact frozen copy for long computations.
 """
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import bisect
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from servicegraph.impact import kernels
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
 
 KINDS: tuple[NodeKind, ...] = tuple(NodeKind)
-_KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+I64 = npt.NDArray[np.int64]
 
 
-def _csr(keys: npt.NDArray[np.int64], n: int) -> tuple[array[int], npt.NDArray[np.int64]]:
-    """Offsets for ``keys`` grouped by value, and the stable order that groups them."""
-    order = np.argsort(keys, kind="stable")
-    counts = np.bincount(keys, minlength=n)
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    return _arr(ptr), order
+def _grow(arr: npt.NDArray[np.generic], need: int) -> npt.NDArray[np.generic]:
+    """``arr`` with room for ``need`` entries (doubling), zero-filled beyond its end."""
+    if need <= arr.shape[0]:
+        return arr
+    bigger = np.zeros(max(need, 2 * arr.shape[0], 16), dtype=arr.dtype)
+    bigger[:arr.shape[0]] = arr
+    return bigger
 
 
-def _arr(values: npt.NDArray[np.int64]) -> array[int]:
-    # array('q') slices are cheap C copies and index faster from Python than numpy scalars.
-    return array("q", values.astype(np.int64).tobytes())
+@dataclass
+class _Blocks:
+    """One direction of adjacency: per node a block of edge numbers in a shared pool."""
+
+    start: I64
+    length: I64
+    room: I64
+    pool: I64
+    used: int = 0  # pool entries handed out (live, dead or spare)
+    dead: int = 0  # pool entries handed out but no longer in any block
+
+    @classmethod
+    def empty(cls) -> _Blocks:
+        """Blocks of no node."""
+        return cls(*(np.zeros(0, dtype=np.int64) for _ in range(4)))  # type: ignore[arg-type]
+
+    @classmethod
+    def build(cls, keys: I64, n: int) -> _Blocks:
+        """Blocks for edges grouped by ``keys`` (edge e belongs to node keys[e])."""
+        order = np.argsort(keys, kind="stable").astype(np.int64)
+        counts = np.bincount(keys, minlength=n).astype(np.int64)
+        start = np.zeros(n, dtype=np.int64)
+        if n:
+            np.cumsum(counts[:-1], out=start[1:])
+        return cls(start, counts, counts.copy(), order, used=len(order))
+
+    def grow_nodes(self, n: int) -> None:
+        self.start = _grow(self.start, n)  # type: ignore[assignment]
+        self.length = _grow(self.length, n)  # type: ignore[assignment]
+        self.room = _grow(self.room, n)  # type: ignore[assignment]
+
+    def add(self, v: int, e: int, alive: npt.NDArray[np.bool_]) -> None:
+        """Put edge ``e`` in node ``v``'s block, moving the block when it is full."""
+        if self.length[v] == self.room[v]:
+            old, size = int(self.start[v]), int(self.length[v])
+            kept = self.pool[old:old + size]
+            kept = kept[alive[kept]]  # dead entries are left behind when a block moves
+            room = max(4, 2 * (len(kept) + 1))
+            self.pool = _grow(self.pool, self.used + room)  # type: ignore[assignment]
+            self.pool[self.used:self.used + len(kept)] = kept
+            self.dead += int(self.room[v])
+            self.start[v], self.length[v], self.room[v] = self.used, len(kept), room
+            self.used += room
+        self.pool[self.start[v] + self.length[v]] = e
+        self.length[v] += 1
+
+    def of(self, v: int) -> I64:
+        s = int(self.start[v])
+        return self.pool[s:s + int(self.length[v])]
+
+    def compact(self, n: int, alive: npt.NDArray[np.bool_]) -> None:
+        """Rewrite the pool with only live entries, each block with a little room."""
+        lengths = self.length[:n]
+        total = int(lengths.sum())
+        owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        entries = self.pool[np.repeat(self.start[:n], lengths) + np.arange(total) - first]
+        keep = alive[entries]
+        entries, owner = entries[keep], owner[keep]
+        sizes = np.bincount(owner, minlength=n).astype(np.int64)
+        room = sizes + np.minimum(sizes, 4)
+        start = np.zeros(n, dtype=np.int64)
+        if n:
+            np.cumsum(room[:-1], out=start[1:])
+        within = np.arange(len(entries)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        pool = np.zeros(int(room.sum()) + 16, dtype=np.int64)
+        pool[start[owner] + within] = entries
+        self.start[:n] = start
+        self.length[:n] = sizes
+        self.room[:n] = room
+        self.pool, self.used, self.dead = pool, int(room.sum()), 0
+
+    def crowded(self) -> bool:
+        """Whether dead entries are worth a compaction."""
+        return self.dead > max(4096, self.used // 2)
 
 
-def _np_view(values: array[int]) -> npt.NDArray[np.int64]:
-    return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
+class NodeView(Mapping[str, Node]):
+    """The indexed nodes by id, as :class:`~servicegraph.model.Node` values carrying
+    what the index keeps (kind, name, owner, provider, redundancy)."""
+
+    def __init__(self, index: GraphIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, node_id: str) -> Node:
+        v = self._index.position[node_id]
+        return self._index.node(v)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index.position)
+
+    def __len__(self) -> int:
+        return len(self._index.position)
 
 
-@dataclass(frozen=True)
-class ReverseArrays:
-    """The reverse CSR with each position's edge attributes laid out alongside."""
-
-    ptr: npt.NDArray[np.int64]
-    source: npt.NDArray[np.int64]
-    group: npt.NDArray[np.int64]
-    soft: npt.NDArray[np.bool_]
-    group_size: npt.NDArray[np.int64]
-    group_min_ok: npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True, eq=False)
 class GraphIndex:
-    """Integer-numbered graph: CSR dependencies (forward) and dependants (reverse).
+    """Integer-numbered graph with dependency and dependant blocks, for the kernels.
 
-    Build it with :meth:`from_graph`; it never changes afterwards, so one index
-    can serve any number of concurrent impact queries.
+    Readers must not run while it changes: the live graph serialises the two
+    (:class:`~servicegraph.live.LiveGraph`); an index built for a question alone
+    (``from_graph``) is never changed.
     """
 
-    ids: tuple[str, ...]
-    position: Mapping[str, int]
-    kind_codes: npt.NDArray[np.int8]
-    # Edge arrays, by edge number.
-    edge_source: array[int]
-    edge_target: array[int]
-    edge_soft: array[int]
-    edge_group: array[int]  # redundancy group number, -1 when ungrouped
-    # Forward CSR: the dependencies of node i are edges fwd_edge[fwd_ptr[i]:fwd_ptr[i+1]].
-    fwd_ptr: array[int]
-    fwd_edge: array[int]
-    # Reverse CSR: the edges in which node i is the dependency.
-    rev_ptr: array[int]
-    rev_edge: array[int]
-    # Groups, by group number.
-    group_node: array[int]
-    group_name: tuple[str, ...]
-    group_min_ok: array[int]
-    group_size: array[int]
-    nodes: Mapping[str, Node] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.position: dict[str, int] = {}
+        self.names: list[str] = []
+        self.owners: list[str | None] = []
+        self.providers: list[str | None] = []
+        self._n = 0
+        self._kind = np.zeros(0, dtype=np.int8)
+        self._exists = np.zeros(0, dtype=np.bool_)
+        self._counted = np.zeros(0, dtype=np.bool_)  # exists and counts for impact
+        self._groups_of: list[dict[str, int]] = []  # declared groups: name -> number
+        self._m = 0
+        self._src = np.zeros(0, dtype=np.int64)
+        self._dst = np.zeros(0, dtype=np.int64)
+        self._soft = np.zeros(0, dtype=np.bool_)
+        self._grp = np.zeros(0, dtype=np.int64)
+        self._alive = np.zeros(0, dtype=np.bool_)  # exists in the graph
+        self._active = np.zeros(0, dtype=np.bool_)  # exists and counts for impact
+        self._active_count = 0
+        self._g = 0
+        self._gnode = np.zeros(0, dtype=np.int64)
+        self._gmin = np.zeros(0, dtype=np.int64)
+        self._gsize = np.zeros(0, dtype=np.int64)
+        self.group_name: list[str] = []
+        self._group_at: dict[tuple[int, str], int] = {}
+        self._out = _Blocks.empty()
+        self._in = _Blocks.empty()
+        #: Bumped by every change of nodes or edges: caches derived from the structure
+        #: (kind lists, id ranks) are keyed by it.
+        self.structure = 0
+        self._cache: dict[str, object] = {}
+        # The ids in order, and per position a key that sorts like its id: answers list
+        # nodes in id order without sorting strings, and the chain search breaks ties
+        # by it. A new id takes a key between its neighbours' (renumbered when none fits).
+        self._sorted_ids: list[str] = []
+        self._order = np.zeros(0, dtype=np.float64)
+        # Who to call for each node (its provider, else its owner), as codes.
+        self._who = np.zeros(0, dtype=np.int32)
+        self.who_names: list[str] = []
+        self._who_code: dict[str, int] = {}
+
+    # --- reading ------------------------------------------------------------------------
 
     @property
     def node_count(self) -> int:
-        """Number of nodes."""
-        return len(self.ids)
+        """Positions handed out (removed nodes keep theirs)."""
+        return self._n
 
     @property
     def edge_count(self) -> int:
-        """Number of edges."""
-        return len(self.edge_source)
+        """Edges that count for impact."""
+        return self._active_count
 
-    def kind(self, i: int) -> NodeKind:
-        """The kind of node number ``i``."""
-        return KINDS[int(self.kind_codes[i])]
+    @property
+    def stored_edge_count(self) -> int:
+        """Edges that exist, whether they count for impact or not."""
+        return int(self._alive[:self._m].sum())
 
-    def of_kind(self, kind: NodeKind) -> npt.NDArray[np.int64]:
-        """Node numbers of one kind, ascending (computed once per kind)."""
-        cache: dict[NodeKind, npt.NDArray[np.int64]] = self.__dict__.setdefault("_kinds", {})
-        if kind not in cache:
-            cache[kind] = np.flatnonzero(self.kind_codes == _KIND_CODE[kind])
-        return cache[kind]
+    def alive(self, e: int) -> bool:
+        """Whether edge number ``e`` exists (retired or not)."""
+        return bool(self._alive[e])
 
-    def reverse_arrays(self) -> ReverseArrays:
-        """Per reverse-CSR position: the dependant, group and soft flag (numpy views,
-        computed once) for the vectorised engine."""
-        cached: ReverseArrays | None = self.__dict__.get("_reverse")
-        if cached is None:
-            as_np = _np_view
-            rev_edge = as_np(self.rev_edge)
-            cached = ReverseArrays(
-                ptr=as_np(self.rev_ptr),
-                source=as_np(self.edge_source)[rev_edge],
-                group=as_np(self.edge_group)[rev_edge],
-                soft=as_np(self.edge_soft)[rev_edge].astype(bool),
-                group_size=as_np(self.group_size),
-                group_min_ok=as_np(self.group_min_ok),
-            )
-            self.__dict__["_reverse"] = cached
-        return cached
+    @property
+    def edge_numbers(self) -> int:
+        """Edge numbers handed out (removed and retired edges keep theirs)."""
+        return self._m
+
+    @property
+    def group_count(self) -> int:
+        """Redundancy groups numbered."""
+        return self._g
+
+    @property
+    def nodes(self) -> NodeView:
+        """The nodes by id (what the index keeps of them)."""
+        return NodeView(self)
+
+    def exists(self, v: int) -> bool:
+        """Whether position ``v`` holds a node (not a removed one)."""
+        return bool(self._exists[v])
+
+    def stored_nodes(self) -> npt.NDArray[np.bool_]:
+        """Whether each position holds a node (retired records included)."""
+        return self._exists[:self._n]
+
+    def counted(self, v: int) -> bool:
+        """Whether node ``v`` counts for impact answers (see :meth:`set_counted`)."""
+        return bool(self._counted[v])
+
+    def set_counted(self, v: int, counted: bool) -> None:
+        """Whether node ``v`` counts for impact answers: a node kept in the index only
+        as a retired record does not (questions about it answer "unknown")."""
+        if bool(self._counted[v]) != counted:
+            self._counted[v] = counted
+            self._touch()
+
+    def kind(self, v: int) -> NodeKind:
+        """The kind of node number ``v``."""
+        return KINDS[int(self._kind[v])]
+
+    @property
+    def kind_codes(self) -> npt.NDArray[np.int8]:
+        """Kind codes by position (indexes into :data:`KINDS`)."""
+        return self._kind[:self._n]
+
+    def declares_groups(self, v: int) -> bool:
+        """Whether node ``v`` declares redundancy groups."""
+        return bool(self._groups_of[v])
+
+    def node(self, v: int) -> Node:
+        """What the index keeps of node number ``v``, as a Node."""
+        groups = self._groups_of[v]
+        return Node(self.ids[v], self.kind(v), self.names[v], owner=self.owners[v],
+                    provider=self.providers[v],
+                    redundancy={name: int(self._gmin[g]) for name, g in groups.items()})
+
+    def of_kind(self, kind: NodeKind) -> I64:
+        """Positions of the existing nodes of one kind, ascending."""
+        key = f"kind:{kind.value}:{self.structure}"
+        found = self._cache.get(key)
+        if found is None:
+            found = np.flatnonzero((self._kind[:self._n] == KIND_CODE[kind])
+                                   & self._counted[:self._n]).astype(np.int64)
+            self._cache = {k: c for k, c in self._cache.items()
+                           if not k.startswith(f"kind:{kind.value}:")}
+            self._cache[key] = found
+        return found  # type: ignore[return-value]
+
+    def id_rank(self) -> npt.NDArray[np.float64]:
+        """Per position a key that sorts like the ids (for id order and tie-breaks)."""
+        return self._order[:self._n]
+
+    def in_id_order(self, positions: I64) -> I64:
+        """``positions`` sorted by their ids.
+
+        >>> from servicegraph.model import Node, NodeKind
+        >>> idx = GraphIndex.from_graph(GraphData.of([Node("b", NodeKind.CI, "B"),
+        ...                                           Node("a", NodeKind.CI, "A")]))
+        >>> [idx.ids[v] for v in idx.in_id_order(np.array([0, 1]))]
+        ['a', 'b']
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        return positions[np.argsort(self._order[positions], kind="stable")]
+
+    def who(self, v: int) -> str | None:
+        """Who to call about node ``v``: its provider, else its owner."""
+        code = int(self._who[v])
+        return None if code < 0 else self.who_names[code]
+
+    @property
+    def who_codes(self) -> npt.NDArray[np.int32]:
+        """:meth:`who` as codes into :attr:`who_names` (-1: nobody named), by position."""
+        return self._who[:self._n]
+
+    def _set_who(self, v: int) -> None:
+        name = self.providers[v] or self.owners[v]
+        if name is None:
+            self._who[v] = -1
+            return
+        code = self._who_code.get(name)
+        if code is None:
+            code = self._who_code[name] = len(self.who_names)
+            self.who_names.append(name)
+        self._who[v] = code
+
+    def _place(self, v: int) -> None:
+        """Give the new id at ``v`` an order key between its neighbours'."""
+        node_id = self.ids[v]
+        i = bisect.bisect_left(self._sorted_ids, node_id)
+        self._sorted_ids.insert(i, node_id)
+        order = self._order
+        below = order[self.position[self._sorted_ids[i - 1]]] if i > 0 else None
+        above = (order[self.position[self._sorted_ids[i + 1]]]
+                 if i + 1 < len(self._sorted_ids) else None)
+        if below is None and above is None:
+            key = 0.0
+        elif below is None:
+            key = float(above) - 1.0  # type: ignore[arg-type]
+        elif above is None:
+            key = float(below) + 1.0
+        else:
+            key = (float(below) + float(above)) / 2
+            if not below < key < above:  # no room left between them: renumber all
+                self._renumber_order()
+                return
+        order[v] = key
+
+    def _renumber_order(self) -> None:
+        for rank, node_id in enumerate(self._sorted_ids):
+            self._order[self.position[node_id]] = float(rank)
 
     def lookup(self, node_ids: Sequence[str]) -> list[int]:
         """Node numbers for ids; raises :class:`UnknownNodeError` naming every unknown one."""
-        missing = [n for n in node_ids if n not in self.position]
+        position, counted = self.position, self._counted
+        missing = [n for n in node_ids if n not in position or not counted[position[n]]]
         if missing:
             raise UnknownNodeError(missing)
-        return [self.position[n] for n in node_ids]
+        return [position[n] for n in node_ids]
+
+    def dependencies(self, v: int) -> I64:
+        """Numbers of the active edges from ``v`` (what it needs)."""
+        block = self._out.of(v)
+        return block[self._active[block]]
+
+    def dependants(self, v: int) -> I64:
+        """Numbers of the active edges into ``v`` (what needs it)."""
+        block = self._in.of(v)
+        return block[self._active[block]]
+
+    @property
+    def edge_source(self) -> I64:
+        """Dependant of each edge, by edge number."""
+        return self._src[:self._m]
+
+    @property
+    def edge_target(self) -> I64:
+        """Dependency of each edge, by edge number."""
+        return self._dst[:self._m]
+
+    @property
+    def edge_soft(self) -> npt.NDArray[np.bool_]:
+        """Whether each edge is soft."""
+        return self._soft[:self._m]
+
+    @property
+    def edge_group(self) -> I64:
+        """Redundancy group number of each edge, -1 when ungrouped."""
+        return self._grp[:self._m]
+
+    @property
+    def edge_active(self) -> npt.NDArray[np.bool_]:
+        """Whether each edge counts for impact (exists and is not retired)."""
+        return self._active[:self._m]
+
+    @property
+    def group_node(self) -> I64:
+        """The node of each group."""
+        return self._gnode[:self._g]
+
+    @property
+    def group_min_ok(self) -> I64:
+        """How many members each group needs."""
+        return self._gmin[:self._g]
+
+    @property
+    def group_size(self) -> I64:
+        """Active members of each group."""
+        return self._gsize[:self._g]
+
+    def find_edge(self, source: int, target: int) -> int:
+        """The number of the edge ``source -> target`` (retired or not), or -1."""
+        found = np.zeros(1, dtype=np.int64)
+        kernels.find_edges(self._out.start, self._out.length, self._out.pool, self._dst,
+                           self._alive, np.array([source], dtype=np.int64),
+                           np.array([target], dtype=np.int64), found)
+        return int(found[0])
+
+    def find_edges(self, sources: I64, targets: I64) -> I64:
+        """Vectorised :meth:`find_edge`."""
+        found = np.zeros(len(sources), dtype=np.int64)
+        kernels.find_edges(self._out.start, self._out.length, self._out.pool, self._dst,
+                           self._alive, sources.astype(np.int64), targets.astype(np.int64),
+                           found)
+        return found
+
+    def arrays(self) -> KernelArrays:
+        """The arrays the kernels read, as they stand now."""
+        return KernelArrays(
+            in_start=self._in.start, in_len=self._in.length, in_pool=self._in.pool,
+            out_start=self._out.start, out_len=self._out.length, out_pool=self._out.pool,
+            e_src=self._src, e_dst=self._dst, e_soft=self._soft, e_grp=self._grp,
+            e_active=self._active, e_alive=self._alive, g_size=self._gsize,
+            g_min=self._gmin, n=self._n, g=self._g)
+
+    # --- building -----------------------------------------------------------------------
 
     @classmethod
     def from_graph(cls, graph: GraphData) -> GraphIndex:
-        """Index a validated graph.
+        """Index a validated graph: every node and edge it holds.
 
         >>> from servicegraph.model import Edge, Node, NodeKind
         >>> g = GraphData.of([Node("a", NodeKind.CI, "A"), Node("b", NodeKind.CI, "B")],
@@ -141,7 +436,7 @@ class GraphIndex:
         """
         ids = [n.id for n in graph.nodes]
         position = {node_id: i for i, node_id in enumerate(ids)}
-        kinds = np.fromiter((_KIND_CODE[n.kind] for n in graph.nodes), dtype=np.int8,
+        kinds = np.fromiter((KIND_CODE[n.kind] for n in graph.nodes), dtype=np.int8,
                             count=len(ids))
         groups: dict[tuple[int, str], int] = {}
         group_node: list[int] = []
@@ -163,44 +458,264 @@ class GraphIndex:
             src[k], dst[k] = s, position[e.target]
             soft[k] = e.impact is Impact.SOFT
             if e.group is not None:
-                grp[k] = groups[(s, e.group)]
+                key = (s, e.group)
+                if key not in groups:  # a group without min_ok: needed whole
+                    groups[key] = len(group_node)
+                    group_node.append(s)
+                    group_name.append(e.group)
+                    group_min.append(1)
+                grp[k] = groups[key]
         return cls.from_arrays(tuple(ids), kinds, src, dst, soft, grp, group_node,
-                               tuple(group_name), group_min, graph.node_map())
+                               tuple(group_name), group_min,
+                               names=[n.name for n in graph.nodes],
+                               owners=[n.owner for n in graph.nodes],
+                               providers=[n.provider for n in graph.nodes])
 
     @classmethod
     def from_arrays(
         cls,
-        ids: tuple[str, ...],
+        ids: Sequence[str],
         kinds: npt.NDArray[np.int8],
-        src: npt.NDArray[np.int64],
-        dst: npt.NDArray[np.int64],
-        soft: npt.NDArray[np.int64],
-        grp: npt.NDArray[np.int64],
+        src: I64,
+        dst: I64,
+        soft: npt.NDArray[np.integer] | npt.NDArray[np.bool_],
+        grp: I64,
         group_node: Sequence[int],
-        group_name: tuple[str, ...],
+        group_name: Sequence[str],
         group_min: Sequence[int],
-        nodes: Mapping[str, Node] | None = None,
+        *,
+        names: Sequence[str] | None = None,
+        owners: Sequence[str | None] | None = None,
+        providers: Sequence[str | None] | None = None,
+        active: npt.NDArray[np.bool_] | None = None,
     ) -> GraphIndex:
-        """Index from plain arrays (what a bulk loader or a benchmark has at hand)."""
-        n = len(ids)
-        fwd_ptr, fwd_order = _csr(src, n)
-        rev_ptr, rev_order = _csr(dst, n)
-        sizes = np.bincount(grp[grp >= 0], minlength=len(group_node))
-        return cls(
-            ids=ids,
-            position={node_id: i for i, node_id in enumerate(ids)},
-            kind_codes=kinds,
-            edge_source=_arr(src),
-            edge_target=_arr(dst),
-            edge_soft=_arr(soft),
-            edge_group=_arr(grp),
-            fwd_ptr=fwd_ptr,
-            fwd_edge=_arr(fwd_order),
-            rev_ptr=rev_ptr,
-            rev_edge=_arr(rev_order),
-            group_node=array("q", group_node),
-            group_name=group_name,
-            group_min_ok=array("q", group_min),
-            group_size=_arr(sizes),
-            nodes=nodes or {},
-        )
+        """Index from plain arrays (what a bulk loader or a benchmark has at hand).
+
+        ``active`` marks the edges that count for impact (all by default); the others
+        are kept, e.g. retired edges of the live graph.
+        """
+        idx = cls()
+        n, m, g = len(ids), len(src), len(group_node)
+        idx.ids = list(ids)
+        idx.position = {node_id: i for i, node_id in enumerate(idx.ids)}
+        idx.names = list(names) if names is not None else list(ids)
+        idx.owners = list(owners) if owners is not None else [None] * n
+        idx.providers = list(providers) if providers is not None else [None] * n
+        idx._n = n
+        idx._kind = np.asarray(kinds, dtype=np.int8).copy()
+        idx._exists = np.ones(n, dtype=np.bool_)
+        idx._counted = np.ones(n, dtype=np.bool_)
+        idx._m = m
+        idx._src = np.asarray(src, dtype=np.int64).copy()
+        idx._dst = np.asarray(dst, dtype=np.int64).copy()
+        idx._soft = np.asarray(soft).astype(np.bool_)
+        idx._grp = np.asarray(grp, dtype=np.int64).copy()
+        idx._alive = np.ones(m, dtype=np.bool_)
+        idx._active = (np.ones(m, dtype=np.bool_) if active is None
+                       else np.asarray(active, dtype=np.bool_).copy())
+        idx._active_count = int(idx._active.sum())
+        idx._g = g
+        idx._gnode = np.asarray(group_node, dtype=np.int64).copy()
+        idx._gmin = np.asarray(group_min, dtype=np.int64).copy()
+        members = idx._grp[idx._active & (idx._grp >= 0)]
+        idx._gsize = np.bincount(members, minlength=g).astype(np.int64)
+        idx.group_name = list(group_name)
+        idx._groups_of = [{} for _ in range(n)]
+        for number, (node, name) in enumerate(zip(idx._gnode.tolist(), idx.group_name,
+                                                  strict=True)):
+            idx._groups_of[node][name] = number
+            idx._group_at[(node, name)] = number
+        idx._out = _Blocks.build(idx._src, n)
+        idx._in = _Blocks.build(idx._dst, n)
+        idx._sorted_ids = sorted(idx.ids)
+        idx._order = np.zeros(n, dtype=np.float64)
+        idx._renumber_order()
+        idx._who = np.full(n, -1, dtype=np.int32)
+        for v in range(n):
+            if idx.providers[v] is not None or idx.owners[v] is not None:
+                idx._set_who(v)
+        return idx
+
+    # --- changing -----------------------------------------------------------------------
+
+    def _touch(self) -> None:
+        self.structure += 1
+
+    def add_node(self, node_id: str, kind: NodeKind, name: str, owner: str | None = None,
+                 provider: str | None = None,
+                 redundancy: Mapping[str, int] | None = None) -> int:
+        """Add a node; returns its position."""
+        if node_id in self.position:
+            raise ValueError(f"node {node_id!r} is indexed already")
+        v = self._n
+        self._n += 1
+        self._kind = _grow(self._kind, self._n)  # type: ignore[assignment]
+        self._exists = _grow(self._exists, self._n)  # type: ignore[assignment]
+        self._counted = _grow(self._counted, self._n)  # type: ignore[assignment]
+        self._order = _grow(self._order, self._n)  # type: ignore[assignment]
+        self._who = _grow(self._who, self._n)  # type: ignore[assignment]
+        self._out.grow_nodes(self._n)
+        self._in.grow_nodes(self._n)
+        self.ids.append(node_id)
+        self.names.append(name)
+        self.owners.append(owner)
+        self.providers.append(provider)
+        self._groups_of.append({})
+        self.position[node_id] = v
+        self._exists[v] = True
+        self._counted[v] = True
+        self._kind[v] = KIND_CODE[kind]
+        self._set_who(v)
+        self._place(v)
+        self._declare(v, redundancy or {})
+        self._touch()
+        return v
+
+    def set_node(self, v: int, kind: NodeKind, name: str, owner: str | None = None,
+                 provider: str | None = None,
+                 redundancy: Mapping[str, int] | None = None) -> None:
+        """Change what the index keeps of node ``v``."""
+        self._kind[v] = KIND_CODE[kind]
+        self.names[v], self.owners[v], self.providers[v] = name, owner, provider
+        self._set_who(v)
+        self._declare(v, redundancy or {})
+        self._touch()
+
+    def _declare(self, v: int, redundancy: Mapping[str, int]) -> None:
+        declared = self._groups_of[v]
+        for name in [n for n in declared if n not in redundancy]:
+            # Undeclared now; its members (if any) are moved or removed by the same change.
+            self._gmin[declared.pop(name)] = 1
+        for name, min_ok in redundancy.items():
+            declared[name] = g = self._group(v, name)
+            self._gmin[g] = min_ok
+
+    def _group(self, v: int, name: str) -> int:
+        g = self._group_at.get((v, name))
+        if g is None:
+            g = self._g
+            self._g += 1
+            self._gnode = _grow(self._gnode, self._g)  # type: ignore[assignment]
+            self._gmin = _grow(self._gmin, self._g)  # type: ignore[assignment]
+            self._gsize = _grow(self._gsize, self._g)  # type: ignore[assignment]
+            self._gnode[g], self._gmin[g], self._gsize[g] = v, 1, 0
+            self.group_name.append(name)
+            self._group_at[(v, name)] = g
+        return g
+
+    def remove_node(self, v: int) -> None:
+        """Remove node ``v`` and every edge touching it."""
+        for e in np.concatenate([self._out.of(v), self._in.of(v)]).tolist():
+            if self._alive[e]:
+                self.remove_edge(e)
+        self._exists[v] = False
+        self._counted[v] = False
+        node_id = self.ids[v]
+        del self._sorted_ids[bisect.bisect_left(self._sorted_ids, node_id)]
+        del self.position[node_id]
+        self._groups_of[v] = {}
+        self._touch()
+
+    def add_edge(self, source: int, target: int, group: str | None = None,
+                 soft: bool = False, active: bool = True) -> int:
+        """Add the edge ``source -> target``; returns its number."""
+        e = self._m
+        self._m += 1
+        for name in ("_src", "_dst", "_soft", "_grp", "_alive", "_active"):
+            setattr(self, name, _grow(getattr(self, name), self._m))
+        self._src[e], self._dst[e], self._soft[e] = source, target, soft
+        self._grp[e] = -1 if group is None else self._group(source, group)
+        self._alive[e] = True
+        self._active[e] = False
+        self._out.add(source, e, self._alive)
+        self._in.add(target, e, self._alive)
+        if active:
+            self.set_active(e, True)
+        self._touch()
+        if self._out.crowded() or self._in.crowded():
+            self.compact()
+        return e
+
+    def set_edge(self, e: int, group: str | None, soft: bool) -> None:
+        """Change an edge's redundancy group and impact."""
+        was = self._active[e]
+        if was:
+            self.set_active(e, False)
+        self._soft[e] = soft
+        self._grp[e] = -1 if group is None else self._group(int(self._src[e]), group)
+        if was:
+            self.set_active(e, True)
+        self._touch()
+
+    def set_active(self, e: int, active: bool) -> None:
+        """Whether edge ``e`` counts for impact (a retired edge does not)."""
+        if bool(self._active[e]) == active:
+            return
+        self._active[e] = active
+        step = 1 if active else -1
+        self._active_count += step
+        g = self._grp[e]
+        if g >= 0:
+            self._gsize[g] += step
+        self._touch()
+
+    def remove_edge(self, e: int) -> None:
+        """Remove edge ``e`` (its number is not reused)."""
+        self.set_active(e, False)
+        self._alive[e] = False
+        self._out.dead += 1
+        self._in.dead += 1
+        self._touch()
+        if self._out.crowded() or self._in.crowded():
+            self.compact()
+
+    def compact(self) -> None:
+        """Rewrite both pools without the entries of removed edges."""
+        self._out.compact(self._n, self._alive)
+        self._in.compact(self._n, self._alive)
+
+    def snapshot(self) -> GraphIndex:
+        """A compact frozen copy: existing nodes, active edges, renumbered."""
+        keep = np.flatnonzero(self._counted[:self._n])
+        renumber = np.full(self._n, -1, dtype=np.int64)
+        renumber[keep] = np.arange(len(keep), dtype=np.int64)
+        edges = np.flatnonzero(self._active[:self._m])
+        # An active edge always has counted ends (the live graph keeps them so).
+        used_groups = np.flatnonzero(self._counted[self._gnode[:self._g]]) if self._g else \
+            np.zeros(0, dtype=np.int64)
+        regroup = np.full(max(self._g, 1), -1, dtype=np.int64)
+        regroup[used_groups] = np.arange(len(used_groups), dtype=np.int64)
+        grp = self._grp[edges]
+        new_grp = np.where(grp >= 0, regroup[np.maximum(grp, 0)], -1)
+        keep_list = keep.tolist()
+        return GraphIndex.from_arrays(
+            [self.ids[v] for v in keep_list], self._kind[keep], renumber[self._src[edges]],
+            renumber[self._dst[edges]], self._soft[edges], new_grp,
+            renumber[self._gnode[used_groups]].tolist(),
+            [self.group_name[g] for g in used_groups.tolist()],
+            self._gmin[used_groups].tolist(),
+            names=[self.names[v] for v in keep_list],
+            owners=[self.owners[v] for v in keep_list],
+            providers=[self.providers[v] for v in keep_list])
+
+
+@dataclass(frozen=True)
+class KernelArrays:
+    """The index's arrays as handed to the kernels (valid until the index changes)."""
+
+    in_start: I64
+    in_len: I64
+    in_pool: I64
+    out_start: I64
+    out_len: I64
+    out_pool: I64
+    e_src: I64
+    e_dst: I64
+    e_soft: npt.NDArray[np.bool_]
+    e_grp: I64
+    e_active: npt.NDArray[np.bool_]
+    e_alive: npt.NDArray[np.bool_]
+    g_size: I64
+    g_min: I64
+    n: int
+    g: int

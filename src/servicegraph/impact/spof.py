@@ -9,12 +9,12 @@ once per candidate.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from servicegraph.impact.engine import Propagation, propagate
+from servicegraph.impact.engine import reachable as reach
 from servicegraph.impact.index import GraphIndex
 from servicegraph.model.kinds import NodeKind, State
 
@@ -51,17 +51,7 @@ def reachable(index: GraphIndex, starts: Iterable[int]) -> set[int]:
     >>> sorted(idx.ids[n] for n in reachable(idx, [idx.position["a"]]))
     ['a', 'b']
     """
-    seen = set(starts)
-    queue = deque(seen)
-    fwd_ptr, fwd_edge, edge_target = index.fwd_ptr, index.fwd_edge, index.edge_target
-    while queue:
-        node = queue.popleft()
-        for e in fwd_edge[fwd_ptr[node]:fwd_ptr[node + 1]]:
-            dep = edge_target[e]
-            if dep not in seen:
-                seen.add(dep)
-                queue.append(dep)
-    return seen
+    return set(reach(index, list(starts)).tolist())
 
 
 def _promises(p: Propagation, state: int) -> tuple[str, ...]:

@@ -16,6 +16,8 @@ from typing import Any
 from servicegraph.impact.analysis import ImpactResult
 from servicegraph.model.kinds import NodeKind, State
 
+_STATES = tuple(State)
+
 
 @dataclass(frozen=True)
 class PromiseChange:
@@ -36,8 +38,10 @@ class PromiseChange:
 def promise_states(result: ImpactResult) -> dict[str, State]:
     """The state of every promise in the graph (ok ones included)."""
     idx = result.index
-    return {idx.ids[i]: result.impacted.get(idx.ids[i], State.OK)
-            for i in range(idx.node_count) if idx.kind(i) is NodeKind.PROMISE}
+    promises = idx.of_kind(NodeKind.PROMISE)
+    states = result.propagation.states_of(promises)
+    return {idx.ids[v]: _STATES[s] for v, s in zip(promises.tolist(), states.tolist(),
+                                                   strict=True)}
 
 
 def diff(before: Mapping[str, State], result: ImpactResult, at: str) -> list[PromiseChange]:

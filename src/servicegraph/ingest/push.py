@@ -9,7 +9,8 @@ writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -104,7 +105,19 @@ def plan_push(current: GraphData, source: str, batch: GraphData, *, full_sync: b
     >>> plan.nodes.created, plan.changes_anything
     (1, True)
     """
-    _check_keys(source, batch)
+    check_batch(source, batch)
+    plan = plan_claims(current, source, batch, precedence=precedence, now=now)
+    if full_sync:
+        retire_missing(plan, current, {n.id for n in batch.nodes}, {e.key for e in batch.edges},
+                       precedence, now)
+    validate_plan(plan, current, batch)
+    return plan
+
+
+def plan_claims(current: GraphData, source: str, batch: GraphData, *,
+                precedence: Sequence[str], now: str, full_sync: bool = False) -> PushPlan:
+    """The claims ``source`` makes with ``batch`` on the items of ``current`` (the
+    stored versions of the batch's items, with their claims), counted; not validated."""
     plan = PushPlan(source, full_sync)
     nodes = current.node_map()
     for node in batch.nodes:
@@ -122,9 +135,6 @@ def plan_push(current: GraphData, source: str, batch: GraphData, *, full_sync: b
                                           edge_fields(o)))
         if claims is not None:
             plan.upsert_edges[edge.key] = resolve_edge(edge, claims, precedence)
-    if full_sync:
-        _retire_missing(plan, current, batch, precedence, now)
-    _validate(plan, current, batch)
     return plan
 
 
@@ -158,16 +168,17 @@ def _withdrawn(counts: Counts, item: Item, source: str) -> tuple[Claim, ...] | N
     return ()
 
 
-def _retire_missing(plan: PushPlan, current: GraphData, batch: GraphData,
-                    precedence: Sequence[str], now: str) -> None:
-    """Withdraw this source's claims on what it pushed before and not now."""
-    pushed = {n.id for n in batch.nodes}
+def retire_missing(plan: PushPlan, current: GraphData, pushed: Collection[str],
+                   pushed_edges: Collection[tuple[str, str]], precedence: Sequence[str],
+                   now: str) -> None:
+    """Withdraw the source's claims on the items of ``current`` it did not push now
+    (``pushed`` node ids, ``pushed_edges`` edge keys): a full sync."""
+    plan.full_sync = True
     for node in current.nodes:
         rest = None if node.id in pushed else _withdrawn(plan.nodes, node, plan.source)
         if rest is not None:
             plan.upsert_nodes[node.id] = (resolve_node(node.id, rest, precedence, node) if rest
                                           else node.with_changes(retired_at=now))
-    pushed_edges = {e.key for e in batch.edges}
     for edge in current.edges:
         rest = None if edge.key in pushed_edges else _withdrawn(plan.edges, edge, plan.source)
         if rest is not None:
@@ -193,11 +204,25 @@ def refuse_empty_sync(source: str, batch: GraphData) -> None:
             "before; if the source really is empty now, say so with allow_empty=true")])
 
 
-def _check_keys(source: str, batch: GraphData) -> None:
-    problems = []
-    if not source or not source.strip() or len(source) > 200:
-        problems.append(Problem("source", None, repr(source), "source",
-                                "a source name is 1..200 characters"))
+#: What a source name may hold: it names the integrator in paths, keys and logs.
+SOURCE_NAME = re.compile(r"[A-Za-z0-9._:-]{1,200}")
+
+
+def check_source(source: str) -> list[Problem]:
+    """Problems with a source name (none when it is fine).
+
+    >>> check_source("cmdb"), len(check_source("a b"))
+    ([], 1)
+    """
+    if SOURCE_NAME.fullmatch(source or ""):
+        return []
+    return [Problem("source", None, repr(source), "source",
+                    "a source name is 1..200 letters, digits and . _ : -")]
+
+
+def check_batch(source: str, batch: GraphData) -> None:
+    """Refuse a bad source name, or two items of the batch under one external id."""
+    problems = check_source(source)
     seen: dict[str, int] = {}
     for i, node in enumerate(batch.nodes):
         key = _key(node)
@@ -209,8 +234,12 @@ def _check_keys(source: str, batch: GraphData) -> None:
         raise ValidationError(problems)
 
 
-def _validate(plan: PushPlan, current: GraphData, batch: GraphData) -> None:
-    """Check the live graph the push leaves, blaming the batch's own items."""
+def validate_plan(plan: PushPlan, current: GraphData, batch: GraphData) -> None:
+    """Check the live graph the push leaves, blaming the batch's own items.
+
+    ``current`` must hold every stored item the rules look at: the batch's items,
+    their ends, the other edges of the nodes the batch touches, the items retired.
+    """
     after = current.merged_with(GraphData(tuple(plan.upsert_nodes.values()),
                                           tuple(plan.upsert_edges.values())))
     live = after.live()

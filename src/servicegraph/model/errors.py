@@ -52,8 +52,6 @@ class Problem:
             return f"document: {self.field}: {self.message}" if self.field else (
                 f"document: {self.message}")
         where = self.section if self.index is None else f"{self.section}[{self.index}]"
-        if not self.field:
-            return f"{where} ({self.item}): {self.message}"
         return f"{where} ({self.item}): {self.field}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:

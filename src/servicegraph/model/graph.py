@@ -117,6 +117,10 @@ class Edge:
         """The identity of an edge: one dependency per ordered pair."""
         return (self.source, self.target)
 
+    def with_claims(self, claims: tuple[Claim, ...]) -> Edge:
+        """A copy carrying ``claims``."""
+        return replace(self, claims=claims)
+
     def to_dict(self) -> dict[str, Any]:
         """The interchange form of this edge."""
         out: dict[str, Any] = {"from": self.source, "to": self.target}
@@ -158,20 +162,27 @@ class GraphData:
         return GraphData(tuple(nodes.values()), tuple(edges.values()))
 
     def live(self) -> GraphData:
-        """The graph impact answers are about: without retired nodes and edges, nor
-        edges that touch a retired node.
+        """The graph impact answers are about: every edge not retired, every node not
+        retired, and the retired nodes a live edge still touches.
+
+        A node one source stopped asserting may still be needed by another source's
+        dependency; dropping it would silently stop impact from flowing there, so it
+        stays (retired, and its dependency is reported as dangling) until that
+        dependency goes too.
 
         >>> g = GraphData.of([Node("a", NodeKind.CI, "A", retired_at="2026-01-01T00:00:00Z")])
         >>> g.live().nodes
         ()
+        >>> held = GraphData.of([g.nodes[0], Node("b", NodeKind.CI, "B")], [Edge("b", "a")])
+        >>> [n.id for n in held.live().nodes]
+        ['a', 'b']
         """
         if not any(n.retired_at for n in self.nodes) and not any(
                 e.retired_at for e in self.edges):
             return self
-        nodes = tuple(n for n in self.nodes if n.retired_at is None)
-        ids = {n.id for n in nodes}
-        edges = tuple(e for e in self.edges if e.retired_at is None
-                      and e.source in ids and e.target in ids)
+        edges = tuple(e for e in self.edges if e.retired_at is None)
+        touched = {end for e in edges for end in e.key}
+        nodes = tuple(n for n in self.nodes if n.retired_at is None or n.id in touched)
         return GraphData(nodes, edges)
 
     def to_dict(self) -> dict[str, Any]:

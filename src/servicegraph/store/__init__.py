@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from servicegraph.settings import Settings
-from servicegraph.store.base import Change, GraphStore
+from servicegraph.store.base import (
+    Change,
+    ChangeInfo,
+    GraphStore,
+    JournalEntry,
+    Snapshot,
+    StoreError,
+    StoreUnavailable,
+    VersionConflict,
+)
 from servicegraph.store.neo4j import Neo4jStore
 from servicegraph.store.sqlite import SqliteStore
 
@@ -26,8 +35,27 @@ def open_store(target: str | None = None, settings: Settings | None = None) -> G
     if is_neo4j_uri(target):
         password = settings.neo4j_password
         auth = (settings.neo4j_user, password.get_secret_value()) if password else None
-        return Neo4jStore(target, auth=auth, database=settings.neo4j_database)
-    return SqliteStore(target)
+        return Neo4jStore(target, auth=auth, database=settings.neo4j_database,
+                          retry_seconds=settings.store_retry_seconds,
+                          connect_timeout=settings.neo4j_connect_timeout,
+                          journal_days=settings.journal_days,
+                          inline_max=settings.journal_inline_max)
+    return SqliteStore(target, busy_timeout=settings.store_retry_seconds,
+                       journal_days=settings.journal_days,
+                       inline_max=settings.journal_inline_max)
 
 
-__all__ = ["Change", "GraphStore", "Neo4jStore", "SqliteStore", "is_neo4j_uri", "open_store"]
+__all__ = [
+    "Change",
+    "ChangeInfo",
+    "GraphStore",
+    "JournalEntry",
+    "Neo4jStore",
+    "Snapshot",
+    "SqliteStore",
+    "StoreError",
+    "StoreUnavailable",
+    "VersionConflict",
+    "is_neo4j_uri",
+    "open_store",
+]

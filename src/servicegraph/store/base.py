@@ -1,25 +1,58 @@
-"""The one narrow interface every store implements."""
+"""The one narrow interface every store implements, and the values it trades in.
+
+A store keeps the graph and a **change journal**: every :class:`Change` gets the
+next version number and is recorded, in the same transaction as the change
+itself, as a :class:`JournalEntry`. A process that holds the graph in memory
+catches up on other processes' writes by replaying the journal from its own
+version (:meth:`GraphStore.journal`), and reads the whole graph
+(:meth:`GraphStore.load`) only at start-up or when the journal was trimmed past
+it. :meth:`GraphStore.apply` checks the version it was planned against inside
+the store's own transaction, so two writers can never lose each other's work.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
-from servicegraph.model.graph import Edge, GraphData, Node
+from servicegraph.model.graph import Edge, GraphData, Node, Observation
+
+
+class StoreError(RuntimeError):
+    """The store refused or failed a request for a reason of its own."""
+
+
+class StoreUnavailable(StoreError):
+    """The store does not answer now (down, unreachable, locked): retry later."""
+
+
+class VersionConflict(StoreError):
+    """The store moved on since the change was planned: catch up and plan again."""
+
+    def __init__(self, expected: int, found: int) -> None:
+        self.expected = expected
+        self.found = found
+        super().__init__(f"the store is at version {found}, the change was planned "
+                         f"against version {expected}")
 
 
 @dataclass(frozen=True)
 class Change:
     """One atomic write: applied whole, in one transaction, or not at all.
 
-    Deletions happen first, then upserts (nodes by id, edges by their pair).
-    With ``replace`` the store is emptied first: the change becomes the graph.
+    With ``replace`` the graph is emptied first. Then deletions (edges, then
+    nodes with every edge touching them), then upserts (nodes by id, edges by
+    their pair), then observations. A node upsert never touches the node's
+    observed state: only ``observe`` writes it.
     """
 
     upsert_nodes: tuple[Node, ...] = ()
     upsert_edges: tuple[Edge, ...] = ()
     delete_edges: tuple[tuple[str, str], ...] = ()
     delete_nodes: tuple[str, ...] = ()
+    #: (node id, what a source observed): only the observed state is written.
+    observe: tuple[tuple[str, Observation], ...] = ()
     replace: bool = False
 
     @classmethod
@@ -27,36 +60,120 @@ class Change:
         """A change that upserts a whole batch."""
         return cls(batch.nodes, batch.edges, replace=replace)
 
+    @property
+    def size(self) -> int:
+        """Items written."""
+        return (len(self.upsert_nodes) + len(self.upsert_edges) + len(self.delete_edges)
+                + len(self.delete_nodes) + len(self.observe))
+
+    @property
+    def empty(self) -> bool:
+        """Whether the change writes nothing."""
+        return not self.replace and self.size == 0
+
+
+@dataclass(frozen=True)
+class ChangeInfo:
+    """Who made a change and why, recorded in the journal beside it."""
+
+    at: str
+    kind: str  # load, push, status, remove, purge, retire, clear
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """A change as the journal keeps it: its version, when and why, and what it did.
+
+    ``rows`` holds the change in the stores' row form (see
+    :mod:`servicegraph.store.rows`): ``nodes`` and ``edges`` upserted,
+    ``delete_nodes``, ``delete_edges``, ``observe`` and ``replace``. A change
+    too big to keep inline has ``reload`` set instead: whoever replays it reads
+    the whole graph again.
+    """
+
+    version: int
+    info: ChangeInfo
+    rows: dict[str, Any] = field(default_factory=dict)
+    reload: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole stored graph in row form, and the version it reflects.
+
+    ``nodes`` and ``edges`` are iterators of rows, so a big graph streams into
+    memory instead of being held twice.
+    """
+
+    version: int
+    nodes: Iterator[dict[str, Any]]
+    edges: Iterator[dict[str, Any]]
+
 
 @runtime_checkable
 class GraphStore(Protocol):
-    """Where the graph lives. Callers validate before they write (see
-    :mod:`servicegraph.core`); a store only guarantees atomicity."""
+    """Where the graph lives. Callers plan and validate; a store guarantees that a
+    change is written whole or not at all, against the version it was planned on."""
 
     #: A short description for humans, e.g. ``sqlite:servicegraph.db``.
     description: str
 
     def read(self) -> GraphData:
-        """The whole graph: nodes ordered by id, edges by (from, to)."""
+        """The whole graph as model objects, provenance and observed state included:
+        nodes ordered by id, edges by (from, to). For tools and tests; the serving
+        path uses :meth:`load` and :meth:`journal`."""
         ...
 
-    def apply(self, change: Change) -> None:
-        """Write one change atomically."""
+    def load(self) -> Snapshot:
+        """The whole graph in row form. The rows may be newer than the version when
+        writers are busy; replaying the journal from that version makes them exact
+        (every journal entry can be replayed over its own effect)."""
+        ...
+
+    def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
+              ) -> GraphData:
+        """The named nodes and edges as model objects (those that exist)."""
+        ...
+
+    def apply(self, change: Change, info: ChangeInfo, *,
+              expected_version: int | None = None) -> int:
+        """Write one change atomically with its journal entry; return its version.
+
+        Raises :class:`VersionConflict` (writing nothing) when ``expected_version``
+        is given and the store is at another version.
+        """
+        ...
+
+    def version(self) -> int:
+        """The version of the last change written (0 for a new store)."""
+        ...
+
+    def journal(self, since: int) -> list[JournalEntry] | None:
+        """Every entry after version ``since``, in order; ``None`` when the journal
+        no longer reaches back that far (then :meth:`load` the graph instead)."""
         ...
 
     def ping(self) -> None:
         """Raise unless the store answers now (readiness)."""
         ...
 
-    def version(self) -> int:
-        """A number that changes when another process writes the graph, so a
-        cached copy can be checked cheaply."""
-        ...
-
     def clear(self) -> None:
-        """Remove everything."""
+        """Remove the whole graph (a journaled change) and trim the journal."""
         ...
 
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def require_complete(entries: Sequence[JournalEntry], since: int) -> None:
+    """Raise :class:`StoreError` unless ``entries`` are versions since+1, since+2, ...
+
+    >>> require_complete([], 4)
+    >>> require_complete([JournalEntry(5, ChangeInfo("t", "push"))], 4)
+    """
+    for offset, entry in enumerate(entries, start=1):
+        if entry.version != since + offset:
+            raise StoreError(f"journal gap: expected version {since + offset}, "
+                             f"found {entry.version}")

@@ -2,7 +2,11 @@
 
 One driver per process, managed transactions (the driver retries transient
 errors by re-running the transaction function, so every function here is
-idempotent), ``UNWIND`` batches, the database always named.
+idempotent), ``UNWIND`` batches, the database always named. Every write first
+takes the write lock on the one ``:ServiceGraphMeta`` node, then checks the
+version it was planned against, writes, appends its journal entry and records
+the new version, all in one transaction. Retries and connection attempts are
+bounded, so a server that is down is reported in seconds, not after half a minute.
 """
 
 from __future__ import annotations
@@ -12,16 +16,43 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import neo4j
+import neo4j.exceptions
 
 from servicegraph.model.graph import Edge, GraphData
 from servicegraph.model.kinds import NodeKind
-from servicegraph.store.base import Change
+from servicegraph.store.base import (
+    Change,
+    ChangeInfo,
+    JournalEntry,
+    Snapshot,
+    StoreError,
+    StoreUnavailable,
+    VersionConflict,
+)
 from servicegraph.store.cypher import statement
-from servicegraph.store.rows import edge_from_row, edge_row, node_from_row, node_row
+from servicegraph.store.journal import (
+    INLINE_MAX,
+    entry_for,
+    from_record,
+    retention_cutoff,
+    to_record,
+    utc_now,
+)
+from servicegraph.store.rows import (
+    edge_from_row,
+    edge_row,
+    node_from_row,
+    node_row,
+    observation_row,
+)
 
 #: Rows per UNWIND: large enough to amortise round trips, small enough to keep
 #: each statement's memory modest. All batches of a change share one transaction.
 BATCH = 5000
+
+
+class ChangeTooLarge(StoreError):
+    """Neo4j cannot hold the change in one transaction (its transaction memory limit)."""
 
 
 def _chunks(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -45,61 +76,204 @@ def edge_params(edge: Edge) -> dict[str, Any]:
     return {"source": props.pop("source"), "target": props.pop("target"), "props": props}
 
 
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Translate the driver's "cannot now" errors into the project's own, at the boundary."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired,
+            neo4j.exceptions.TransientError) as exc:
+        if str(getattr(exc, "code", "")).endswith("MemoryPoolOutOfMemoryError"):
+            raise ChangeTooLarge(
+                "the change is too large for one Neo4j transaction "
+                "(dbms.memory.transaction.total.max): split it into smaller pushes or a "
+                f"sync session, or give Neo4j more heap. Neo4j said: {exc}") from exc
+        raise StoreUnavailable(f"Neo4j does not answer now: {exc}") from exc
+
+
 class Neo4jStore:
-    """The graph in Neo4j: ``(:Node:<KindLabel>)-[:DEPENDS_ON]->(:Node)``."""
+    """The graph in Neo4j: ``(:Node:<KindLabel>)-[:DEPENDS_ON]->(:Node)``, with the
+    version and journal beside it (``:ServiceGraphMeta``, ``:ServiceGraphJournal``).
+
+    Parameters
+    ----------
+    uri : str
+        ``bolt://`` or ``neo4j://`` address.
+    auth : (user, password), optional
+    database : str
+        The database, always named.
+    driver : neo4j.Driver, optional
+        Use this driver instead of opening one (it is then not closed here).
+    retry_seconds : float
+        How long the driver may retry a transaction before the store is reported
+        unavailable.
+    connect_timeout : float
+        Seconds to open a connection.
+    journal_days : float
+        How long journal entries are kept (trimmed by later writes).
+    inline_max : int
+        Changes of more items are journaled as reload entries.
+    """
 
     def __init__(self, uri: str, *, auth: tuple[str, str] | None = None,
-                 database: str = "neo4j", driver: neo4j.Driver | None = None) -> None:
+                 database: str = "neo4j", driver: neo4j.Driver | None = None,
+                 retry_seconds: float = 5.0, connect_timeout: float = 2.0,
+                 journal_days: float = 7.0, inline_max: int = INLINE_MAX) -> None:
         self.uri = uri
         self.database = database
         self.description = f"neo4j:{uri}/{database}"
+        self.journal_days = journal_days
+        self.inline_max = inline_max
         self._own_driver = driver is None
         # Notifications (e.g. "relationship type does not exist" on an empty graph)
         # would be logged as warnings on every query: servicegraph's queries are fixed.
         self.driver = driver or neo4j.GraphDatabase.driver(
-            uri, auth=auth, notifications_min_severity="OFF")
+            uri, auth=auth, notifications_min_severity="OFF",
+            max_transaction_retry_time=retry_seconds, connection_timeout=connect_timeout,
+            connection_acquisition_timeout=connect_timeout + retry_seconds)
         self._schema_ready = False
         # Neo4j may come up after us: then the schema is made on first successful use.
-        with contextlib.suppress(neo4j.exceptions.ServiceUnavailable):
+        with contextlib.suppress(neo4j.exceptions.ServiceUnavailable, StoreUnavailable):
             self.ensure_schema()
 
     def ensure_schema(self) -> None:
-        """Create the constraints (idempotent: ``IF NOT EXISTS``), once per store."""
-        if not self._schema_ready:
-            self._run_once(statement("schema/node_id_unique"))
-            self._schema_ready = True
+        """Create the constraints and the meta node (idempotent), once per store."""
+        if self._schema_ready:
+            return
+        with _translated():
+            for name in ("schema/node_id_unique", "schema/meta_key_unique",
+                         "schema/journal_version_unique"):
+                self._run_once(statement(name))
+            # Two processes starting at once may race to create it: one wins.
+            with contextlib.suppress(neo4j.exceptions.ConstraintError):
+                self._run_once(statement("graph/meta_init"))
+        self._schema_ready = True
 
-    def _run_once(self, query: str) -> None:
-        # An auto-commit run, not execute_query: the driver would retry a dead server
-        # for 30 s, and readiness and start-up must answer at once.
+    def _run_once(self, query: str, **params: Any) -> list[neo4j.Record]:
+        # An auto-commit run, not execute_query: the driver would retry a dead server,
+        # and readiness and start-up must answer at once.
         with self.driver.session(database=self.database) as session:
-            session.run(query).consume()
+            return list(session.run(query, params))
 
     def ping(self) -> None:
         """Raise unless Neo4j answers a trivial query now."""
         self.ensure_schema()
-        self._run_once(statement("graph/ping"))
+        with _translated():
+            self._run_once(statement("graph/ping"))
+
+    # --- reading ----------------------------------------------------------------------------
 
     def read(self) -> GraphData:
-        """The whole graph, read in one transaction for a consistent snapshot."""
+        """The whole graph as model objects.
+
+        Nodes and edges are two statements, and Neo4j reads are read-committed: a
+        write between them could leave an edge whose node was not read. The read is
+        repeated until the version is the same before and after.
+        """
         self.ensure_schema()
-        def work(tx: neo4j.ManagedTransaction) -> GraphData:
+
+        def work(tx: neo4j.ManagedTransaction) -> tuple[int, GraphData] | None:
+            before = tx.run(statement("graph/version")).single(strict=True)["version"]
             nodes = [node_from_row(r["row"]) for r in tx.run(statement("nodes/read"))]
             edges = [edge_from_row(r["row"]) for r in tx.run(statement("edges/read"))]
+            after = tx.run(statement("graph/version")).single(strict=True)["version"]
+            return (after, GraphData(tuple(nodes), tuple(edges))) if before == after else None
+
+        with _translated(), self.driver.session(database=self.database) as session:
+            for _ in range(20):
+                found = session.execute_read(work)
+                if found is not None:
+                    return found[1]
+        raise StoreUnavailable("the graph kept changing while it was read; retry later")
+
+    def load(self) -> Snapshot:
+        """The whole graph in row form, streamed; replaying the journal from the
+        version given makes it exact (see :meth:`GraphStore.load`)."""
+        self.ensure_schema()
+        version = self.version()
+
+        def rows(query: str) -> Iterator[dict[str, Any]]:
+            with _translated(), self.driver.session(database=self.database,
+                                                    fetch_size=10_000) as session:
+                for record in session.run(query):
+                    yield dict(record["row"])
+
+        return Snapshot(version, rows(statement("nodes/read")), rows(statement("edges/read")))
+
+    def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
+              ) -> GraphData:
+        """The named nodes and edges that exist."""
+        self.ensure_schema()
+        ids = list(dict.fromkeys(node_ids))
+        keys = [{"source": s, "target": t} for s, t in dict.fromkeys(edge_keys)]
+
+        def work(tx: neo4j.ManagedTransaction) -> GraphData:
+            nodes = [node_from_row(r["row"]) for part in _chunks(ids)
+                     for r in tx.run(statement("nodes/fetch"), ids=part)]
+            edges = [edge_from_row(r["row"]) for part in _chunks(keys)
+                     for r in tx.run(statement("edges/fetch"), rows=part)]
             return GraphData(tuple(nodes), tuple(edges))
 
-        with self.driver.session(database=self.database) as session:
+        with _translated(), self.driver.session(database=self.database) as session:
             return session.execute_read(work)
 
-    def apply(self, change: Change) -> None:
-        """Write one change in one transaction, in ``UNWIND`` batches."""
+    def version(self) -> int:
+        """The version of the last change written."""
+        self.ensure_schema()
+        with _translated():
+            (record,) = self._run_once(statement("graph/version"))
+        return int(record["version"])
+
+    def journal(self, since: int) -> list[JournalEntry] | None:
+        """Entries after ``since`` up to the version read first; ``None`` when
+        trimmed past ``since``.
+
+        Reads are read-committed, so the entries are read up to the version found
+        first, and asked for again if one of them is not visible yet.
+        """
+        self.ensure_schema()
+
+        def work(tx: neo4j.ManagedTransaction) -> list[JournalEntry] | None:
+            meta = tx.run(statement("graph/version")).single(strict=True)
+            if since < int(meta["floor"]):
+                return None
+            top = int(meta["version"])
+            records = [dict(r["record"]) for r in tx.run(statement("journal/since"),
+                                                        since=since)]
+            entries = [from_record(r) for r in records if int(r["version"]) <= top]
+            if [e.version for e in entries] != list(range(since + 1, top + 1)):
+                raise _Incomplete
+            return entries
+
+        with _translated(), self.driver.session(database=self.database) as session:
+            for _ in range(50):
+                try:
+                    return session.execute_read(work)
+                except _Incomplete:
+                    continue
+        raise StoreUnavailable("the journal is being written; retry later")
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def apply(self, change: Change, info: ChangeInfo, *,
+              expected_version: int | None = None) -> int:
+        """Write one change and its journal entry in one transaction, in ``UNWIND``
+        batches, after checking the version under the meta node's write lock."""
         self.ensure_schema()
         node_rows = node_params(change)
         edge_rows = [edge_params(e) for e in change.upsert_edges]
         delete_edges = [{"source": s, "target": t} for s, t in change.delete_edges]
         delete_nodes = list(change.delete_nodes)
+        observe = [observation_row(i, o) for i, o in change.observe]
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            tx.run(statement("graph/lock"), at=info.at).consume()
+            found = int(tx.run(statement("graph/version")).single(strict=True)["version"])
+            if expected_version is not None and found != expected_version:
+                raise VersionConflict(expected_version, found)
+            version = found + 1
             if change.replace:
                 tx.run(statement("graph/clear")).consume()
             for rows in _chunks(delete_edges):
@@ -112,24 +286,33 @@ class Neo4jStore:
                 written = tx.run(statement("edges/upsert"), rows=rows).single(strict=True)
                 if written["written"] != len(rows):
                     # A missing end would silently drop an edge: refuse the whole change.
-                    raise RuntimeError("an edge refers to a node that is not in the store")
-            tx.run(statement("graph/bump_version")).consume()
+                    raise StoreError("an edge refers to a node that is not in the store")
+            for rows in _chunks(observe):
+                tx.run(statement("nodes/observe"), rows=rows).consume()
+            record = to_record(entry_for(change, info, version, self.inline_max))
+            tx.run(statement("journal/append"), record=record).consume()
+            tx.run(statement("graph/set_version"), version=version).consume()
+            cutoff = retention_cutoff(info.at, self.journal_days)
+            if cutoff is not None:
+                tx.run(statement("journal/trim"), cutoff=cutoff, keep_from=version).consume()
+            return version
 
-        with self.driver.session(database=self.database) as session:
-            session.execute_write(work)
-
-    def version(self) -> int:
-        """The write counter: changes whenever any process writes the graph."""
-        records, _, _ = self.driver.execute_query(
-            statement("graph/version"), database_=self.database,
-            routing_=neo4j.RoutingControl.READ)
-        return int(records[0]["version"])
+        with _translated(), self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
 
     def clear(self) -> None:
-        """Remove the whole service graph."""
-        self.apply(Change(replace=True))
+        """Remove the graph (journaled) and every journal entry before it."""
+        version = self.apply(Change(replace=True), ChangeInfo(utc_now(), "clear"))
+        with _translated():
+            self._run_once(statement("journal/clear"), version=version)
 
     def close(self) -> None:
         """Close the driver if this store opened it."""
         if self._own_driver:
             self.driver.close()
+
+
+class _Incomplete(Exception):
+    """A journal entry below the version read is not visible yet."""
+
+

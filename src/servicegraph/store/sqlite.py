@@ -1,14 +1,50 @@
-"""The embedded store: one SQLite file, every change in one transaction."""
+"""The embedded store: one SQLite file, every change in one transaction with its
+journal entry.
+
+Writers serialise on SQLite's own write lock (``BEGIN IMMEDIATE``), inside which
+the version a change was planned against is checked; any number of processes
+may share the file. Reads run in a transaction too, which in WAL mode is a
+consistent snapshot.
+"""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from servicegraph.model.graph import GraphData
-from servicegraph.store.base import Change
-from servicegraph.store.rows import NODE_COLUMNS, edge_from_row, edge_row, node_from_row, node_row
+from servicegraph.store.base import (
+    Change,
+    ChangeInfo,
+    JournalEntry,
+    Snapshot,
+    StoreUnavailable,
+    VersionConflict,
+)
+from servicegraph.store.journal import (
+    INLINE_MAX,
+    entry_for,
+    from_record,
+    retention_cutoff,
+    to_record,
+    utc_now,
+)
+from servicegraph.store.rows import (
+    EDGE_COLUMNS,
+    NODE_COLUMNS,
+    _claims,
+    claim_key,
+    edge_from_row,
+    edge_row,
+    node_from_row,
+    node_row,
+    observation_row,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS nodes (
@@ -20,6 +56,7 @@ CREATE TABLE IF NOT EXISTS nodes (
     properties TEXT NOT NULL DEFAULT '{}',
     redundancy TEXT NOT NULL DEFAULT '{}',
     claims TEXT NOT NULL DEFAULT '[]',
+    claim_keys TEXT NOT NULL DEFAULT '[]',
     retired_at TEXT,
     observed_state TEXT, observed_at TEXT, observed_source TEXT
 );
@@ -29,10 +66,22 @@ CREATE TABLE IF NOT EXISTS edges (
     "group" TEXT,
     impact TEXT NOT NULL DEFAULT 'hard',
     claims TEXT NOT NULL DEFAULT '[]',
+    claim_sources TEXT NOT NULL DEFAULT '[]',
     retired_at TEXT,
     PRIMARY KEY (source, target)
 );
 CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    version INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT,
+    reload INTEGER NOT NULL DEFAULT 0,
+    payload TEXT
+);
+CREATE INDEX IF NOT EXISTS journal_at ON journal(at);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('version', 0), ('journal_floor', 0);
 """
 
 _UPSERT_NODE = (
@@ -42,96 +91,264 @@ _UPSERT_NODE = (
     + ", ".join(f"{c} = excluded.{c}" for c in NODE_COLUMNS if c != "id")
 )
 _UPSERT_EDGE = (
-    'INSERT INTO edges (source, target, "group", impact, claims, retired_at) '
-    "VALUES (:source, :target, :group, :impact, :claims, :retired_at) "
-    'ON CONFLICT(source, target) DO UPDATE SET "group" = excluded."group", '
-    "impact = excluded.impact, claims = excluded.claims, retired_at = excluded.retired_at"
+    f'INSERT INTO edges ({", ".join(chr(34) + c + chr(34) for c in EDGE_COLUMNS)}) '
+    f"VALUES ({', '.join(':' + c for c in EDGE_COLUMNS)}) "
+    "ON CONFLICT(source, target) DO UPDATE SET "
+    + ", ".join(f'"{c}" = excluded."{c}"' for c in EDGE_COLUMNS[2:])
 )
+_OBSERVE = ("UPDATE nodes SET observed_state = :observed_state, observed_at = :observed_at, "
+            "observed_source = :observed_source WHERE id = :id")
+#: Rows per IN (...) list when fetching by key (below SQLite's variable limit).
+_CHUNK = 500
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    # String lists are JSON text in SQLite.
+    out = dict(row)
+    for column in ("claim_keys", "claim_sources"):
+        if column in out:
+            out[column] = json.dumps(out[column])
+    return out
 
 
 class SqliteStore:
     """A real embedded database in one file (``:memory:`` for a throwaway one).
 
-    Writes run in one transaction (``BEGIN IMMEDIATE``), so a failure anywhere
-    leaves the file as it was. A lock serialises use of the one connection
-    across threads (the HTTP server runs handlers in a pool).
+    Parameters
+    ----------
+    path : str or Path
+        The database file.
+    busy_timeout : float
+        Seconds a write waits for another process's write to finish before the
+        store is reported unavailable.
+    journal_days : float
+        How long journal entries are kept (trimmed by later writes).
+    inline_max : int
+        Changes of more items are journaled as reload entries.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 10.0,
+                 journal_days: float = 7.0, inline_max: int = INLINE_MAX) -> None:
         self.path = str(path)
         self.description = f"sqlite:{self.path}"
+        self.busy_timeout = busy_timeout
+        self.journal_days = journal_days
+        self.inline_max = inline_max
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one change is one
-        # transaction exactly.
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
+        self._db = self._connect()
         self._lock = threading.RLock()
         with self._lock:
-            self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL" if self.path != ":memory:" else
                              "PRAGMA journal_mode = MEMORY")
             self._db.executescript(_SCHEMA)
-            self._add_missing_columns()
+            self._migrate()
 
-    def _add_missing_columns(self) -> None:
-        # Files made by an earlier version lack the provenance columns: add them,
-        # all nullable or defaulted, so old data reads as unmanaged and live.
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: BEGIN/COMMIT are ours, so one change is one transaction.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                             timeout=self.busy_timeout)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys = ON")
+        return db
+
+    def _migrate(self) -> None:
+        # Files made by an earlier version lack some columns: add them, then derive the
+        # claim summaries from the claims they hold, so old data loads as it was.
         wanted = {"nodes": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT",
                             "observed_state": "TEXT", "observed_at": "TEXT",
-                            "observed_source": "TEXT"},
-                  "edges": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT"}}
+                            "observed_source": "TEXT",
+                            "claim_keys": "TEXT NOT NULL DEFAULT '[]'"},
+                  "edges": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT",
+                            "claim_sources": "TEXT NOT NULL DEFAULT '[]'"}}
+        added: set[str] = set()
         for table, columns in wanted.items():
             have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
             for name, decl in columns.items():
                 if name not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+                    added.add(name)
+        if "claim_keys" in added:
+            rows = self._db.execute("SELECT id, claims FROM nodes WHERE claims != '[]'")
+            self._db.executemany("UPDATE nodes SET claim_keys = ? WHERE id = ?", [
+                (json.dumps([claim_key(c.source, c.key) for c in _claims(r["claims"])]),
+                 r["id"]) for r in rows.fetchall()])
+        if "claim_sources" in added:
+            rows = self._db.execute(
+                "SELECT source, target, claims FROM edges WHERE claims != '[]'")
+            self._db.executemany(
+                "UPDATE edges SET claim_sources = ? WHERE source = ? AND target = ?", [
+                    (json.dumps([c.source for c in _claims(r["claims"])]), r["source"],
+                     r["target"]) for r in rows.fetchall()])
+
+    # --- reading ----------------------------------------------------------------------------
 
     def read(self) -> GraphData:
-        """The whole graph."""
-        with self._lock:
-            nodes = [node_from_row(dict(r)) for r in
-                     self._db.execute("SELECT * FROM nodes ORDER BY id")]
-            edges = [edge_from_row(dict(r)) for r in self._db.execute(
-                "SELECT * FROM edges ORDER BY source, target")]
+        """The whole graph as model objects, in one read transaction."""
+        with self._lock, _unavailable():
+            self._db.execute("BEGIN")
+            try:
+                nodes = [node_from_row(dict(r)) for r in
+                         self._db.execute("SELECT * FROM nodes ORDER BY id")]
+                edges = [edge_from_row(dict(r)) for r in self._db.execute(
+                    "SELECT * FROM edges ORDER BY source, target")]
+            finally:
+                self._db.execute("COMMIT")
         return GraphData(tuple(nodes), tuple(edges))
 
-    def apply(self, change: Change) -> None:
-        """Write one change in one transaction."""
-        with self._lock:
+    def load(self) -> Snapshot:
+        """The whole graph in row form, streamed from one read transaction on a
+        connection of its own (so writers of this process are not held up)."""
+        db = self._connect()
+        try:
+            db.execute("BEGIN")
+            version = self._version(db)
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreUnavailable(f"{self.description}: {exc}") from exc
+        state = {"open": 2}
+
+        def finished() -> None:
+            state["open"] -= 1
+            if state["open"] == 0:
+                db.execute("COMMIT")
+                db.close()
+
+        def rows(query: str) -> Iterator[dict[str, Any]]:
+            try:
+                with _unavailable():
+                    for r in db.execute(query):
+                        yield dict(r)
+            finally:
+                finished()
+
+        return Snapshot(version, rows("SELECT * FROM nodes ORDER BY id"),
+                        rows("SELECT * FROM edges ORDER BY source, target"))
+
+    def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
+              ) -> GraphData:
+        """The named nodes and edges that exist, in one read transaction."""
+        nodes, edges = [], []
+        with self._lock, _unavailable():
+            self._db.execute("BEGIN")
+            try:
+                ids = list(dict.fromkeys(node_ids))
+                for start in range(0, len(ids), _CHUNK):
+                    part = ids[start:start + _CHUNK]
+                    marks = ", ".join("?" * len(part))
+                    nodes += [node_from_row(dict(r)) for r in self._db.execute(
+                        f"SELECT * FROM nodes WHERE id IN ({marks})", part)]
+                keys = list(dict.fromkeys(edge_keys))
+                for start in range(0, len(keys), _CHUNK):
+                    part_keys = keys[start:start + _CHUNK]
+                    marks = " OR ".join("(source = ? AND target = ?)" for _ in part_keys)
+                    flat = [v for k in part_keys for v in k]
+                    edges += [edge_from_row(dict(r)) for r in self._db.execute(
+                        f"SELECT * FROM edges WHERE {marks}", flat)]
+            finally:
+                self._db.execute("COMMIT")
+        return GraphData(tuple(nodes), tuple(edges))
+
+    @staticmethod
+    def _version(db: sqlite3.Connection) -> int:
+        return int(db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+
+    def version(self) -> int:
+        """The version of the last change written."""
+        with self._lock, _unavailable():
+            return self._version(self._db)
+
+    def journal(self, since: int) -> list[JournalEntry] | None:
+        """Entries after ``since``, or ``None`` when trimmed past it."""
+        with self._lock, _unavailable():
+            self._db.execute("BEGIN")
+            try:
+                floor = int(self._db.execute(
+                    "SELECT value FROM meta WHERE key = 'journal_floor'").fetchone()[0])
+                if since < floor:
+                    return None
+                records = [dict(r) for r in self._db.execute(
+                    "SELECT * FROM journal WHERE version > ? ORDER BY version", (since,))]
+            finally:
+                self._db.execute("COMMIT")
+        return [from_record(r) for r in records]
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def apply(self, change: Change, info: ChangeInfo, *,
+              expected_version: int | None = None) -> int:
+        """Write one change and its journal entry in one transaction."""
+        with self._lock, _unavailable():
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                if change.replace:
-                    db.execute("DELETE FROM edges")
-                    db.execute("DELETE FROM nodes")
-                db.executemany("DELETE FROM edges WHERE source = ? AND target = ?",
-                               change.delete_edges)
-                db.executemany("DELETE FROM nodes WHERE id = ?",
-                               [(n,) for n in change.delete_nodes])
-                db.executemany(_UPSERT_NODE, [node_row(n) for n in change.upsert_nodes])
-                db.executemany(_UPSERT_EDGE, [edge_row(e) for e in change.upsert_edges])
+                found = self._version(db)
+                if expected_version is not None and found != expected_version:
+                    raise VersionConflict(expected_version, found)
+                version = found + 1
+                self._write(db, change)
+                record = to_record(entry_for(change, info, version, self.inline_max))
+                db.execute("INSERT INTO journal (version, at, kind, source, reload, payload) "
+                           "VALUES (:version, :at, :kind, :source, :reload, :payload)", record)
+                db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
+                self._trim(db, info.at)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        return version
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, change: Change) -> None:
+        if change.replace:
+            db.execute("DELETE FROM edges")
+            db.execute("DELETE FROM nodes")
+        db.executemany("DELETE FROM edges WHERE source = ? AND target = ?",
+                       change.delete_edges)
+        db.executemany("DELETE FROM nodes WHERE id = ?", [(n,) for n in change.delete_nodes])
+        db.executemany(_UPSERT_NODE, [_stored(node_row(n)) for n in change.upsert_nodes])
+        db.executemany(_UPSERT_EDGE, [_stored(edge_row(e)) for e in change.upsert_edges])
+        db.executemany(_OBSERVE, [observation_row(i, o) for i, o in change.observe])
+
+    def _trim(self, db: sqlite3.Connection, now: str) -> None:
+        """Drop journal entries older than the retention, remembering how far."""
+        cutoff = retention_cutoff(now, self.journal_days)
+        if cutoff is None:
+            return
+        last = db.execute("SELECT max(version) FROM journal WHERE at < ?", (cutoff,)
+                          ).fetchone()[0]
+        if last is not None:
+            db.execute("DELETE FROM journal WHERE version <= ?", (last,))
+            db.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'journal_floor'",
+                       (last,))
 
     def ping(self) -> None:
         """Raise unless the database file answers."""
-        with self._lock:
+        with self._lock, _unavailable():
             self._db.execute("SELECT 1").fetchone()
 
-    def version(self) -> int:
-        """Changes whenever another connection commits (SQLite's ``data_version``);
-        this store's own writes are known to its caller already."""
-        with self._lock:
-            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
-
     def clear(self) -> None:
-        """Remove everything."""
-        self.apply(Change(replace=True))
+        """Remove the graph (journaled) and every journal entry before it."""
+        version = self.apply(Change(replace=True), ChangeInfo(utc_now(), "clear"))
+        with self._lock, _unavailable():
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM journal WHERE version < ?", (version,))
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
+                             (version - 1,))
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
             self._db.close()
+
+
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """Translate SQLite's "cannot now" errors (locked, busy, I/O) into the project's own."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailable(f"the embedded store cannot answer now: {exc}") from exc

@@ -1,0 +1,5 @@
+"""``python -m servicegraph.cli``."""
+
+from servicegraph.cli import main
+
+main()

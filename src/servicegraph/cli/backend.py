@@ -1,0 +1,293 @@
+"""Where a command's question goes: the library over a store, or a running server.
+
+Both backends answer with the same JSON documents (the server's answers are the
+library's own), so each command prints the same thing either way. Heavy modules
+(numpy, networkx, the Neo4j driver, httpx) are imported here, when a command runs,
+never when the command line starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import typer
+
+if TYPE_CHECKING:
+    from servicegraph.client import ServiceGraphClient
+    from servicegraph.core import ServiceGraph
+
+#: The catalogue names of the command line -> the API's.
+CATALOGUES = {"promises": "promises", "systems": "service-systems", "acts": "service-acts"}
+
+
+class Backend(Protocol):
+    """The questions and writes of the command line."""
+
+    def impact(self, down: Sequence[str], degraded: Sequence[str],
+               limit: int | None) -> dict[str, Any]: ...
+    def describe(self, node_id: str) -> tuple[str, str | None]: ...
+    def spof(self, promise: str | None, limit: int | None) -> dict[str, Any]: ...
+    def root_cause(self, observed: Mapping[str, str], limit: int) -> dict[str, Any]: ...
+    def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
+    def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]: ...
+    def matrix(self, columns: str) -> dict[str, Any]: ...
+    def export(self, fmt: str) -> str: ...
+    def nodes(self, kind: str | None) -> list[dict[str, Any]]: ...
+    def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
+             allow_empty: bool) -> dict[str, Any]: ...
+    def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
+    def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]],
+                     full_sync: bool, dry_run: bool, allow_empty: bool) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+class Local:
+    """The library over a store (embedded or Neo4j)."""
+
+    def __init__(self, store: str | None) -> None:
+        from servicegraph.core import ServiceGraph
+        from servicegraph.settings import Settings
+        from servicegraph.store import open_store
+
+        settings = Settings()
+        self.graph: ServiceGraph = ServiceGraph(
+            open_store(store, settings), precedence=settings.source_precedence,
+            retention=timedelta(days=settings.retention_days))
+
+    def impact(self, down: Sequence[str], degraded: Sequence[str],
+               limit: int | None) -> dict[str, Any]:
+        return self.graph.impact(down, degraded).answer(limit=limit)
+
+    def describe(self, node_id: str) -> tuple[str, str | None]:
+        node = self.graph.index().nodes.get(node_id)
+        return (node.name, node.owner or node.provider) if node else (node_id, None)
+
+    def spof(self, promise: str | None, limit: int | None) -> dict[str, Any]:
+        from servicegraph.impact import single_points_of_failure, spof_ranking
+
+        if promise is None:
+            ranked = spof_ranking(self.graph.index(), limit=limit)
+            return {"single_points": [p.to_dict() for p in ranked]}
+        points = single_points_of_failure(self.graph.index(), promise)
+        return {"promise": promise, "single_points": [p.to_dict() for p in points][:limit]}
+
+    def root_cause(self, observed: Mapping[str, str], limit: int) -> dict[str, Any]:
+        from servicegraph.impact import root_cause_candidates
+        from servicegraph.model.kinds import State
+
+        found = root_cause_candidates(self.graph.index(),
+                                      {n: State.parse(s) for n, s in observed.items()},
+                                      limit=limit)
+        return {"candidates": [c.to_dict() for c in found]}
+
+    def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        from servicegraph.impact import PlannedChange, assess_changes
+        from servicegraph.model.kinds import State
+
+        planned = [PlannedChange(c["id"], tuple(c["components"]),
+                                 datetime.fromisoformat(c["start"]),
+                                 datetime.fromisoformat(c["end"]), State.parse(c["state"]))
+                   for c in changes]
+        return assess_changes(self.graph.index(), planned).to_dict()
+
+    def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]:
+        from servicegraph.views import (
+            promise_catalogue,
+            service_act_catalogue,
+            service_system_catalogue,
+        )
+
+        live = self.graph.graph().live()
+        if which == "promises":
+            return {"items": promise_catalogue(live)}
+        if which == "acts":
+            return {"items": service_act_catalogue(live)}
+        rows = service_system_catalogue(live)
+        if visible is not None:
+            rows = [r for r in rows if bool(r.get("visible")) is visible]
+        return {"items": rows}
+
+    def matrix(self, columns: str) -> dict[str, Any]:
+        from servicegraph.model.kinds import NodeKind
+        from servicegraph.views import silo_matrix
+
+        return silo_matrix(self.graph.graph().live(), columns=NodeKind(columns)).to_dict()
+
+    def export(self, fmt: str) -> str:
+        from servicegraph.model.interchange import dumps
+        from servicegraph.views import EXPORTS
+
+        live = self.graph.graph().live()
+        return dumps(live, fmt=fmt) if fmt in ("json", "yaml") else EXPORTS[fmt][1](live)
+
+    def nodes(self, kind: str | None) -> list[dict[str, Any]]:
+        return [n.to_dict() for n in sorted(self.graph.graph().nodes, key=lambda n: n.id)
+                if kind is None or n.kind.value == kind]
+
+    def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
+             allow_empty: bool) -> dict[str, Any]:
+        from servicegraph.model.interchange import parse_document
+
+        return self.graph.push(source, parse_document(doc), full_sync=full_sync,
+                               dry_run=dry_run, allow_empty=allow_empty)
+
+    def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        from servicegraph.ingest.status import parse_updates
+
+        answer = self.graph.push_status(source, parse_updates(statuses, now=datetime.now(UTC)))
+        current = self.graph.current()
+        return {**answer, "broken_promises": current.broken_promises,
+                "at_risk_promises": current.at_risk_promises}
+
+    def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]],
+                     full_sync: bool, dry_run: bool, allow_empty: bool) -> dict[str, Any]:
+        from servicegraph.importers import SourceFile, run_import
+
+        return run_import(self.graph, source, kind, [SourceFile(n, t) for n, t in files],
+                          full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty)
+
+    def close(self) -> None:
+        self.graph.close()
+
+
+class Remote:
+    """A running servicegraph server, through the Python client."""
+
+    def __init__(self, url: str, api_key: str | None) -> None:
+        import logging
+
+        from servicegraph.client import ServiceGraphClient
+
+        # The answer is what a person reads; a log line per HTTP request is noise.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+        # One quick retry: a person is waiting, and a server that is down says so at once.
+        self.client: ServiceGraphClient = ServiceGraphClient(url, api_key=api_key, retries=1,
+                                                             backoff=0.2)
+        self._names: dict[str, tuple[str, str | None]] = {}
+
+    def impact(self, down: Sequence[str], degraded: Sequence[str],
+               limit: int | None) -> dict[str, Any]:
+        return self.client.impact(down, degraded, limit=limit)
+
+    def describe(self, node_id: str) -> tuple[str, str | None]:
+        if node_id not in self._names:
+            from servicegraph.client import ServiceGraphError
+
+            try:
+                node = self.client.node(node_id)
+            except ServiceGraphError:
+                self._names[node_id] = (node_id, None)
+            else:
+                self._names[node_id] = (node.get("name", node_id),
+                                        node.get("owner") or node.get("provider"))
+        return self._names[node_id]
+
+    def spof(self, promise: str | None, limit: int | None) -> dict[str, Any]:
+        return self.client.spof(promise, limit=limit)
+
+    def root_cause(self, observed: Mapping[str, str], limit: int) -> dict[str, Any]:
+        return self.client.root_cause(observed, limit=limit)
+
+    def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return self.client.assess_changes(changes)
+
+    def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]:
+        return self.client.catalogue(CATALOGUES[which], visible=visible)
+
+    def matrix(self, columns: str) -> dict[str, Any]:
+        return self.client.matrix(columns)
+
+    def export(self, fmt: str) -> str:
+        return self.client.export(fmt)
+
+    def nodes(self, kind: str | None) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self.client.nodes(kind=kind, limit=1000, offset=len(out))
+            out += page["items"]
+            if not page["items"] or len(out) >= page["total"]:
+                return out
+
+    def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
+             allow_empty: bool) -> dict[str, Any]:
+        return self.client.push(source, doc, full_sync=full_sync, dry_run=dry_run,
+                                allow_empty=allow_empty)
+
+    def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return self.client.push_status(source, statuses)
+
+    def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]],
+                     full_sync: bool, dry_run: bool, allow_empty: bool) -> dict[str, Any]:
+        return self.client.import_files(source, kind, files, full_sync=full_sync,
+                                        dry_run=dry_run, allow_empty=allow_empty)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Say what is wrong on stderr; the exit to raise."""
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
+    """A message and exit code for an error a person can act on; None for a bug."""
+    from servicegraph.model.errors import UnknownNodeError, ValidationError
+
+    if isinstance(exc, UnknownNodeError):
+        return f"{exc} (see `servicegraph nodes` for the ids in the store)", 2
+    if isinstance(exc, ValidationError | ValueError):
+        return str(exc), 2
+    module = type(exc).__module__
+    if module.startswith("neo4j"):
+        return f"the store does not answer: {type(exc).__name__}: {exc}", 1
+    if server is not None:
+        import httpx
+
+        from servicegraph.client import ServiceGraphError
+
+        if isinstance(exc, ServiceGraphError):
+            return _server_refusal(exc), 2 if exc.status < 500 else 1
+        if isinstance(exc, httpx.HTTPError):
+            return f"cannot reach the server at {server}: {type(exc).__name__}: {exc}", 1
+    return None
+
+
+def _server_refusal(exc: Any) -> str:
+    body = exc.body
+    if isinstance(body, dict) and body.get("problems"):
+        from servicegraph.model.errors import Problem, ValidationError
+
+        return str(ValidationError([Problem(**p) for p in body["problems"]]))
+    detail = body.get("detail") if isinstance(body, dict) else body
+    if isinstance(detail, list):  # request-shape errors: [{loc, msg}]
+        detail = "; ".join(f"{'.'.join(str(x) for x in d.get('loc', []))}: {d.get('msg')}"
+                           for d in detail if isinstance(d, dict))
+    hint = (" (give a key with --api-key or SERVICEGRAPH_API_KEY)"
+            if exc.status in (401, 403) else "")
+    return f"the server refused (HTTP {exc.status}): {detail}{hint}"
+
+
+@contextmanager
+def connect(store: str | None, server: str | None, api_key: str | None) -> Iterator[Backend]:
+    """The backend a command asked for; errors a person can act on become one message
+    and a non-zero exit, never a traceback."""
+    backend: Backend | None = None
+    try:
+        backend = Remote(server, api_key) if server else Local(store)
+        yield backend
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        found = explain_error(exc, server)
+        if found is None:
+            raise
+        raise fail(*found) from None
+    finally:
+        if backend is not None:
+            backend.close()

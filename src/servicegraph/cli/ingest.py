@@ -1,0 +1,136 @@
+"""Writes from a named source: pushes of interchange files, observed states, and
+imports from the formats people already have."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from servicegraph.cli import render
+from servicegraph.cli.backend import connect, fail
+from servicegraph.cli.options import ApiKeyOpt, Format, FormatOpt, ServerOpt, StoreOpt, emit
+
+app = typer.Typer()
+
+SourceArg = Annotated[str, typer.Argument(
+    help="the source's name, e.g. discovery or cmdb: items are keyed by source")]
+FullSyncOpt = Annotated[bool, typer.Option(
+    "--full-sync", help="a complete snapshot: retire what this source pushed before and "
+                        "not now")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="say what would change, write "
+                                                           "nothing")]
+AllowEmptyOpt = Annotated[bool, typer.Option(
+    "--allow-empty", help="with --full-sync: accept a sync with no items (the source is "
+                          "now empty)")]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{path}: cannot read it: {exc}") from None
+
+
+@app.command()
+def push(
+    source: SourceArg,
+    file: Annotated[Path, typer.Argument(help="interchange file, .yaml/.yml or .json",
+                                         exists=True, dir_okay=False)],
+    full_sync: FullSyncOpt = False, dry_run: DryRunOpt = False,
+    allow_empty: AllowEmptyOpt = False, fmt: FormatOpt = Format.TEXT,
+    store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None,
+) -> None:
+    """Push FILE as a batch from SOURCE: validated whole, idempotent, keyed by source."""
+    import json
+
+    import yaml
+
+    text = _read(file)
+    try:
+        doc = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise fail(f"{file}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}"
+                   ) from None
+    if not isinstance(doc, dict):
+        raise fail(f"{file}: must be a mapping with 'nodes' and 'edges'")
+    with connect(store, server, api_key) as backend:
+        try:
+            answer = backend.push(source, doc, full_sync, dry_run, allow_empty)
+        except ValueError as exc:  # the problems, named for this file
+            raise fail(f"{file}: {exc}") from None
+    emit(fmt, answer, render.write(answer, f"pushed {file}"))
+
+
+@app.command()
+def status(
+    source: SourceArg,
+    states: Annotated[list[str], typer.Argument(
+        help="ID=STATE, STATE one of down, degraded, ok")],
+    at: Annotated[str | None, typer.Option(
+        help="when it was observed, ISO 8601 with a UTC offset (default: now)")] = None,
+    fmt: FormatOpt = Format.TEXT,
+    store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None,
+) -> None:
+    """Report observed states from SOURCE (monitoring); prints the promises broken now."""
+    moment = at or datetime.now(UTC).isoformat()
+    statuses = []
+    for item in states:
+        node, sep, state = item.rpartition("=")
+        if not sep or not node or state.strip().lower() not in ("down", "degraded", "ok"):
+            raise fail(f"{item!r}: write ID=STATE with STATE down, degraded or ok")
+        statuses.append({"id": node, "state": state.strip().lower(), "at": moment})
+    with connect(store, server, api_key) as backend:
+        answer = backend.status(source, statuses)
+    emit(fmt, answer,
+         f"{answer['applied']} state(s) applied, {answer['stale']} older than known (ignored)\n"
+         f"broken promises now: {', '.join(answer['broken_promises']) or 'none'}\n"
+         f"promises at risk now: {', '.join(answer['at_risk_promises']) or 'none'}")
+
+
+class Kind(StrEnum):
+    """The formats ``import`` reads."""
+
+    BACKSTAGE = "backstage"
+    KUBERNETES = "kubernetes"
+    COMPOSE = "compose"
+    JAEGER = "jaeger"
+    OTEL = "otel"
+    CSV = "csv"
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[Kind, typer.Argument(help=(
+        "backstage (catalog-info.yaml), kubernetes (manifests), compose (Compose files and "
+        ".env), jaeger (/api/dependencies JSON), otel (service-graph metrics, Prometheus "
+        "text), csv (a nodes and an edges file)"))],
+    files: Annotated[list[Path], typer.Argument(help="the files, read together",
+                                                exists=True, dir_okay=False)],
+    source: Annotated[str, typer.Option("--source", "-s", help=(
+        "the source's name: the import is a push from it (a later --full-sync import "
+        "retires what it no longer lists)"))],
+    full_sync: FullSyncOpt = False, dry_run: DryRunOpt = False,
+    allow_empty: AllowEmptyOpt = False, fmt: FormatOpt = Format.TEXT,
+    store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None,
+) -> None:
+    """Import service systems and CIs from what you already have, as a push from SOURCE.
+
+    Promises, business services and acts are attached on top, from a file of your own
+    (servicegraph load or push). Bad input names the file, line or document, and item;
+    nothing is written then.
+    """
+    texts = [(str(f), _read(f)) for f in files]
+    with connect(store, server, api_key) as backend:
+        answer = backend.import_files(source, kind.value, texts, full_sync, dry_run,
+                                      allow_empty)
+    imported = answer.get("imported", {})
+    text = render.write(answer, f"imported {imported.get('nodes', 0)} node(s) and "
+                                f"{imported.get('edges', 0)} dependencies")
+    notes = imported.get("notes", [])
+    if notes:
+        text += f"\n{len(notes)} item(s) left out (no place in the model), e.g. {notes[0]}"
+    emit(fmt, answer, text)

@@ -1,0 +1,117 @@
+"""Text forms of the answers other than impact (which :mod:`servicegraph.report`
+draws): single points of failure, root causes, change assessments, catalogues, the
+silo matrix and the counts of writes. Each leads with what a service owner asks
+first: the promises."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def spof(answer: Mapping[str, Any]) -> str:
+    """Single points of failure, most promises broken first."""
+    points = answer["single_points"]
+    promise = answer.get("promise")
+    title = (f"SINGLE POINTS OF FAILURE OF {promise} ({len(points)})" if promise
+             else f"SINGLE POINTS OF FAILURE ({len(points)}), most promises broken first")
+    lines = [title]
+    if not points:
+        lines.append("  none: no single component breaks "
+                     + (promise if promise else "any promise") + " alone")
+    for p in points:
+        line = f"  {p['component']} ({p['kind']}): breaks {', '.join(p['breaks'])}"
+        if p["at_risk"]:
+            line += f"; puts at risk {', '.join(p['at_risk'])}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def root_cause(answer: Mapping[str, Any], observed: Mapping[str, str]) -> str:
+    """Candidates, best first."""
+    seen = ", ".join(f"{n} {s}" for n, s in observed.items())
+    found = answer["candidates"]
+    lines = [f"ROOT-CAUSE CANDIDATES for {seen} ({len(found)})"]
+    if not found:
+        lines.append("  none: no single component explains any of it")
+    for rank, c in enumerate(found, start=1):
+        what = "explains all" if c["explains_all"] else (
+            f"explains {', '.join(c['explains'])}; not {', '.join(c['unexplained'])}")
+        lines.append(f"  {rank}. {c['component']}: {what}; {c['extra']} other node(s) "
+                     "would be impacted")
+    return "\n".join(lines)
+
+
+def changes(answer: Mapping[str, Any]) -> str:
+    """Each change alone, then the conflicts."""
+    lines: list[str] = []
+    for change_id, c in answer["changes"].items():
+        window = c.get("window") or {}
+        lines.append(f"CHANGE {change_id}: {', '.join(c.get('components', []))} "
+                     f"{c.get('state', 'down')} from {window.get('start')} to {window.get('end')}")
+        lines.append(f"  breaks: {', '.join(c['broken_promises']) or 'no promise'}")
+        lines.append(f"  puts at risk: {', '.join(c['at_risk_promises']) or 'no promise'}")
+        lines.append(f"  impacts {len(c['impacted'])} node(s)")
+    conflicts = answer["conflicts"]
+    lines.append(f"CONFLICTS ({len(conflicts)})")
+    if not conflicts:
+        lines.append("  none: no overlapping changes do worse together than alone")
+    for c in conflicts:
+        worse = ", ".join(f"{n} {s}" for n, s in c["worse"].items())
+        lines.append(f"  {' + '.join(c['changes'])} overlap from {c['start']} to {c['end']}")
+        if c["broken_promises"] or c["at_risk_promises"]:
+            lines.append(f"    together break: {', '.join(c['broken_promises']) or '-'}; "
+                         f"put at risk: {', '.join(c['at_risk_promises']) or '-'}")
+        lines.append(f"    worse together: {worse}")
+    return "\n".join(lines)
+
+
+def catalogue(which: str, answer: Mapping[str, Any]) -> str:
+    """One entry a line or two: id, name, who, and how it is kept or performed."""
+    items = answer["items"]
+    title = {"promises": "PROMISES", "systems": "SERVICE SYSTEMS", "acts": "SERVICE ACTS"}[which]
+    lines = [f"{title} ({len(items)})"]
+    for item in items:
+        who = item.get("owner") or item.get("provider")
+        lines.append(f"  {item['id']} ({item['name']})" + (f"  (owner: {who})" if who else ""))
+        if which == "promises":
+            lines.append(f"      kept through: {', '.join(item['kept_through']) or '-'}")
+        elif which == "acts":
+            lines.append(f"      performed by: {', '.join(item['performed_by']) or '-'}; "
+                         f"serves: {', '.join(item['serves']) or '-'}")
+        else:
+            lines.append(f"      performs: {', '.join(item.get('performs', [])) or '-'}; "
+                         f"depends on: {', '.join(item.get('depends_on', [])) or '-'}")
+    return "\n".join(lines)
+
+
+def matrix(answer: Mapping[str, Any]) -> str:
+    """Silos down, services across; each cell counts the silo's CIs the service needs."""
+    silos, services = answer["silos"], answer["services"]
+    cells = {(c["silo"], c["service"]): len(c["cis"]) for c in answer["cells"]}
+    first = max([len("silo"), *(len(s) for s in silos)])
+    widths = [max(len(s), 3) for s in services]
+    lines = ["  ".join(["silo".ljust(first), *(s.rjust(w) for s, w in zip(services, widths,
+                                                                         strict=True))])]
+    for silo in silos:
+        row = [str(cells.get((silo, s), "")).rjust(w) for s, w in zip(services, widths,
+                                                                        strict=True)]
+        lines.append("  ".join([silo.ljust(first), *row]))
+    lines.append("(each cell: how many CIs of the silo the service needs, directly or not)")
+    return "\n".join(lines)
+
+
+def write(answer: Mapping[str, Any], what: str) -> str:
+    """The counts of a push or import."""
+    verb = "would change" if answer.get("dry_run") else "changed"
+    nodes, edges = answer["nodes"], answer["edges"]
+    line = (f"{what} from source {answer['source']!r}: "
+            f"nodes {nodes['created']} created, {nodes['updated']} updated, "
+            f"{nodes['unchanged']} unchanged, {nodes['retired']} retired; "
+            f"edges {edges['created']} created, {edges['updated']} updated, "
+            f"{edges['unchanged']} unchanged, {edges['retired']} retired")
+    if not answer.get("changed"):
+        line += " (nothing changed)"
+    elif answer.get("dry_run"):
+        line += f" (dry run: nothing written; the push {verb} the graph)"
+    return line

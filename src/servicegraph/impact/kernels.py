@@ -1,0 +1,215 @@
+"""Compiled kernels over the index's arrays (numba, cached on disk after the first run).
+
+Adjacency is kept in *blocks*: node ``v``'s edges are ``pool[start[v]:start[v]+len[v]]``
+(edge numbers), and an edge counts only while ``active[e]``. Every kernel takes
+plain arrays and scratch space, so the index can grow and change between calls
+without a rebuild, and a query costs what it reaches, not what the graph holds.
+
+State codes: 0 ok, 1 degraded, 2 down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+_OK, _DEGRADED, _DOWN = 0, 1, 2
+
+# Kernels are compiled on first use and cached beside this file when it is writable.
+_jit: Any = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def group_state(g: int, g_size: Any, g_min: Any, g_notok: Any, g_down: Any) -> int:
+    """What redundancy group ``g`` contributes under its member counters."""
+    if g_size[g] - g_down[g] < g_min[g]:
+        return _DOWN
+    if g_notok[g] > 0:
+        return _DEGRADED
+    return _OK
+
+
+@_jit
+def propagate(in_start: Any, in_len: Any, in_pool: Any, e_src: Any, e_soft: Any,
+              e_grp: Any, e_active: Any, g_size: Any, g_min: Any,
+              given_nodes: Any, given_states: Any,
+              state: Any, prev: Any, inq: Any, queue: Any,
+              g_notok: Any, g_down: Any, g_seen: Any,
+              touched: Any, touched_groups: Any) -> tuple[int, int]:
+    """The least fixpoint of the impact rules from the given states, by worklist.
+
+    States only rise (ok -> degraded -> down), so a node is queued at most twice and
+    each of its dependant edges is looked at once per rise. ``state``, ``prev``,
+    ``inq``, ``g_notok``, ``g_down`` and ``g_seen`` must be all zero on entry; the
+    caller resets the entries listed in ``touched[:k]`` and ``touched_groups[:j]``
+    (the two counts returned) after reading them.
+    """
+    n_touched = 0
+    n_groups = 0
+    head = 0
+    tail = 0
+    cap = queue.shape[0]
+    for i in range(given_nodes.shape[0]):
+        v = given_nodes[i]
+        s = given_states[i]
+        if s > state[v]:
+            if state[v] == _OK:
+                touched[n_touched] = v
+                n_touched += 1
+            if not inq[v]:
+                prev[v] = state[v]
+                inq[v] = True
+                queue[tail % cap] = v
+                tail += 1
+            state[v] = s
+    while head < tail:
+        v = queue[head % cap]
+        head += 1
+        inq[v] = False
+        old = prev[v]
+        new = state[v]
+        for k in range(in_start[v], in_start[v] + in_len[v]):
+            e = in_pool[k]
+            if not e_active[e]:
+                continue
+            g = e_grp[e]
+            if g >= 0:
+                if not g_seen[g]:
+                    g_seen[g] = True
+                    touched_groups[n_groups] = g
+                    n_groups += 1
+                if old == _OK:
+                    g_notok[g] += 1
+                if new == _DOWN and old < _DOWN:
+                    g_down[g] += 1
+                cand = group_state(g, g_size, g_min, g_notok, g_down)
+            elif e_soft[e]:
+                cand = _DEGRADED
+            else:
+                cand = new
+            u = e_src[e]
+            if cand > state[u]:
+                if state[u] == _OK:
+                    touched[n_touched] = u
+                    n_touched += 1
+                if not inq[u]:
+                    prev[u] = state[u]
+                    inq[u] = True
+                    queue[tail % cap] = u
+                    tail += 1
+                state[u] = cand
+    return n_touched, n_groups
+
+
+@_jit
+def contribution(e: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any, g_size: Any,
+                 g_min: Any, g_notok: Any, g_down: Any) -> int:
+    """What edge ``e`` contributes to its dependant under final states."""
+    g = e_grp[e]
+    if g >= 0:
+        return group_state(g, g_size, g_min, g_notok, g_down)
+    dep = state[e_dst[e]]
+    if e_soft[e]:
+        return _DEGRADED if dep > _OK else _OK
+    return dep
+
+
+@_jit
+def is_cause(e: int, final: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any,
+             g_size: Any, g_min: Any, g_notok: Any, g_down: Any) -> bool:
+    """Whether edge ``e``'s dependency is among the causes of its dependant's ``final``
+    state: its contribution is that state, and (for a group that is down) the member
+    itself is down."""
+    if contribution(e, state, e_dst, e_soft, e_grp, g_size, g_min, g_notok, g_down) != final:
+        return False
+    dep = state[e_dst[e]]
+    if e_grp[e] >= 0 and final == _DOWN:
+        return dep == _DOWN
+    return dep > _OK
+
+
+@_jit
+def parents(in_start: Any, in_len: Any, in_pool: Any, e_src: Any, e_dst: Any, e_soft: Any,
+            e_grp: Any, e_active: Any, g_size: Any, g_min: Any, g_notok: Any, g_down: Any,
+            state: Any, rank: Any, roots: Any, parent: Any, frontier: Any,
+            following: Any) -> None:
+    """Breadth-first parent pointers from the ``roots`` along cause edges.
+
+    ``parent`` must be -1 for every node on entry and holds, on exit, for every
+    node reached its next hop towards a root (a root points at itself). Each level
+    is visited in ``rank`` order (the ids' order), so among equally short chains
+    the one chosen depends on the ids only.
+    """
+    n_front = 0
+    for i in range(roots.shape[0]):
+        r = roots[i]
+        if parent[r] < 0:
+            parent[r] = r
+            frontier[n_front] = r
+            n_front += 1
+    while n_front > 0:
+        order = np.argsort(rank[frontier[:n_front]], kind="mergesort")
+        n_next = 0
+        for i in range(n_front):
+            dep = frontier[order[i]]
+            for k in range(in_start[dep], in_start[dep] + in_len[dep]):
+                e = in_pool[k]
+                if not e_active[e]:
+                    continue
+                a = e_src[e]
+                if parent[a] >= 0 or state[a] == _OK:
+                    continue
+                if is_cause(e, state[a], state, e_dst, e_soft, e_grp, g_size, g_min,
+                            g_notok, g_down):
+                    parent[a] = dep
+                    following[n_next] = a
+                    n_next += 1
+        for i in range(n_next):
+            frontier[i] = following[i]
+        n_front = n_next
+
+
+@_jit
+def reach(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_active: Any,
+          starts: Any, seen: Any, found: Any) -> int:
+    """Nodes reachable from ``starts`` along dependencies (``starts`` included):
+    written to ``found``, their count returned. ``seen`` must be all False on entry;
+    the caller resets the entries it lists."""
+    n = 0
+    for i in range(starts.shape[0]):
+        v = starts[i]
+        if not seen[v]:
+            seen[v] = True
+            found[n] = v
+            n += 1
+    head = 0
+    while head < n:
+        v = found[head]
+        head += 1
+        for k in range(out_start[v], out_start[v] + out_len[v]):
+            e = out_pool[k]
+            if not e_active[e]:
+                continue
+            t = e_dst[e]
+            if not seen[t]:
+                seen[t] = True
+                found[n] = t
+                n += 1
+    return n
+
+
+@_jit
+def find_edges(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_alive: Any,
+               sources: Any, targets: Any, found: Any) -> None:
+    """For each (source, target) pair, the number of the edge between them, or -1."""
+    for i in range(sources.shape[0]):
+        s = sources[i]
+        t = targets[i]
+        found[i] = -1
+        for k in range(out_start[s], out_start[s] + out_len[s]):
+            e = out_pool[k]
+            if e_alive[e] and e_dst[e] == t:
+                found[i] = e
+                break

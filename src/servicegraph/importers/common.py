@@ -1,0 +1,224 @@
+"""What every importer shares: source files, a builder that remembers where each item
+came from, YAML documents with their line numbers, and addresses inside values.
+
+Importers are pure: file names and texts in, a :class:`Imported` out (a graph, plus
+where in the files each of its nodes and edges came from, so that a problem found
+later, e.g. by the graph rules when the import is pushed, can still name the file and
+line to fix).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.graph import Edge, GraphData, Node
+from servicegraph.model.kinds import Impact
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file to import: its name (as the user gave it) and its text."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Imported:
+    """An import's graph and, for each node and edge in order, where it came from.
+
+    ``notes`` tell what was left out on purpose (e.g. entity kinds with no place in
+    the model), so that a quiet import is not mistaken for a complete one.
+    """
+
+    graph: GraphData
+    node_origins: tuple[str, ...]
+    edge_origins: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    def locate(self, problem: Problem) -> Problem:
+        """``problem`` re-addressed to the file and line of the item it is about.
+
+        Problems about the batch's ``nodes[i]`` or ``edges[i]`` (as the graph rules
+        report them) get the origin of that item; others are returned unchanged.
+
+        >>> from servicegraph.model.kinds import NodeKind
+        >>> g = GraphData.of([Node("a", NodeKind.CI, "A")])
+        >>> imp = Imported(g, ("hosts.csv line 2",), ())
+        >>> str(imp.locate(Problem("nodes", 0, "'a'", "id", "duplicate id in batch")))
+        "hosts.csv line 2 ('a'): id: duplicate id in batch"
+        """
+        origins = {"nodes": self.node_origins, "edges": self.edge_origins}.get(problem.section)
+        if origins is None or problem.index is None or not 0 <= problem.index < len(origins):
+            return problem
+        return Problem(origins[problem.index], None, problem.item, problem.field,
+                       problem.message)
+
+
+def at_line(name: str, line: int | None, document: int | None = None) -> str:
+    """The address of a place in a file, as problems and origins give it.
+
+    >>> at_line("catalog-info.yaml", 12, 2)
+    'catalog-info.yaml document 2 (line 12)'
+    >>> at_line("nodes.csv", 4)
+    'nodes.csv line 4'
+    """
+    if document is not None:
+        return f"{name} document {document}" + (f" (line {line})" if line else "")
+    return f"{name} line {line}" if line else name
+
+
+@dataclass
+class Builder:
+    """Collects nodes and edges with their origins, and the problems found on the way.
+
+    A node id seen twice is a problem naming both places; an edge seen twice keeps
+    its first form (two fields of a file may well say the same dependency).
+    """
+
+    nodes: dict[str, tuple[Node, str]] = field(default_factory=dict)
+    edges: dict[tuple[str, str], tuple[Edge, str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def problem(self, origin: str, item: str, field_name: str, message: str) -> None:
+        """Record a problem at ``origin`` about ``item``."""
+        self.problems.append(Problem(origin, None, item, field_name, message))
+
+    def node(self, node: Node, origin: str) -> None:
+        """Add a node, unless its id is taken (a problem then)."""
+        if node.id in self.nodes:
+            self.problem(origin, repr(node.id), "id",
+                         f"already defined at {self.nodes[node.id][1]}")
+            return
+        self.nodes[node.id] = (node, origin)
+
+    def replace(self, node: Node) -> None:
+        """Change a node already added (e.g. to record what was inferred about it)."""
+        self.nodes[node.id] = (node, self.nodes[node.id][1])
+
+    def edge(self, source: str, target: str, origin: str, *, group: str | None = None,
+             impact: Impact = Impact.HARD) -> bool:
+        """Add ``source`` needs ``target``; False when that pair was already there."""
+        if (source, target) in self.edges or source == target:
+            return False
+        self.edges[(source, target)] = (Edge(source, target, group, impact), origin)
+        return True
+
+    def result(self) -> Imported:
+        """The import, or :class:`ValidationError` with every problem found."""
+        if self.problems:
+            raise ValidationError(self.problems)
+        nodes = list(self.nodes.values())
+        edges = list(self.edges.values())
+        return Imported(GraphData(tuple(n for n, _ in nodes), tuple(e for e, _ in edges)),
+                        tuple(o for _, o in nodes), tuple(o for _, o in edges),
+                        tuple(self.notes))
+
+
+class Located(dict[str, Any]):
+    """A YAML mapping that knows the line it starts on (1-based)."""
+
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML whose mappings carry their line numbers."""
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Located:
+    out = Located({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    out.line = node.start_mark.line + 1
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def yaml_documents(file: SourceFile, builder: Builder) -> Iterator[tuple[int, Any]]:
+    """The documents of a (multi-document) YAML file, numbered from 1.
+
+    Empty documents are skipped; a syntax error becomes a problem naming the line,
+    and ends the file.
+    """
+    try:
+        for number, doc in enumerate(yaml.load_all(file.text, Loader=_Loader), start=1):
+            if doc is not None:
+                yield number, doc
+    except RecursionError:
+        builder.problem(file.name, file.name, "", "not valid YAML: nested too deeply")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        builder.problem(at_line(file.name, line), file.name, "", f"not valid YAML: {reason}")
+
+
+def line_of(value: Any) -> int | None:
+    """The line a YAML mapping starts on, when known."""
+    return value.line if isinstance(value, Located) and value.line else None
+
+
+def text(value: Any) -> str | None:
+    """``value`` when it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def strings(value: Any) -> list[str]:
+    """A list of strings from a string or a list (other entries dropped)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence):
+        return [v for v in value if isinstance(v, str) and v]
+    return []
+
+
+_TOKEN = re.compile(r"[^\s,;\"'()\[\]{}]+")
+
+
+def hosts_in(value: str) -> list[str]:
+    """The host names a configuration value addresses, in order.
+
+    Understands ``host``, ``host:port``, ``scheme://user@host:port/path`` and lists of
+    them separated by commas, semicolons or spaces.
+
+    >>> hosts_in("cartservice:7070")
+    ['cartservice']
+    >>> hosts_in("http://email:6060/send, redis://:pw@valkey-cart:6379/0")
+    ['email', 'valkey-cart']
+    """
+    found: list[str] = []
+    for token in _TOKEN.findall(value):
+        rest = token.split("://", 1)[1] if "://" in token else token
+        rest = rest.rsplit("@", 1)[-1]
+        host = re.split(r"[:/?#]", rest, maxsplit=1)[0].lower()
+        if host and re.fullmatch(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?", host) and host not in found:
+            found.append(host)
+    return found
+
+
+def merge_inferred(node: Node, target: str, why: str) -> Node:
+    """``node`` with ``why`` recorded for its inferred dependency on ``target``.
+
+    The record lives in the node's ``properties["inferred_edges"]`` (target id ->
+    the reasons, comma-separated), since dependencies carry no properties.
+    """
+    props = dict(node.properties)
+    inferred: dict[str, str] = dict(props.get("inferred_edges") or {})
+    reasons = [r for r in inferred.get(target, "").split(", ") if r]
+    if why not in reasons:
+        reasons.append(why)
+    inferred[target] = ", ".join(reasons)
+    props["inferred_edges"] = inferred
+    return node.with_changes(properties=props)
+
+
+def plain(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties without the empty entries."""
+    return {k: v for k, v in properties.items() if v not in (None, "", [], {})}

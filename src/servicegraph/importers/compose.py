@@ -1,0 +1,237 @@
+"""Compose files as service systems, their replicas as CIs.
+
+==============================  ====================================================
+in the Compose file             in the graph
+==============================  ====================================================
+a service                       a service system with the service's name
+its ``deploy.replicas`` or      n CIs ``NAME/replica-1`` ... that the service needs
+``scale`` (n, default 1)        as a redundancy group ``replicas`` with min_ok 1
+                                (each replica of a Compose service answers alone)
+``depends_on``                  the service needs each one named (soft when the
+                                entry says ``required: false``)
+``links``                       the service needs each one named
+an ``environment`` value naming the service needs that service (its name, its
+another service's address       ``hostname``, ``container_name`` or a network alias)
+==============================  ====================================================
+
+Files whose name is ``.env`` or ends in ``.env`` give the variables that
+``${VAR}``, ``${VAR:-default}`` and ``$VAR`` are replaced with, as ``docker
+compose`` does with the project's ``.env``; an entry ``- VAR`` with no value takes
+the variable's value. Several Compose files are merged service by service, later
+files winning, as with ``docker compose -f a.yaml -f b.yaml``. Everything inferred
+is marked as for Kubernetes (``properties.inferred``, ``properties.inferred_edges``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from servicegraph.importers.common import (
+    Builder,
+    Imported,
+    SourceFile,
+    at_line,
+    hosts_in,
+    line_of,
+    merge_inferred,
+    plain,
+    strings,
+    text,
+    yaml_documents,
+)
+from servicegraph.model.graph import Node
+from servicegraph.model.kinds import Impact, NodeKind
+
+REPLICAS = "replicas"
+_VAR = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}"
+                  r"|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def interpolate(value: str, variables: Mapping[str, str]) -> str:
+    """``value`` with ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}`` replaced;
+    ``$$`` is a literal ``$``; unknown variables are empty, as in Compose.
+
+    >>> interpolate("cart:${CART_PORT}", {"CART_PORT": "7070"})
+    'cart:7070'
+    >>> interpolate("${HOST:-db}:$PORT $$", {"PORT": "5432"})
+    'db:5432 $'
+    """
+    def one(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1) or match.group(4)
+        found = variables.get(name)
+        op, default = match.group(2), match.group(3) or ""
+        if op == ":-" and not found:
+            return default
+        if op == "-" and found is None:
+            return default
+        return found or ""
+    return _VAR.sub(one, value)
+
+
+def read_env(file: SourceFile, builder: Builder) -> dict[str, str]:
+    """The variables of a ``.env`` file, each interpolated with those before it."""
+    out: dict[str, str] = {}
+    for number, raw in enumerate(file.text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key):
+            builder.problem(at_line(file.name, number), repr(key or line), "",
+                            "expected VARIABLE=value")
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1] if value[0] == "'" else interpolate(value[1:-1], out)
+        else:
+            value = interpolate(value.split(" #", 1)[0].strip(), out)
+        out[key] = value
+    return out
+
+
+def _environment(raw: Any, variables: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """(variable, value) pairs of a service's ``environment`` (list or mapping)."""
+    pairs: list[tuple[str, str | None]] = []
+    if isinstance(raw, dict):
+        pairs = [(str(k), None if v is None else str(v)) for k, v in raw.items()]
+    else:
+        for entry in strings(raw):
+            key, sep, given = entry.partition("=")
+            pairs.append((key, given if sep else None))
+    for key, value in pairs:
+        resolved = variables.get(key) if value is None else interpolate(value, variables)
+        if resolved:
+            yield key, resolved
+
+
+def _depends_on(raw: Any) -> list[tuple[str, Impact, str]]:
+    """(service, impact, why) for each ``depends_on`` entry (list or mapping)."""
+    if isinstance(raw, dict):
+        out = []
+        for name, how in raw.items():
+            how = how if isinstance(how, dict) else {}
+            soft = how.get("required") is False
+            condition = text(how.get("condition"))
+            why = "depends_on" + (f" ({condition})" if condition else "")
+            out.append((str(name), Impact.SOFT if soft else Impact.HARD, why))
+        return out
+    return [(name, Impact.HARD, "depends_on") for name in strings(raw)]
+
+
+def _replicas(service: dict[str, Any]) -> Any:
+    deploy = service.get("deploy")
+    if isinstance(deploy, dict) and deploy.get("replicas") is not None:
+        return deploy["replicas"]
+    return service.get("scale", 1)
+
+
+def _services(files: Sequence[SourceFile], builder: Builder,
+              ) -> tuple[dict[str, tuple[dict[str, Any], str]], dict[str, str]]:
+    """Services merged across the Compose files (with where each was last defined), and
+    the variables of the ``.env`` files."""
+    variables: dict[str, str] = {}
+    for file in files:
+        if file.name.rsplit("/", 1)[-1].endswith(".env"):
+            variables.update(read_env(file, builder))
+    services: dict[str, tuple[dict[str, Any], str]] = {}
+    for file in files:
+        if file.name.rsplit("/", 1)[-1].endswith(".env"):
+            continue
+        for number, doc in yaml_documents(file, builder):
+            found = doc.get("services") if isinstance(doc, dict) else None
+            if not isinstance(found, dict):
+                builder.problem(at_line(file.name, line_of(doc), number if number > 1 else None),
+                                file.name, "services", "a Compose file needs a services mapping")
+                continue
+            for name, service in found.items():
+                where = at_line(file.name, line_of(service))
+                if not isinstance(service, dict):
+                    service = {}
+                before = services.get(str(name), ({}, where))[0]
+                services[str(name)] = ({**before, **service}, where)
+    return services, variables
+
+
+def _hosts(services: Mapping[str, tuple[dict[str, Any], str]]) -> dict[str, str]:
+    """Every name a service answers to -> the service."""
+    out: dict[str, str] = {}
+    for name, (service, _) in services.items():
+        names = [name, text(service.get("hostname")), text(service.get("container_name"))]
+        networks = service.get("networks")
+        if isinstance(networks, dict):
+            for net in networks.values():
+                if isinstance(net, dict):
+                    names += strings(net.get("aliases"))
+        for alias in names:
+            if alias:
+                out.setdefault(alias.lower(), name)
+    return out
+
+
+def import_compose(files: Sequence[SourceFile]) -> Imported:
+    """Read Compose files (and ``.env`` files) into service systems and replica CIs.
+
+    Examples
+    --------
+    >>> compose = '''
+    ... services:
+    ...   shop: {image: shop, environment: [DB_URL=postgres://db:5432/shop], depends_on: [cache]}
+    ...   db: {image: postgres, deploy: {replicas: 2}}
+    ...   cache: {image: valkey}
+    ... '''
+    >>> imp = import_compose([SourceFile("compose.yaml", compose)])
+    >>> sorted(e.key for e in imp.graph.edges if e.group is None)
+    [('shop', 'cache'), ('shop', 'db')]
+    >>> imp.graph.nodes[0].properties["inferred_edges"]
+    {'cache': 'depends_on', 'db': 'env:DB_URL'}
+    """
+    builder = Builder()
+    services, variables = _services(files, builder)
+    for name, (service, where) in services.items():
+        replicas = _replicas(service)
+        if isinstance(replicas, str) and replicas.isdigit():
+            replicas = int(replicas)
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+            builder.problem(where, repr(name), "deploy.replicas",
+                            f"must be a whole number, got {replicas!r}")
+            continue
+        image = text(service.get("image"))
+        builder.node(Node(name, NodeKind.SERVICE_SYSTEM, name,
+                          redundancy={REPLICAS: 1} if replicas else {},
+                          properties=plain({"compose_service": name, "replicas": replicas,
+                                            "image": interpolate(image, variables) if image
+                                            else None})), where)
+        for i in range(1, replicas + 1):
+            replica = f"{name}/replica-{i}"
+            builder.node(Node(replica, NodeKind.CI, f"{name} replica {i}", silo="containers",
+                              properties={"inferred": f"service {name}: replica {i} of "
+                                                      f"{replicas}, 1 needed"}), where)
+            builder.edge(name, replica, where, group=REPLICAS)
+    hosts = _hosts(services)
+
+    def need(source: str, target: str, why: str, where: str,
+             impact: Impact = Impact.HARD) -> None:
+        if target == source or source not in builder.nodes:
+            return
+        if target not in services:
+            builder.problem(where, repr(source), why.split(" ", 1)[0],
+                            f"names {target!r}, which is not a service of these files")
+            return
+        builder.edge(source, target, where, impact=impact)
+        builder.replace(merge_inferred(builder.nodes[source][0], target, why))
+
+    for name, (service, where) in services.items():
+        for target, impact, why in _depends_on(service.get("depends_on")):
+            need(name, target, why, where, impact)
+        for link in strings(service.get("links")):
+            need(name, link.split(":", 1)[0], "links", where)
+        for variable, value in _environment(service.get("environment"), variables):
+            for host in hosts_in(value):
+                if host in hosts:
+                    need(name, hosts[host], f"env:{variable}", where)
+    return builder.result()

@@ -1,0 +1,201 @@
+"""One process's copy of the stored graph, and how it keeps up with the store.
+
+A :class:`Replica` loads the whole graph once, then catches up on changes by
+replaying the store's journal from its own version: its own writes and every
+other process's alike. It reads the whole graph again only when the journal no
+longer reaches back to its version, or holds a change too big to keep inline.
+
+While the store does not answer, the replica keeps answering from memory and
+says since when it could not check (:attr:`Replica.stale_since`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from servicegraph.live.lock import ReadWriteLock
+from servicegraph.live.state import LiveGraph
+from servicegraph.store.base import GraphStore, JournalEntry, StoreError
+
+log = logging.getLogger("servicegraph.live")
+
+#: Called with the entries just applied (in version order), under the read lock.
+Listener = Callable[[list[JournalEntry]], None]
+
+
+class Replica:
+    """The live graph of this process, in step with the store.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store of record.
+    check_interval : float
+        Seconds during which a checked version is trusted: reads within it do not
+        ask the store again.
+    retry_interval : float
+        After the store failed to answer, seconds before asking it again (reads
+        meanwhile answer from memory at once).
+    """
+
+    def __init__(self, store: GraphStore, *, check_interval: float = 0.0,
+                 retry_interval: float = 1.0) -> None:
+        self.store = store
+        self.check_interval = check_interval
+        self.retry_interval = retry_interval
+        self.lock = ReadWriteLock()
+        self._graph: LiveGraph | None = None
+        self._sync = threading.Lock()  # one catch-up at a time
+        self._checked = 0.0  # monotonic time of the last successful check
+        self._failed: float | None = None  # monotonic time of the last failure
+        #: Wall-clock time (epoch seconds) since which the store has not answered.
+        self.stale_since: float | None = None
+        self.stale_reason: str | None = None
+        self._listeners: list[Listener] = []
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the graph was read at least once."""
+        return self._graph is not None
+
+    @property
+    def graph(self) -> LiveGraph:
+        """The live graph (hold :meth:`reading` while using it)."""
+        if self._graph is None:
+            raise StoreError("the graph has not been read from the store yet")
+        return self._graph
+
+    @property
+    def version(self) -> int:
+        """The version the live graph reflects (0 before the first load)."""
+        return self._graph.version if self._graph is not None else 0
+
+    @contextmanager
+    def reading(self) -> Iterator[LiveGraph]:
+        """The live graph, unchanged while held."""
+        with self.lock.reading():
+            yield self.graph
+
+    def listen(self, listener: Listener) -> None:
+        """Be told of every change applied, own or replayed."""
+        self._listeners.append(listener)
+
+    # --- keeping up -----------------------------------------------------------------------
+
+    def _mark_ok(self) -> None:
+        self._checked = time.monotonic()
+        self._failed = None
+        if self.stale_since is not None:
+            log.info("the store answers again; caught up to version %d", self.version)
+        self.stale_since = None
+        self.stale_reason = None
+
+    def _mark_failed(self, exc: Exception) -> None:
+        self._failed = time.monotonic()
+        if self.stale_since is None:
+            self.stale_since = time.time()
+            log.warning("the store does not answer (%s): answering from memory, "
+                        "version %d", exc, self.version)
+        self.stale_reason = f"{type(exc).__name__}: {exc}"
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Catch up with the store if it moved on; whether the store answered.
+
+        Reads call this before answering: within ``check_interval`` of the last
+        check, or ``retry_interval`` of the last failure, it returns at once
+        (unless ``force``). A store that does not answer is not an error here: the
+        caller answers from memory, marked stale. Loads the graph if it never was.
+        """
+        now = time.monotonic()
+        if self._graph is not None and not force:
+            if self._failed is not None and now - self._failed < self.retry_interval:
+                return False
+            if self._failed is None and now - self._checked < self.check_interval:
+                return True
+        with self._sync:
+            try:
+                self._catch_up()
+            except StoreError as exc:  # stores translate their backend's errors to these
+                if self._graph is None:
+                    raise
+                self._mark_failed(exc)
+                return False
+        self._mark_ok()
+        return True
+
+    def _catch_up(self) -> None:
+        if self._graph is None:
+            self._load()
+            return
+        top = self.store.version()
+        if top <= self._graph.version:
+            return
+        entries = self.store.journal(self._graph.version)
+        if entries is None or any(e.reload for e in entries):
+            self._load()
+            return
+        self._apply(entries)
+
+    def _load(self) -> None:
+        """Read the whole graph, replay what was written meanwhile, then swap it in."""
+        started = time.perf_counter()
+        for _ in range(5):
+            snapshot = self.store.load()
+            fresh = LiveGraph.build(snapshot.version, snapshot.nodes, snapshot.edges)
+            entries = self.store.journal(fresh.version)
+            # A change too big for the journal landed while the graph was read: read again.
+            if entries is not None and not any(e.reload for e in entries):
+                break
+        else:
+            raise StoreError("the graph kept changing in bulk while it was read")
+        for entry in entries:
+            fresh.apply(entry.version, entry.rows)
+        with self.lock.writing():
+            self._graph = fresh
+        log.info("read %d nodes and %d edges at version %d in %.1f s",
+                 fresh.node_count, fresh.edge_count, fresh.version,
+                 time.perf_counter() - started)
+
+    def _apply(self, entries: list[JournalEntry]) -> None:
+        applied = []
+        with self.lock.writing():
+            graph = self.graph
+            for entry in entries:
+                if entry.version <= graph.version:
+                    continue
+                graph.apply(entry.version, entry.rows)
+                applied.append(entry)
+        if applied:
+            self._tell(applied)
+
+    def apply_own(self, entry: JournalEntry) -> None:
+        """Apply a change this process just wrote as ``entry``.
+
+        A reader may already have replayed it from the journal (then nothing is
+        done), or may be behind it by other processes' changes (then those are
+        replayed first, from the store).
+        """
+        with self._sync:
+            graph = self.graph
+            if entry.version <= graph.version:
+                return
+            if entry.version > graph.version + 1 or entry.reload:
+                self._catch_up()
+                return
+            self._apply([entry])
+
+    def _tell(self, entries: list[JournalEntry]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(entries)
+            except Exception:  # a listener's failure must not stop the replica
+                log.exception("a change listener failed")
+
+
+__all__ = ["Listener", "Replica"]

@@ -1,0 +1,500 @@
+"""The graph one process holds in memory, kept current by the changes themselves.
+
+A :class:`LiveGraph` is the stored graph at one version: the impact index
+(:class:`~servicegraph.impact.GraphIndex`), the node attributes as columns,
+the observed states, and who claims what (without the claims' full text, which
+stays in the store). It changes only by applying changes in row form, the same
+rows the store writes and the journal keeps, whether the change was made by
+this process or replayed from another's: one way in, so every process ends
+in the same state after the same versions.
+
+It is not thread-safe by itself: :class:`~servicegraph.live.follower.Live`
+serialises changes against readers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from servicegraph.impact.index import KIND_CODE, GraphIndex
+from servicegraph.model.graph import Edge, GraphData, Node, Observation
+from servicegraph.model.kinds import Impact, NodeKind
+from servicegraph.store.rows import EMPTY, observation_from_row, split_claim_key, string_list
+
+log = logging.getLogger("servicegraph.live")
+
+#: The node attributes kept as columns beside the index's own (kind, name, owner,
+#: provider, redundancy).
+COLUMNS = ("visible", "silo", "description", "source", "external_id", "properties",
+           "retired_at")
+_EMPTY: tuple[str, ...] = ()
+
+
+class _Interned:
+    """One shared object per distinct value (sources, silos, claim-source tuples
+    repeat across millions of items)."""
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return self._values.setdefault(value, value)
+
+
+class LiveGraph:
+    """The stored graph at one version, in memory (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.index = GraphIndex()
+        self._columns: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        #: Per node position: its claims' "<source> <key>" entries.
+        self.claim_keys: list[tuple[str, ...]] = []
+        #: (source, key) -> position, for keys other than the node's own id.
+        self.by_key: dict[tuple[str, str], int] = {}
+        #: Per edge number: the sources that claim it.
+        self.edge_sources: list[tuple[str, ...]] = []
+        #: Edge number -> when it was retired (retired edges only).
+        self.edge_retired: dict[int, str] = {}
+        #: Position -> the last observed state (observed nodes only).
+        self.observed: dict[int, Observation] = {}
+        #: Position -> when it was retired (retired nodes only).
+        self.node_retired: dict[int, str] = {}
+        self._intern = _Interned()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self.index.position
+
+    @property
+    def node_count(self) -> int:
+        """Nodes stored (retired ones included)."""
+        return len(self.index.position)
+
+    @property
+    def edge_count(self) -> int:
+        """Edges stored (retired ones included)."""
+        return self.index.stored_edge_count
+
+    def column(self, name: str, v: int) -> Any:
+        """One attribute of node number ``v``."""
+        return self._columns[name][v]
+
+    def node(self, node_id: str) -> Node | None:
+        """The node as stored (without its claims, which stay in the store)."""
+        v = self.index.position.get(node_id)
+        return None if v is None else self.node_at(v)
+
+    def node_at(self, v: int) -> Node:
+        """The node at position ``v``."""
+        idx, col = self.index, self._columns
+        props = col["properties"][v]
+        return Node(idx.ids[v], idx.kind(v), idx.names[v], owner=idx.owners[v],
+                    provider=idx.providers[v], visible=col["visible"][v],
+                    silo=col["silo"][v], description=col["description"][v],
+                    source=col["source"][v], external_id=col["external_id"][v],
+                    properties=json.loads(props) if props != EMPTY else {},
+                    redundancy=idx.node(v).redundancy, retired_at=col["retired_at"][v],
+                    observed=self.observed.get(v))
+
+    def edge_at(self, e: int) -> Edge:
+        """The edge with number ``e`` (without its claims)."""
+        idx = self.index
+        g = int(idx.edge_group[e])
+        return Edge(idx.ids[int(idx.edge_source[e])], idx.ids[int(idx.edge_target[e])],
+                    idx.group_name[g] if g >= 0 else None,
+                    Impact.SOFT if idx.edge_soft[e] else Impact.HARD,
+                    (), self.edge_retired.get(e))
+
+    def edge_numbers(self, source: str | None = None, target: str | None = None
+                     ) -> list[int]:
+        """Numbers of the stored edges from ``source`` and/or to ``target`` (all when
+        neither is given), retired ones included."""
+        idx = self.index
+        arrays = idx.arrays()
+        if source is not None or target is not None:
+            end = source if source is not None else target
+            v = idx.position.get(end)  # type: ignore[arg-type]
+            if v is None:
+                return []
+            start, length, pool = ((arrays.out_start, arrays.out_len, arrays.out_pool)
+                                   if source is not None else
+                                   (arrays.in_start, arrays.in_len, arrays.in_pool))
+            block = pool[start[v]:start[v] + length[v]]
+            found = block[arrays.e_alive[block]]
+            if source is not None and target is not None:
+                t = idx.position.get(target)
+                found = found[arrays.e_dst[found] == t] if t is not None else found[:0]
+            return found.tolist()  # type: ignore[no-any-return]
+        every: list[int] = np.flatnonzero(arrays.e_alive[:idx.edge_numbers]).tolist()
+        return every
+
+    def nodes(self) -> Iterator[Node]:
+        """Every stored node."""
+        for v in range(self.index.node_count):
+            if self.index.exists(v):
+                yield self.node_at(v)
+
+    def graph(self) -> GraphData:
+        """The whole stored graph as model objects (without claims): for views that
+        need all of it (catalogues, exports)."""
+        return GraphData(tuple(self.nodes()),
+                         tuple(self.edge_at(e) for e in self.edge_numbers()))
+
+    def claimed_by(self, source: str) -> tuple[list[int], list[int]]:
+        """Positions of the nodes and numbers of the edges ``source`` claims."""
+        prefix = f"{source} "
+        nodes = [v for v, keys in enumerate(self.claim_keys)
+                 if keys and any(k.startswith(prefix) for k in keys)]
+        edges = [e for e, sources in enumerate(self.edge_sources) if source in sources]
+        return nodes, edges
+
+    def find_by_key(self, source: str, key: str) -> int | None:
+        """The position of the node ``source`` knows as ``key``, if any."""
+        found = self.by_key.get((source, key))
+        if found is not None:
+            return found
+        v = self.index.position.get(key)
+        if v is not None and f"{source} {key}" in self.claim_keys[v]:
+            return v
+        return None
+
+    def find_nodes(self, kind: NodeKind | None = None, query: str | None = None) -> list[int]:
+        """Positions of the stored nodes (of ``kind``; whose id or name contains
+        ``query``, any case), in id order, exact id or name matches first."""
+        idx = self.index
+        n = idx.node_count
+        positions = np.flatnonzero(self.index.stored_nodes()[:n])
+        if kind is not None:
+            positions = positions[idx.kind_codes[positions] == KIND_CODE[kind]]
+        ordered = idx.in_id_order(positions).tolist()
+        if not query:
+            return ordered  # type: ignore[no-any-return]
+        wanted = query.casefold()
+        ids, names = idx.ids, idx.names
+        found = [v for v in ordered
+                 if wanted in ids[v].casefold() or wanted in names[v].casefold()]
+        exact = [v for v in found if wanted in (ids[v].casefold(), names[v].casefold())]
+        return exact + [v for v in found if v not in set(exact)]
+
+    def ordered_edges(self, edges: list[int]) -> list[int]:
+        """Edge numbers ordered by (from, to) ids."""
+        if not edges:
+            return []
+        idx = self.index
+        es = np.array(edges, dtype=np.int64)
+        order = idx.id_rank()
+        keys = np.lexsort((order[idx.edge_target[es]], order[idx.edge_source[es]]))
+        return es[keys].tolist()  # type: ignore[no-any-return]
+
+    def holds_unchanged(self, source: str, node: Node) -> bool:
+        """Whether ``source`` alone claims ``node`` (under its key), live, with exactly
+        these attributes: then a push of it by ``source`` changes nothing."""
+        v = self.index.position.get(node.id)
+        if v is None or v in self.node_retired:
+            return False
+        if self.claim_keys[v] != (f"{source} {node.external_id or node.id}",):
+            return False
+        idx, col = self.index, self._columns
+        if (idx.kind(v) is not node.kind or idx.names[v] != node.name
+                or idx.owners[v] != node.owner or idx.providers[v] != node.provider
+                or col["visible"][v] != node.visible or col["silo"][v] != node.silo
+                or col["description"][v] != node.description):
+            return False
+        props = json.dumps(dict(node.properties), sort_keys=True) if node.properties else EMPTY
+        if col["properties"][v] != props:
+            return False
+        declared = idx.node(v).redundancy if node.redundancy or idx.declares_groups(v) else {}
+        return dict(declared) == dict(node.redundancy)
+
+    def unchanged_edges(self, source: str, edges: Sequence[Edge]) -> list[bool]:
+        """For each edge, whether ``source`` alone claims it, live, exactly as given."""
+        idx = self.index
+        pos = idx.position
+        known = [i for i, e in enumerate(edges) if e.source in pos and e.target in pos]
+        out = [False] * len(edges)
+        if not known:
+            return out
+        found = idx.find_edges(np.fromiter((pos[edges[i].source] for i in known), np.int64),
+                               np.fromiter((pos[edges[i].target] for i in known), np.int64))
+        alone = (source,)
+        for i, e in zip(known, found.tolist(), strict=True):
+            if e < 0 or e in self.edge_retired or self.edge_sources[e] != alone:
+                continue
+            edge = edges[i]
+            g = int(idx.edge_group[e])
+            out[i] = (bool(idx.edge_soft[e]) == (edge.impact is Impact.SOFT)
+                      and (idx.group_name[g] if g >= 0 else None) == edge.group)
+        return out
+
+    def vicinity(self, nodes: Iterable[str], out_of: Iterable[str] = (),
+                 in_of: Iterable[str] = ()) -> GraphData:
+        """The part of the graph the rules look at for a change: ``nodes``, every stored
+        edge out of ``out_of`` and into ``in_of``, and the nodes at their ends.
+
+        A retired node comes with one of its live edges, if it has any, so that it
+        stays in the live graph as it does in the whole graph (see
+        :meth:`GraphData.live <servicegraph.model.GraphData.live>`).
+        """
+        idx = self.index
+        edges: dict[int, None] = {}
+        for node_id in out_of:
+            edges.update(dict.fromkeys(self.edge_numbers(source=node_id)))
+        for node_id in in_of:
+            edges.update(dict.fromkeys(self.edge_numbers(target=node_id)))
+        wanted = {v for v in (idx.position.get(n) for n in nodes) if v is not None}
+        for e in edges:
+            wanted.add(int(idx.edge_source[e]))
+            wanted.add(int(idx.edge_target[e]))
+        for v in [v for v in wanted if v in self.node_retired]:
+            held = np.concatenate([idx.dependencies(v), idx.dependants(v)])
+            if len(held):
+                e = int(held[0])
+                edges[e] = None
+                wanted.update((int(idx.edge_source[e]), int(idx.edge_target[e])))
+        return GraphData(tuple(self.node_at(v) for v in sorted(wanted)),
+                         tuple(self.edge_at(e) for e in edges))
+
+    def dangling(self, edges: Iterable[int] | None = None) -> list[int]:
+        """Numbers of the live edges (of ``edges``, or all) that touch a retired node:
+        another source still needs what one source stopped asserting."""
+        idx = self.index
+        if edges is None:
+            ends = {v for v in self.node_retired}
+            found = set()
+            for v in ends:
+                found.update(idx.dependencies(v).tolist())
+                found.update(idx.dependants(v).tolist())
+            return sorted(found)
+        return [e for e in edges if idx.edge_active[e]
+                and (int(idx.edge_source[e]) in self.node_retired
+                     or int(idx.edge_target[e]) in self.node_retired)]
+
+    # --- changing -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, version: int, nodes: Iterable[Mapping[str, Any]],
+              edges: Iterable[Mapping[str, Any]]) -> LiveGraph:
+        """A live graph from a whole graph in row form (a store's snapshot)."""
+        live = cls()
+        live.version = version
+        ids: list[str] = []
+        kinds: list[int] = []
+        names: list[str] = []
+        owners: list[str | None] = []
+        providers: list[str | None] = []
+        group_node: list[int] = []
+        group_name: list[str] = []
+        group_min: list[int] = []
+        groups: dict[tuple[int, str], int] = {}
+        intern = live._intern
+        for row in nodes:
+            v = len(ids)
+            ids.append(row["id"])
+            kinds.append(KIND_CODE[NodeKind(row["kind"])])
+            names.append(row["name"])
+            owners.append(intern(row.get("owner")))
+            providers.append(intern(row.get("provider")))
+            redundancy = row.get("redundancy") or EMPTY
+            if redundancy != EMPTY:
+                for name, min_ok in json.loads(redundancy).items():
+                    groups[(v, name)] = len(group_node)
+                    group_node.append(v)
+                    group_name.append(name)
+                    group_min.append(int(min_ok))
+            live._append_columns(row)
+        position = {node_id: v for v, node_id in enumerate(ids)}
+        src: list[int] = []
+        dst: list[int] = []
+        soft: list[bool] = []
+        grp: list[int] = []
+        active: list[bool] = []
+        for row in edges:
+            s, t = position.get(row["source"]), position.get(row["target"])
+            if s is None or t is None:
+                # Read while a writer committed: the journal replay that follows restores it.
+                log.info("skipped edge %s -> %s read without its node", row["source"],
+                         row["target"])
+                continue
+            group = row.get("group")
+            if group is not None and (s, group) not in groups:
+                groups[(s, group)] = len(group_node)
+                group_node.append(s)
+                group_name.append(group)
+                group_min.append(1)
+            e = len(src)
+            src.append(s)
+            dst.append(t)
+            soft.append(row.get("impact") == Impact.SOFT.value)
+            grp.append(-1 if group is None else groups[(s, group)])
+            active.append(row.get("retired_at") is None)
+            if row.get("retired_at") is not None:
+                live.edge_retired[e] = row["retired_at"]
+            live.edge_sources.append(intern(tuple(string_list(row.get("claim_sources")))))
+        live.index = GraphIndex.from_arrays(
+            ids, np.array(kinds, dtype=np.int8), np.array(src, dtype=np.int64),
+            np.array(dst, dtype=np.int64), np.array(soft, dtype=np.bool_),
+            np.array(grp, dtype=np.int64), group_node, group_name, group_min,
+            names=names, owners=owners, providers=providers,
+            active=np.array(active, dtype=np.bool_))
+        live._recount(list(live.node_retired))
+        return live
+
+    def _recount(self, positions: Iterable[int]) -> None:
+        """Whether each node counts for impact: live, or retired but still needed by a
+        live edge (kept so impact never silently stops flowing through it)."""
+        idx = self.index
+        for v in positions:
+            if idx.exists(v):
+                held = v not in self.node_retired or bool(
+                    len(idx.dependencies(v)) or len(idx.dependants(v)))
+                idx.set_counted(v, held)
+
+    def _append_columns(self, row: Mapping[str, Any]) -> None:
+        col, intern = self._columns, self._intern
+        visible = row.get("visible")
+        col["visible"].append(None if visible is None else bool(visible))
+        col["silo"].append(intern(row.get("silo")))
+        col["description"].append(row.get("description"))
+        col["source"].append(intern(row.get("source")))
+        col["external_id"].append(row.get("external_id"))
+        col["properties"].append(intern(row.get("properties") or EMPTY))
+        col["retired_at"].append(intern(row.get("retired_at")))
+        keys = intern(tuple(string_list(row.get("claim_keys"))))
+        self.claim_keys.append(keys)
+        v = len(self.claim_keys) - 1
+        if row.get("retired_at") is not None:
+            self.node_retired[v] = row["retired_at"]
+        self._index_keys(v, row["id"], keys)
+        seen = observation_from_row(row)
+        if seen is not None:
+            self.observed[v] = seen
+
+    def _index_keys(self, v: int, node_id: str, keys: Sequence[str]) -> None:
+        for entry in keys:
+            source, key = split_claim_key(entry)
+            if key != node_id:
+                self.by_key[(self._intern(source), key)] = v
+
+    def _drop_keys(self, v: int) -> None:
+        node_id = self.index.ids[v]
+        for entry in self.claim_keys[v]:
+            source, key = split_claim_key(entry)
+            if key != node_id and self.by_key.get((source, key)) == v:
+                del self.by_key[(source, key)]
+
+    def apply(self, version: int, rows: Mapping[str, Any]) -> None:
+        """Apply a change in row form (a journal entry's ``rows``), reaching ``version``.
+
+        Replaying a change over a state that already holds some of its effect ends
+        in the same state, which is what lets a snapshot read while writers are busy
+        be made exact by replaying the journal from the snapshot's version.
+        """
+        if rows.get("replace"):
+            fresh = LiveGraph()
+            self.__dict__.update(fresh.__dict__)
+        idx = self.index
+        touched: set[int] = set()
+        for source, target in rows.get("delete_edges", ()):
+            e = self._edge(source, target)
+            if e >= 0:
+                touched.update((int(idx.edge_source[e]), int(idx.edge_target[e])))
+                self._remove_edge(e)
+        for node_id in rows.get("delete_nodes", ()):
+            v = idx.position.get(node_id)
+            if v is not None:
+                for e in self.edge_numbers(source=node_id) + self.edge_numbers(target=node_id):
+                    touched.update((int(idx.edge_source[e]), int(idx.edge_target[e])))
+                    self._remove_edge(e)
+                self._drop_keys(v)
+                idx.remove_node(v)
+                self.observed.pop(v, None)
+                self.node_retired.pop(v, None)
+        for row in rows.get("nodes", ()):
+            self._upsert_node(row)
+            touched.add(idx.position[row["id"]])
+        for row in rows.get("edges", ()):
+            self._upsert_edge(row)
+            touched.update(idx.position[end] for end in (row["source"], row["target"])
+                           if end in idx.position)
+        self._recount(touched)
+        for row in rows.get("observe", ()):
+            v = idx.position.get(row["id"])
+            seen = observation_from_row(row)
+            if v is not None and seen is not None:
+                self.observed[v] = seen
+        self.version = version
+
+    def _edge(self, source: str, target: str) -> int:
+        s, t = self.index.position.get(source), self.index.position.get(target)
+        if s is None or t is None:
+            return -1
+        return self.index.find_edge(s, t)
+
+    def _remove_edge(self, e: int) -> None:
+        if not self.index.alive(e):
+            return
+        self.index.remove_edge(e)
+        self.edge_retired.pop(e, None)
+        self.edge_sources[e] = _EMPTY
+
+    def _upsert_node(self, row: Mapping[str, Any]) -> None:
+        idx, intern = self.index, self._intern
+        redundancy = row.get("redundancy") or EMPTY
+        declared = {str(k): int(m) for k, m in json.loads(redundancy).items()} \
+            if redundancy != EMPTY else {}
+        kind = NodeKind(row["kind"])
+        owner, provider = intern(row.get("owner")), intern(row.get("provider"))
+        v = idx.position.get(row["id"])
+        if v is None:
+            idx.add_node(row["id"], kind, row["name"], owner, provider, declared)
+            self._append_columns({k: c for k, c in row.items() if not k.startswith("observed")})
+            return
+        idx.set_node(v, kind, row["name"], owner, provider, declared)
+        col = self._columns
+        visible = row.get("visible")
+        col["visible"][v] = None if visible is None else bool(visible)
+        col["silo"][v] = intern(row.get("silo"))
+        col["description"][v] = row.get("description")
+        col["source"][v] = intern(row.get("source"))
+        col["external_id"][v] = row.get("external_id")
+        col["properties"][v] = intern(row.get("properties") or EMPTY)
+        col["retired_at"][v] = intern(row.get("retired_at"))
+        if row.get("retired_at") is None:
+            self.node_retired.pop(v, None)
+        else:
+            self.node_retired[v] = row["retired_at"]
+        self._drop_keys(v)
+        keys = intern(tuple(string_list(row.get("claim_keys"))))
+        self.claim_keys[v] = keys
+        self._index_keys(v, row["id"], keys)
+
+    def _upsert_edge(self, row: Mapping[str, Any]) -> None:
+        idx = self.index
+        s, t = idx.position.get(row["source"]), idx.position.get(row["target"])
+        if s is None or t is None:
+            log.warning("edge %s -> %s names a node that is not held: skipped",
+                        row["source"], row["target"])
+            return
+        soft = row.get("impact") == Impact.SOFT.value
+        retired = row.get("retired_at")
+        e = idx.find_edge(s, t)
+        if e < 0:
+            e = idx.add_edge(s, t, row.get("group"), soft, active=retired is None)
+            self.edge_sources.append(_EMPTY)
+        else:
+            idx.set_edge(e, row.get("group"), soft)
+            idx.set_active(e, retired is None)
+        self.edge_sources[e] = self._intern(tuple(string_list(row.get("claim_sources"))))
+        if retired is None:
+            self.edge_retired.pop(e, None)
+        else:
+            self.edge_retired[e] = retired
