@@ -101,14 +101,29 @@ SPOF_RESPONSE: dict[str, Any] = {"promise": "onboarding", "single_points": [
 
 SPOF_RANKING_RESPONSE: dict[str, Any] = {"single_points": SPOF_RESPONSE["single_points"]}
 
-ROOT_CAUSE_REQUEST: dict[str, Any] = {"observed": {"webshop": "down", "ticket-shop": "down"},
-                                      "limit": 2}
+ROOT_CAUSE_REQUEST: dict[str, Any] = {
+    "observed": {"act-new-employee": "down", "hr-app": "down", "recruiting-feed": "down",
+                 "recruiting-app": "ok"},
+    "limit": 3}
 
 ROOT_CAUSE_RESPONSE: dict[str, Any] = {"candidates": [
-    {"component": "web-tier", "explains": ["ticket-shop", "webshop"], "unexplained": [],
-     "extra": 8, "explains_all": True},
-    {"component": "lb", "explains": ["ticket-shop", "webshop"], "unexplained": [],
-     "extra": 9, "explains_all": True},
+    {"component": "recruiting-feed", "kind": "service_system", "state": "down",
+     "explains": ["act-new-employee", "hr-app", "recruiting-feed"], "unexplained": [],
+     "extra": 2, "evidence": "down", "explains_all": True,
+     "chains": {"act-new-employee": ["act-new-employee", "hr-app", "recruiting-feed"],
+                "hr-app": ["hr-app", "recruiting-feed"],
+                "recruiting-feed": ["recruiting-feed"]}},
+    {"component": "feed-job", "kind": "ci", "state": "down",
+     "explains": ["act-new-employee", "hr-app", "recruiting-feed"], "unexplained": [],
+     "extra": 3, "evidence": None, "explains_all": True,
+     "chains": {"act-new-employee": ["act-new-employee", "hr-app", "recruiting-feed",
+                                     "feed-job"],
+                "hr-app": ["hr-app", "recruiting-feed", "feed-job"],
+                "recruiting-feed": ["recruiting-feed", "feed-job"]}},
+    {"component": "hr-app", "kind": "service_system", "state": "down",
+     "explains": ["act-new-employee", "hr-app"], "unexplained": ["recruiting-feed"],
+     "extra": 2, "evidence": "down", "explains_all": False,
+     "chains": {"act-new-employee": ["act-new-employee", "hr-app"], "hr-app": ["hr-app"]}},
 ]}
 
 PROMISES_RESPONSE: dict[str, Any] = {"items": [

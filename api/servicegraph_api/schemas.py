@@ -305,28 +305,46 @@ class SpofRankingOut(BaseModel):
 
 
 class RootCauseRequest(Strict):
-    """What is observed failing, and how many candidates to return."""
+    """What is observed, which kinds of component may be the cause, how many
+    candidates to return."""
 
     model_config = ConfigDict(extra="forbid",
                               json_schema_extra={"examples": [examples.ROOT_CAUSE_REQUEST]})
 
     observed: dict[str, StateWord] = Field(
-        description="node id -> observed state; at least one degraded or down")
-    limit: StrictInt = Field(10, ge=1, le=1000)
+        description="node id -> observed state. Failing ones (at least one degraded or down) "
+                    "are to be explained; healthy ones (`ok`) rule out every component whose "
+                    "failure would have them fail. Unknown ids answer 404")
+    limit: StrictInt = Field(10, ge=1, le=1000, description="the most candidates returned")
+    kinds: list[NodeKind] | None = Field(
+        None, min_length=1, description="the kinds of component that may be the cause "
+                                        "(default: service_system and ci)")
 
 
 class CandidateOut(BaseModel):
-    """A component that, failing alone, would explain some observations."""
+    """A component whose failure alone is consistent with every observation and produces
+    some of the failing ones."""
 
     component: str
-    explains: list[str]
-    unexplained: list[str]
-    extra: int = Field(description="nodes it would impact that were not observed failing")
+    kind: NodeKind
+    state: FailState = Field(description="the failure assumed: down, or only degraded")
+    explains: list[str] = Field(description="failing observations it produces exactly")
+    unexplained: list[str] = Field(description="failing observations it does not produce "
+                                               "(it predicts them better than seen)")
+    extra: int = Field(description="nodes it would put out of ok that nobody observed (the "
+                                   "component itself included when it was not observed)")
+    evidence: StateWord | None = Field(description="the component's own observed state, "
+                                                   "if it was observed")
     explains_all: bool
+    chains: dict[str, list[str]] = Field(
+        description="for each observation it explains, the chain of causes from that node "
+                    "back to the component")
 
 
 class RootCauseOut(BaseModel):
-    """Candidates, best first: full explainers, most explained, fewest extra, then id."""
+    """Candidates, best first: most failing observations explained, then fewest failures
+    predicted that nobody observed, then the most evidence on the component itself (its
+    own observed state), then id."""
 
     model_config = _example(examples.ROOT_CAUSE_RESPONSE)
 
