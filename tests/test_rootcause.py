@@ -4,6 +4,7 @@ a candidate, and every candidate is consistent with every observation."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import networkx as nx
@@ -162,7 +163,7 @@ def test_every_candidate_is_consistent_and_ranked(
         assert c.evidence == observed.get(c.component)
         for node, chain in c.chains.items():
             assert chain[0] == node and chain[-1] == c.component
-            assert all(nxg.has_edge(a, b) for a, b in zip(chain, chain[1:], strict=False))
+            assert all(nxg.has_edge(a, b) for a, b in itertools.pairwise(chain))
     # Nothing consistent that explains something is missing.
     expected = {n for n in pool if kind_of[n] in kinds
                 and any(ok and hits for ok, hits in (outcome(n, DOWN), outcome(n, DEGRADED)))}
