@@ -166,3 +166,19 @@ def test_an_unreadable_body_gets_one_line(client: TestClient, store: GraphStore)
     (problem,) = r.json()["problems"]
     assert problem["section"] == "document" and "not valid JSON" in problem["message"]
     assert store.read() == before
+
+
+def test_what_one_item_must_be_is_in_the_schema(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    put = spec["paths"]["/v1/nodes/{node_id}"]["put"]
+    (node_id,) = [p for p in put["parameters"] if p["name"] == "node_id"]
+    assert node_id["schema"]["maxLength"] == 512 and "pattern" in node_id["schema"]
+    edge = spec["components"]["schemas"]["EdgeIn"]
+    assert edge["not"]["properties"]["impact"] == {"const": "soft"}
+    r = client.put(f"/v1/nodes/{'x' * 513}", json={"kind": "ci"})
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "node_id"
+    r = client.put("/v1/edges", json={"from": "hr-app", "to": "email", "impact": "soft",
+                                      "group": "g"})
+    assert r.status_code == 422
+    assert [(p["field"], p["message"]) for p in r.json()["problems"]] == [
+        ("group", "a soft dependency cannot be in a redundancy group")]

@@ -99,6 +99,8 @@ def _message(error: dict[str, Any]) -> str:
         return _PATTERNS[ctx["pattern"]]
     if error.get("type") == "json_invalid":
         return f"not valid JSON: {short(str(ctx.get('error', '')), 200)}"
+    if error.get("type") == "value_error" and "error" in ctx:  # our validators' own words
+        return short(str(ctx["error"]), 300)
     return short(str(error.get("msg", "")), 300)
 
 

@@ -18,7 +18,9 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
 )
 
 from servicegraph.model.bounds import (
@@ -540,15 +542,26 @@ class EdgeIn(Strict):
     on itself; one edge per pair.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True,
-                              json_schema_extra={"examples": [examples.EDGE_PUT_REQUEST]})
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={
+        "examples": [examples.EDGE_PUT_REQUEST],
+        # Within the item, so stated: a soft edge has no group.
+        "not": {"required": ["impact", "group"],
+                "properties": {"impact": {"const": "soft"}, "group": {"type": "string"}}}})
 
     source: Identifier = Field(alias="from", description="the dependant's id")
     target: Identifier = Field(alias="to", description="the dependency's id")
+    # Before `group`, so the group's check sees it.
+    impact: Impact = Impact.HARD
     group: Identifier | None = Field(
         None, description="redundancy group (hard edges only); its min_ok is declared in "
                           "the `redundancy` of the `from` node")
-    impact: Impact = Impact.HARD
+
+    @field_validator("group")
+    @classmethod
+    def _soft_has_no_group(cls, group: str | None, info: ValidationInfo) -> str | None:
+        if group is not None and info.data.get("impact") is Impact.SOFT:
+            raise ValueError("a soft dependency cannot be in a redundancy group")
+        return group
 
     def raw(self) -> dict[str, Any]:
         """The interchange form as sent."""

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse
 
+from servicegraph.model.bounds import IDENTIFIER_PATTERN, MAX_ID_LENGTH
 from servicegraph.model.kinds import NodeKind
 from servicegraph.views.neighbourhood import neighbourhood
 from servicegraph_api import examples
@@ -40,6 +41,11 @@ FromId = Annotated[str | None, Query(alias="from", description="the dependant's 
                                      examples=["web-tier"])]
 ToId = Annotated[str | None, Query(alias="to", description="the dependency's id",
                                    examples=["web-1"])]
+#: The id of a node being written: what the model accepts as an id (see NodeIn).
+NewNodeId = Annotated[str, Path(
+    min_length=1, max_length=MAX_ID_LENGTH, pattern=IDENTIFIER_PATTERN,
+    description="the node's id, percent-encoded (`/` as `%2F`): not blank, no control "
+                f"characters, at most {MAX_ID_LENGTH} characters", examples=["web-4"])]
 
 
 @router.get(
@@ -82,7 +88,7 @@ def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
     responses={201: {"model": NodeOut, "description": "Created."}, **responses(413)},
 )
 def put_node(
-    node_id: NodeId,
+    node_id: NewNodeId,
     body: Annotated[NodePutIn, Body(openapi_examples={"ci": {
         "summary": "A fourth web server", "value": examples.NODE_PUT_REQUEST}})],
     graph: GraphDep,
