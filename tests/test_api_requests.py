@@ -182,3 +182,25 @@ def test_what_one_item_must_be_is_in_the_schema(client: TestClient) -> None:
     assert r.status_code == 422
     assert [(p["field"], p["message"]) for p in r.json()["problems"]] == [
         ("group", "a soft dependency cannot be in a redundancy group")]
+
+
+LONE = '"a\\ud800"'  # JSON for text with a lone surrogate, which UTF-8 cannot carry
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("POST", "/v1/sources/cmdb/push", '{"edges": [{"from": %s, "to": "b"}]}' % LONE, 422),
+    ("POST", "/v1/sources/cmdb/push.ndjson", '{"edge": {"from": %s, "to": "b"}}\n' % LONE, 422),
+    ("POST", "/v1/sources/cmdb/status", '{"statuses": [{"id": %s, "state": "down"}]}' % LONE,
+     422),
+    ("POST", "/v1/root-cause", '{"observed": {%s: "down"}}' % LONE, 404),
+    ("POST", "/v1/impact", '{"down": [%s]}' % LONE, 404),
+])
+def test_text_utf8_cannot_carry_is_named_not_a_crash(client: TestClient, method: str,
+                                                     path: str, body: str, status: int) -> None:
+    r = client.request(method, path, content=body.encode(),
+                       headers={"Content-Type": "application/json"})
+    assert r.status_code == status, r.text
+    answer = json.loads(r.content)
+    assert "a\ud800" in json.dumps(answer, ensure_ascii=False) or answer.get("problems")
+    if status == 422:
+        assert answer["problems"][0]["index"] in (0, 1)

@@ -19,6 +19,7 @@ bare 500 that leaks nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Mapping
@@ -74,9 +75,22 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut, "description": _MEANING[code]} for code in wanted}
 
 
+class ErrorResponse(JSONResponse):
+    """An error as JSON. It may quote what was sent, and what was sent may hold text
+    UTF-8 cannot carry (a lone surrogate, escaped in JSON as ``\\ud800``): such an
+    answer is written with every non-ASCII character escaped, instead of failing."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False,
+                              separators=(",", ":")).encode("ascii")
+
+
 def _json(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
           ) -> JSONResponse:
-    return JSONResponse(status_code=status, content=body, headers=headers)
+    return ErrorResponse(status_code=status, content=body, headers=headers)
 
 
 def _validation(_: Request, exc: Exception) -> JSONResponse:
