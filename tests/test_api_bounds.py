@@ -183,3 +183,13 @@ def test_the_allowed_skew_is_a_setting(store: GraphStore, tmp_path: Path) -> Non
     with api_client(store, tmp_path, status_max_skew_seconds=0) as client:
         r = status(client, (datetime.now(UTC) + timedelta(seconds=30)).isoformat())
         assert r.status_code == 422 and "at most 0 s" in r.text
+
+
+def test_imports_are_bounded_too(client: TestClient, store: GraphStore) -> None:
+    before = store.read()
+    body = "id,kind,name\n" + "x" * 9000 + ",ci,Long\n"
+    r = client.post("/v1/sources/sheet/import/csv", params={"name": "nodes.csv"},
+                    content=body, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422, r.text[:300]
+    assert "longer than 512 characters" in r.text and len(r.text) < 5000
+    assert store.read() == before
