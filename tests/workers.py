@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-T0 = datetime(2030, 1, 1, tzinfo=UTC)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)  # in the past: future observations are refused
 STATES = ("down", "ok", "degraded")
 
 

@@ -20,6 +20,7 @@ from servicegraph_api.health import READY_TIMEOUT, Readiness
 from servicegraph_api.limits import BodyLimitMiddleware, describe
 from servicegraph_api.metrics import Metrics
 from servicegraph_api.middleware import ObservationMiddleware, RouteTemplates
+from servicegraph_api.paths import EncodedSlashMiddleware
 from servicegraph_api.routers import (
     catalogue,
     changes,
@@ -164,5 +165,6 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         templates.register(router.routes, "/v1")
     # Added last = outermost: observation sees every answer, 413s included.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(ObservationMiddleware, metrics=metrics, templates=templates)
     return app

@@ -5,7 +5,13 @@
 - :class:`~servicegraph.model.UnknownNodeError` -> 404 naming the ids.
 - ``ValueError`` from a library call -> 422 with its message.
 - The store unreachable (Neo4j down, SQLite locked) -> 503; retry later.
-- FastAPI's own request validation stays 422 in FastAPI's form.
+- A request that does not fit the schema answers 422 with FastAPI's ``detail``
+  list (without the input, which may be large) and the same ``problems`` as the
+  graph rules, each naming its item; a body sent without a JSON (or, where
+  accepted, YAML) content type answers 415 saying what to send.
+- A path no route has answers 404 saying so (and, for a trailing slash, the path
+  without it); a method a path does not have answers 405 listing in ``Allow``
+  every method the path has; ``OPTIONS`` answers 204 with that ``Allow``.
 
 Anything else is a bug: it is logged with its traceback and answered with a
 bare 500 that leaks nothing.
@@ -13,31 +19,43 @@ bare 500 that leaks nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 import neo4j.exceptions
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import Match
+from starlette.types import Scope
 
-from servicegraph.model.errors import UnknownNodeError, ValidationError
+from servicegraph.model.bounds import DESCRIPTION_PATTERN, IDENTIFIER_PATTERN, LINE_PATTERN
+from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError, short, show
 from servicegraph.store.base import StoreUnavailable, SyncClosed
 from servicegraph.store.neo4j import ChangeTooLarge
 from servicegraph_api.limits import BodyTooLarge
+from servicegraph_api.media import accepted_media, is_json
+from servicegraph_api.middleware import CLIENT_CLOSED
 from servicegraph_api.schemas import ErrorOut
 
 log = logging.getLogger("servicegraph.api")
 
 #: What each documented error status means, for OpenAPI.
 _MEANING = {
-    400: "The body cannot be read at all (e.g. it is not UTF-8 text).",
+    400: "The body cannot be read at all (e.g. it is not UTF-8 text, or nested too deeply).",
     401: "No API key, or an unknown one (send `Authorization: Bearer <key>` or `X-API-Key`).",
     403: "The API key lacks the scope this route needs (`read` for GET and questions, "
          "`ingest` or `admin` for writes).",
     404: "An id names nothing in the graph; `ids` lists them.",
     413: "The request body is larger than the configured limit (`limit_bytes`).",
     409: "The sync session is committed, abandoned or expired: open a new one.",
+    415: "The body was not sent as JSON (`Content-Type: application/json`; the push routes "
+         "also take YAML): `detail` says what to send.",
     422: "The input is invalid: a request-shape error (FastAPI's `detail` list) or a graph "
          "rule broken (`problems`, each naming its item and field); nothing was written.",
     503: "The store does not answer (e.g. Neo4j is down); retry later.",
@@ -51,20 +69,117 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entries documenting these error statuses.
 
     A route that may answer 413 has a body, so it may answer 400 too (a body
-    that cannot be decoded): asking for 413 documents both.
+    that cannot be decoded) and 415 (a body of another media type): asking for
+    413 documents all three.
     """
-    wanted = sorted({*codes, 400} if 413 in codes else set(codes))
+    wanted = sorted({*codes, 400, 415} if 413 in codes else set(codes))
     return {code: {"model": ErrorOut, "description": _MEANING[code]} for code in wanted}
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+class ErrorResponse(JSONResponse):
+    """An error as JSON. It may quote what was sent, and what was sent may hold text
+    UTF-8 cannot carry (a lone surrogate, escaped in JSON as ``\\ud800``): such an
+    answer is written with every non-ASCII character escaped, instead of failing."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False,
+                              separators=(",", ":")).encode("ascii")
+
+
+def _json(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
           ) -> JSONResponse:
-    return JSONResponse(status_code=status, content=body, headers=headers)
+    return ErrorResponse(status_code=status, content=body, headers=headers)
 
 
 def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ValidationError)
     return _json(422, {"detail": str(exc), "problems": [p.to_dict() for p in exc.problems]})
+
+
+#: Pattern -> what it asks for, in the words of the model's own messages.
+_PATTERNS = {
+    IDENTIFIER_PATTERN: "must be text not blank, without control characters",
+    LINE_PATTERN: "must be text without control characters",
+    DESCRIPTION_PATTERN: "must be text without control characters other than tab and "
+                         "line breaks",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERNS:
+        return _PATTERNS[ctx["pattern"]]
+    if error.get("type") == "json_invalid":
+        return f"not valid JSON: {short(str(ctx.get('error', '')), 200)}"
+    if error.get("type") == "value_error" and "error" in ctx:  # our validators' own words
+        return short(str(ctx["error"]), 300)
+    return short(str(error.get("msg", "")), 300)
+
+
+def _item(body: Any, section: str, index: int) -> str:
+    """The name of ``body[section][index]``: its id, or `from -> to` for an edge."""
+    try:
+        raw = body[section][index]
+    except (KeyError, IndexError, TypeError):
+        return "?"
+    if not isinstance(raw, dict):
+        return "?"
+    if section == "edges":
+        ends = [raw.get(end) for end in ("from", "to")]
+        return " -> ".join(short(e) if isinstance(e, str) else "?" for e in ends)
+    name = raw.get("id") or raw.get("external_id")
+    return show(name) if isinstance(name, str) else "?"
+
+
+def _problem(error: dict[str, Any], body: Any, path_params: dict[str, Any]) -> Problem:
+    """A request-shape error as a problem: where (section, index), which item, which
+    field, what is wrong."""
+    loc = [str(part) if not isinstance(part, int) else part for part in error.get("loc", ())]
+    if error.get("type") == "json_invalid":
+        return Problem("document", None, "document", "",
+                       f"{_message(error)} (at character {loc[-1] if loc else '?'})")
+    where, rest = (loc[0], loc[1:]) if loc else ("body", [])
+    if where == "body" and len(rest) >= 2 and isinstance(rest[1], int):
+        section, index = str(rest[0]), rest[1]
+        field = ".".join(str(part) for part in rest[2:])
+        return Problem(section, index, _item(body, section, index), field, _message(error))
+    field = ".".join(str(part) for part in rest)
+    if where == "body":
+        named = next((v for v in path_params.values() if isinstance(v, str)), None)
+        return Problem("body", None, show(named) if named else "body", field,
+                       _message(error))
+    return Problem(str(where), None, field or str(where), field, _message(error))
+
+
+def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [dict(e) for e in exc.errors()]
+    if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "missing"
+           for e in errors):
+        wrong = _media_problem(request)
+        if wrong:
+            return _json(415, {"detail": wrong})
+    problems = [_problem(e, exc.body, dict(request.path_params)) for e in errors]
+    # FastAPI's list, without the input: it may be the whole body, and a request
+    # that does not fit is no reason to send it back.
+    detail = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": _message(e)}
+              for e in errors]
+    return _json(422, {"detail": detail, "problems": [p.to_dict() for p in problems]})
+
+
+def _media_problem(request: Request) -> str | None:
+    """What to send instead, when the body was sent as something this route does not
+    read; ``None`` when the content type is one it reads."""
+    given = request.headers.get("content-type")
+    if given and is_json(given):
+        return None
+    media = accepted_media(request.scope.get("route"))
+    said = f"`Content-Type: {short(given, 60)}`" if given else "no `Content-Type`"
+    return (f"the body was sent with {said}; send it as JSON with "
+            f"`Content-Type: application/json`{media}")
 
 
 def _unknown(_: Request, exc: Exception) -> JSONResponse:
@@ -104,6 +219,65 @@ def _sync_closed(_: Request, exc: Exception) -> JSONResponse:
                                  "one", "state": exc.state})
 
 
+#: The methods a path may have, in the order ``Allow`` lists them.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(scope: Scope, path: str | None = None) -> list[str]:
+    """Every method some route of the app answers on ``path`` (default: the request's),
+    ``OPTIONS`` included when there is any; empty when no route has the path."""
+    routes = scope["app"].router.routes
+    found = []
+    for method in METHODS:
+        probe: Scope = {"type": "http", "method": method, "path": path or scope["path"],
+                        "root_path": scope.get("root_path", ""), "headers": []}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            found.append(method)
+    return [*found, "OPTIONS"] if found else []
+
+
+def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        # The router names the methods of the first route that has the path only;
+        # the path may have more (GET, PUT and DELETE /v1/nodes/{id}).
+        allow = allowed_methods(request.scope)
+        headers = {**(exc.headers or {}), "Allow": ", ".join(allow)}
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
+        return _json(405, {"detail": f"{request.method} is not a method of "
+                                     f"{request.url.path}: use {', '.join(allow)}"}, headers)
+    if exc.status_code == 404 and exc.detail == "Not Found":  # the router's: no route
+        return _json(404, {"detail": _no_route(request)})
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        return _json(400, {"detail": _unreadable(exc.__cause__)})
+    return _json(exc.status_code, {"detail": exc.detail}, exc.headers)
+
+
+def _no_route(request: Request) -> str:
+    path = request.url.path
+    if path.endswith("/") and path != "/":
+        bare = path.rstrip("/")
+        if allowed_methods(request.scope, request.scope["path"].rstrip("/")):
+            return f"no route {path}: drop the trailing slash ({bare})"
+    return f"no route {path}; the routes are listed at /docs"
+
+
+def _unreadable(cause: BaseException | None) -> str:
+    """Why FastAPI could not read a body, in a line."""
+    if isinstance(cause, RecursionError):
+        return "the body is nested too deeply to read; nothing was written"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the body is not UTF-8 text (byte {cause.start}); nothing was written"
+    reason = f": {short(str(cause), 200)}" if cause is not None else ""
+    return f"the body cannot be read{reason}; nothing was written"
+
+
+def _hung_up(_: Request, exc: Exception) -> Response:
+    # Nobody is left to read an answer; the request observation logs the disconnect.
+    return Response(status_code=CLIENT_CLOSED)
+
+
 def _too_big(request: Request, exc: Exception) -> JSONResponse:
     # A batch is one transaction; past Neo4j's transaction memory a retry cannot help.
     log.warning("batch too large for one transaction: %s %s", request.method,
@@ -117,11 +291,20 @@ def _bug(request: Request, exc: Exception) -> JSONResponse:
 
 
 def register(app: FastAPI) -> None:
-    """Install the handlers on ``app``."""
+    """Install the handlers on ``app``.
+
+    Also turns off the redirect of a trailing slash: an empty 307 leaves most API
+    clients (which do not follow a redirect of a POST) with nothing to go on; the
+    404 says what to do instead.
+    """
+    app.router.redirect_slashes = False
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(UnknownNodeError, _unknown)
     app.add_exception_handler(ValueError, _value)
+    app.add_exception_handler(ClientDisconnect, _hung_up)
     for unavailable in (StoreUnavailable, neo4j.exceptions.ServiceUnavailable,
                         neo4j.exceptions.SessionExpired, neo4j.exceptions.TransientError,
                         sqlite3.OperationalError):

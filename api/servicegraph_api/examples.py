@@ -101,14 +101,29 @@ SPOF_RESPONSE: dict[str, Any] = {"promise": "onboarding", "single_points": [
 
 SPOF_RANKING_RESPONSE: dict[str, Any] = {"single_points": SPOF_RESPONSE["single_points"]}
 
-ROOT_CAUSE_REQUEST: dict[str, Any] = {"observed": {"webshop": "down", "ticket-shop": "down"},
-                                      "limit": 2}
+ROOT_CAUSE_REQUEST: dict[str, Any] = {
+    "observed": {"act-new-employee": "down", "hr-app": "down", "recruiting-feed": "down",
+                 "recruiting-app": "ok"},
+    "limit": 3}
 
 ROOT_CAUSE_RESPONSE: dict[str, Any] = {"candidates": [
-    {"component": "web-tier", "explains": ["ticket-shop", "webshop"], "unexplained": [],
-     "extra": 8, "explains_all": True},
-    {"component": "lb", "explains": ["ticket-shop", "webshop"], "unexplained": [],
-     "extra": 9, "explains_all": True},
+    {"component": "recruiting-feed", "kind": "service_system", "state": "down",
+     "explains": ["act-new-employee", "hr-app", "recruiting-feed"], "unexplained": [],
+     "extra": 2, "evidence": "down", "explains_all": True,
+     "chains": {"act-new-employee": ["act-new-employee", "hr-app", "recruiting-feed"],
+                "hr-app": ["hr-app", "recruiting-feed"],
+                "recruiting-feed": ["recruiting-feed"]}},
+    {"component": "feed-job", "kind": "ci", "state": "down",
+     "explains": ["act-new-employee", "hr-app", "recruiting-feed"], "unexplained": [],
+     "extra": 3, "evidence": None, "explains_all": True,
+     "chains": {"act-new-employee": ["act-new-employee", "hr-app", "recruiting-feed",
+                                     "feed-job"],
+                "hr-app": ["hr-app", "recruiting-feed", "feed-job"],
+                "recruiting-feed": ["recruiting-feed", "feed-job"]}},
+    {"component": "hr-app", "kind": "service_system", "state": "down",
+     "explains": ["act-new-employee", "hr-app"], "unexplained": ["recruiting-feed"],
+     "extra": 2, "evidence": "down", "explains_all": False,
+     "chains": {"act-new-employee": ["act-new-employee", "hr-app"], "hr-app": ["hr-app"]}},
 ]}
 
 PROMISES_RESPONSE: dict[str, Any] = {"items": [
@@ -142,6 +157,10 @@ MATRIX_RESPONSE: dict[str, Any] = {
 NODE: dict[str, Any] = {"id": "web-tier", "kind": "service_system", "name": "Web tier",
                         "owner": "IT", "visible": False, "redundancy": {"web": 2}}
 
+NODE_PUSH_ITEM: dict[str, Any] = {"id": "web-4", "kind": "ci", "name": "srv-web-04",
+                                   "silo": "compute", "external_id": "vm-104",
+                                   "properties": {"os": "Debian 12", "cores": 4}}
+
 NODE_PUT_REQUEST: dict[str, Any] = {"kind": "ci", "name": "Web server 4",
                                     "provider": "Northwind Hosting", "silo": "compute",
                                     "properties": {"os": "linux"}}
@@ -165,7 +184,7 @@ NEIGHBOURHOOD_RESPONSE: dict[str, Any] = {
 }
 
 VALIDATION_ERROR: dict[str, Any] = {
-    "detail": "1 problem(s), nothing written:\n  - edges[0] (onboarding -> feed-job): to: "
+    "detail": "1 problem(s), nothing written: edges[0] (onboarding -> feed-job): to: "
               "a promise may not depend on a ci (allowed: business_service, service_act, "
               "service_system)",
     "problems": [{"section": "edges", "index": 0, "item": "onboarding -> feed-job",

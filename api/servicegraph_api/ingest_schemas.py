@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from servicegraph.model.graph import GraphData
+from servicegraph.model.interchange import parse_document
+from servicegraph_api.schemas import EdgeIn, Identifier, NodeIn, StateWord, Strict
 
 PUSH_EXAMPLE: dict[str, Any] = {
     "nodes": [
@@ -25,19 +29,21 @@ STATUS_EXAMPLE: dict[str, Any] = {"statuses": [
 class PushIn(BaseModel):
     """A batch in the interchange format.
 
-    Items are checked by the graph rules, not by this schema, so that every bad
-    item is reported at once with its index, field and message.
+    Each item's shape is stated here; the rules that span items (ends that exist,
+    the layers, redundancy groups, unique ids and external ids) are checked on the
+    graph the batch would leave, and every item that breaks one is reported in one
+    422 with its index, field and message.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PUSH_EXAMPLE]})
 
-    nodes: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="nodes: id, kind, name, optional owner, provider, visible, silo, "
-                    "description, external_id (the source's key; default: id), "
-                    "properties, redundancy {group: min_ok}")
-    edges: list[dict[str, Any]] = Field(
-        default_factory=list, description="dependencies: from, to, optional group, impact")
+    nodes: list[NodeIn] = Field(default_factory=list)
+    edges: list[EdgeIn] = Field(default_factory=list)
+
+    def batch(self) -> GraphData:
+        """The batch as graph data (bounds checked by the library)."""
+        return parse_document({"nodes": [n.raw() for n in self.nodes],
+                               "edges": [e.raw() for e in self.edges]})
 
 
 class CountsOut(BaseModel):
@@ -125,14 +131,58 @@ class SyncSessionOut(BaseModel):
     items: int = Field(description="items its pages asserted")
 
 
+#: A time as ISO 8601 text; read by the library, which names a bad one.
+Timestamp = Annotated[str, Field(max_length=64, json_schema_extra={"format": "date-time"})]
+
+
+def _one_name(schema: dict[str, Any]) -> None:
+    # Exactly one of `id` and `external_id`, and not null: the model's validator says
+    # the same, so the schema states what is accepted.
+    for key in ("id", "external_id"):
+        field = schema["properties"][key]
+        text = next(s for s in field.pop("anyOf") if s.get("type") == "string")
+        field.update(text)
+    schema["oneOf"] = [{"required": ["id"]}, {"required": ["external_id"]}]
+
+
+class StatusItemIn(Strict):
+    """One observation: a node named by `id`, or by the pushing source's `external_id`
+    (exactly one of the two), its state, and when it was observed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_name)
+
+    id: Identifier | None = Field(None, description="the node's id")
+    external_id: Identifier | None = Field(
+        None, description="the node's key in this source (as pushed)")
+    state: StateWord
+    at: Timestamp | None = Field(
+        None, description="when it was observed, ISO 8601 with a time zone (default: now); at "
+                    "most `SERVICEGRAPH_STATUS_MAX_SKEW_SECONDS` (default 300) ahead of "
+                    "the server's clock")
+
+    @model_validator(mode="after")
+    def _exactly_one_name(self) -> StatusItemIn:
+        given = {"id", "external_id"} & self.model_fields_set
+        if len(given) != 1 or getattr(self, given.pop()) is None:
+            raise ValueError("name the node by exactly one of `id` and `external_id`")
+        return self
+
+    def raw(self) -> dict[str, Any]:
+        """The observation as sent."""
+        return {name: value for name, value in self if value is not None}
+
+
 class StatusIn(BaseModel):
-    """Observed states: each item names a node by id, or by this source's external id."""
+    """Observed states. A node that is not live (unknown, retired, or an external id
+    this source did not push) refuses the whole batch with a 422 naming it."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STATUS_EXAMPLE]})
 
-    statuses: list[dict[str, Any]] = Field(
-        description="[{id | external_id, state: ok|degraded|down, at: ISO-8601 time with "
-                    "zone (default: now)}]")
+    statuses: list[StatusItemIn]
+
+    def raw(self) -> list[dict[str, Any]]:
+        """The observations as sent."""
+        return [item.raw() for item in self.statuses]
 
 
 class StatusOut(BaseModel):

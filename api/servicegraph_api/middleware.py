@@ -1,4 +1,8 @@
-"""Request observation: a request id, one structured log line, and metrics per request."""
+"""Request observation: a request id, one structured log line, and metrics per request.
+
+A request whose client hung up before sending its whole body is logged as a
+``disconnect`` (not an error) and counted with status 499, whatever the app did.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 #: The route label of requests that matched no route (keeps label cardinality bounded).
 UNMATCHED = "<unmatched>"
+#: The status recorded for a request whose client hung up before its body was in
+#: (nginx's "499 Client Closed Request"): no answer reached anyone.
+CLIENT_CLOSED = 499
 
 
 def request_id(headers: Headers) -> str:
@@ -44,7 +51,8 @@ class RouteTemplates:
     def register(self, routes: list[Any], prefix: str) -> None:
         """Remember the routes of a router included under ``prefix``."""
         for route in routes:
-            path = getattr(route, "path", None)
+            # The format, not the path: "/nodes/{node_id}", without the convertor.
+            path = getattr(route, "path_format", None) or getattr(route, "path", None)
             if isinstance(path, str):
                 self._full[id(route)] = prefix + path
                 self._keep.append(route)
@@ -57,7 +65,7 @@ class RouteTemplates:
         known = self._full.get(id(route))
         if known is not None:
             return known
-        path = getattr(route, "path", None)
+        path = getattr(route, "path_format", None) or getattr(route, "path", None)
         return path if isinstance(path, str) else UNMATCHED
 
 
@@ -77,6 +85,19 @@ class ObservationMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         status = 500
         start = time.perf_counter()
+        body_read = hung_up = False
+
+        async def watched() -> Message:
+            # A client that hangs up before its body is all in is a disconnect: whatever
+            # the app answers then (a 400, an error) reaches nobody and is not the
+            # server's fault.
+            nonlocal body_read, hung_up
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body_read = True
+            elif message["type"] == "http.disconnect" and not body_read:
+                hung_up = True
+            return message
 
         async def observed(message: Message) -> None:
             nonlocal status
@@ -86,15 +107,17 @@ class ObservationMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, observed)
+            await self.app(scope, watched, observed)
         finally:
             elapsed = time.perf_counter() - start
+            if hung_up:
+                status = CLIENT_CLOSED
             route = self.templates.of(scope)
             method = str(scope.get("method", ""))
             self.metrics.observe(route, method, status, elapsed)
             client = scope.get("client")
             fields: dict[str, Any] = {
-                "event": "request",
+                "event": "disconnect" if hung_up else "request",
                 "request_id": rid,
                 "method": method,
                 "path": scope.get("path", ""),
@@ -103,6 +126,6 @@ class ObservationMiddleware:
                 "duration_ms": round(elapsed * 1000, 3),
                 "client": f"{client[0]}:{client[1]}" if client else None,
             }
-            level = logging.ERROR if status >= 500 else logging.INFO
+            level = logging.ERROR if status >= 500 and not hung_up else logging.INFO
             access_log.log(level, "%s %s %s", method, fields["path"], status,
                            extra={"fields": fields})

@@ -9,11 +9,31 @@ is handed to the library, which applies the graph rules.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
-from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.bounds import (
+    DESCRIPTION_PATTERN,
+    IDENTIFIER_PATTERN,
+    LINE_PATTERN,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PROPERTIES_BYTES,
+    MAX_PROPERTIES_DEPTH,
+)
+from servicegraph.model.errors import Problem, ValidationError, show
 from servicegraph.model.graph import GraphData
 from servicegraph.model.interchange import parse_document
 from servicegraph.model.kinds import Impact, NodeKind
@@ -21,6 +41,34 @@ from servicegraph_api import examples
 
 StateWord = Literal["ok", "degraded", "down"]
 FailState = Literal["degraded", "down"]
+
+# The text the model accepts (servicegraph.model.bounds), stated for the schema.
+#: An id, group name or external id.
+Identifier = Annotated[str, StringConstraints(
+    min_length=1, max_length=MAX_ID_LENGTH, pattern=IDENTIFIER_PATTERN)]
+#: A name: not blank, no control characters.
+Name = Annotated[str, StringConstraints(
+    min_length=1, max_length=MAX_NAME_LENGTH, pattern=IDENTIFIER_PATTERN)]
+#: One line of text: owner, provider, silo.
+Line = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH, pattern=LINE_PATTERN)]
+#: A description: tab and line breaks allowed.
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_LENGTH,
+                                               pattern=DESCRIPTION_PATTERN)]
+#: Free properties: any JSON mapping within the model's bounds.
+Properties = Annotated[dict[str, Any], Field(description=(
+    "free JSON data: text, finite numbers, true/false, null, lists and mappings, nested at "
+    f"most {MAX_PROPERTIES_DEPTH} levels (this mapping is the first) and at most "
+    f"{MAX_PROPERTIES_BYTES} bytes as compact JSON; beyond, 422 naming the item"))]
+#: Redundancy groups: group name -> min_ok. Stated by hand: pydantic would put the
+#: key pattern in `patternProperties`, which lets other keys through.
+Redundancy = Annotated[dict[Identifier, Annotated[StrictInt, Field(ge=1)]], WithJsonSchema({
+    "type": "object",
+    "propertyNames": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH,
+                      "pattern": IDENTIFIER_PATTERN},
+    "additionalProperties": {"type": "integer", "minimum": 1},
+    "description": "redundancy group -> min_ok: how many of the group's members (the "
+                   "node's edges with that `group`) must be up; at most their number",
+})]
 
 
 def _example(value: Any) -> ConfigDict:
@@ -259,28 +307,46 @@ class SpofRankingOut(BaseModel):
 
 
 class RootCauseRequest(Strict):
-    """What is observed failing, and how many candidates to return."""
+    """What is observed, which kinds of component may be the cause, how many
+    candidates to return."""
 
     model_config = ConfigDict(extra="forbid",
                               json_schema_extra={"examples": [examples.ROOT_CAUSE_REQUEST]})
 
     observed: dict[str, StateWord] = Field(
-        description="node id -> observed state; at least one degraded or down")
-    limit: StrictInt = Field(10, ge=1, le=1000)
+        description="node id -> observed state. Failing ones (at least one degraded or down) "
+                    "are to be explained; healthy ones (`ok`) rule out every component whose "
+                    "failure would have them fail. Unknown ids answer 404")
+    limit: StrictInt = Field(10, ge=1, le=1000, description="the most candidates returned")
+    kinds: list[NodeKind] | None = Field(
+        None, min_length=1, description="the kinds of component that may be the cause "
+                                        "(default: service_system and ci)")
 
 
 class CandidateOut(BaseModel):
-    """A component that, failing alone, would explain some observations."""
+    """A component whose failure alone is consistent with every observation and produces
+    some of the failing ones."""
 
     component: str
-    explains: list[str]
-    unexplained: list[str]
-    extra: int = Field(description="nodes it would impact that were not observed failing")
+    kind: NodeKind
+    state: FailState = Field(description="the failure assumed: down, or only degraded")
+    explains: list[str] = Field(description="failing observations it produces exactly")
+    unexplained: list[str] = Field(description="failing observations it does not produce "
+                                               "(it predicts them better than seen)")
+    extra: int = Field(description="nodes it would put out of ok that nobody observed (the "
+                                   "component itself included when it was not observed)")
+    evidence: StateWord | None = Field(description="the component's own observed state, "
+                                                   "if it was observed")
     explains_all: bool
+    chains: dict[str, list[str]] = Field(
+        description="for each observation it explains, the chain of causes from that node "
+                    "back to the component")
 
 
 class RootCauseOut(BaseModel):
-    """Candidates, best first: full explainers, most explained, fewest extra, then id."""
+    """Candidates, best first: most failing observations explained, then fewest failures
+    predicted that nobody observed, then the most evidence on the component itself (its
+    own observed state), then id."""
 
     model_config = _example(examples.ROOT_CAUSE_RESPONSE)
 
@@ -370,34 +436,58 @@ class MatrixOut(BaseModel):
 
 
 class NodeIn(Strict):
+    """A node in the interchange format, as pushed by an integrator.
+
+    Rules that span items cannot be stated here and answer 422 naming the item:
+    each group in `redundancy` needs member edges (`group`) from this node, and
+    `min_ok` at most their number; `kind` must fit the layers of the node's edges;
+    ids are unique in a batch.
+    """
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [examples.NODE_PUSH_ITEM]})
+
+    id: Identifier
+    kind: NodeKind
+    name: Name | None = Field(None, description="defaults to the id")
+    owner: Line | None = None
+    provider: Line | None = None
+    visible: StrictBool | None = None
+    silo: Line | None = None
+    description: Description | None = None
+    source: Identifier | None = None
+    external_id: Identifier | None = Field(
+        None, description="the source's own key for the node (default: the id)")
+    properties: Properties | None = None
+    redundancy: Redundancy | None = None
+
+    def raw(self) -> dict[str, Any]:
+        """The interchange form as sent (fields left out or null dropped).
+
+        Field by field, not ``model_dump()``: a JSON dump would turn NaN into null
+        and stop at pydantic's depth limit before the model's bounds could name the
+        problem.
+        """
+        return {name: value for name, value in self if value is not None}
+
+
+class NodePutIn(NodeIn):
     """A node in the interchange format; ``id`` may be left out (the path names it)."""
 
     model_config = ConfigDict(extra="forbid",
                               json_schema_extra={"examples": [examples.NODE_PUT_REQUEST]})
 
-    id: str | None = Field(None, description="must equal the id in the path when given")
-    kind: NodeKind
-    name: str | None = Field(None, description="defaults to the id")
-    owner: str | None = None
-    provider: str | None = None
-    visible: StrictBool | None = None
-    silo: str | None = None
-    description: str | None = None
-    source: str | None = None
-    external_id: str | None = None
-    properties: dict[str, Any] | None = None
-    redundancy: dict[str, StrictInt] | None = Field(
-        None, description="redundancy group -> min_ok (how many members it needs)")
+    id: Identifier | None = Field(  # type: ignore[assignment]
+        None, description="must equal the id in the path when given")
 
     def batch(self, node_id: str) -> GraphData:
-        """This node, with the path's id, as a one-node batch (shape checked by the library)."""
+        """This node, with the path's id, as a one-node batch (bounds checked by the
+        library)."""
         if self.id is not None and self.id != node_id:
-            raise ValidationError([Problem("nodes", 0, repr(self.id), "id",
-                                           f"must equal the id in the path ({node_id!r}) "
+            raise ValidationError([Problem("nodes", 0, show(self.id), "id",
+                                           f"must equal the id in the path ({show(node_id)}) "
                                            "or be left out")])
-        raw = self.model_dump(exclude_none=True, mode="json")
-        raw["id"] = node_id
-        return parse_document({"nodes": [raw]})
+        return parse_document({"nodes": [{**self.raw(), "id": node_id}]})
 
 
 class ObservedStateOut(BaseModel):
@@ -444,20 +534,46 @@ class NodePageOut(BaseModel):
 
 
 class EdgeIn(Strict):
-    """A dependency in the interchange format: ``from`` needs ``to``."""
+    """A dependency in the interchange format: ``from`` needs ``to``.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True,
-                              json_schema_extra={"examples": [examples.EDGE_PUT_REQUEST]})
+    Rules that span items answer 422 naming the item: both ends must exist (in the
+    graph or the batch) and fit the layers; a `group` needs its `min_ok` declared in
+    the `redundancy` of the `from` node; a soft edge has no group; no node depends
+    on itself; one edge per pair.
+    """
 
-    source: str = Field(alias="from", description="the dependant's id")
-    target: str = Field(alias="to", description="the dependency's id")
-    group: str | None = Field(None, description="redundancy group (hard edges only)")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={
+        "examples": [examples.EDGE_PUT_REQUEST],
+        # Within the item, so stated: a soft edge has no group.
+        "not": {"required": ["impact", "group"],
+                "properties": {"impact": {"const": "soft"}, "group": {"type": "string"}}}})
+
+    source: Identifier = Field(alias="from", description="the dependant's id")
+    target: Identifier = Field(alias="to", description="the dependency's id")
+    # Before `group`, so the group's check sees it.
     impact: Impact = Impact.HARD
+    group: Identifier | None = Field(
+        None, description="redundancy group (hard edges only); its min_ok is declared in "
+                          "the `redundancy` of the `from` node")
+
+    @field_validator("group")
+    @classmethod
+    def _soft_has_no_group(cls, group: str | None, info: ValidationInfo) -> str | None:
+        if group is not None and info.data.get("impact") is Impact.SOFT:
+            raise ValueError("a soft dependency cannot be in a redundancy group")
+        return group
+
+    def raw(self) -> dict[str, Any]:
+        """The interchange form as sent."""
+        out: dict[str, Any] = {"from": self.source, "to": self.target,
+                               "impact": self.impact.value}
+        if self.group is not None:
+            out["group"] = self.group
+        return out
 
     def batch(self) -> GraphData:
-        """This edge as a one-edge batch (shape checked by the library)."""
-        return parse_document({"edges": [self.model_dump(exclude_none=True, by_alias=True,
-                                                         mode="json")]})
+        """This edge as a one-edge batch (bounds checked by the library)."""
+        return parse_document({"edges": [self.raw()]})
 
 
 class EdgeClaimOut(BaseModel):

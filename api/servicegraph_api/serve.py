@@ -39,6 +39,7 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     from servicegraph_api.app import create_app
+    from servicegraph_api.header_timeout import protocol_with_header_timeout
     from servicegraph_api.logs import configure_logging
 
     # The keys file is read before logging is set up: a broken one stops the start
@@ -49,23 +50,26 @@ def run(settings: Settings) -> None:
         log.warning(warning)
     log.info("servicegraph API on http://%s:%d (docs at /docs), store %s, %d worker(s)",
              host, settings.port, settings.store, settings.workers)
+    # h11 with a deadline on request headers: uvicorn has none of its own.
+    http = protocol_with_header_timeout(settings.header_timeout_seconds)
     if settings.workers == 1:
         uvicorn.run(create_app(settings), host=host, port=settings.port, access_log=False,
-                    log_config=None)
+                    log_config=None, http=http)
         return
     # Each worker process builds its own app (and its own copy of the graph) from the
     # environment: hand it the settings given on the command line that way.
     os.environ.update(settings_environment(settings))
     uvicorn.run("servicegraph_api.app:create_app", factory=True, host=host,
                 port=settings.port, workers=settings.workers, access_log=False,
-                log_config=None)
+                log_config=None, http="servicegraph_api.header_timeout:EnvironmentProtocol")
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The environment that makes ``Settings()`` equal ``settings`` (its set fields).
 
-    >>> settings_environment(Settings(_env_file=None, store="g.db", port=9000))["SERVICEGRAPH_PORT"]
-    '9000'
+    >>> env = settings_environment(Settings(_env_file=None, store="g.db", port=9000))
+    >>> env["SERVICEGRAPH_PORT"], env["SERVICEGRAPH_STORE"]
+    ('9000', 'g.db')
     """
     out = {}
     for name, value in settings.model_dump(mode="json").items():

@@ -51,9 +51,17 @@ class Settings(BaseSettings):
     max_ndjson_bytes: int = Field(default=1024 * MIB, ge=1, description=(
         "Largest NDJSON streaming body accepted by the bulk sync route, in bytes "
         "(default 1 GiB); 413 beyond it."))
+    header_timeout_seconds: float = Field(default=10, gt=0, description=(
+        "Seconds a client has to send a request's headers once its connection is ready "
+        "for a request (default 10); then the connection is closed (with a 408 when part "
+        "of a request came), so slow clients cannot hold connections open for ever."))
     source_precedence: list[str] = Field(default_factory=list, description=(
         "Sources in order of precedence, highest first: when two sources describe "
         "the same component, the attributes of the earlier one win."))
+    status_max_skew_seconds: float = Field(default=300, ge=0, description=(
+        "How far ahead of the server's clock an observed status's `at` may be, in seconds "
+        "(default 300). A status further in the future is refused (422): stored, it would "
+        "make every later real observation of the node look stale."))
     retention_days: int = Field(default=30, ge=0, description=(
         "Days a retired item is kept (marked, out of impact answers) before it is purged."))
 

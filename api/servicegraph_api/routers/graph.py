@@ -12,29 +12,40 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse
 
+from servicegraph.model.bounds import IDENTIFIER_PATTERN, MAX_ID_LENGTH
 from servicegraph.model.kinds import NodeKind
 from servicegraph.views.neighbourhood import neighbourhood
 from servicegraph_api import examples
 from servicegraph_api.deps import GraphDep
 from servicegraph_api.errors import responses
+from servicegraph_api.paths import SEGMENT
 from servicegraph_api.reads import edge_page, node_page, node_view
 from servicegraph_api.schemas import (
     EdgeIn,
     EdgeListOut,
     EdgeOut,
-    NodeIn,
     NodeOut,
     NodePageOut,
+    NodePutIn,
     SubgraphOut,
 )
 
 router = APIRouter(tags=["graph"])
 
-NodeId = Annotated[str, Path(description="a node id", examples=["web-tier"])]
+#: One node's path: its id is one percent-encoded segment (see servicegraph_api.paths).
+NODE = "/nodes/{node_id:" + SEGMENT + "}"
+
+NodeId = Annotated[str, Path(description="a node id, percent-encoded (`/` as `%2F`)",
+                             examples=["web-tier"])]
 FromId = Annotated[str | None, Query(alias="from", description="the dependant's id",
                                      examples=["web-tier"])]
 ToId = Annotated[str | None, Query(alias="to", description="the dependency's id",
                                    examples=["web-1"])]
+#: The id of a node being written: what the model accepts as an id (see NodeIn).
+NewNodeId = Annotated[str, Path(
+    min_length=1, max_length=MAX_ID_LENGTH, pattern=IDENTIFIER_PATTERN,
+    description="the node's id, percent-encoded (`/` as `%2F`): not blank, no control "
+                f"characters, at most {MAX_ID_LENGTH} characters", examples=["web-4"])]
 
 
 @router.get(
@@ -59,7 +70,7 @@ def list_nodes(
 
 
 @router.get(
-    "/nodes/{node_id}", response_model=NodeOut, summary="Read a node",
+    NODE, response_model=NodeOut, summary="Read a node",
     description="One node in the interchange format; 404 when there is none.",
     responses=responses(404),
 )
@@ -68,7 +79,7 @@ def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
 
 
 @router.put(
-    "/nodes/{node_id}", response_model=NodeOut, summary="Create or replace a node",
+    NODE, response_model=NodeOut, summary="Create or replace a node",
     description="The body is a node in the interchange format; its `id` may be left out and "
                 "must equal the path's otherwise. The node is validated against the whole "
                 "stored graph (e.g. its redundancy groups against its edges) and written in "
@@ -77,8 +88,8 @@ def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
     responses={201: {"model": NodeOut, "description": "Created."}, **responses(413)},
 )
 def put_node(
-    node_id: NodeId,
-    body: Annotated[NodeIn, Body(openapi_examples={"ci": {
+    node_id: NewNodeId,
+    body: Annotated[NodePutIn, Body(openapi_examples={"ci": {
         "summary": "A fourth web server", "value": examples.NODE_PUT_REQUEST}})],
     graph: GraphDep,
 ) -> JSONResponse:
@@ -89,7 +100,7 @@ def put_node(
 
 
 @router.delete(
-    "/nodes/{node_id}", status_code=204, response_class=Response, summary="Delete a node",
+    NODE, status_code=204, response_class=Response, summary="Delete a node",
     description="Deletes the node and its edges, unless that leaves a redundancy group with "
                 "fewer members than it needs (422, nothing deleted). 404 when there is none.",
     responses=responses(404),
@@ -100,7 +111,7 @@ def delete_node(node_id: NodeId, graph: GraphDep) -> Response:
 
 
 @router.get(
-    "/nodes/{node_id}/neighbourhood", response_model=SubgraphOut,
+    NODE + "/neighbourhood", response_model=SubgraphOut,
     summary="The neighbourhood of a node, for drawing",
     description="Nodes within `depth` hops of the node and every edge among them. "
                 "`upstream` follows dependencies (what it needs), `downstream` dependants "

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from servicegraph_api import examples
 from servicegraph_api.deps import AnswerSizeDep, GraphDep
 from servicegraph_api.errors import responses
+from servicegraph_api.paths import SEGMENT
 from servicegraph_api.schemas import ImpactOut, ImpactRequest, NodeExplanationOut
 
 router = APIRouter(prefix="/impact", tags=["impact"])
@@ -45,7 +46,7 @@ def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONRes
 
 
 @router.post(
-    "/explain/{node_id}", response_model=NodeExplanationOut,
+    "/explain/{node_id:" + SEGMENT + "}", response_model=NodeExplanationOut,
     summary="Why one node is in its state under a scenario",
     description="The explanation of one node under the scenario in the body (same body as "
                 "`POST /v1/impact`): its state, the rule that set it, its causes and the chain "
@@ -53,7 +54,8 @@ def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONRes
                 "`ok` with no causes; an unknown node answers 404.",
     responses=responses(404, 413),
 )
-def explain(node_id: Annotated[str, Path(description="the node to explain",
+def explain(node_id: Annotated[str, Path(description="the node to explain, percent-encoded "
+                                                     "(`/` as `%2F`)",
                                          examples=["web-tier"])],
             scenario: Scenario, graph: GraphDep) -> JSONResponse:
     return JSONResponse(graph.explain(node_id, scenario.down, scenario.degraded))

@@ -19,9 +19,15 @@ from servicegraph.ingest.ndjson import NdjsonReader
 from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import GraphData
-from servicegraph.model.interchange import parse_document
 from servicegraph_api.auth import Scope
-from servicegraph_api.deps import AnswerSizeDep, GraphDep, MetricsDep, NdjsonLimit, require
+from servicegraph_api.deps import (
+    AnswerSizeDep,
+    GraphDep,
+    MetricsDep,
+    NdjsonLimit,
+    SettingsDep,
+    require,
+)
 from servicegraph_api.errors import responses
 from servicegraph_api.ingest_schemas import (
     DanglingListOut,
@@ -33,11 +39,13 @@ from servicegraph_api.ingest_schemas import (
     StatusIn,
     StatusOut,
 )
+from servicegraph_api.media import YamlBodyRoute
+from servicegraph_api.paths import SEGMENT
 from servicegraph_api.schemas import ImpactOut
 
 # Access (read for GET, ingest or admin for writes) is applied by create_app to the
 # whole router; purge asks for admin on top.
-router = APIRouter(tags=["integrators"])
+router = APIRouter(tags=["integrators"], route_class=YamlBodyRoute)
 WRITE_ERRORS = responses(404, 413)
 READ_ERRORS = responses(404)
 
@@ -73,7 +81,7 @@ def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
     push answers `changed: false` and writes nothing. Bad items get a 422 that
     lists each one (section, index, field, message), and nothing is written.
     """
-    batch = parse_document(body.model_dump())
+    batch = body.batch()
     answer = graph.push(source, batch, full_sync=full_sync, dry_run=dry_run,
                         allow_empty=allow_empty)
     count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
@@ -141,13 +149,17 @@ async def pushed_by_line(reader: NdjsonReader, write: Callable[[], dict[str, Any
 
 @router.post("/sources/{source}/status", response_model=StatusOut,
              summary="Push observed states of components", responses=WRITE_ERRORS)
-def push_status(source: Source, body: StatusIn, graph: GraphDep) -> dict[str, Any]:
+def push_status(source: Source, body: StatusIn, graph: GraphDep,
+                settings: SettingsDep) -> dict[str, Any]:
     """Monitoring says a component is down, degraded or ok again, as of a time.
 
     The current impact is re-derived at once; older observations than the one
-    stored are ignored (counted as stale). Unknown items are refused whole (422).
+    stored are ignored (counted as stale). Unknown items, and times further ahead of
+    the server's clock than `SERVICEGRAPH_STATUS_MAX_SKEW_SECONDS` (default 300), are
+    refused whole (422).
     """
-    updates = parse_updates(body.statuses, now=datetime.now(UTC))
+    updates = parse_updates(body.raw(), now=datetime.now(UTC),
+                            max_skew=timedelta(seconds=settings.status_max_skew_seconds))
     answer = graph.push_status(source, updates)
     current = graph.current_answer(limit=10000, explain=False)
     return {**answer, "broken_promises": current["broken_promises"],
@@ -167,9 +179,10 @@ def current(graph: GraphDep, size: AnswerSizeDep,
                                 within=within, explain=size.explain)
 
 
-@router.get("/nodes/{node_id}/provenance", response_model=ProvenanceOut,
+@router.get("/nodes/{node_id:" + SEGMENT + "}/provenance", response_model=ProvenanceOut,
             summary="Who says what about a node", responses=READ_ERRORS)
-def provenance(node_id: Annotated[str, Path(description="the node", examples=["web-1"])],
+def provenance(node_id: Annotated[str, Path(description="the node, percent-encoded (`/` as "
+                                                        "`%2F`)", examples=["web-1"])],
                graph: GraphDep) -> dict[str, Any]:
     """Every source's claim on the node (its key, fields and since when), whether it
     is retired, and the last observed state."""

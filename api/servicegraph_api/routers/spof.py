@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse
 from servicegraph.impact.spof import single_points_of_failure, spof_ranking
 from servicegraph_api.deps import GraphDep
 from servicegraph_api.errors import responses
+from servicegraph_api.paths import SEGMENT
 from servicegraph_api.schemas import PromiseSpofOut, SpofRankingOut
 
 router = APIRouter(tags=["single points of failure"])
 
 
 @router.get(
-    "/promises/{promise_id}/spof", response_model=PromiseSpofOut,
+    "/promises/{promise_id:" + SEGMENT + "}/spof", response_model=PromiseSpofOut,
     summary="Single points of failure of a promise",
     description="Every component (of any kind) whose failure alone breaks the promise, with "
                 "every promise it breaks or puts at risk; most promises broken first, then "
@@ -24,7 +25,8 @@ router = APIRouter(tags=["single points of failure"])
     responses=responses(404),
 )
 def promise_spof(
-    promise_id: Annotated[str, Path(description="a promise id", examples=["onboarding"])],
+    promise_id: Annotated[str, Path(description="a promise id, percent-encoded (`/` as `%2F`)",
+                                    examples=["onboarding"])],
     graph: GraphDep,
 ) -> JSONResponse:
     points = single_points_of_failure(graph.index(), promise_id)

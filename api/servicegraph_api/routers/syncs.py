@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from servicegraph.model.interchange import parse_document
 from servicegraph_api.deps import GraphDep, MetricsDep, NdjsonLimit
 from servicegraph_api.errors import responses
 from servicegraph_api.ingest_schemas import PushIn, PushOut, SyncSessionOut
@@ -66,7 +65,7 @@ def push_page(source: Source, session: SessionId, body: PushIn, graph: GraphDep,
               metrics: MetricsDep) -> dict[str, Any]:
     """Validated whole and written whole, like a push; its items count as asserted by
     the session. Nothing is retired before the commit."""
-    batch = parse_document(body.model_dump())
+    batch = body.batch()
     answer = graph.push(source, batch, session=session)
     count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
     return {**answer, "session": session}

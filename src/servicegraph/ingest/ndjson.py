@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.errors import Problem, ValidationError, short
 from servicegraph.model.graph import GraphData
 from servicegraph.model.interchange import parse_document
 
@@ -49,8 +49,15 @@ class NdjsonReader:
             return
         try:
             item = json.loads(raw)
+        except RecursionError:
+            # The decoder recurses: a line nested some thousand levels deep exhausts
+            # the stack; it is bad input like any other.
+            self._problems.append(Problem("lines", self.lines, "?", "",
+                                          "not JSON: nested too deeply to read"))
+            return
         except ValueError as exc:
-            self._problems.append(Problem("lines", self.lines, "?", "", f"not JSON: {exc}"))
+            self._problems.append(Problem("lines", self.lines, "?", "",
+                                          f"not JSON: {short(str(exc), 200)}"))
             return
         if isinstance(item, dict) and len(item) == 1 and "node" in item:
             self._nodes.append(item["node"])

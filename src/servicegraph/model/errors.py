@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 80
+_SHOW.maxlevel = 3
+
+
+def show(value: Any) -> str:
+    """A short ``repr`` for messages: bounded in length and nesting, whatever the
+    input (a 1 MB id, a list nested 10^5 levels), so an error never echoes a
+    whole payload.
+
+    >>> show("web-1"), show("x" * 1000)[:12], show([[[[[1]]]]])
+    ("'web-1'", "'xxxxxxxxxxx", '[[[[...]]]]')
+    """
+    return _SHOW.repr(value)
+
+
+def short(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis says it was cut).
+
+    >>> short("a -> b"), short("x" * 100, 5)
+    ('a -> b', 'xxxx…')
+    """
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -22,6 +47,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.section == "document" and self.item == "document":
+            # The document as a whole: its name would only repeat the section.
+            return f"document: {self.field}: {self.message}" if self.field else (
+                f"document: {self.message}")
         where = self.section if self.index is None else f"{self.section}[{self.index}]"
         return f"{where} ({self.item}): {self.field}: {self.message}"
 
@@ -31,10 +60,16 @@ class Problem:
 
 
 class ValidationError(ValueError):
-    """Raised with every problem found; nothing has been written."""
+    """Raised with every problem found; nothing has been written.
+
+    One problem reads as one line; several as a list, one line each.
+    """
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
+        if len(self.problems) == 1:
+            super().__init__(f"1 problem(s), nothing written: {self.problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{len(self.problems)} problem(s), nothing written:\n{lines}")
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.bounds import properties_problem, text_problem
+from servicegraph.model.errors import Problem, ValidationError, short, show
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
 
@@ -22,21 +23,75 @@ _NODE_FIELDS = {
     "source", "external_id", "properties", "redundancy",
 }
 _EDGE_FIELDS = {"from", "to", "group", "impact"}
-_TEXT_FIELDS = ("owner", "provider", "silo", "description", "source", "external_id")
+_KINDS = frozenset(k.value for k in NodeKind)
+_IMPACTS = frozenset(i.value for i in Impact)
+#: The sort of text (see :func:`~servicegraph.model.bounds.text_problem`) of each
+#: optional text attribute of a node.
+_TEXT_FIELDS = {"owner": "line", "provider": "line", "silo": "line",
+                "description": "description", "source": "identifier",
+                "external_id": "identifier"}
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value
-    return None
+def _field(key: Any) -> str:
+    return short(key) if isinstance(key, str) else show(key)
+
+
+def _unknown(raw: Mapping[Any, Any], allowed: set[str]) -> list[Any]:
+    return sorted((k for k in raw if k not in allowed), key=str)
+
+
+def node_problems(section: str, i: int | None, node: Node) -> list[Problem]:
+    """What is out of bounds in a node's text and properties (see
+    :mod:`servicegraph.model.bounds`); empty when nothing is.
+
+    Parsing checks this for every node read; validation again for nodes built in
+    code, so every way into the store is bounded.
+    """
+    item = show(node.id)
+    out: list[Problem] = []
+    for attr, sort in (("id", "identifier"), ("name", "name"), *_TEXT_FIELDS.items()):
+        value = getattr(node, attr)
+        if value is None and attr in _TEXT_FIELDS:
+            continue
+        wrong = text_problem(value, sort)
+        if wrong:
+            out.append(Problem(section, i, item, attr, wrong))
+    if node.visible is not None and not isinstance(node.visible, bool):
+        out.append(Problem(section, i, item, "visible", "must be true or false"))
+    for group, min_ok in node.redundancy.items():
+        wrong = text_problem(group, "identifier")
+        if wrong:
+            out.append(Problem(section, i, item, "redundancy",
+                               f"group name {show(group)}: {wrong}"))
+        elif isinstance(min_ok, bool) or not isinstance(min_ok, int):
+            out.append(Problem(section, i, item, f"redundancy.{group}",
+                               f"min_ok must be an integer, got {show(min_ok)}"))
+    found = properties_problem(node.properties)
+    if found is not None:
+        where, wrong = found
+        out.append(Problem(section, i, item, f"properties{where}", wrong))
+    return out
+
+
+def edge_problems(section: str, i: int | None, edge: Edge) -> list[Problem]:
+    """What is out of bounds in an edge's ends and group; empty when nothing is."""
+    item = f"{short(str(edge.source))} -> {short(str(edge.target))}"
+    out: list[Problem] = []
+    for field, value in (("from", edge.source), ("to", edge.target), ("group", edge.group)):
+        if value is None and field == "group":
+            continue
+        wrong = text_problem(value, "identifier")
+        if wrong:
+            out.append(Problem(section, i, item, field, wrong))
+    return out
 
 
 def _parse_node(i: int, raw: Any, problems: list[Problem]) -> Node | None:
     if not isinstance(raw, Mapping):
         problems.append(Problem("nodes", i, "?", "", "a node must be a mapping"))
         return None
-    node_id = _text(raw.get("id"))
-    item = repr(node_id) if node_id else "?"
+    node_id = raw.get("id")
+    item = show(node_id) if isinstance(node_id, str) and node_id.strip() else "?"
     start = len(problems)
 
     def bad(field: str, message: str) -> None:
@@ -44,64 +99,55 @@ def _parse_node(i: int, raw: Any, problems: list[Problem]) -> Node | None:
 
     if node_id is None:
         bad("id", "required: a non-empty string")
-    for unknown in sorted(set(raw) - _NODE_FIELDS, key=str):
-        bad(str(unknown), f"unknown field (allowed: {', '.join(sorted(_NODE_FIELDS))})")
-    kind: NodeKind | None = None
-    try:
-        kind = NodeKind(str(raw.get("kind")))
-    except ValueError:
-        bad("kind", f"unknown kind {raw.get('kind')!r} (one of: "
+    for unknown in _unknown(raw, _NODE_FIELDS):
+        bad(_field(unknown), f"unknown field (allowed: {', '.join(sorted(_NODE_FIELDS))})")
+    kind: Any = raw.get("kind")
+    if not (isinstance(kind, str) and kind in _KINDS):
+        bad("kind", f"unknown kind {show(kind)} (one of: "
             f"{', '.join(k.value for k in NodeKind)})")
-    name = raw.get("name", node_id)
-    if not isinstance(name, str) or not name.strip():
-        bad("name", "must be a non-empty string")
-    for attr in _TEXT_FIELDS:
-        if raw.get(attr) is not None and not isinstance(raw.get(attr), str):
-            bad(attr, "must be a string")
     visible = raw.get("visible")
     if visible is not None and not isinstance(visible, bool):
         bad("visible", "must be true or false")
     props = raw.get("properties") or {}
-    if not isinstance(props, Mapping) or not all(isinstance(k, str) for k in props):
+    if not isinstance(props, Mapping):
         bad("properties", "must be a mapping with string keys")
+        props = {}
     redundancy = raw.get("redundancy") or {}
     if not isinstance(redundancy, Mapping):
         bad("redundancy", "must be a mapping of group name to min_ok")
-    else:
-        for group, min_ok in redundancy.items():
-            if not isinstance(group, str) or not group:
-                bad("redundancy", f"group name {group!r} must be a non-empty string")
-            elif isinstance(min_ok, bool) or not isinstance(min_ok, int):
-                bad(f"redundancy.{group}", f"min_ok must be an integer, got {min_ok!r}")
-    if len(problems) > start or kind is None or node_id is None:
-        return None
-    try:
-        json.dumps(props)
-    except (TypeError, ValueError):
-        bad("properties", "values must be JSON data (strings, numbers, lists, mappings)")
-        return None
-    return Node(
-        id=node_id,
-        kind=kind,
-        name=str(name),
+        redundancy = {}
+    known = isinstance(kind, str) and kind in _KINDS
+    # Built even when something is wrong already (placeholders for what is), so the
+    # bounds of every other field are reported in the same answer.
+    node = Node(
+        id="?" if node_id is None else node_id,
+        kind=NodeKind(kind) if known else NodeKind.CI,
+        name=raw.get("name", node_id or "?"),
         owner=raw.get("owner"),
         provider=raw.get("provider"),
-        visible=visible,
+        visible=visible if isinstance(visible, bool) else None,
         silo=raw.get("silo"),
         description=raw.get("description"),
         source=raw.get("source"),
         external_id=raw.get("external_id"),
         properties=dict(props),
-        redundancy={str(g): int(k) for g, k in redundancy.items()},
+        redundancy=dict(redundancy),
     )
+    problems.extend(node_problems("nodes", i, node))
+    return None if len(problems) > start else node
 
 
 def _parse_edge(i: int, raw: Any, problems: list[Problem]) -> Edge | None:
     if not isinstance(raw, Mapping):
         problems.append(Problem("edges", i, "?", "", "an edge must be a mapping"))
         return None
-    source, target = _text(raw.get("from")), _text(raw.get("to"))
-    item = f"{source or '?'} -> {target or '?'}"
+    source: Any = raw.get("from")
+    target: Any = raw.get("to")
+
+    def end(value: Any) -> str:
+        return short(value) if isinstance(value, str) and value.strip() else "?"
+
+    item = f"{end(source)} -> {end(target)}"
     start = len(problems)
 
     def bad(field: str, message: str) -> None:
@@ -111,19 +157,16 @@ def _parse_edge(i: int, raw: Any, problems: list[Problem]) -> Edge | None:
         bad("from", "required: the id of the dependant")
     if target is None:
         bad("to", "required: the id of the dependency")
-    for unknown in sorted(set(raw) - _EDGE_FIELDS, key=str):
-        bad(str(unknown), f"unknown field (allowed: {', '.join(sorted(_EDGE_FIELDS))})")
-    group = raw.get("group")
-    if group is not None and _text(group) is None:
-        bad("group", "must be a non-empty string")
-    impact = Impact.HARD
-    try:
-        impact = Impact(raw.get("impact", "hard"))
-    except ValueError:
-        bad("impact", f"unknown impact {raw.get('impact')!r} (hard or soft)")
-    if len(problems) > start or source is None or target is None:
-        return None
-    return Edge(source, target, group, impact)
+    for unknown in _unknown(raw, _EDGE_FIELDS):
+        bad(_field(unknown), f"unknown field (allowed: {', '.join(sorted(_EDGE_FIELDS))})")
+    impact = raw.get("impact", "hard")
+    known = isinstance(impact, str) and impact in _IMPACTS
+    if not known:
+        bad("impact", f"unknown impact {show(impact)} (hard or soft)")
+    edge = Edge("?" if source is None else source, "?" if target is None else target,
+                raw.get("group"), Impact(impact) if known else Impact.HARD)
+    problems.extend(edge_problems("edges", i, edge))
+    return None if len(problems) > start else edge
 
 
 def parse_document(doc: Any) -> GraphData:
@@ -140,8 +183,8 @@ def parse_document(doc: Any) -> GraphData:
         raise ValidationError([Problem("document", None, "document", "",
                                        "must be a mapping with 'nodes' and 'edges'")])
     problems: list[Problem] = []
-    for key in sorted(set(doc) - {"nodes", "edges"}, key=str):
-        problems.append(Problem("document", None, "document", str(key),
+    for key in _unknown(doc, {"nodes", "edges"}):
+        problems.append(Problem("document", None, "document", _field(key),
                                 "unknown top-level field (allowed: nodes, edges)"))
     raw_nodes, raw_edges = doc.get("nodes") or [], doc.get("edges") or []
     for key, value in (("nodes", raw_nodes), ("edges", raw_edges)):
@@ -158,24 +201,44 @@ def parse_document(doc: Any) -> GraphData:
     )
 
 
-def loads(text: str, *, fmt: str | None = None) -> GraphData:
-    """Parse interchange text; ``fmt`` is ``"json"``, ``"yaml"`` or guessed.
+def decode(text: str | bytes, fmt: str | None = None) -> Any:
+    """The document in interchange text, not yet checked; ``fmt`` is ``"json"``,
+    ``"yaml"`` or guessed (YAML is a superset of JSON, so YAML serves both).
 
-    YAML is a superset of JSON, so YAML parsing serves both when unsure.
+    Raises :class:`ValidationError` with one ``document`` problem when the text
+    cannot be read, nested too deeply to read included (the parsers recurse).
+
+    >>> decode("[" * 100_000)
+    Traceback (most recent call last):
+    ...
+    servicegraph.model.errors.ValidationError: 1 problem(s), nothing written: document: \
+not valid YAML/JSON: nested too deeply to read
     """
+    what = {"json": "JSON", "yaml": "YAML"}.get(fmt or "", "YAML/JSON")
     try:
-        doc = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    except RecursionError:
+        message = f"not valid {what}: nested too deeply to read"
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (byte {exc.start})"
     except (ValueError, yaml.YAMLError) as exc:
-        raise ValidationError([Problem("document", None, "document", "",
-                                       f"not valid {fmt or 'YAML/JSON'}: {exc}")]) from None
-    return parse_document(doc)
+        # One line: parsers' messages point at the spot over several.
+        message = f"not valid {what}: {short(' '.join(str(exc).split()), 300)}"
+    raise ValidationError([Problem("document", None, "document", "", message)])
+
+
+def loads(text: str | bytes, *, fmt: str | None = None) -> GraphData:
+    """Parse interchange text; ``fmt`` is ``"json"``, ``"yaml"`` or guessed."""
+    return parse_document(decode(text, fmt))
 
 
 def load_file(path: str | Path) -> GraphData:
     """Read an interchange file (``.json``, ``.yaml`` or ``.yml``)."""
     p = Path(path)
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"
-    return loads(p.read_text(encoding="utf-8"), fmt=fmt)
+    return loads(p.read_bytes(), fmt=fmt)
 
 
 def dumps(graph: GraphData, *, fmt: str = "yaml") -> str:

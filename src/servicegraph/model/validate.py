@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 
-from servicegraph.model.errors import Problem, UnknownEdgeError, UnknownNodeError, ValidationError
+from servicegraph.model.errors import (
+    Problem,
+    UnknownEdgeError,
+    UnknownNodeError,
+    ValidationError,
+    short,
+    show,
+)
 from servicegraph.model.graph import Edge, GraphData, Node
+from servicegraph.model.interchange import edge_problems, node_problems
 from servicegraph.model.kinds import ALLOWED, Impact, may_depend
 
 
@@ -38,10 +46,19 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
     problems: list[Problem] = []
     node_at, edge_at = _locate(batch)
 
+    # Bounds first: parsing checked them for what it read, but batches are also
+    # built in code, and nothing out of bounds may reach a store.
+    for i, node in enumerate(batch.nodes):
+        problems.extend(node_problems("nodes", i, node))
+    for i, edge in enumerate(batch.edges):
+        problems.extend(edge_problems("edges", i, edge))
+    if problems:
+        return problems
+
     seen: set[str] = set()
     for i, node in enumerate(batch.nodes):
         if node.id in seen:
-            problems.append(Problem("nodes", i, repr(node.id), "id", "duplicate id in batch"))
+            problems.append(Problem("nodes", i, show(node.id), "id", "duplicate id in batch"))
         seen.add(node.id)
     seen_edges: set[tuple[str, str]] = set()
     for i, edge in enumerate(batch.edges):
@@ -65,7 +82,7 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
             if not may_depend(a, b):
                 moved = edge.source if edge.source in rekinded else edge.target
                 problems.append(Problem(
-                    "nodes", node_at[moved], repr(moved), "kind",
+                    "nodes", node_at[moved], show(moved), "kind",
                     f"as a {nodes[moved].kind.value} it breaks the stored dependency "
                     f"{edge.source} -> {edge.target}: a {a.value} may not depend on a "
                     f"{b.value}"))
@@ -81,17 +98,17 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
             continue
         if edge.group not in nodes[edge.source].redundancy:
             problems.append(_blame(edge, node_at, edge_at, "group",
-                                   f"group {edge.group!r} has no min_ok: declare it in "
-                                   f"{edge.source!r}'s redundancy"))
+                                   f"group {show(edge.group)} has no min_ok: declare it "
+                                   f"in {show(edge.source)}'s redundancy"))
     for node_id in sorted(touched & set(nodes), key=lambda n: node_at.get(n, len(node_at))):
         node = nodes[node_id]
         for group, min_ok in node.redundancy.items():
             n = members[(node_id, group)]
             if not 1 <= min_ok <= max(n, 1) or n == 0:
                 problems.append(Problem(
-                    "nodes", node_at.get(node_id), repr(node_id), f"redundancy.{group}",
-                    f"min_ok {min_ok} out of range 1..{n} ({n} member(s) in group)"
-                    if n else f"group {group!r} has no member edges",
+                    "nodes", node_at.get(node_id), show(node_id), f"redundancy.{short(group)}",
+                    f"min_ok {show(min_ok)} out of range 1..{n} ({n} member(s) in group)"
+                    if n else f"group {show(group)} has no member edges",
                 ))
     # Deduplicate (a duplicate edge is reported once per copy above).
     unique: dict[str, Problem] = {}
@@ -101,14 +118,14 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
 
 
 def _edge_item(edge: Edge) -> str:
-    return f"{edge.source} -> {edge.target}"
+    return f"{short(edge.source)} -> {short(edge.target)}"
 
 
 def _blame(edge: Edge, node_at: dict[str, int], edge_at: dict[tuple[str, str], int],
            field: str, message: str) -> Problem:
     if edge.key in edge_at:
         return Problem("edges", edge_at[edge.key], _edge_item(edge), field, message)
-    return Problem("nodes", node_at.get(edge.source), repr(edge.source), field, message)
+    return Problem("nodes", node_at.get(edge.source), show(edge.source), field, message)
 
 
 def _edge_problems(i: int, edge: Edge, nodes: dict[str, Node]) -> list[Problem]:
@@ -116,7 +133,7 @@ def _edge_problems(i: int, edge: Edge, nodes: dict[str, Node]) -> list[Problem]:
     out: list[Problem] = []
     for end, node_id in (("from", edge.source), ("to", edge.target)):
         if node_id not in nodes:
-            out.append(Problem("edges", i, item, end, f"no node with id {node_id!r}"))
+            out.append(Problem("edges", i, item, end, f"no node with id {show(node_id)}"))
     if edge.source == edge.target:
         out.append(Problem("edges", i, item, "to", "a node cannot depend on itself"))
     if edge.impact is Impact.SOFT and edge.group is not None:
@@ -172,8 +189,8 @@ def validate_removal(graph: GraphData, node_ids: Collection[str] = (),
     losers = {e.source for e in graph.edges if e.source not in drop_nodes
               and (e.key in drop_edges or e.target in drop_nodes)}
     problems = [
-        Problem("nodes", None, repr(node_id), f"redundancy.{group}",
-                f"removal leaves {members[(node_id, group)]} member(s) in group {group!r}, "
+        Problem("nodes", None, show(node_id), f"redundancy.{group}",
+                f"removal leaves {members[(node_id, group)]} member(s) in group {show(group)}, "
                 f"which needs {min_ok}")
         for node_id in sorted(losers)
         for group, min_ok in nodes[node_id].redundancy.items()

@@ -25,6 +25,36 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+#: U+FFFD REPLACEMENT CHARACTER: what stands in for a character a format cannot
+#: carry, so the reader sees that something was there.
+REPLACEMENT = "\ufffd"
+# What XML 1.0 cannot carry at all, escaped or not: C0 controls but tab and line
+# breaks, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What a DOT or Mermaid text should not hold raw: every control character (line
+# breaks are dealt with before) and lone surrogates (not encodable as UTF-8).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Every line boundary Python's str.splitlines() knows.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with what XML 1.0 cannot carry replaced by U+FFFD.
+
+    Validation keeps control characters out of ids and names, but descriptions,
+    properties and graphs stored before those rules may still hold some, and one
+    stray NUL would make the whole document unreadable.
+
+    >>> xml_text("a\\x00b\\tc")
+    'a\ufffdb\\tc'
+    """
+    return _NOT_XML.sub(REPLACEMENT, text)
+
+
+def _xml_value(value: Any) -> Any:
+    return xml_text(value) if isinstance(value, str) else value
+
+
 def to_graphml(graph: GraphData) -> str:
     """GraphML text: node attributes are scalars, ``properties`` and ``redundancy``
     JSON strings; absent attributes are left out.
@@ -45,12 +75,12 @@ def to_graphml(graph: GraphData) -> str:
             attrs["properties"] = _json(dict(n.properties))
         if n.redundancy:
             attrs["redundancy"] = _json(dict(n.redundancy))
-        g.add_node(n.id, **attrs)
+        g.add_node(xml_text(n.id), **{k: _xml_value(v) for k, v in attrs.items()})
     for e in graph.edges:
         edge_attrs = {"impact": e.impact.value}
         if e.group is not None:
-            edge_attrs["group"] = e.group
-        g.add_edge(e.source, e.target, **edge_attrs)
+            edge_attrs["group"] = xml_text(e.group)
+        g.add_edge(xml_text(e.source), xml_text(e.target), **edge_attrs)
     return "\n".join(nx.generate_graphml(g)) + "\n"
 
 
@@ -69,14 +99,14 @@ def dot_quote(text: str) -> str:
     """``text`` as a DOT double-quoted string.
 
     Backslashes are doubled and quotes escaped, so no id can end the string
-    early; line breaks become ``\\n`` (a line break in a label).
+    early; line breaks become ``\\n`` (a line break in a label); any other control
+    character becomes U+FFFD (Graphviz would stop at a NUL).
 
     >>> print(dot_quote('say "hi"\\\\'))
     "say \\"hi\\"\\\\"
     """
-    escaped = (text.replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
-    return f'"{escaped}"'
+    escaped = _LINE_BREAK.sub(r"\\n", text.replace("\\", "\\\\").replace('"', '\\"'))
+    return f'"{_CONTROL.sub(REPLACEMENT, escaped)}"'
 
 
 def _dot_node(n: Node) -> str:
@@ -147,12 +177,13 @@ def mermaid_id(node_id: str) -> str:
 
 
 def mermaid_label(text: str) -> str:
-    """``text`` as a quoted Mermaid label, special characters as entity codes.
+    """``text`` as a quoted Mermaid label, special characters as entity codes, line
+    breaks as spaces and any other control character as U+FFFD.
 
     >>> mermaid_label('say "hi" & <go>')
     '"say #34;hi#34; #38; #60;go#62;"'
     """
-    flat = " ".join(text.splitlines())
+    flat = _CONTROL.sub(REPLACEMENT, " ".join(text.splitlines()))
     return f'"{flat.translate(_LABEL_ESCAPES)}"'
 
 
