@@ -3,13 +3,12 @@ structured logs, request ids, the body size limit, errors, and the app's lifecyc
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
+from proxy import Proxy
 from servicegraph.core import ServiceGraph
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 from servicegraph_api import create_app
@@ -41,7 +41,9 @@ def test_healthz_and_readyz(client: TestClient, store: GraphStore) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "store": store.description, "reason": None}
+    assert r.json() == {"status": "ready", "store": store.description, "reason": None,
+                        "version": client.app.state.graph.version,  # type: ignore[attr-defined]
+                        "stale_since": None}
 
 
 def test_readyz_answers_503_while_the_store_fails(client: TestClient,
@@ -54,7 +56,7 @@ def test_readyz_answers_503_while_the_store_fails(client: TestClient,
     monkeypatch.setattr(graph, "ping", broken)
     r = client.get("/readyz")
     assert r.status_code == 503
-    assert r.json()["status"] == "unavailable"
+    assert r.json()["status"] == "stale"  # the graph is in memory: answers go on, stale
     assert r.json()["reason"] == "OperationalError: disk I/O error"
     assert client.get("/healthz").status_code == 200
     monkeypatch.undo()
@@ -70,63 +72,6 @@ def test_readyz_gives_up_on_a_store_that_hangs(store: GraphStore, tmp_path: Path
         r = c.get("/readyz")
         assert r.status_code == 503 and "did not answer within 0.2 s" in r.json()["reason"]
         release.set()
-
-
-class Proxy:
-    """A TCP port that forwards to ``target`` while up and refuses connections while down."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._server: socket.socket | None = None
-        self._open: list[socket.socket] = []
-
-    def up(self) -> None:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen()
-        self._server = server
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
-
-    def down(self) -> None:
-        if self._server is not None:
-            # shutdown() wakes the thread blocked in accept(); close() alone would not.
-            with contextlib.suppress(OSError):
-                self._server.shutdown(socket.SHUT_RDWR)
-            self._server.close()
-            self._server = None
-        for s in self._open:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
-        self._open.clear()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self._open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while chunk := src.recv(65536):
-                dst.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.mark.neo4j
@@ -148,7 +93,11 @@ def test_readiness_follows_neo4j_down_and_back(neo4j_uri: str, tmp_path: Path) -
             assert r.status_code == 503 and r.headers["retry-after"]
             assert "unavailable" in r.json()["detail"]
             proxy.up()
-            assert c.get("/readyz").status_code == 200
+            # The probe that finds the store back starts reading the graph ("loading").
+            deadline = time.monotonic() + 20
+            while (r := c.get("/readyz")).status_code != 200:
+                assert r.json()["status"] == "loading" and time.monotonic() < deadline
+                time.sleep(0.1)
             assert c.get("/v1/nodes").status_code == 200
             proxy.down()
             assert c.get("/readyz").status_code == 503

@@ -15,7 +15,8 @@ from servicegraph.settings import Settings
 from servicegraph.store import open_store
 from servicegraph_api import errors
 from servicegraph_api.auth import KeyFile, Scope
-from servicegraph_api.deps import authorize, require
+from servicegraph_api.deps import asked, authorize, require
+from servicegraph_api.freshness import FreshnessMiddleware
 from servicegraph_api.health import READY_TIMEOUT, Readiness
 from servicegraph_api.limits import BodyLimitMiddleware, describe
 from servicegraph_api.metrics import Metrics
@@ -130,6 +131,10 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         # first push after a restart.
         metrics.broken_promises.set_function(broken_now)
         log.info("serving %s", served.store.description)
+        if owned and settings.follow_interval > 0:
+            # Reads the graph now (not at the first question) and keeps up with the
+            # other processes' writes, so their events reach this process's listeners.
+            served.follow(settings.follow_interval)
         try:
             yield
         finally:
@@ -156,14 +161,15 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
     templates = RouteTemplates()
     common = errors.responses(*errors.COMMON)
     for router in QUESTIONS:
-        app.include_router(router, prefix="/v1", dependencies=[Depends(require(Scope.READ))],
-                           responses=common)
+        app.include_router(router, prefix="/v1", responses=common,
+                           dependencies=[Depends(asked), Depends(require(Scope.READ))])
         templates.register(router.routes, "/v1")
     for router in READ_WRITE:
-        app.include_router(router, prefix="/v1", dependencies=[Depends(authorize)],
-                           responses=common)
+        app.include_router(router, prefix="/v1", responses=common,
+                           dependencies=[Depends(asked), Depends(authorize)])
         templates.register(router.routes, "/v1")
     # Added last = outermost: observation sees every answer, 413s included.
+    app.add_middleware(FreshnessMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(ObservationMiddleware, metrics=metrics, templates=templates)

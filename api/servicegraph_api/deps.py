@@ -12,6 +12,7 @@ get :func:`authorize` (GET needs ``read``, any other method ``ingest`` or
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,12 +20,21 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from servicegraph.core import ServiceGraph
+from servicegraph.core import ASKED_AT, ServiceGraph
 from servicegraph.model.kinds import NodeKind
 from servicegraph.settings import Settings
 from servicegraph_api.auth import ApiKey, KeyFile, KeyFileError, Scope, is_loopback
 from servicegraph_api.limits import use_ndjson_limit
 from servicegraph_api.metrics import Metrics, get_metrics
+
+
+async def asked(request: Request) -> None:
+    """Note when the question was asked: the graph looks at the store once for it.
+
+    ``async`` on purpose: it runs in the request's own context (no I/O, no thread),
+    so the moment it sets is seen by the handler that answers.
+    """
+    ASKED_AT.set(time.monotonic())
 
 
 def get_graph(request: Request) -> ServiceGraph:

@@ -192,6 +192,16 @@ class PageOut(BaseModel):
     kind: NodeKind | None
 
 
+class AsOfOut(BaseModel):
+    """How current an answer is."""
+
+    version: int = Field(description="the graph version the answer reflects")
+    stale: bool = Field(description="true when the store did not answer: the answer is what "
+                                    "this process knew, maybe missing recent changes")
+    stale_since: str | None = None
+    reason: str | None = None
+
+
 class ImpactOut(BaseModel):
     """What breaks: the promises broken or at risk, the acts and business services hit,
     who must act, a page of the impacted nodes, and why.
@@ -213,6 +223,7 @@ class ImpactOut(BaseModel):
     explanations: dict[str, ExplanationOut] = Field(
         description="why: for the promises, acts and business services listed and the "
                     "page's nodes (none with `explain=false`)")
+    as_of: AsOfOut | None = Field(None, description="how current the answer is")
 
 
 # --- change impact ------------------------------------------------------------------
@@ -644,11 +655,13 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
-    """Whether the store answers; ``reason`` says why not."""
+    """Whether this process can answer current questions; ``reason`` says why not."""
 
     model_config = _example({"status": "ready", "store": "sqlite:servicegraph.db",
-                             "reason": None})
+                             "reason": None, "version": 42, "stale_since": None})
 
-    status: Literal["ready", "unavailable"]
+    status: Literal["ready", "loading", "stale", "unavailable"]
     store: str
     reason: str | None = None
+    version: int | None = Field(None, description="the graph version the answers reflect")
+    stale_since: str | None = Field(None, description="since when the store does not answer")

@@ -12,9 +12,11 @@ are answered from memory anyway, marked stale.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -43,7 +45,13 @@ from servicegraph.store.base import (
 )
 from servicegraph.store.journal import entry_for
 
+log = logging.getLogger("servicegraph.live")
+
 R = TypeVar("R")
+
+#: When the question being answered was asked (monotonic seconds), if known: reads
+#: look at the store once per question, not once per step of its answer.
+ASKED_AT: ContextVar[float | None] = ContextVar("servicegraph_asked_at", default=None)
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,9 @@ class ServiceGraph:
         self.write_retries = write_retries
         self.replica = Replica(store, check_interval=check_interval,
                                retry_interval=retry_interval)
+        self._follower: threading.Thread | None = None
+        self._loader: threading.Thread | None = None
+        self._stop = threading.Event()
         self.events = Broadcaster()
         self._writing = threading.Lock()
         self._cache_lock = threading.Lock()
@@ -140,8 +151,13 @@ class ServiceGraph:
 
     @contextmanager
     def reading(self) -> Iterator[LiveGraph]:
-        """The live graph, current as far as the store answers, unchanged while held."""
-        self.replica.refresh()
+        """The live graph, current as far as the store answers, unchanged while held.
+
+        It includes every change committed before the question was asked
+        (:data:`ASKED_AT`, or now), unless the store does not answer: then it is what
+        this process knew, and :meth:`freshness` says so.
+        """
+        self.replica.refresh(since=ASKED_AT.get())
         with self.replica.reading() as graph:
             yield graph
 
@@ -230,7 +246,7 @@ class ServiceGraph:
         computed on the live index: the fast way for a server."""
         with self.reading() as live:
             result = analyse(live.index, scenario(down, degraded))
-            return result.answer(**size)
+            return {**result.answer(**size), "as_of": self.freshness().to_dict()}
 
     def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
                 ) -> dict[str, Any]:
@@ -269,7 +285,8 @@ class ServiceGraph:
     def current_answer(self, **size: Any) -> dict[str, Any]:
         """The current impact, sized by ``size``, computed on the live index."""
         with self.reading() as live:
-            return self._current_on(live).answer(**size)
+            return {**self._current_on(live).answer(**size),
+                    "as_of": self.freshness().to_dict()}
 
     def states(self) -> Mapping[str, State]:
         """The current promise states (all promises, ok ones included)."""
@@ -576,8 +593,46 @@ class ServiceGraph:
         with self.reading() as live:
             return planning.dangling_view(live, live.dangling())
 
+    def load_soon(self) -> None:
+        """Start reading the graph in the background if it was never read (a probe
+        that finds the store back starts it; questions wait for it)."""
+        with self._cache_lock:
+            if self.replica.loaded or (self._loader is not None and self._loader.is_alive()):
+                return
+
+            def run() -> None:
+                try:
+                    self.replica.refresh(force=True)
+                except Exception:
+                    log.exception("reading the graph failed")
+
+            self._loader = threading.Thread(target=run, name="servicegraph-load", daemon=True)
+            self._loader.start()
+
+    def follow(self, interval: float) -> None:
+        """Keep up with the store in the background, every ``interval`` seconds, so
+        that changes made by other processes reach this process's listeners (the
+        promise events) without waiting for a question. Loads the graph first."""
+        if self._follower is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    self.replica.refresh(force=not self.replica.loaded)
+                except Exception:
+                    log.exception("keeping up with the store failed; trying again")
+                self._stop.wait(interval)
+
+        self._follower = threading.Thread(target=run, name="servicegraph-follower",
+                                          daemon=True)
+        self._follower.start()
+
     def close(self) -> None:
-        """Close the store."""
+        """Stop following and close the store."""
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=5)
         self.store.close()
 
 

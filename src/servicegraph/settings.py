@@ -85,6 +85,9 @@ class Settings(BaseSettings):
         "Seconds a process trusts its last look at the store's version: reads within "
         "it do not ask the store again (0: every read asks, so every answer includes "
         "every write committed before it)."))
+    follow_interval: float = Field(default=0.5, ge=0, description=(
+        "Seconds between this API process's looks at the store when no question comes, so "
+        "that other processes' changes reach its event stream (0: only when asked)."))
     retry_interval: float = Field(default=1.0, gt=0, description=(
         "After the store failed to answer, seconds before reads ask it again; "
         "meanwhile they answer from memory, marked stale."))

@@ -17,29 +17,44 @@ log = logging.getLogger("servicegraph.api")
 
 @router.get(
     "/healthz", response_model=HealthOut, summary="Liveness",
-    description="Answers 200 while the process lives; it does not touch the store.",
+    description="Answers 200 while the process lives. It touches neither the store nor "
+                "the graph, and runs on the event loop itself, so no number of requests "
+                "waiting on a slow store can hold it up.",
 )
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get(
     "/readyz", response_model=ReadyOut, summary="Readiness",
-    description="200 when the store answers a trivial query now, else 503 with the reason "
-                "(after at most 5 s). The store is asked on every call, so readiness comes "
-                "back by itself when Neo4j does.",
-    responses={503: {"model": ReadyOut, "description": "The store does not answer.",
+    description="200 `ready` when the graph is in memory and the store answers a trivial "
+                "query now. Otherwise 503, saying which: `loading` (the graph is being read "
+                "at start-up), `stale` (the store does not answer: questions are answered "
+                "from memory, as of `version`, marked stale; writes answer 503), or "
+                "`unavailable` (no graph yet and no store). The store is asked on every "
+                "call (at most 5 s), so readiness comes back by itself when it does.",
+    responses={503: {"model": ReadyOut, "description": "Not ready: the status says why.",
                      "content": {"application/json": {"example": {
-                         "status": "unavailable", "store": "neo4j:bolt://db:7687/neo4j",
-                         "reason": "ServiceUnavailable: Couldn't connect to db:7687"}}}}},
+                         "status": "stale", "store": "neo4j:bolt://db:7687/neo4j",
+                         "reason": "StoreUnavailable: Neo4j does not answer now",
+                         "version": 1234, "stale_since": "2026-11-23T08:00:00.000000Z"}}}}},
 )
 def readyz(graph: GraphDep, request: Request) -> JSONResponse:
     store = graph.store.description
     reason = request.app.state.readiness.check(graph)
-    if reason is not None:
-        log.warning("not ready: %s", reason)
-        return JSONResponse({"status": "unavailable", "store": store, "reason": reason}, 503)
-    return JSONResponse({"status": "ready", "store": store, "reason": None})
+    fresh = graph.freshness()
+    loaded = graph.replica.loaded
+    if reason is None and not loaded:
+        graph.load_soon()
+    if reason is None and loaded:
+        return JSONResponse({"status": "ready", "store": store, "reason": None,
+                             "version": fresh.version, "stale_since": None})
+    status = "loading" if reason is None else "stale" if loaded else "unavailable"
+    why = reason or "the graph is being read from the store"
+    log.warning("not ready (%s): %s", status, why)
+    return JSONResponse({"status": status, "store": store, "reason": why,
+                         "version": fresh.version if loaded else None,
+                         "stale_since": fresh.stale_since}, 503)
 
 
 @router.get(

@@ -40,13 +40,17 @@ class Replica:
     retry_interval : float
         After the store failed to answer, seconds before asking it again (reads
         meanwhile answer from memory at once).
+    wait : float
+        Seconds a read waits for another thread's catch-up before answering from
+        memory.
     """
 
     def __init__(self, store: GraphStore, *, check_interval: float = 0.0,
-                 retry_interval: float = 1.0) -> None:
+                 retry_interval: float = 1.0, wait: float = 0.5) -> None:
         self.store = store
         self.check_interval = check_interval
         self.retry_interval = retry_interval
+        self.wait = wait
         self.lock = ReadWriteLock()
         self._graph: LiveGraph | None = None
         self._sync = threading.Lock()  # one catch-up at a time
@@ -88,8 +92,9 @@ class Replica:
 
     # --- keeping up -----------------------------------------------------------------------
 
-    def _mark_ok(self) -> None:
-        self._checked = time.monotonic()
+    def _mark_ok(self, started: float) -> None:
+        # When the look began, not ended: a write committed meanwhile may not be in it.
+        self._checked = started
         self._failed = None
         if self.stale_since is not None:
             log.info("the store answers again; caught up to version %d", self.version)
@@ -104,21 +109,31 @@ class Replica:
                         "version %d", exc, self.version)
         self.stale_reason = f"{type(exc).__name__}: {exc}"
 
-    def refresh(self, *, force: bool = False) -> bool:
+    def refresh(self, *, force: bool = False, since: float | None = None) -> bool:
         """Catch up with the store if it moved on; whether the store answered.
 
-        Reads call this before answering: within ``check_interval`` of the last
-        check, or ``retry_interval`` of the last failure, it returns at once
-        (unless ``force``). A store that does not answer is not an error here: the
-        caller answers from memory, marked stale. Loads the graph if it never was.
+        Reads call this before answering. It returns at once (unless ``force``):
+        when the last look at the store began after ``since`` (the start of the
+        request asking), or within ``check_interval`` of it; and, after a failure,
+        within ``retry_interval``. While another thread is catching up, a read waits
+        for it at most ``wait`` seconds, then answers from memory. A store that does
+        not answer is not an error here: the caller answers from memory, marked
+        stale. Loads the graph if it never was.
         """
         now = time.monotonic()
         if self._graph is not None and not force:
             if self._failed is not None and now - self._failed < self.retry_interval:
                 return False
-            if self._failed is None and now - self._checked < self.check_interval:
+            if self._failed is None and ((since is not None and self._checked >= since)
+                                         or now - self._checked < self.check_interval):
                 return True
-        with self._sync:
+        blocking = force or self._graph is None
+        if not self._sync.acquire(timeout=-1 if blocking else self.wait):
+            return self._failed is None
+        try:
+            if not blocking and self._failed is None and self._checked >= now:
+                return True  # another thread looked while this one waited
+            started = time.monotonic()
             try:
                 self._catch_up()
             except StoreError as exc:  # stores translate their backend's errors to these
@@ -126,8 +141,10 @@ class Replica:
                     raise
                 self._mark_failed(exc)
                 return False
-        self._mark_ok()
-        return True
+            self._mark_ok(started)
+            return True
+        finally:
+            self._sync.release()
 
     def _catch_up(self) -> None:
         if self._graph is None:
