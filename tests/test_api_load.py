@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from servers import serve
 from servicegraph.examples import example_text
 from servicegraph.model import loads
 from servicegraph.store import Neo4jStore
 from servicegraph_api.auth import Scope
 
 from apikit import add_key, example_graph
+from servers import serve
 
 #: Seconds of load.
 SECONDS = 20

@@ -18,7 +18,6 @@ import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
-from proxy import Proxy
 from servicegraph.core import ServiceGraph
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 from servicegraph_api import create_app
@@ -26,6 +25,7 @@ from servicegraph_api.deps import NdjsonLimit
 from servicegraph_api.logs import JsonFormatter
 
 from apikit import api_client, example_graph, local_client, settings_for
+from proxy import Proxy
 
 
 @pytest.fixture()

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from servers import serve
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 from servicegraph_api.auth import Scope
 
 from apikit import add_key, example_graph
+from servers import serve
 
 #: Seconds of generated requests per store.
 SECONDS = 25

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from servers import Server, serve
 from servicegraph.cli import app
+
+from servers import Server, serve
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"

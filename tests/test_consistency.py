@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
@@ -57,8 +58,7 @@ def test_a_long_chain_answers_in_a_size_linear_in_the_chain(store: GraphStore,
     systems = [Node(f"s{i:04d}", NodeKind.SERVICE_SYSTEM, f"S{i}") for i in range(n)]
     cis = [Node(f"c{i:04d}", NodeKind.CI, f"C{i}") for i in range(n)]
     chain = [Node("p", NodeKind.PROMISE, "P"), *systems, *cis]
-    graph = GraphData.of(chain, [Edge(a.id, b.id) for a, b in zip(chain, chain[1:],
-                                                                   strict=False)])
+    graph = GraphData.of(chain, [Edge(a.id, b.id) for a, b in itertools.pairwise(chain)])
     with api_client(store, tmp_path) as client:
         client.app.state.graph.load(graph, replace=True)  # type: ignore[attr-defined]
         r = client.post("/v1/impact?limit=10000", json={"down": [cis[-1].id]})

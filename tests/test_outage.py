@@ -17,11 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from proxy import Proxy
-from servers import serve
 from servicegraph import ServiceGraph
 from servicegraph.examples import example_graph
 from servicegraph.store import Neo4jStore
+
+from proxy import Proxy
+from servers import serve
 
 #: Generous bounds on how long anything may wait while the store is away (the process
 #: is configured to give up on the store after about 2 s).

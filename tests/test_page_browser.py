@@ -16,11 +16,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from browser import ARTIFACTS, Watched, chromium, page_of
-from servers import Server, serve
 from servicegraph.core import ServiceGraph
 from servicegraph.examples import example_graph, example_text
 from servicegraph.store import Neo4jStore
+
+from browser import ARTIFACTS, Watched, chromium, page_of
+from servers import Server, serve
 
 CHAIN = ["onboarding", "employee-onboarding", "act-new-employee", "hr-app", "recruiting-feed",
          "feed-job"]

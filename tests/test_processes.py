@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from servers import serve
 from servicegraph import ServiceGraph
 from servicegraph.examples import example_graph
 from servicegraph.model import GraphData, Node, NodeKind
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
+
+from servers import serve
 from workers import http_writer, library_writer, own_nodes
 
 WRITERS = 3
