@@ -18,12 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make run: the main job on the embedded store: load the example, print its impact
-## report, then serve the dependency explorer and the HTTP API.
+## report, then serve the dependency explorer and the HTTP API (two worker processes,
+## each with the graph in memory, kept current through the store's change journal).
 run: install
 	SERVICEGRAPH_STORE=$(STORE) $(SG) demo
 	@echo
 	@echo "The dependency explorer: http://127.0.0.1:8000/   (API docs at /docs; Ctrl-C stops)"
-	SERVICEGRAPH_STORE=$(STORE) exec $(SG) serve
+	SERVICEGRAPH_STORE=$(STORE) exec $(SG) serve --workers 2
 
 demo: install
 	SERVICEGRAPH_STORE=$(STORE) $(SG) demo

@@ -62,7 +62,7 @@ def test_the_running_api_conforms_to_its_schema(store: GraphStore, tmp_path: Pat
         done = subprocess.run(
             [sys.executable, "-c", RUN, "--config-file", str(config), "run",
              f"{server.url}/openapi.json", "-H", f"Authorization: Bearer {key}",
-             "--checks", CHECKS, "--max-time", str(SECONDS), *SEED, "--workers", "2",
+             "--checks", CHECKS, "--max-time", str(SECONDS), *SEED, "--workers", "1",
              "--report", "json", "--report-json-path", str(report)],
             capture_output=True, text=True, timeout=SECONDS * 4, cwd=tmp_path)
         log = server.output()

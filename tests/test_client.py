@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -85,3 +86,21 @@ def test_a_retried_ndjson_push_resends_the_same_bytes_from_a_generator() -> None
     assert first == second and first.count(b"\n") == 2
     assert seen[1].url.params["full_sync"] == "true"
     assert seen[1].url.params["allow_empty"] == "false"
+
+
+def test_a_sync_in_pages_against_a_real_server(tmp_path: Path) -> None:
+    """Pages of a session, then the commit: what the source no longer sends retires."""
+    from servers import serve
+
+    nodes = [{"id": f"vm-{i}", "kind": "ci", "name": f"VM {i}"} for i in range(25)]
+    with serve(tmp_path, str(tmp_path / "g.db")) as server, \
+            ServiceGraphClient(server.url) as client:
+        client.push("cmdb", {"nodes": nodes})
+        answer = client.sync("cmdb", nodes[5:], [], page_size=7)
+        assert answer["retired"] == 5 and answer["full_sync"] and answer["session"]
+        assert client.node("vm-0")["retired_at"] is not None
+        assert "retired_at" not in client.node("vm-24")
+        with pytest.raises(ServiceGraphError) as err:
+            client.sync("cmdb", [{"id": "bad", "kind": "gadget"}])
+        assert err.value.status == 422
+        assert "retired_at" not in client.node("vm-24")  # the failed sync retired nothing

@@ -12,6 +12,7 @@ with exponential back-off, honouring ``Retry-After``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -142,6 +143,36 @@ class ServiceGraphClient:
             "POST", f"/v1/sources/{source}/push.ndjson", content=body,
             params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty},
             headers={"Content-Type": "application/x-ndjson"})
+        return result
+
+    def sync(self, source: str, nodes: Iterable[Mapping[str, Any]] = (),
+             edges: Iterable[Mapping[str, Any]] = (), *, page_size: int = 10_000,
+             allow_empty: bool = False) -> dict[str, Any]:
+        """A full sync of ``source`` of any size, in a sync session: nodes first, then
+        edges, ``page_size`` items a page, then the commit (which retires what the
+        source claims and did not send). On any failure the session is abandoned, so
+        nothing is retired; the commit's answer is returned.
+
+        Each page is encoded once before it is sent, so a retried page resends the
+        same bytes; pages are idempotent on the server, and so is a retry.
+        """
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        opened = self._request("POST", f"/v1/sources/{source}/syncs")
+        base = f"/v1/sources/{source}/syncs/{opened['id']}"
+        try:
+            page: list[bytes] = []
+            items = [*(_line("node", n) for n in nodes), *(_line("edge", e) for e in edges)]
+            for start in range(0, len(items), page_size):
+                page = items[start:start + page_size]
+                self._request("POST", f"{base}/push.ndjson", content=b"".join(page),
+                              headers={"Content-Type": "application/x-ndjson"})
+            result: dict[str, Any] = self._request(
+                "POST", f"{base}/commit", params={"allow_empty": allow_empty})
+        except BaseException:
+            with contextlib.suppress(httpx.HTTPError, ServiceGraphError):
+                self._request("DELETE", base)
+            raise
         return result
 
     def push_status(self, source: str,

@@ -59,7 +59,7 @@ class Local:
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
                limit: int | None) -> dict[str, Any]:
-        return self.graph.impact(down, degraded).answer(limit=limit)
+        return self.graph.impact_answer(down, degraded, limit=limit)
 
     def describe(self, node_id: str) -> tuple[str, str | None]:
         node = self.graph.index().nodes.get(node_id)
