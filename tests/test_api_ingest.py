@@ -208,3 +208,16 @@ def test_an_empty_full_sync_is_refused_unless_said_to_be_empty(store: GraphStore
                         content=b"", headers={"Content-Type": "application/x-ndjson"})
         assert r.status_code == 200 and r.json()["retired"] >= 1
         assert client.get("/v1/nodes/web-4").json()["retired_at"] is not None
+
+
+def test_one_node_is_explained_under_the_observed_states(store: GraphStore,
+                                                        tmp_path: Path) -> None:
+    with api_client(store, tmp_path) as client:
+        client.post("/v1/sources/mon/status", json={"statuses": [
+            {"id": "feed-job", "state": "down"}]})
+        r = client.get("/v1/current/explain/hr-app")
+        assert r.status_code == 200
+        assert r.json()["chain"] == ["hr-app", "recruiting-feed", "feed-job"]
+        assert r.json()["via"] == "recruiting-feed" and r.json()["state"] == "down"
+        assert client.get("/v1/current/explain/web-1").json()["state"] == "ok"
+        assert client.get("/v1/current/explain/ghost").status_code == 404

@@ -153,6 +153,11 @@ def test_live_mode_follows_pushed_status(browser: Browser, server: Server) -> No
         page.page.wait_for_selector("#panel h2[data-id='onboarding'] ~ ol.chain li")
         assert page.page.eval_on_selector_all("#panel ol.chain li",
                                               "els => els.map(e => e.dataset.id)") == CHAIN
+        # Any node, not only promises, has its whole chain under the observed states.
+        page.click_node("hr-app")
+        page.page.wait_for_selector("#panel h2[data-id='hr-app'] ~ ol.chain li")
+        assert page.page.eval_on_selector_all("#panel ol.chain li",
+                                              "els => els.map(e => e.dataset.id)") == CHAIN[3:]
         page.page.evaluate("sg.cy.emit('tap')")
         page.page.wait_for_selector("#broken li[data-id='onboarding']")
         page.page.click("#fit")

@@ -251,13 +251,14 @@ class ServiceGraph:
     def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
                 ) -> dict[str, Any]:
         """One node's explanation under a what-if (state ``ok``, no causes, when the
-        scenario leaves it alone)."""
+        scenario leaves it alone), with its whole chain."""
         with self.reading() as live:
-            found = analyse(live.index, scenario(down, degraded)).explain(node_id)
-            if found is None:
-                return {"node": node_id, "state": "ok", "rule": None, "given": None,
-                        "causes": [], "via": None, "chain": []}
-            return {"node": node_id, **found.to_dict()}
+            return _explained(node_id, analyse(live.index, scenario(down, degraded)))
+
+    def explain_current(self, node_id: str) -> dict[str, Any]:
+        """One node's explanation under the states observed now, with its whole chain."""
+        with self.reading() as live:
+            return _explained(node_id, self._current_on(live))
 
     def _observed(self, live: LiveGraph) -> dict[str, State]:
         idx = live.index
@@ -635,6 +636,14 @@ class ServiceGraph:
             self._follower.join(timeout=5)
         self.store.close()
 
+
+
+def _explained(node_id: str, result: ImpactResult) -> dict[str, Any]:
+    found = result.explain(node_id)
+    if found is None:
+        return {"node": node_id, "state": "ok", "rule": None, "given": None, "causes": [],
+                "via": None, "chain": []}
+    return {"node": node_id, **found.to_dict()}
 
 
 class _Behind(Exception):

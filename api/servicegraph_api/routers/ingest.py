@@ -41,7 +41,7 @@ from servicegraph_api.ingest_schemas import (
 )
 from servicegraph_api.media import YamlBodyRoute
 from servicegraph_api.paths import SEGMENT
-from servicegraph_api.schemas import ImpactOut
+from servicegraph_api.schemas import ImpactOut, NodeExplanationOut
 
 # Access (read for GET, ingest or admin for writes) is applied by create_app to the
 # whole router; purge asks for admin on top.
@@ -177,6 +177,17 @@ def current(graph: GraphDep, size: AnswerSizeDep,
     sized like the answer of `POST /v1/impact`."""
     return graph.current_answer(limit=size.limit, offset=size.offset, kind=size.kind,
                                 within=within, explain=size.explain)
+
+
+@router.get("/current/explain/{node_id:" + SEGMENT + "}", response_model=NodeExplanationOut,
+            summary="Why one node is in its state now", responses=READ_ERRORS)
+def explain_current(node_id: Annotated[str, Path(
+        description="the node to explain, percent-encoded (`/` as `%2F`)",
+        examples=["web-tier"])], graph: GraphDep) -> dict[str, Any]:
+    """The explanation of one node under the states observed now, with its whole chain
+    back to an observed failure (`GET /v1/current` gives whole chains for promises
+    only). A node left ok answers state `ok` with no causes; an unknown node 404."""
+    return graph.explain_current(node_id)
 
 
 @router.get("/nodes/{node_id:" + SEGMENT + "}/provenance", response_model=ProvenanceOut,

@@ -192,6 +192,11 @@ async function renderPanel() {
     try {
       why = await postJson(`/v1/impact/explain/${encodeURIComponent(id)}`, scenario);
     } catch (err) { failed(err); }
+  } else if (sg.mode === "live" && sg.answer && sg.states[id]) {
+    // Under the observed states, the whole chain too.
+    try {
+      why = await getJson(`/v1/current/explain/${encodeURIComponent(id)}`);
+    } catch (err) { failed(err); }
   }
   if (turn === panelTurn) renderNode(panel, ctx, node, why);
 }
