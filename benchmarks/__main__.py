@@ -147,7 +147,7 @@ def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier:
 
         # --- two workers ---------------------------------------------------------------
         with serve(work, uri, name="two", args=["--workers", "2"]) as srv:
-            api.first_answer(srv.url, {"down": [facts["worst_id"]]}, srv.started, 900)
+            api.warm(srv.url, {"down": [facts["worst_id"]]}, 900)
             fresh_s = [api.freshness(srv.url, i, api.now_minus(600 - k))
                        for k, i in enumerate(api.random_ci_ids(ent, args.seed + 9, 5))]
             rows.append(Row("a pushed status reflected by `GET /v1/current`", size,

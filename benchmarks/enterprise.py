@@ -155,7 +155,7 @@ class Enterprise:
 
     def pages(self, size: int) -> Iterator[tuple[list[dict[str, object]],
                                                  list[dict[str, object]]]]:
-        """The whole graph as pushes of about ``size`` items, bottom-up: each page's
+        """The whole graph as pushes of at most ``size`` items, bottom-up: each page's
         edges end at nodes pushed before or in the page, and a node declaring a group
         comes with the group's edges."""
         need = self.needs()
@@ -163,20 +163,18 @@ class Enterprise:
         # position): the page where both exist.
         home = np.minimum(self.src, self.dst)
         by_home = np.argsort(home, kind="stable")[::-1]
-        e_at = 0
-        homes = home[by_home]
-        per_node = max(1, size // 5)  # about four edges a node
-        hi = self.n
+        counts = np.bincount(home, minlength=self.n)
+        e_at, hi = 0, self.n
         while hi > 0:
-            lo = max(0, hi - per_node)
+            lo, items = hi, 0
+            while lo > 0 and (items == 0 or items + 1 + counts[lo - 1] <= size):
+                lo -= 1
+                items += 1 + int(counts[lo])
             nodes = [self.node(v, need) for v in range(hi - 1, lo - 1, -1)]
-            end = e_at
-            while end < len(by_home) and homes[end] >= lo:
-                end += 1
+            end = e_at + int(counts[lo:hi].sum())
             edges = [self.edge(int(e)) for e in by_home[e_at:end]]
-            e_at = end
+            e_at, hi = end, lo
             yield nodes, edges
-            hi = lo
 
     def graph_data(self, seed: int) -> GraphData:
         """The same graph as model objects, nodes and edges in a shuffled (seeded)

@@ -83,6 +83,18 @@ def edge_params(edge: Edge) -> dict[str, Any]:
     return {"source": props.pop("source"), "target": props.pop("target"), "props": props}
 
 
+def _node_param(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``nodes/upsert`` from a node's journal row (left as it is)."""
+    return {"id": row["id"], "label": NodeKind(row["kind"]).label,
+            "props": {k: v for k, v in row.items() if k != "id"}}
+
+
+def _edge_param(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``edges/upsert`` from an edge's journal row (left as it is)."""
+    return {"source": row["source"], "target": row["target"],
+            "props": {k: v for k, v in row.items() if k not in ("source", "target")}}
+
+
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
     """Translate the driver's "cannot now" errors into the project's own, at the boundary."""
@@ -300,16 +312,22 @@ class Neo4jStore:
             tx.run(statement("edges/delete"), rows=rows).consume()
         for ids in _chunks(list(change.delete_nodes)):
             tx.run(statement("nodes/delete"), ids=ids).consume()
-        for rows in _chunks(node_params(change)):
+        entry = entry_for(change, info, version, self.inline_max)
+        # The journal's rows are the rows written: each item is turned into a row once.
+        node_rows, edge_rows = ((node_params(change), [edge_params(e) for e in change.upsert_edges])
+                                if entry.reload else
+                                ([_node_param(r) for r in entry.rows["nodes"]],
+                                 [_edge_param(r) for r in entry.rows["edges"]]))
+        for rows in _chunks(node_rows):
             tx.run(statement("nodes/upsert"), rows=rows).consume()
-        for rows in _chunks([edge_params(e) for e in change.upsert_edges]):
+        for rows in _chunks(edge_rows):
             written = tx.run(statement("edges/upsert"), rows=rows).single(strict=True)
             if written["written"] != len(rows):
                 # A missing end would silently drop an edge: refuse the whole change.
                 raise StoreError("an edge refers to a node that is not in the store")
         for rows in _chunks([observation_row(i, o) for i, o in change.observe]):
             tx.run(statement("nodes/observe"), rows=rows).consume()
-        record = to_record(entry_for(change, info, version, self.inline_max))
+        record = to_record(entry)
         tx.run(statement("journal/append"), record=record).consume()
         tx.run(statement("graph/set_version"), version=version).consume()
         cutoff = retention_cutoff(info.at, self.journal_days)
