@@ -220,7 +220,7 @@ class Neo4jStore:
                 for record in session.run(query):
                     yield dict(record["row"])
 
-        return Snapshot(version, rows(statement("nodes/read")), rows(statement("edges/read")))
+        return Snapshot(version, rows(statement("nodes/load")), rows(statement("edges/load")))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -286,9 +286,9 @@ class Neo4jStore:
         self.ensure_schema()
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[int, R]:
-            tx.run(statement("graph/lock"), at=utc_now()).consume()
-            found = int(tx.run(statement("graph/version")).single(strict=True)["version"])
-            change, info, answer = plan(_View(tx, found))
+            meta = tx.run(statement("graph/lock"), at=utc_now()).single(strict=True)
+            found = int(meta["version"])
+            change, info, answer = plan(_View(tx, found, int(meta["floor"])))
             if change is None or change.empty:
                 raise _Nothing(answer)  # roll back: not even the lock's mark is kept
             version = found + 1
@@ -328,11 +328,8 @@ class Neo4jStore:
         for rows in _chunks([observation_row(i, o) for i, o in change.observe]):
             tx.run(statement("nodes/observe"), rows=rows).consume()
         record = to_record(entry)
-        tx.run(statement("journal/append"), record=record).consume()
-        tx.run(statement("graph/set_version"), version=version).consume()
-        cutoff = retention_cutoff(info.at, self.journal_days)
-        if cutoff is not None:
-            tx.run(statement("journal/trim"), cutoff=cutoff, keep_from=version).consume()
+        tx.run(statement("journal/commit"), record=record,
+               cutoff=retention_cutoff(info.at, self.journal_days)).consume()
 
     @staticmethod
     def _mark(tx: neo4j.ManagedTransaction, mark: SyncMark, at: str) -> None:
@@ -411,12 +408,12 @@ class _Nothing(Exception):
 class _View:
     """What a write reads inside its transaction, holding the meta node's lock."""
 
-    def __init__(self, tx: neo4j.ManagedTransaction, version: int) -> None:
-        self._tx, self.version = tx, version
+    def __init__(self, tx: neo4j.ManagedTransaction, version: int, floor: int) -> None:
+        self._tx, self.version, self._floor = tx, version, floor
 
     def journal(self, since: int) -> list[JournalEntry] | None:
-        floor = self._tx.run(statement("graph/version")).single(strict=True)["floor"]
-        if since < int(floor):
+        # The floor was read under the lock: it cannot have moved.
+        if since < self._floor:
             return None
         return [from_record(dict(r["record"])) for r in
                 self._tx.run(statement("journal/since"), since=since)]
