@@ -38,7 +38,7 @@ def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier:
     home = ROOT / ".neo4j" / "bench"
     work = Path(tempfile.mkdtemp(prefix="sg-bench-"))
     with local_neo4j(home, args.heap, args.pagecache) as uri:
-        driver = neo4j.GraphDatabase.driver(uri)
+        driver = neo4j.GraphDatabase.driver(uri, notifications_min_severity="OFF")
         version = server_version(driver)
         store = Neo4jStore(uri, driver=driver)
         start = api.now_minus(3600)
