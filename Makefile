@@ -64,10 +64,14 @@ test: lint typecheck browser
 	if [ $$status -eq 5 ]; then echo "pytest ran no tests: that is a failure"; fi; \
 	exit $$status
 
-## make bench: the impact engine against the naive evaluator, and alone at 1M nodes;
-## figures go to docs/benchmarks.md.
+## make bench TIER=S|M: the benchmark (S: 100k nodes, M: 1M nodes) against its targets,
+## the engine against the naive ways, the API over HTTP on a local Neo4j it starts
+## itself (heap and page cache sized for tier M); figures go to docs/benchmarks.md.
+TIER ?= S
 bench: install
-	$(PY) benchmarks/impact_bench.py --out docs/benchmarks.md
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) -m ruff check benchmarks
+	$(PY) -m benchmarks --tier $(TIER)
 
 neo4j-start: install
 	$(SG) neo4j start

@@ -1,4 +1,6 @@
-// Take the write lock on the meta node before reading the version: Cypher reads are
-// read-committed, so only a lock held first makes check-then-bump safe between writers.
+// Take the write lock on the meta node, then read the version and the journal's floor
+// under it: Cypher reads are read-committed, so only a lock held first makes
+// check-then-bump safe between writers. One statement: a write's round trips are its cost.
 MATCH (m:ServiceGraphMeta {key: 'graph'})
 SET m.locked_at = $at
+RETURN m.version AS version, m.journal_floor AS floor

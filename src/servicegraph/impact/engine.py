@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -43,6 +44,7 @@ class Workspace:
         self.g_seen = np.zeros(g, dtype=np.bool_)
         self.touched_groups = np.zeros(max(g, 1), dtype=np.int64)
         self.parent = np.full(n, -1, dtype=np.int64)
+        self.depth = np.zeros(n, dtype=np.int32)
         self.frontier = np.zeros(max(n, 1), dtype=np.int64)
         self.following = np.zeros(max(n, 1), dtype=np.int64)
 
@@ -149,11 +151,10 @@ class Propagation:
             return _DEGRADED if dep else _OK
         return dep
 
-    @cached_property
-    def parents(self) -> I64:
-        """For each node of ``nodes``, the next node on a shortest chain of causes back
-        to a node given a state (itself for those), found by a compiled breadth-first
-        search that visits each level in id order."""
+    @contextmanager
+    def _dense(self) -> Iterator[tuple[KernelArrays, Workspace]]:
+        """A workspace holding the final states and group counters as dense arrays
+        (what the kernels read), all zero again afterwards."""
         idx = self.index
         a = idx.arrays()
         pool = _workspaces(idx)
@@ -162,20 +163,53 @@ class Propagation:
             ws.state[self.nodes] = self.states
             ws.g_notok[self.groups] = self.group_not_ok_counts
             ws.g_down[self.groups] = self.group_down_counts
-            roots = np.fromiter((v for v, s in self.given.items() if s > _OK),
-                                dtype=np.int64)
-            kernels.parents(a.in_start, a.in_len, a.in_pool, a.e_src, a.e_dst, a.e_soft,
-                            a.e_grp, a.e_active, a.g_size, a.g_min, ws.g_notok, ws.g_down,
-                            ws.state, idx.id_rank(), roots, ws.parent, ws.frontier,
-                            ws.following)
-            found = ws.parent[self.nodes].copy()
+            yield a, ws
         finally:
             ws.state[self.nodes] = 0
             ws.g_notok[self.groups] = 0
             ws.g_down[self.groups] = 0
-            ws.parent[self.nodes] = -1
             pool.give(ws)
+
+    @cached_property
+    def parents(self) -> I64:
+        """For each node of ``nodes``, the next node on a shortest chain of causes back
+        to a node given a state (itself for those), found by a compiled breadth-first
+        search; among equally short chains the next hop first in id order."""
+        idx = self.index
+        with self._dense() as (a, ws):
+            roots = np.fromiter((v for v, s in self.given.items() if s > _OK),
+                                dtype=np.int64)
+            try:
+                kernels.parents(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
+                                a.g_min, ws.g_notok, ws.g_down, ws.state, idx.id_rank(),
+                                roots, ws.parent, ws.depth, ws.frontier, ws.following)
+                found = ws.parent[self.nodes].copy()
+            finally:
+                ws.parent[self.nodes] = -1
         return found
+
+    @cached_property
+    def parent_by_node(self) -> I64:
+        """:attr:`parents` by node number (-1 for nodes that are ok)."""
+        out = np.full(self.index.node_count, -1, dtype=np.int64)
+        out[self.nodes] = self.parents
+        return out
+
+    def cause_edges(self, vs: I64) -> tuple[I64, I64]:
+        """The cause edges of each node of ``vs`` (see :func:`kernels.is_cause`): the
+        edges, and where each node's end (``ends[i]``), for many nodes in one pass."""
+        vs = np.asarray(vs, dtype=np.int64)
+        ends = np.zeros(len(vs), dtype=np.int64)
+        found = np.zeros(4 * len(vs) + 16, dtype=np.int64)
+        with self._dense() as (a, ws):
+            for _ in range(2):
+                k = kernels.causes(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
+                                   a.e_grp, a.e_active, a.g_size, a.g_min, ws.g_notok,
+                                   ws.g_down, ws.state, vs, found, ends)
+                if k <= len(found):
+                    break
+                found = np.zeros(k, dtype=np.int64)  # more causes than guessed: again
+        return found[:k], ends
 
     def parent_of(self, v: int) -> int:
         """The next hop of node ``v`` towards the failure (``v`` for a given node, -1
@@ -221,20 +255,27 @@ def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
     states = np.fromiter(failed.values(), dtype=np.int8, count=len(failed))
     k = j = 0
     try:
-        k, j = kernels.propagate(a.in_start, a.in_len, a.in_pool, a.e_src, a.e_soft,
-                                 a.e_grp, a.e_active, a.g_size, a.g_min, nodes, states,
+        k, j = kernels.propagate(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
+                                 a.g_min, nodes, states,
                                  ws.state, ws.prev, ws.inq, ws.queue, ws.g_notok, ws.g_down,
                                  ws.g_seen, ws.touched, ws.touched_groups)
-        touched = np.sort(ws.touched[:k])
+        # A big answer is read off the dense states (linear, no sort of its nodes).
+        touched = (np.flatnonzero(ws.state[:a.n]) if k > a.n // 16
+                   else np.sort(ws.touched[:k]))
         groups = np.sort(ws.touched_groups[:j])
         return Propagation(index, failed, touched, ws.state[touched].copy(), groups,
                            ws.g_notok[groups].copy(), ws.g_down[groups].copy())
     finally:
         # Reset only what this query touched: the next query finds all zeros.
         reset, reset_groups = ws.touched[:k], ws.touched_groups[:j]
-        ws.state[reset] = 0
-        ws.prev[reset] = 0
-        ws.inq[reset] = False
+        if k > a.n // 16:
+            ws.state[:a.n] = 0
+            ws.prev[:a.n] = 0
+            ws.inq[:a.n] = False
+        else:
+            ws.state[reset] = 0
+            ws.prev[reset] = 0
+            ws.inq[reset] = False
         ws.g_notok[reset_groups] = 0
         ws.g_down[reset_groups] = 0
         ws.g_seen[reset_groups] = False

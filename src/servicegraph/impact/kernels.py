@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numba
-import numpy as np
 
 _OK, _DEGRADED, _DOWN = 0, 1, 2
 
@@ -31,20 +30,23 @@ def group_state(g: int, g_size: Any, g_min: Any, g_notok: Any, g_down: Any) -> i
     return _OK
 
 
+_LOW = 0xFFFFFFFF
+
+
 @_jit
-def propagate(in_start: Any, in_len: Any, in_pool: Any, e_src: Any, e_soft: Any,
-              e_grp: Any, e_active: Any, g_size: Any, g_min: Any,
-              given_nodes: Any, given_states: Any,
+def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any,
+              g_min: Any, given_nodes: Any, given_states: Any,
               state: Any, prev: Any, inq: Any, queue: Any,
               g_notok: Any, g_down: Any, g_seen: Any,
               touched: Any, touched_groups: Any) -> tuple[int, int]:
     """The least fixpoint of the impact rules from the given states, by worklist.
 
     States only rise (ok -> degraded -> down), so a node is queued at most twice and
-    each of its dependant edges is looked at once per rise. ``state``, ``prev``,
-    ``inq``, ``g_notok``, ``g_down`` and ``g_seen`` must be all zero on entry; the
-    caller resets the entries listed in ``touched[:k]`` and ``touched_groups[:j]``
-    (the two counts returned) after reading them.
+    each of its dependant edges is looked at once per rise. Each edge is read as one
+    ``link`` word (its dependant and how it counts, see the index). ``state``,
+    ``prev``, ``inq``, ``g_notok``, ``g_down`` and ``g_seen`` must be all zero on
+    entry; the caller resets the entries listed in ``touched[:k]`` and
+    ``touched_groups[:j]`` (the two counts returned) after reading them.
     """
     n_touched = 0
     n_groups = 0
@@ -71,11 +73,12 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_src: Any, e_soft: Any,
         old = prev[v]
         new = state[v]
         for k in range(in_start[v], in_start[v] + in_len[v]):
-            e = in_pool[k]
-            if not e_active[e]:
+            link = e_link[in_pool[k]]
+            code = link & _LOW
+            if code == 0:
                 continue
-            g = e_grp[e]
-            if g >= 0:
+            if code >= 3:
+                g = code - 3
                 if not g_seen[g]:
                     g_seen[g] = True
                     touched_groups[n_groups] = g
@@ -85,11 +88,11 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_src: Any, e_soft: Any,
                 if new == _DOWN and old < _DOWN:
                     g_down[g] += 1
                 cand = group_state(g, g_size, g_min, g_notok, g_down)
-            elif e_soft[e]:
+            elif code == 2:
                 cand = _DEGRADED
             else:
                 cand = new
-            u = e_src[e]
+            u = link >> 32
             if cand > state[u]:
                 if state[u] == _OK:
                     touched[n_touched] = u
@@ -131,44 +134,89 @@ def is_cause(e: int, final: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any
 
 
 @_jit
-def parents(in_start: Any, in_len: Any, in_pool: Any, e_src: Any, e_dst: Any, e_soft: Any,
-            e_grp: Any, e_active: Any, g_size: Any, g_min: Any, g_notok: Any, g_down: Any,
-            state: Any, rank: Any, roots: Any, parent: Any, frontier: Any,
-            following: Any) -> None:
-    """Breadth-first parent pointers from the ``roots`` along cause edges.
+def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, g_min: Any,
+            g_notok: Any, g_down: Any, state: Any, rank: Any, roots: Any, parent: Any,
+            depth: Any, frontier: Any, following: Any) -> None:
+    """Breadth-first parent pointers from the ``roots`` along cause edges (see
+    :func:`is_cause`).
 
     ``parent`` must be -1 for every node on entry and holds, on exit, for every
-    node reached its next hop towards a root (a root points at itself). Each level
-    is visited in ``rank`` order (the ids' order), so among equally short chains
-    the one chosen depends on the ids only.
+    node reached its next hop towards a root (a root points at itself). Among the
+    causes one level nearer the roots, the next hop is the one first in ``rank``
+    order (the ids' order), so among equally short chains the one chosen depends on
+    the ids only; no level needs sorting. ``depth`` is scratch (read only where
+    ``parent`` is set).
     """
     n_front = 0
     for i in range(roots.shape[0]):
         r = roots[i]
         if parent[r] < 0:
             parent[r] = r
+            depth[r] = 0
             frontier[n_front] = r
             n_front += 1
+    level = 0
     while n_front > 0:
-        order = np.argsort(rank[frontier[:n_front]], kind="mergesort")
         n_next = 0
         for i in range(n_front):
-            dep = frontier[order[i]]
+            dep = frontier[i]
+            below = state[dep]
             for k in range(in_start[dep], in_start[dep] + in_len[dep]):
-                e = in_pool[k]
-                if not e_active[e]:
+                link = e_link[in_pool[k]]
+                code = link & _LOW
+                if code == 0:
                     continue
-                a = e_src[e]
-                if parent[a] >= 0 or state[a] == _OK:
+                a = link >> 32
+                final = state[a]
+                if final == _OK:
                     continue
-                if is_cause(e, state[a], state, e_dst, e_soft, e_grp, g_size, g_min,
-                            g_notok, g_down):
-                    parent[a] = dep
+                held = parent[a]
+                if held >= 0 and not (depth[a] == level + 1 and rank[dep] < rank[held]):
+                    continue
+                # is_cause, with the dependency's state at hand
+                if code >= 3:
+                    if group_state(code - 3, g_size, g_min, g_notok, g_down) != final:
+                        continue
+                    if not (below == _DOWN if final == _DOWN else below > _OK):
+                        continue
+                elif code == 2:
+                    if final != _DEGRADED or below == _OK:
+                        continue
+                elif below != final:
+                    continue
+                parent[a] = dep
+                if held < 0:
+                    depth[a] = level + 1
                     following[n_next] = a
                     n_next += 1
         for i in range(n_next):
             frontier[i] = following[i]
         n_front = n_next
+        level += 1
+
+
+@_jit
+def causes(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_soft: Any, e_grp: Any,
+           e_active: Any, g_size: Any, g_min: Any, g_notok: Any, g_down: Any, state: Any,
+           nodes: Any, found: Any, ends: Any) -> int:
+    """The cause edges of each of ``nodes`` (see :func:`is_cause`), in ``found``; the
+    causes of ``nodes[i]`` end at ``ends[i]``. Returns how many were written (when
+    ``found`` is too small, the count needed, and ``ends`` is not complete)."""
+    k = 0
+    cap = found.shape[0]
+    for i in range(nodes.shape[0]):
+        v = nodes[i]
+        final = state[v]
+        if final != _OK:
+            for j in range(out_start[v], out_start[v] + out_len[v]):
+                e = out_pool[j]
+                if e_active[e] and is_cause(e, final, state, e_dst, e_soft, e_grp, g_size,
+                                            g_min, g_notok, g_down):
+                    if k < cap:
+                        found[k] = e
+                    k += 1
+        ends[i] = k
+    return k
 
 
 @_jit

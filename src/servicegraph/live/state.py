@@ -418,11 +418,13 @@ class LiveGraph:
                 idx.remove_node(v)
                 self.observed.pop(v, None)
                 self.node_retired.pop(v, None)
-        for row in rows.get("nodes", ()):
-            self._upsert_node(row)
-            touched.add(idx.position[row["id"]])
-        for row in rows.get("edges", ()):
-            self._upsert_edge(row)
+        with idx.bulk():  # ids are put in order once, not node by node
+            for row in rows.get("nodes", ()):
+                self._upsert_node(row)
+                touched.add(idx.position[row["id"]])
+        edge_rows = rows.get("edges", ())
+        for row, e in zip(edge_rows, self._find_edges(edge_rows), strict=True):
+            self._upsert_edge(row, e)
             touched.update(idx.position[end] for end in (row["source"], row["target"])
                            if end in idx.position)
         self._recount(touched)
@@ -477,16 +479,30 @@ class LiveGraph:
         self.claim_keys[v] = keys
         self._index_keys(v, row["id"], keys)
 
-    def _upsert_edge(self, row: Mapping[str, Any]) -> None:
+    def _find_edges(self, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """For each edge row, the number of the stored edge (-1: none yet; -2: an end
+        is not held), found for all rows at once."""
+        position = self.index.position
+        ends = [(position.get(r["source"]), position.get(r["target"])) for r in rows]
+        known = [i for i, (s, t) in enumerate(ends) if s is not None and t is not None]
+        out = [-2] * len(rows)
+        if known:
+            found = self.index.find_edges(
+                np.fromiter((ends[i][0] for i in known), np.int64, len(known)),
+                np.fromiter((ends[i][1] for i in known), np.int64, len(known)))
+            for i, e in zip(known, found.tolist(), strict=True):
+                out[i] = e
+        return out
+
+    def _upsert_edge(self, row: Mapping[str, Any], e: int) -> None:
         idx = self.index
         s, t = idx.position.get(row["source"]), idx.position.get(row["target"])
-        if s is None or t is None:
+        if e == -2 or s is None or t is None:
             log.warning("edge %s -> %s names a node that is not held: skipped",
                         row["source"], row["target"])
             return
         soft = row.get("impact") == Impact.SOFT.value
         retired = row.get("retired_at")
-        e = idx.find_edge(s, t)
         if e < 0:
             e = idx.add_edge(s, t, row.get("group"), soft, active=retired is None)
             self.edge_sources.append(_EMPTY)

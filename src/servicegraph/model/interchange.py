@@ -75,18 +75,42 @@ def node_problems(section: str, i: int | None, node: Node) -> list[Problem]:
 
 def edge_problems(section: str, i: int | None, edge: Edge) -> list[Problem]:
     """What is out of bounds in an edge's ends and group; empty when nothing is."""
-    item = f"{short(str(edge.source))} -> {short(str(edge.target))}"
     out: list[Problem] = []
     for field, value in (("from", edge.source), ("to", edge.target), ("group", edge.group)):
         if value is None and field == "group":
             continue
         wrong = text_problem(value, "identifier")
         if wrong:
+            # Named only when something is wrong: most edges of a big sync are fine.
+            item = f"{short(str(edge.source))} -> {short(str(edge.target))}"
             out.append(Problem(section, i, item, field, wrong))
     return out
 
 
+_KIND = {k.value: k for k in NodeKind}
+
+
 def _parse_node(i: int, raw: Any, problems: list[Problem]) -> Node | None:
+    # The usual node takes the short way (see _parse_edge); the long way names every
+    # problem.
+    if type(raw) is dict and raw.keys() <= _NODE_FIELDS:
+        node_id, word = raw.get("id"), raw.get("kind")
+        kind = _KIND.get(word) if type(word) is str else None
+        visible = raw.get("visible")
+        props, redundancy = raw.get("properties") or {}, raw.get("redundancy") or {}
+        if (type(node_id) is str and kind is not None and type(props) is dict
+                and type(redundancy) is dict and (visible is None or type(visible) is bool)):
+            node = Node(id=node_id, kind=kind, name=raw.get("name", node_id or "?"),
+                        owner=raw.get("owner"), provider=raw.get("provider"), visible=visible,
+                        silo=raw.get("silo"), description=raw.get("description"),
+                        source=raw.get("source"), external_id=raw.get("external_id"),
+                        properties=dict(props), redundancy=dict(redundancy))
+            if not node_problems("nodes", i, node):
+                return node
+    return _parse_node_fully(i, raw, problems)
+
+
+def _parse_node_fully(i: int, raw: Any, problems: list[Problem]) -> Node | None:
     if not isinstance(raw, Mapping):
         problems.append(Problem("nodes", i, "?", "", "a node must be a mapping"))
         return None
@@ -137,7 +161,25 @@ def _parse_node(i: int, raw: Any, problems: list[Problem]) -> Node | None:
     return None if len(problems) > start else node
 
 
+_IMPACT = {i.value: i for i in Impact}
+
+
 def _parse_edge(i: int, raw: Any, problems: list[Problem]) -> Edge | None:
+    # The usual edge (known fields, text ends, a known impact) takes the short way; any
+    # other goes the long way, which names every problem.
+    if type(raw) is dict and raw.keys() <= _EDGE_FIELDS:
+        source, target = raw.get("from"), raw.get("to")
+        word = raw.get("impact", "hard")
+        impact = _IMPACT.get(word) if type(word) is str else None
+        if type(source) is str and type(target) is str and impact is not None:
+            edge = Edge(source, target, raw.get("group"), impact)
+            found = edge_problems("edges", i, edge)
+            if not found:
+                return edge
+    return _parse_edge_fully(i, raw, problems)
+
+
+def _parse_edge_fully(i: int, raw: Any, problems: list[Problem]) -> Edge | None:
     if not isinstance(raw, Mapping):
         problems.append(Problem("edges", i, "?", "", "an edge must be a mapping"))
         return None

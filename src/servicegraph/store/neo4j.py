@@ -83,6 +83,18 @@ def edge_params(edge: Edge) -> dict[str, Any]:
     return {"source": props.pop("source"), "target": props.pop("target"), "props": props}
 
 
+def _node_param(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``nodes/upsert`` from a node's journal row (left as it is)."""
+    return {"id": row["id"], "label": NodeKind(row["kind"]).label,
+            "props": {k: v for k, v in row.items() if k != "id"}}
+
+
+def _edge_param(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``edges/upsert`` from an edge's journal row (left as it is)."""
+    return {"source": row["source"], "target": row["target"],
+            "props": {k: v for k, v in row.items() if k not in ("source", "target")}}
+
+
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
     """Translate the driver's "cannot now" errors into the project's own, at the boundary."""
@@ -208,7 +220,7 @@ class Neo4jStore:
                 for record in session.run(query):
                     yield dict(record["row"])
 
-        return Snapshot(version, rows(statement("nodes/read")), rows(statement("edges/read")))
+        return Snapshot(version, rows(statement("nodes/load")), rows(statement("edges/load")))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -274,9 +286,9 @@ class Neo4jStore:
         self.ensure_schema()
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[int, R]:
-            tx.run(statement("graph/lock"), at=utc_now()).consume()
-            found = int(tx.run(statement("graph/version")).single(strict=True)["version"])
-            change, info, answer = plan(_View(tx, found))
+            meta = tx.run(statement("graph/lock"), at=utc_now()).single(strict=True)
+            found = int(meta["version"])
+            change, info, answer = plan(_View(tx, found, int(meta["floor"])))
             if change is None or change.empty:
                 raise _Nothing(answer)  # roll back: not even the lock's mark is kept
             version = found + 1
@@ -300,21 +312,24 @@ class Neo4jStore:
             tx.run(statement("edges/delete"), rows=rows).consume()
         for ids in _chunks(list(change.delete_nodes)):
             tx.run(statement("nodes/delete"), ids=ids).consume()
-        for rows in _chunks(node_params(change)):
+        entry = entry_for(change, info, version, self.inline_max)
+        # The journal's rows are the rows written: each item is turned into a row once.
+        node_rows, edge_rows = ((node_params(change), [edge_params(e) for e in change.upsert_edges])
+                                if entry.reload else
+                                ([_node_param(r) for r in entry.rows["nodes"]],
+                                 [_edge_param(r) for r in entry.rows["edges"]]))
+        for rows in _chunks(node_rows):
             tx.run(statement("nodes/upsert"), rows=rows).consume()
-        for rows in _chunks([edge_params(e) for e in change.upsert_edges]):
+        for rows in _chunks(edge_rows):
             written = tx.run(statement("edges/upsert"), rows=rows).single(strict=True)
             if written["written"] != len(rows):
                 # A missing end would silently drop an edge: refuse the whole change.
                 raise StoreError("an edge refers to a node that is not in the store")
         for rows in _chunks([observation_row(i, o) for i, o in change.observe]):
             tx.run(statement("nodes/observe"), rows=rows).consume()
-        record = to_record(entry_for(change, info, version, self.inline_max))
-        tx.run(statement("journal/append"), record=record).consume()
-        tx.run(statement("graph/set_version"), version=version).consume()
-        cutoff = retention_cutoff(info.at, self.journal_days)
-        if cutoff is not None:
-            tx.run(statement("journal/trim"), cutoff=cutoff, keep_from=version).consume()
+        record = to_record(entry)
+        tx.run(statement("journal/commit"), record=record,
+               cutoff=retention_cutoff(info.at, self.journal_days)).consume()
 
     @staticmethod
     def _mark(tx: neo4j.ManagedTransaction, mark: SyncMark, at: str) -> None:
@@ -393,12 +408,12 @@ class _Nothing(Exception):
 class _View:
     """What a write reads inside its transaction, holding the meta node's lock."""
 
-    def __init__(self, tx: neo4j.ManagedTransaction, version: int) -> None:
-        self._tx, self.version = tx, version
+    def __init__(self, tx: neo4j.ManagedTransaction, version: int, floor: int) -> None:
+        self._tx, self.version, self._floor = tx, version, floor
 
     def journal(self, since: int) -> list[JournalEntry] | None:
-        floor = self._tx.run(statement("graph/version")).single(strict=True)["floor"]
-        if since < int(floor):
+        # The floor was read under the lock: it cannot have moved.
+        if since < self._floor:
             return None
         return [from_record(dict(r["record"])) for r in
                 self._tx.run(statement("journal/since"), since=since)]

@@ -1,0 +1,244 @@
+"""``python -m benchmarks --tier S|M``: measure, print the table, write the page."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import neo4j
+
+from benchmarks import api
+from benchmarks.enterprise import Enterprise, generate
+from benchmarks.inprocess import engine_rows, naive_rows
+from benchmarks.neo4j_server import cypher_reach, local_neo4j, server_version
+from benchmarks.report import Row, human, load, log, machine, mib, table
+from benchmarks.reread import reread
+from benchmarks.server import serve
+from benchmarks.timing import ms, mt
+from servicegraph.store import Neo4jStore
+
+TIERS = {"S": 100_000, "M": 1_000_000}
+#: Items per push when loading the graph: below the journal's inline limit (20,000), so
+#: other processes replay each push instead of reading the whole graph again.
+PAGE = 18_000
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier: str,
+             size: str, args: argparse.Namespace) -> tuple[list[Row], str]:
+    """Everything that needs Neo4j and a server process."""
+    rows: list[Row] = []
+    home = ROOT / ".neo4j" / "bench"
+    work = Path(tempfile.mkdtemp(prefix="sg-bench-"))
+    with local_neo4j(home, args.heap, args.pagecache) as uri:
+        driver = neo4j.GraphDatabase.driver(uri, notifications_min_severity="OFF")
+        version = server_version(driver)
+        store = Neo4jStore(uri, driver=driver)
+        start = api.now_minus(3600)
+
+        # --- the small graph: status pushes and the re-read path at 10k --------------
+        store.clear()
+        small_size = human(small.n)
+        with serve(work, uri, name="small") as srv, httpx.Client(
+                base_url=srv.url, timeout=600) as client:
+            api.push_all(client, api.bodies(small, PAGE))
+            ids = api.random_ci_ids(small, args.seed, 50)
+            t_small, _ = api.timed(client, "POST", f"/v1/sources/{api.SOURCE}/status",
+                                   args.reps, bodies=api.status_bodies(ids, start, 400))
+            rows_small_status = t_small
+        naive_small = [reread(store, ids[0])[0] for _ in range(3)]
+        store.clear()
+
+        # --- the tier's graph through the API -----------------------------------------
+        log(f"ingesting {human(ent.n)} nodes, {human(ent.m)} edges through the API")
+        pages = api.bodies(ent, PAGE)
+        with serve(work, uri, name="tier") as srv, httpx.Client(
+                base_url=srv.url, timeout=1800) as client:
+            fresh = api.push_all(client, pages)
+            rows.append(Row("ingest into Neo4j through the API (fresh items)", size,
+                            f"{fresh.rate:,.0f} items/s", "≥ 25,000 items/s",
+                            fresh.rate >= 25_000,
+                            f"{human(fresh.items)} items in {fresh.pushes} NDJSON pushes, "
+                            f"{fresh.seconds:,.0f} s; {dict(fresh.counts)}"))
+            again = api.push_all(client, pages)
+            rows.append(Row("unchanged re-push", size, f"{again.rate:,.0f} items/s",
+                            "≥ 100,000 items/s", again.rate >= 100_000,
+                            f"{again.seconds:,.1f} s; {dict(again.counts)}"))
+            del pages
+            gc.collect()
+            cis: list[dict[str, object]] = [{"down": list(s)} for s in facts["cis"]]  # type: ignore[attr-defined]
+            t_imp, _ = api.timed(client, "POST", "/v1/impact", args.reps, bodies=cis,
+                                 params={"limit": 1000})
+            rows.append(Row("ordinary failure over HTTP (`POST /v1/impact`, a random CI)",
+                            size, mt(t_imp), "p50 ≤ 5 ms", t_imp.median <= 0.005,
+                            "answer with limit=1000, explained"))
+            worst = {"down": [facts["worst_id"]]}
+            t_worst, answers = api.timed(client, "POST", "/v1/impact", 10, body=worst,
+                                         params={"limit": 1000})
+            counts = answers[0].json()["counts"]
+            rows.append(Row("worst single failure over HTTP", size, mt(t_worst), "", None,
+                            f"{human(counts['impacted'])} impacted, "
+                            f"{human(counts['broken_promises'])} promises broken; "
+                            f"{len(answers[0].content) / 1e6:.1f} MB answer"))
+            ids = api.random_ci_ids(ent, args.seed, 50)
+            t_status, _ = api.timed(client, "POST", f"/v1/sources/{api.SOURCE}/status",
+                                    args.reps, bodies=api.status_bodies(ids, start, 400))
+            flat = t_status.median <= 0.020 and rows_small_status.median <= 0.020
+            rows.append(Row("one status push, answered (`POST /v1/sources/{s}/status`)",
+                            f"{small_size} / {size}",
+                            f"{ms(rows_small_status.median)} / {ms(t_status.median)}",
+                            "p50 ≤ 20 ms, flat", flat,
+                            f"p95 {ms(rows_small_status.p95)} / {ms(t_status.p95)}; "
+                            f"{t_status.median / rows_small_status.median:.1f}x from "
+                            f"{small_size} to {size} nodes"))
+            t0 = time.perf_counter()
+            try:
+                r = client.get("/v1/spof", params={"limit": 10}, timeout=args.spof_limit)
+                took = time.perf_counter() - t0
+                got = f"{r.status_code}: {len(r.json().get('single_points', []))} ranked" \
+                    if r.status_code == 200 else f"{r.status_code}: {r.text[:120]}"
+                rows.append(Row("single points of failure for all promises (`GET /v1/spof`)",
+                                size, ms(took), "≤ 60 s", took <= 60, got))
+            except httpx.TimeoutException:
+                rows.append(Row("single points of failure for all promises (`GET /v1/spof`)",
+                                size, f"> {args.spof_limit:.0f} s", "≤ 60 s", False,
+                                "no answer within the limit"))
+            rss = srv.rss()
+            rows.append(Row("memory of the API process", size, mib(rss), "", None,
+                            "resident, after the graph was loaded and questioned"))
+
+        if tier == "S":
+            limit = args.cypher_limit
+            took, reach = cypher_reach(driver, str(facts["worst_id"]), limit)
+            engine = facts["engine_worst"].median  # type: ignore[attr-defined]
+            worst_reach = facts["worst"].reach  # type: ignore[attr-defined]
+            if reach is not None and reach != worst_reach:
+                sys.exit(f"ABORT: Cypher reached {reach} nodes, the engine {worst_reach}")
+            value = ms(took) if reach is not None else f"> {limit:.0f} s (time limit hit)"
+            rows.append(Row("Cypher variable-length traversal, worst failure", size, value,
+                            "engine ≥ 50x faster", took / engine >= 50,
+                            f"`{api.SOURCE}` graph in Neo4j; reach "
+                            f"{'same as the engine' if reach else 'not counted'}; "
+                            f"engine answer {took / engine:,.0f}x faster"))
+
+        # --- the naive whole-graph re-read per status push ----------------------------
+        t_tier, read = reread(store, str(facts["worst_id"]))
+        rows.append(Row("whole-graph re-read per status push (the naive way)",
+                        f"{small_size} / {size}",
+                        f"{ms(min(naive_small))} / {ms(t_tier)}", "", None,
+                        f"read the graph from Neo4j, rebuild the index, answer; "
+                        f"{human(read)} nodes read; {t_tier / min(naive_small):,.0f}x "
+                        f"from {small_size} to {size} nodes"))
+
+        # --- start-up from Neo4j to the first answer ------------------------------------
+        with serve(work, uri, name="startup") as srv:
+            took = api.first_answer(srv.url, {"down": [facts["worst_id"]]}, srv.started,
+                                    600)
+            rows.append(Row("start-up from Neo4j to the first answer", size, ms(took),
+                            "≤ 60 s", took <= 60, "process spawned to first "
+                            "`POST /v1/impact` answered"))
+
+        # --- two workers ---------------------------------------------------------------
+        with serve(work, uri, name="two", args=["--workers", "2"]) as srv:
+            api.warm(srv.url, {"down": [facts["worst_id"]]}, 900)
+            fresh_s = [api.freshness(srv.url, i, api.now_minus(600 - k))
+                       for k, i in enumerate(api.random_ci_ids(ent, args.seed + 9, 5))]
+            rows.append(Row("a pushed status reflected by `GET /v1/current`", size,
+                            f"{ms(max(fresh_s))} (worst of {len(fresh_s)})", "≤ 1 s",
+                            max(fresh_s) <= 1.0, "two workers; shown on four fresh "
+                            "connections in a row"))
+            done = api.concurrent_writes(srv.url, args.concurrent_rounds,
+                                         api.now_minus(7200))
+            five = sum(c for code, c in done.statuses.items() if code >= 500)
+            rows.append(Row("two API workers, concurrent pushes and statuses", size,
+                            f"{len(done.lost)} lost, {five} x 5xx", "0 lost, 0 x 5xx",
+                            not done.lost and not five,
+                            f"{human(done.requests)} requests in {done.seconds:.1f} s; "
+                            f"answers {dict(done.statuses)}"))
+        store.close()
+        driver.close()
+    return rows, version
+
+
+def write(out: Path, tier: str, lines: Sequence[str]) -> None:
+    """Replace this tier's section of the page (the rest is kept)."""
+    begin, end = f"<!-- tier {tier} -->", f"<!-- /tier {tier} -->"
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    section = "\n".join([begin, *lines, end])
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    out.write_text(text, encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--tier", choices=sorted(TIERS), default="S")
+    parser.add_argument("--nodes", type=int, help="override the tier's size")
+    parser.add_argument("--small", type=int, default=10_000,
+                        help="the small size status pushes are compared at")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--budget", type=float, default=2.0,
+                        help="seconds of timing per in-process measurement")
+    parser.add_argument("--reps", type=int, default=200, help="requests per HTTP figure")
+    parser.add_argument("--heap", default="6g", help="Neo4j heap")
+    parser.add_argument("--pagecache", default="3g", help="Neo4j page cache")
+    parser.add_argument("--cypher-limit", type=float, default=120.0)
+    parser.add_argument("--spof-limit", type=float, default=300.0)
+    parser.add_argument("--concurrent-rounds", type=int, default=30)
+    parser.add_argument("--no-api", action="store_true",
+                        help="in-process figures only (no Neo4j, no server)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    n = args.nodes or TIERS[args.tier]
+    size = human(n)
+    started, load_before = time.perf_counter(), load()
+
+    log(f"tier {args.tier}: generating {size} nodes")
+    ent = generate(n, args.seed)
+    small = generate(args.small, args.seed)
+    log("engine in process")
+    rows, facts = engine_rows(ent, args.seed, budget=args.budget, with_nx=n <= 200_000,
+                              size=size)
+    log("engine against the naive evaluator")
+    rows += naive_rows(small, args.seed, human(small.n), budget=4.0)
+    version = None
+    if not args.no_api:
+        more, version = api_rows(ent, small, facts, args.tier, size, args)
+        rows += more
+    for r in rows:
+        log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+
+    short = [r for r in rows if r.met is False]
+    lines = [
+        f"## Tier {args.tier}: {size} nodes, {human(ent.m)} edges",
+        "",
+        f"`make bench TIER={args.tier}` ({' '.join(sys.argv[1:]) or 'defaults'}); "
+        f"whole run {time.perf_counter() - started:,.0f} s; load average {load_before} at "
+        f"the start, {load()} at the end (the machine may be shared)",
+        "",
+        *machine(version),
+        "",
+        *table(rows),
+        "",
+        f"{len(short)} of {sum(r.met is not None for r in rows)} targets not met"
+        + (": " + "; ".join(r.figure for r in short) if short else "") + ".",
+        "",
+    ]
+    print("\n".join(lines))
+    write(args.out, args.tier, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""The benchmark at a small size: every way of answering it compares agrees.
+
+The figures themselves are the benchmark's (``make bench``); here only outcomes are
+checked: the engine, scipy's breadth-first search over the same reach,
+``nx.descendants`` and the naive evaluator give the same answers on the seeded
+enterprise, and its pages load through the library into the same graph.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.enterprise import Enterprise, generate
+from benchmarks.inprocess import (
+    check_naive,
+    check_reach,
+    impact_graph,
+    random_cis,
+    reverse_csr,
+    scipy_reach,
+    storm,
+    worst_single_failure,
+)
+
+from servicegraph import ServiceGraph
+from servicegraph.impact import analyse, to_networkx
+from servicegraph.impact.explain import explain
+from servicegraph.model import GraphData, State, parse_document
+from servicegraph.store import SqliteStore
+
+N = 3000
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def enterprise() -> Enterprise:
+    return generate(N, SEED)
+
+
+def test_the_enterprise_is_seeded_and_valid(enterprise: Enterprise) -> None:
+    again = generate(N, SEED)
+    assert again.ids == enterprise.ids
+    assert (again.src == enterprise.src).all() and (again.grp == enterprise.grp).all()
+    assert enterprise.m > 3 * N
+    assert len(enterprise.group_node) > 0
+    # Every group's members lie below its node, so bottom-up pages bring them first.
+    members = enterprise.grp >= 0
+    assert (enterprise.dst[members] > enterprise.src[members]).all()
+
+
+def test_engine_scipy_and_networkx_reach_the_same(enterprise: Enterprise) -> None:
+    index, rev, nxg = enterprise.index(), reverse_csr(enterprise), impact_graph(enterprise)
+    worst = worst_single_failure(enterprise, rev, SEED)
+    assert worst.reach == len(scipy_reach(rev, worst.node)) > 1
+    assert check_reach(index, enterprise, rev, worst.node, nxg) == worst.reach
+    assert worst.reach == len(nx.descendants(nxg, worst.node)) + 1
+    for scenario in random_cis(enterprise, SEED, 5):
+        (node,) = [index.position[k] for k in scenario]
+        assert check_reach(index, enterprise, rev, node, nxg) >= 1
+
+
+def test_engine_and_naive_evaluator_agree(enterprise: Enterprise) -> None:
+    index = enterprise.index()
+    g = to_networkx(enterprise.graph_data(SEED))
+    worst = worst_single_failure(enterprise, reverse_csr(enterprise), SEED)
+    scenarios = [{enterprise.ids[worst.node]: State.DOWN}, storm(enterprise, SEED, 100),
+                 *random_cis(enterprise, SEED, 3)]
+    sizes = [check_naive(index, g, s) for s in scenarios]
+    assert sizes[0] == worst.reach
+    assert sizes[1] > 100
+
+
+def test_the_answer_explains_as_node_by_node(enterprise: Enterprise) -> None:
+    index = enterprise.index()
+    result = analyse(index, storm(enterprise, SEED, 50))
+    answer = result.answer(limit=200)
+    promises = {index.position[p] for p in
+                answer["broken_promises"] + answer["at_risk_promises"]}
+    assert answer["explanations"]
+    for node_id, got in answer["explanations"].items():
+        v = index.position[node_id]
+        found = explain(result.propagation, v, chain=v in promises)
+        assert found is not None and found.to_dict() == got
+
+
+def test_pages_load_into_the_same_graph(tmp_path: Path) -> None:
+    small = generate(800, SEED)
+    graph = ServiceGraph(SqliteStore(tmp_path / "g.db"))
+    pages = list(small.pages(1500))
+    assert all(len(n) + len(e) <= 1500 for n, e in pages)
+    for nodes, edges in pages:
+        answer = graph.push("bench", parse_document({"nodes": nodes, "edges": edges}))
+        assert answer["created"] == len(nodes) + len(edges)
+    stored = graph.graph()
+    assert len(stored.nodes) == small.n and len(stored.edges) == small.m
+    worst = worst_single_failure(small, reverse_csr(small), SEED)
+    failed = {small.ids[worst.node]: State.DOWN}
+    assert dict(graph.impact([small.ids[worst.node]]).impacted) == dict(
+        analyse(small.index(), failed).impacted)
+    assert isinstance(stored, GraphData)
+    graph.close()
