@@ -1,0 +1,174 @@
+"""Single points of failure of one graph, computed once, answered page by page.
+
+:class:`SpofTable` holds what :func:`~servicegraph.impact.spof_graph.breakage`
+found on a frozen index: how many promises each component takes down alone, and
+the implication graph in which a component reaches exactly what it takes down.
+A question is then a walk: the components that break a promise are the nodes
+that reach it (backward); what a component breaks, the promises it reaches
+(forward); what it puts at risk, the promises that depend on it in any way and
+that it does not break (every node that depends on a failed node ends at least
+degraded). Only the page asked for is spelled out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from servicegraph.impact import spof_kernels as kern
+from servicegraph.impact.index import I64, GraphIndex
+from servicegraph.impact.spof_graph import Breakage, breakage, csr, kind_mask, promise_mask
+from servicegraph.model.kinds import NodeKind
+
+#: The kinds ranked across the catalogue unless asked otherwise.
+COMPONENT_KINDS = (NodeKind.SERVICE_SYSTEM, NodeKind.CI)
+
+
+@dataclass(frozen=True)
+class SinglePoint:
+    """A component and the promises its failure alone (state down) breaks or puts at risk."""
+
+    component: str
+    kind: NodeKind
+    breaks: tuple[str, ...]
+    at_risk: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"component": self.component, "kind": self.kind.value,
+                "breaks": list(self.breaks), "at_risk": list(self.at_risk)}
+
+
+def _check_page(limit: int | None, offset: int) -> None:
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    if offset < 0:
+        raise ValueError(f"offset must be at least 0, got {offset}")
+
+
+class SpofTable:
+    """The single points of failure of one (frozen) index.
+
+    Build it with :meth:`compute`; it keeps a reference to the index, which must
+    not change afterwards (a snapshot never does).
+
+    Examples
+    --------
+    >>> from servicegraph.model import Edge, GraphData, Node
+    >>> g = GraphData.of([Node("p", NodeKind.PROMISE, "P"),
+    ...                   Node("app", NodeKind.SERVICE_SYSTEM, "App", redundancy={"db": 1}),
+    ...                   Node("db-a", NodeKind.CI, "DB A"), Node("db-b", NodeKind.CI, "DB B"),
+    ...                   Node("san", NodeKind.CI, "SAN")],
+    ...                  [Edge("p", "app"), Edge("app", "db-a", "db"), Edge("app", "db-b", "db"),
+    ...                   Edge("db-a", "san"), Edge("db-b", "san")])
+    >>> table = SpofTable.compute(GraphIndex.from_graph(g))
+    >>> points, total = table.of_promise("p")
+    >>> [sp.component for sp in points], total
+    (['app', 'san'], 2)
+    >>> table.ranking(limit=1)[0][0].component
+    'app'
+    """
+
+    def __init__(self, index: GraphIndex, found: Breakage) -> None:
+        self.index = index
+        self._found = found
+        n = index.node_count
+        self._promise = promise_mask(index)
+        self._rank = index.id_rank()
+        counts = found.counts
+        broken = np.flatnonzero(counts > 0)
+        #: Every component that breaks a promise: most promises first, then by id.
+        self._ranked = self._order(broken)
+        # Every active edge in the direction impact flows, for what is put at risk.
+        live = np.flatnonzero(index.edge_active[:index.edge_numbers])
+        self._all_start, self._all_node = csr(index.edge_target[live],
+                                              index.edge_source[live], n)
+        # Levels that climb along every edge of either graph: the implication graph's
+        # edges join nodes the first one reaches in this one.
+        comp, count = kern.strong_components(self._all_start, self._all_node)
+        self._level = kern.levels(self._all_start, self._all_node, comp, count)
+        self._levels = int(self._level.max()) + 1 if n else 1
+
+    @classmethod
+    def compute(cls, index: GraphIndex, *, workers: int | None = None) -> SpofTable:
+        """Compute the single points of failure of every promise of ``index``.
+
+        Parameters
+        ----------
+        index : GraphIndex
+            The graph, left untouched (and not to be changed while the table is used).
+        workers : int, optional
+            Threads to compute with; all CPUs available by default.
+        """
+        return cls(index, breakage(index, workers=workers))
+
+    def _order(self, nodes: I64) -> I64:
+        """``nodes`` most promises broken first, then by id."""
+        return nodes[np.lexsort((self._rank[nodes], -self._found.counts[nodes]))]
+
+    def breaks_count(self, node_id: str) -> int:
+        """How many promises the node breaks alone (0 for a promise)."""
+        (v,) = self.index.lookup([node_id])
+        return int(self._found.counts[v])
+
+    @property
+    def components(self) -> int:
+        """How many components break at least one promise alone."""
+        return len(self._ranked)
+
+    def ranking(self, kinds: Collection[NodeKind] = COMPONENT_KINDS, *,
+                limit: int | None = None, offset: int = 0) -> tuple[list[SinglePoint], int]:
+        """Components of ``kinds`` that break at least one promise alone, most promises
+        broken first, then by id: the page from ``offset`` (``limit`` of them, all
+        when ``None``), and how many there are in all. Promises are never components."""
+        _check_page(limit, offset)
+        wanted = kind_mask(self.index, frozenset(kinds) - {NodeKind.PROMISE})
+        ranked = self._ranked[wanted[self._ranked]]
+        end = None if limit is None else offset + limit
+        return self.points(ranked[offset:end]), len(ranked)
+
+    def of_promise(self, promise: str, *, limit: int | None = None, offset: int = 0
+                   ) -> tuple[list[SinglePoint], int]:
+        """The components (of any kind) whose failure alone breaks ``promise``, ranked
+        like :meth:`ranking`: a page, and how many there are in all.
+
+        Raises :class:`~servicegraph.model.UnknownNodeError` for an unknown id and
+        ``ValueError`` for a node that is not a promise.
+        """
+        _check_page(limit, offset)
+        (target,) = self.index.lookup([promise])
+        if not self._promise[target]:
+            kind = self.index.kind(target).value
+            raise ValueError(f"{promise!r} is a {kind}, not a promise")
+        found = kern.reach(self._found.back_start, self._found.back_node,
+                           np.array([target], dtype=np.int64))
+        ranked = self._order(found[found != target])
+        end = None if limit is None else offset + limit
+        return self.points(ranked[offset:end]), len(ranked)
+
+    def points(self, nodes: I64) -> list[SinglePoint]:
+        """Each node with the promises it breaks and puts at risk alone, in order."""
+        idx, out = self.index, []
+        for first in range(0, len(nodes), 64):
+            batch = np.ascontiguousarray(nodes[first:first + 64], dtype=np.int64)
+            breaks = self._by_lane(self._found.imp_start, self._found.imp_node, batch)
+            reached = self._by_lane(self._all_start, self._all_node, batch)
+            for lane, v in enumerate(batch.tolist()):
+                broken = set(breaks[lane])
+                out.append(SinglePoint(
+                    idx.ids[v], idx.kind(v), tuple(idx.ids[p] for p in breaks[lane]),
+                    tuple(idx.ids[p] for p in reached[lane] if p not in broken)))
+        return out
+
+    def _by_lane(self, start: I64, adj: I64, batch: I64) -> list[list[int]]:
+        """Per node of ``batch`` (at most 64), the promises it reaches in the graph
+        ``start``/``adj``, as positions in id order."""
+        lane, node = kern.reach_lanes(start, adj, self._level, self._levels, batch,
+                                      self._promise)
+        order = np.lexsort((self._rank[node], lane))
+        lane, node = lane[order], node[order]
+        cuts = np.searchsorted(lane, np.arange(len(batch) + 1))
+        return [node[cuts[i]:cuts[i + 1]].tolist() for i in range(len(batch))]
