@@ -40,6 +40,8 @@ from servicegraph.impact.index import I64, KIND_CODE, GraphIndex
 from servicegraph.model.kinds import NodeKind, State
 
 _BATCH = 64
+#: Room for gate records a worker starts with (it doubles when full).
+_FIRST_RECORDS = 4096
 #: Words of 64 promises counted together in one sweep.
 _WORDS = 4
 T = TypeVar("T")
@@ -153,7 +155,7 @@ def _records(graph: DownGraph, comps: I64, region: npt.NDArray[np.bool_]) -> tup
     """One worker's share of the gate records (see :func:`~servicegraph.impact.
     spof_kernels.spread`)."""
     scratch = _Scratch(graph)
-    cap = max(1024, len(comps))
+    cap = _FIRST_RECORDS
     rec_comp = np.zeros(cap, dtype=np.int64)
     rec_node = np.zeros(cap, dtype=np.int64)
     done, n_rec = 0, 0
