@@ -101,12 +101,12 @@ _SPOF_POINTS: list[dict[str, Any]] = [
 
 SPOF_RESPONSE: dict[str, Any] = {
     "promise": "onboarding", "version": 12, "computed_at": "2030-01-01T08:00:00.000000Z",
-    "current": True, "page": {"total": 11, "limit": 2, "offset": 0},
+    "current": True, "page": {"total": 19, "limit": 2, "offset": 0},
     "single_points": _SPOF_POINTS}
 
 SPOF_RANKING_RESPONSE: dict[str, Any] = {
     "version": 12, "computed_at": "2030-01-01T08:00:00.000000Z", "current": True,
-    "page": {"total": 19, "limit": 2, "offset": 0}, "single_points": _SPOF_POINTS}
+    "page": {"total": 26, "limit": 2, "offset": 0}, "single_points": _SPOF_POINTS}
 
 SPOF_PENDING: dict[str, Any] = {
     "detail": "the single points of failure are being computed; ask again in 3 s",
