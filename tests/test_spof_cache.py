@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import pairwise
 from datetime import UTC, datetime
 
 import pytest
@@ -72,7 +73,7 @@ def chain(*ids: str) -> GraphData:
     nodes = [Node("p", NodeKind.PROMISE, "P"), Node("s", NodeKind.SERVICE_SYSTEM, "S")]
     nodes += [Node(i, NodeKind.CI, i) for i in ids]
     path = ["s", *ids]
-    edges = [Edge("p", "s")] + [Edge(a, b) for a, b in zip(path, path[1:], strict=False)]
+    edges = [Edge("p", "s")] + [Edge(a, b) for a, b in pairwise(path)]
     return GraphData(tuple(nodes), tuple(edges))
 
 

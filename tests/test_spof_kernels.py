@@ -75,7 +75,12 @@ def test_walks(graph: tuple[int, list[tuple[int, int]]], data: st.DataObject) ->
                        dtype=np.int64)
     target = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     level = kern.levels(start, adj, comp, count)
-    lane, node = kern.reach_lanes(start, adj, level, int(level.max()) + 1, sources, target)
+    scratch = (np.zeros(n, np.uint64), np.zeros(n, np.uint64), np.zeros(n, np.bool_),
+               np.full(int(level.max()) + 1, -1, np.int64), np.zeros(n, np.int64),
+               np.zeros(n, np.int64))
+    lane, node = kern.reach_lanes(start, adj, level, sources, target, *scratch)
+    assert not scratch[0].any() and not scratch[1].any() and not scratch[2].any()
+    assert (scratch[3] == -1).all()
     got = sorted(zip(lane.tolist(), node.tolist(), strict=True))
     want = sorted((i, v) for i, s in enumerate(sources.tolist())
                   for v in {s} | nx.descendants(g, s) if target[v])

@@ -185,22 +185,19 @@ def reach(start: Any, adj: Any, roots: Any) -> Any:
 
 
 @_jit
-def reach_lanes(start: Any, adj: Any, level: Any, n_levels: int, sources: Any,
-                target: Any) -> tuple[Any, Any]:
+def reach_lanes(start: Any, adj: Any, level: Any, sources: Any, target: Any, mask: Any,
+                sent: Any, queued: Any, head: Any, nxt: Any, touched: Any
+                ) -> tuple[Any, Any]:
     """Which ``target`` nodes each of up to 64 ``sources`` reaches, in one walk.
 
     ``level`` must climb along every edge between two cycles (and stay level within
     one), as :func:`levels` gives: nodes are taken level by level, so a node outside
     a cycle is looked at once, with every lane that reaches it. Returns aligned
-    arrays (source index, target node), one row per pair.
+    arrays (source index, target node), one row per pair. The scratch arrays
+    (``head`` one entry per level) are all zero (``head`` all -1) on entry and on
+    return.
     """
-    n = start.shape[0] - 1
-    mask = np.zeros(n, dtype=np.uint64)
-    sent = np.zeros(n, dtype=np.uint64)
-    queued = np.zeros(n, dtype=np.bool_)
-    head = np.full(n_levels, -1, dtype=np.int64)
-    nxt = np.empty(n, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
+    n_levels = head.shape[0]
     n_touched = 0
     lo = n_levels
     hi = -1
@@ -251,9 +248,11 @@ def reach_lanes(start: Any, adj: Any, level: Any, n_levels: int, sources: Any,
     row = 0
     for i in range(n_touched):
         v = touched[i]
+        m = mask[v]
+        mask[v] = 0
+        sent[v] = 0
         if not target[v]:
             continue
-        m = mask[v]
         while m != 0:
             low = m & (~m + _ONE)
             lane[row] = popcount(low - _ONE)

@@ -12,11 +12,13 @@ degraded). Only the page asked for is spelled out.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from servicegraph.impact import spof_kernels as kern
 from servicegraph.impact.index import I64, GraphIndex
@@ -47,6 +49,29 @@ def _check_page(limit: int | None, offset: int) -> None:
         raise ValueError(f"limit must be at least 1, got {limit}")
     if offset < 0:
         raise ValueError(f"offset must be at least 0, got {offset}")
+
+
+class _Scratches:
+    """Scratch arrays for the walks, one set per walk under way (questions may run at
+    the same time), all zero between walks."""
+
+    def __init__(self, n: int, levels: int) -> None:
+        self._n, self._levels = n, levels
+        self._lock = threading.Lock()
+        self._free: list[tuple[npt.NDArray[Any], ...]] = []
+
+    def take(self) -> tuple[npt.NDArray[Any], ...]:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        n = self._n
+        return (np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.uint64),
+                np.zeros(n, dtype=np.bool_), np.full(self._levels, -1, dtype=np.int64),
+                np.zeros(n, dtype=np.int64), np.zeros(max(n, 1), dtype=np.int64))
+
+    def give(self, scratch: tuple[npt.NDArray[Any], ...]) -> None:
+        with self._lock:
+            self._free.append(scratch)
 
 
 class SpofTable:
@@ -90,7 +115,7 @@ class SpofTable:
         # edges join nodes the first one reaches in this one.
         comp, count = kern.strong_components(self._all_start, self._all_node)
         self._level = kern.levels(self._all_start, self._all_node, comp, count)
-        self._levels = int(self._level.max()) + 1 if n else 1
+        self._scratch = _Scratches(n, int(self._level.max()) + 1 if n else 1)
 
     @classmethod
     def compute(cls, index: GraphIndex, *, workers: int | None = None) -> SpofTable:
@@ -166,8 +191,12 @@ class SpofTable:
     def _by_lane(self, start: I64, adj: I64, batch: I64) -> list[list[int]]:
         """Per node of ``batch`` (at most 64), the promises it reaches in the graph
         ``start``/``adj``, as positions in id order."""
-        lane, node = kern.reach_lanes(start, adj, self._level, self._levels, batch,
-                                      self._promise)
+        scratch = self._scratch.take()
+        try:
+            lane, node = kern.reach_lanes(start, adj, self._level, batch, self._promise,
+                                          *scratch)
+        finally:
+            self._scratch.give(scratch)
         order = np.lexsort((self._rank[node], lane))
         lane, node = lane[order], node[order]
         cuts = np.searchsorted(lane, np.arange(len(batch) + 1))
