@@ -2,13 +2,11 @@
 """Compiled kernels of the single-point-of-failure computation (numba, cached on disk).
 
 Graphs here are plain CSR arrays: node ``v``'s neighbours are
-``adj[start[v]:start[v + 1]]``. *Lanes*: up to 64 components travel through a
-graph together, one bit each of a 64-bit word, so one walk answers for 64 of
-them at once.
-
-State of the art for this question (single-element cut sets of a fault tree with
-OR, AND and k-of-n gates) is a propagation per component; the lanes make it 64
-propagations for the price of about one walk over their union.
+``adj[start[v]:start[v + 1]]``. *Lanes*: up to 64 components (or promises) travel
+through a graph together, one bit each of a 64-bit word, so one walk answers for 64
+of them at once, for about the price of a walk over the union of what they reach.
+Walks go level by level (see :func:`levels`), so that a node outside a cycle is
+looked at once per walk, with every lane that reaches it.
 """
 
 from __future__ import annotations
