@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from servicegraph.impact import GraphIndex, propagate, spof_graph, spof_ranking
+from servicegraph.impact import GraphIndex, propagate, spof_breakage, spof_ranking
 from servicegraph.impact.spof_table import SpofTable
 from servicegraph.model import Edge, GraphData, Impact, Node, NodeKind, State, find_problems
 from servicegraph.model.kinds import may_depend
@@ -165,7 +165,7 @@ def test_workers_and_buffer_growth_do_not_change_the_answer(g: GraphData) -> Non
     index = GraphIndex.from_graph(g)
     one = SpofTable.compute(index, workers=1)
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(spof_graph, "_FIRST_RECORDS", 1)
+        m.setattr(spof_breakage, "_FIRST_RECORDS", 1)
         three = SpofTable.compute(index, workers=3)
     assert three.ranking(KINDS) == one.ranking(KINDS)
     for p in index.of_kind(NodeKind.PROMISE).tolist():

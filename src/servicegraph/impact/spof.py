@@ -4,7 +4,7 @@ A component is a single point of failure of a promise when taking it down, and
 nothing else, leaves the promise down. These functions answer for one graph in,
 one answer out: they compute every promise's single points of failure at once
 (:class:`~servicegraph.impact.spof_table.SpofTable`, see
-:mod:`~servicegraph.impact.spof_graph` for how) and read the answer off. A server
+:mod:`~servicegraph.impact.spof_breakage` for how) and read the answer off. A server
 keeps that table per graph version instead
 (:class:`~servicegraph.impact.spof_cache.SpofCache`).
 """

@@ -1,6 +1,6 @@
 """Single points of failure of one graph, computed once, answered page by page.
 
-:class:`SpofTable` holds what :func:`~servicegraph.impact.spof_graph.breakage`
+:class:`SpofTable` holds what :func:`~servicegraph.impact.spof_breakage.breakage`
 found on a frozen index: how many promises each component takes down alone, and
 the implication graph in which a component reaches exactly what it takes down.
 A question is then a walk: the components that break a promise are the nodes
@@ -22,7 +22,8 @@ import numpy.typing as npt
 
 from servicegraph.impact import spof_kernels as kern
 from servicegraph.impact.index import I64, GraphIndex
-from servicegraph.impact.spof_graph import Breakage, breakage, csr, kind_mask, promise_mask
+from servicegraph.impact.spof_breakage import Breakage, breakage
+from servicegraph.impact.spof_graph import csr, kind_mask, promise_mask
 from servicegraph.model.kinds import NodeKind
 
 #: The kinds ranked across the catalogue unless asked otherwise.
