@@ -135,11 +135,6 @@ class SpofTable:
         """``nodes`` most promises broken first, then by id."""
         return nodes[np.lexsort((self._rank[nodes], -self._found.counts[nodes]))]
 
-    def breaks_count(self, node_id: str) -> int:
-        """How many promises the node breaks alone (0 for a promise)."""
-        (v,) = self.index.lookup([node_id])
-        return int(self._found.counts[v])
-
     @property
     def components(self) -> int:
         """How many components break at least one promise alone."""
@@ -193,11 +188,9 @@ class SpofTable:
         """Per node of ``batch`` (at most 64), the promises it reaches in the graph
         ``start``/``adj``, as positions in id order."""
         scratch = self._scratch.take()
-        try:
-            lane, node = kern.reach_lanes(start, adj, self._level, batch, self._promise,
-                                          *scratch)
-        finally:
-            self._scratch.give(scratch)
+        lane, node = kern.reach_lanes(start, adj, self._level, batch, self._promise,
+                                      *scratch)
+        self._scratch.give(scratch)  # clean again (a walk that failed keeps its own)
         order = np.lexsort((self._rank[node], lane))
         lane, node = lane[order], node[order]
         cuts = np.searchsorted(lane, np.arange(len(batch) + 1))
