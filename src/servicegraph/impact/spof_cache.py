@@ -8,7 +8,8 @@ graph and answers from it.
 - A question finds the table of the current structure: answered at once.
 - Otherwise it starts a computation (one at a time, in a thread, on a frozen copy
   of the index taken under the read lock) and waits for it at most ``wait``
-  seconds, so small graphs are answered fresh. Past that it gets the previous
+  seconds, so small graphs are answered fresh (the first question of a process also
+  waits for the kernels to be compiled or loaded, once). Past that it gets the previous
   table, marked with the (older) graph version it was computed on and
   ``current=False``, or, when there is none yet, no table and a number of seconds
   after which to ask again.
@@ -34,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from servicegraph.impact.index import GraphIndex
-from servicegraph.impact.spof_table import SpofTable
+from servicegraph.impact.spof_table import SpofTable, compile_kernels
 
 log = logging.getLogger("servicegraph.spof")
 
@@ -117,7 +118,14 @@ class SpofCache:
 
     def answer(self, *, wait: float = 0.5) -> SpofAnswer:
         """The table for the graph as it is now, waiting at most ``wait`` seconds for it
-        to be computed; else the newest there is (see the module's docstring)."""
+        to be computed; else the newest there is (see the module's docstring).
+
+        The first question of a process also waits for the kernels to be compiled (once
+        per machine, a few seconds; loaded from the disk cache after): like importing,
+        it is done once, and a budget it would eat would turn every first question into
+        a 503.
+        """
+        compile_kernels()
         with self._reading() as live:
             key = self._key(live.index)
         deadline = time.monotonic() + wait

@@ -12,6 +12,7 @@ degraded). Only the page asked for is spelled out.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -195,3 +196,24 @@ class SpofTable:
         lane, node = lane[order], node[order]
         cuts = np.searchsorted(lane, np.arange(len(batch) + 1))
         return [node[cuts[i]:cuts[i + 1]].tolist() for i in range(len(batch))]
+
+
+_compiling = threading.Lock()
+
+
+@functools.cache
+def _compiled() -> bool:
+    index = GraphIndex.from_arrays(
+        ("p", "s", "a", "b"), np.array([0, 3, 4, 4], dtype=np.int8),
+        np.array([0, 1, 1, 2, 3], dtype=np.int64), np.array([1, 2, 3, 3, 2], dtype=np.int64),
+        np.array([0, 0, 0, 1, 0]), np.array([-1, 0, 0, -1, -1], dtype=np.int64),
+        [1], ["r"], [1])
+    SpofTable(index, breakage(index, workers=1)).of_promise("p")
+    return True
+
+
+def compile_kernels() -> None:
+    """Compile (or load from the disk cache) every kernel a table uses, once per process:
+    compiling takes seconds the first time on a machine, loading a fraction of one."""
+    with _compiling:
+        _compiled()
