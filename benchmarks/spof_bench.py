@@ -71,9 +71,17 @@ class PeakRss:
 
 def kept_mib(table: SpofTable) -> float:
     """What the table keeps beside the index, in MiB."""
-    arrays = [v for v in vars(table).values() if isinstance(v, np.ndarray)]
-    arrays += [v for v in vars(table._found).values() if isinstance(v, np.ndarray)]
-    return sum(a.nbytes for a in arrays) / 2**20
+    seen: dict[int, np.ndarray] = {}
+    todo: list[object] = [table]
+    while todo:  # the arrays the table holds, in its attributes, tuples and helpers
+        item = todo.pop()
+        if isinstance(item, np.ndarray):
+            seen.setdefault(id(item), item)
+        elif isinstance(item, tuple | list):
+            todo += item
+        elif hasattr(item, "__dict__") and item is not table.index:
+            todo += list(vars(item).values())
+    return sum(a.nbytes for a in seen.values()) / 2**20
 
 
 def timed(call, *args, **kwargs):  # type: ignore[no-untyped-def]

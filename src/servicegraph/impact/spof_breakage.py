@@ -9,7 +9,7 @@ nodes it takes down (each node down under ``c`` went down through a pass-on edge
 from a node down before it, or through a gate, and then ``c`` has an edge to it;
 and every edge holds, since a node down under ``c`` takes down at least what it
 takes down alone). How many promises each node takes down is then how many it
-reaches there: one sweep of its condensation per 256 promises. Both questions are
+reaches there: one sweep of its condensation per 512 promises. Both questions are
 walks in that graph: what ``c`` takes down (forward), which components take ``p``
 down (backward).
 
@@ -39,7 +39,7 @@ _BATCH = 64
 #: Room for gate records a worker starts with (it doubles when full).
 _FIRST_RECORDS = 4096
 #: Words of 64 promises counted together in one sweep.
-_WORDS = 4
+_WORDS = 8
 T = TypeVar("T")
 _DOWN = int(State.DOWN)
 

@@ -25,10 +25,9 @@ from servicegraph.model.kinds import NodeKind
 def csr(keys: I64, values: I64, n: int) -> tuple[I64, I64]:
     """``values`` grouped by ``keys`` (each in 0..n-1): (start, adj) with node v's
     entries at ``adj[start[v]:start[v + 1]]``, in their original order."""
-    order = np.argsort(keys, kind="stable")
-    start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys, minlength=n), out=start[1:])
-    return start, np.ascontiguousarray(values[order], dtype=np.int64)
+    start, adj = kern.group_by(np.ascontiguousarray(keys, dtype=np.int64),
+                               np.ascontiguousarray(values, dtype=np.int64), n)
+    return start, adj
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,25 @@ def popcount(x: Any) -> int:
 
 
 @_jit
+def group_by(keys: Any, values: Any, n: int) -> tuple[Any, Any]:
+    """``values`` grouped by ``keys`` (each in 0..n-1), in their order within a key:
+    (start, adj) with key ``v``'s values at ``adj[start[v]:start[v + 1]]`` (a counting
+    sort, linear)."""
+    start = np.zeros(n + 1, dtype=np.int64)
+    for i in range(keys.shape[0]):
+        start[keys[i] + 1] += 1
+    for v in range(n):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    adj = np.empty(keys.shape[0], dtype=np.int64)
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        adj[fill[k]] = values[i]
+        fill[k] += 1
+    return start, adj
+
+
+@_jit
 def strong_components(start: Any, adj: Any) -> tuple[Any, int]:
     """Strongly connected components (Tarjan's, iterative).
 

@@ -76,6 +76,38 @@ class _Scratches:
             self._free.append(scratch)
 
 
+class _Walks:
+    """The graphs questions walk, with the nodes renumbered level by level: nodes a walk
+    visits one after the other sit together in memory (walks run about twice as fast).
+
+    ``imp``: the implication graph forward, ``back``: backward, ``every``: every active
+    dependency in the direction impact flows; ``new[v]`` is node ``v``'s number here,
+    ``old`` the inverse.
+    """
+
+    def __init__(self, index: GraphIndex, found: Breakage) -> None:
+        n = index.node_count
+        live = np.flatnonzero(index.edge_active[:index.edge_numbers])
+        every = csr(index.edge_target[live], index.edge_source[live], n)
+        # Levels that climb along every edge of each graph: an edge of the implication
+        # graph joins two nodes the first reaches over the dependencies.
+        comp, count = kern.strong_components(*every)
+        level = kern.levels(*every, comp, count)
+        self.old: I64 = np.lexsort((np.arange(n), level))
+        self.new = np.empty(n, dtype=np.int64)
+        self.new[self.old] = np.arange(n, dtype=np.int64)
+        self.level = np.ascontiguousarray(level[self.old])
+        self.promise = np.ascontiguousarray(promise_mask(index)[self.old])
+        self.imp = self._renumber(found.imp_start, found.imp_node)
+        self.back = self._renumber(found.back_start, found.back_node)
+        self.every = self._renumber(*every)
+        self.levels = int(level.max()) + 1 if n else 1
+
+    def _renumber(self, start: I64, adj: I64) -> tuple[I64, I64]:
+        owner = np.repeat(np.arange(len(start) - 1, dtype=np.int64), np.diff(start))
+        return csr(self.new[owner], self.new[adj], len(start) - 1)
+
+
 class SpofTable:
     """The single points of failure of one (frozen) index.
 
@@ -101,23 +133,12 @@ class SpofTable:
 
     def __init__(self, index: GraphIndex, found: Breakage) -> None:
         self.index = index
-        self._found = found
-        n = index.node_count
-        self._promise = promise_mask(index)
+        self._counts = found.counts
         self._rank = index.id_rank()
-        counts = found.counts
-        broken = np.flatnonzero(counts > 0)
         #: Every component that breaks a promise: most promises first, then by id.
-        self._ranked = self._order(broken)
-        # Every active edge in the direction impact flows, for what is put at risk.
-        live = np.flatnonzero(index.edge_active[:index.edge_numbers])
-        self._all_start, self._all_node = csr(index.edge_target[live],
-                                              index.edge_source[live], n)
-        # Levels that climb along every edge of either graph: the implication graph's
-        # edges join nodes the first one reaches in this one.
-        comp, count = kern.strong_components(self._all_start, self._all_node)
-        self._level = kern.levels(self._all_start, self._all_node, comp, count)
-        self._scratch = _Scratches(n, int(self._level.max()) + 1 if n else 1)
+        self._ranked = self._order(np.flatnonzero(found.counts > 0))
+        self._walks = _Walks(index, found)
+        self._scratch = _Scratches(index.node_count, self._walks.levels)
 
     @classmethod
     def compute(cls, index: GraphIndex, *, workers: int | None = None) -> SpofTable:
@@ -134,7 +155,7 @@ class SpofTable:
 
     def _order(self, nodes: I64) -> I64:
         """``nodes`` most promises broken first, then by id."""
-        return nodes[np.lexsort((self._rank[nodes], -self._found.counts[nodes]))]
+        return nodes[np.lexsort((self._rank[nodes], -self._counts[nodes]))]
 
     @property
     def components(self) -> int:
@@ -162,11 +183,11 @@ class SpofTable:
         """
         _check_page(limit, offset)
         (target,) = self.index.lookup([promise])
-        if not self._promise[target]:
+        if self.index.kind(target) is not NodeKind.PROMISE:
             kind = self.index.kind(target).value
             raise ValueError(f"{promise!r} is a {kind}, not a promise")
-        found = kern.reach(self._found.back_start, self._found.back_node,
-                           np.array([target], dtype=np.int64))
+        walks = self._walks
+        found = walks.old[kern.reach(*walks.back, walks.new[[target]])]
         ranked = self._order(found[found != target])
         end = None if limit is None else offset + limit
         return self.points(ranked[offset:end]), len(ranked)
@@ -176,8 +197,8 @@ class SpofTable:
         idx, out = self.index, []
         for first in range(0, len(nodes), 64):
             batch = np.ascontiguousarray(nodes[first:first + 64], dtype=np.int64)
-            breaks = self._by_lane(self._found.imp_start, self._found.imp_node, batch)
-            reached = self._by_lane(self._all_start, self._all_node, batch)
+            breaks = self._by_lane(self._walks.imp, batch)
+            reached = self._by_lane(self._walks.every, batch)
             for lane, v in enumerate(batch.tolist()):
                 broken = set(breaks[lane])
                 out.append(SinglePoint(
@@ -185,18 +206,19 @@ class SpofTable:
                     tuple(idx.ids[p] for p in reached[lane] if p not in broken)))
         return out
 
-    def _by_lane(self, start: I64, adj: I64, batch: I64) -> list[list[int]]:
-        """Per node of ``batch`` (at most 64), the promises it reaches in the graph
-        ``start``/``adj``, as positions in id order."""
+    def _by_lane(self, graph: tuple[I64, I64], batch: I64) -> list[list[int]]:
+        """Per node of ``batch`` (at most 64), the promises it reaches in ``graph`` (one
+        of the walks), as positions in id order."""
+        walks = self._walks
         scratch = self._scratch.take()
-        lane, node = kern.reach_lanes(start, adj, self._level, batch, self._promise,
+        lane, node = kern.reach_lanes(*graph, walks.level, walks.new[batch], walks.promise,
                                       *scratch)
         self._scratch.give(scratch)  # clean again (a walk that failed keeps its own)
+        node = walks.old[node]
         order = np.lexsort((self._rank[node], lane))
         lane, node = lane[order], node[order]
         cuts = np.searchsorted(lane, np.arange(len(batch) + 1))
         return [node[cuts[i]:cuts[i + 1]].tolist() for i in range(len(batch))]
-
 
 _compiling = threading.Lock()
 
