@@ -92,14 +92,25 @@ CHANGES_RESPONSE: dict[str, Any] = {
     }],
 }
 
-SPOF_RESPONSE: dict[str, Any] = {"promise": "onboarding", "single_points": [
+_SPOF_POINTS: list[dict[str, Any]] = [
     {"component": "itsm-tenant", "kind": "ci", "breaks": ["little-lost-time", "onboarding"],
      "at_risk": []},
     {"component": "network", "kind": "service_system", "breaks": ["onboarding", "order-anytime"],
      "at_risk": ["fun-day", "little-lost-time"]},
-]}
+]
 
-SPOF_RANKING_RESPONSE: dict[str, Any] = {"single_points": SPOF_RESPONSE["single_points"]}
+SPOF_RESPONSE: dict[str, Any] = {
+    "promise": "onboarding", "version": 12, "computed_at": "2030-01-01T08:00:00.000000Z",
+    "current": True, "page": {"total": 19, "limit": 2, "offset": 0},
+    "single_points": _SPOF_POINTS}
+
+SPOF_RANKING_RESPONSE: dict[str, Any] = {
+    "version": 12, "computed_at": "2030-01-01T08:00:00.000000Z", "current": True,
+    "page": {"total": 26, "limit": 2, "offset": 0}, "single_points": _SPOF_POINTS}
+
+SPOF_PENDING: dict[str, Any] = {
+    "detail": "the single points of failure are being computed; ask again in 3 s",
+    "retry_after": 3}
 
 ROOT_CAUSE_REQUEST: dict[str, Any] = {
     "observed": {"act-new-employee": "down", "hr-app": "down", "recruiting-feed": "down",

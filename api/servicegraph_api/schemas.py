@@ -296,25 +296,54 @@ class SinglePointOut(BaseModel):
 
     component: str
     kind: NodeKind
-    breaks: list[str] = Field(description="promises it breaks alone")
-    at_risk: list[str] = Field(description="promises it puts at risk alone")
+    breaks: list[str] = Field(description="promises it breaks alone, by id")
+    at_risk: list[str] = Field(description="promises it puts at risk alone, by id")
 
 
-class PromiseSpofOut(BaseModel):
+class SpofPageOut(BaseModel):
+    """Which part of the single points of failure `single_points` shows."""
+
+    total: int = Field(description="how many there are, over all pages")
+    limit: int
+    offset: int
+
+
+class SpofAnswerOut(BaseModel):
+    """When the single points of failure were computed, and on which graph."""
+
+    version: int = Field(description="the graph version they were computed on; they hold "
+                                     "for every later version that changed no dependency")
+    computed_at: datetime
+    current: bool = Field(description="whether they were computed on the dependencies the "
+                                      "graph has now; `false` while a newer graph is being "
+                                      "computed (ask again after `Retry-After` seconds)")
+    page: SpofPageOut
+    single_points: list[SinglePointOut] = Field(
+        description="most promises broken first, then by id")
+
+
+class PromiseSpofOut(SpofAnswerOut):
     """The single points of failure of one promise, most promises broken first."""
 
     model_config = _example(examples.SPOF_RESPONSE)
 
     promise: str
-    single_points: list[SinglePointOut]
 
 
-class SpofRankingOut(BaseModel):
+class SpofRankingOut(SpofAnswerOut):
     """Single points of failure across the catalogue, most promises broken first."""
 
     model_config = _example(examples.SPOF_RANKING_RESPONSE)
 
-    single_points: list[SinglePointOut]
+
+class SpofPendingOut(BaseModel):
+    """No single points of failure computed yet: ask again after ``retry_after`` seconds
+    (also sent as ``Retry-After``)."""
+
+    model_config = _example(examples.SPOF_PENDING)
+
+    detail: str
+    retry_after: int
 
 
 class RootCauseRequest(Strict):

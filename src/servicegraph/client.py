@@ -209,14 +209,11 @@ class ServiceGraphClient:
         return result
 
     def spof(self, promise: str | None = None, *, limit: int | None = None) -> dict[str, Any]:
-        """Single points of failure of one promise, or ranked across the catalogue."""
-        if promise is not None:
-            answer: dict[str, Any] = self._request("GET", f"/v1/promises/{promise}/spof")
-            if limit is not None:
-                answer["single_points"] = answer["single_points"][:limit]
-            return answer
+        """Single points of failure of one promise, or ranked across the catalogue (the
+        first ``limit``; the server's default page when ``None``)."""
+        path = "/v1/spof" if promise is None else f"/v1/promises/{promise}/spof"
         params = {"limit": limit} if limit is not None else {}
-        result: dict[str, Any] = self._request("GET", "/v1/spof", params=params)
+        result: dict[str, Any] = self._request("GET", path, params=params)
         return result
 
     def root_cause(self, observed: Mapping[str, str], *, limit: int = 10) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from servicegraph.impact.analysis import ImpactResult, analyse, scenario
 from servicegraph.impact.index import GraphIndex
+from servicegraph.impact.spof_cache import SpofAnswer, SpofCache
 from servicegraph.ingest.live import Broadcaster, diff, promise_states
 from servicegraph.ingest.push import check_source, refuse_empty_sync
 from servicegraph.ingest.status import StatusUpdate, iso
@@ -628,6 +629,21 @@ class ServiceGraph:
         self._follower = threading.Thread(target=run, name="servicegraph-follower",
                                           daemon=True)
         self._follower.start()
+
+    # --- single points of failure: one table per structure, computed in the background ---
+
+    _spof: SpofCache | None = None
+
+    def single_points(self, *, wait: float = 0.5) -> SpofAnswer:
+        """The single points of failure of every promise, as last computed: current when
+        computed on the graph's present dependencies, else the previous table (or none)
+        while the current one is computed in the background, waited for at most
+        ``wait`` seconds (see :class:`~servicegraph.impact.spof_cache.SpofCache`)."""
+        with self._cache_lock:
+            if self._spof is None:
+                self._spof = SpofCache(self.reading)
+            cache = self._spof
+        return cache.answer(wait=wait)
 
     def close(self) -> None:
         """Stop following and close the store."""

@@ -187,7 +187,9 @@ class Remote:
         return self._names[node_id]
 
     def spof(self, promise: str | None, limit: int | None) -> dict[str, Any]:
-        return self.client.spof(promise, limit=limit)
+        answer = self.client.spof(promise, limit=limit)
+        # The server also says which graph version it computed on: not part of the answer.
+        return {k: v for k, v in answer.items() if k in ("promise", "single_points")}
 
     def root_cause(self, observed: Mapping[str, str], limit: int) -> dict[str, Any]:
         return self.client.root_cause(observed, limit=limit)
