@@ -30,7 +30,7 @@ demo: install
 	SERVICEGRAPH_STORE=$(STORE) $(SG) demo
 
 lint: install
-	$(PY) -m ruff check src api tests
+	$(PY) -m ruff check src api tests benchmarks notebooks
 
 typecheck: install
 	$(PY) -m mypy

@@ -98,18 +98,19 @@ def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier:
                             f"p95 {ms(rows_small_status.p95)} / {ms(t_status.p95)}; "
                             f"{t_status.median / rows_small_status.median:.1f}x from "
                             f"{small_size} to {size} nodes"))
-            t0 = time.perf_counter()
-            try:
-                r = client.get("/v1/spof", params={"limit": 10}, timeout=args.spof_limit)
-                took = time.perf_counter() - t0
-                got = f"{r.status_code}: {len(r.json().get('single_points', []))} ranked" \
-                    if r.status_code == 200 else f"{r.status_code}: {r.text[:120]}"
-                rows.append(Row("single points of failure for all promises (`GET /v1/spof`)",
-                                size, ms(took), "≤ 60 s", took <= 60, got))
-            except httpx.TimeoutException:
+            took, got = spof_until_ready(client, args.spof_limit)
+            if took is None:
                 rows.append(Row("single points of failure for all promises (`GET /v1/spof`)",
                                 size, f"> {args.spof_limit:.0f} s", "≤ 60 s", False,
-                                "no answer within the limit"))
+                                f"no table within the limit; {got}"))
+            else:
+                rows.append(Row("single points of failure for all promises (`GET /v1/spof`)",
+                                size, ms(took), "≤ 60 s", took <= 60, got))
+                t_cached, _ = api.timed(client, "GET", "/v1/spof", 20,
+                                        params={"limit": 10})
+                rows.append(Row("single points of failure, answered from the table",
+                                size, mt(t_cached), "", None,
+                                "`GET /v1/spof?limit=10` once the table is computed"))
             rss = srv.rss()
             rows.append(Row("memory of the API process", size, mib(rss), "", None,
                             "resident, after the graph was loaded and questioned"))
@@ -165,6 +166,25 @@ def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier:
         store.close()
         driver.close()
     return rows, version
+
+
+def spof_until_ready(client: httpx.Client, limit: float) -> tuple[float | None, str]:
+    """Ask for the ranked single points of failure until the table for the present graph
+    is there (the server answers 503 with Retry-After while computing it): seconds from
+    the first question to the answer, or None past ``limit``."""
+    t0 = time.perf_counter()
+    waits = 0
+    while True:
+        r = client.get("/v1/spof", params={"limit": 10}, timeout=limit)
+        took = time.perf_counter() - t0
+        if r.status_code == 200:
+            body = r.json()
+            return took, (f"{len(body.get('single_points', []))} ranked, "
+                          f"{waits} answers 503 (computing) before it")
+        if r.status_code != 503 or took > limit:
+            return None, f"{r.status_code}: {r.text[:120]}"
+        waits += 1
+        time.sleep(min(float(r.headers.get("Retry-After", "1")), 5.0))
 
 
 def write(out: Path, tier: str, lines: Sequence[str]) -> None:

@@ -8,6 +8,8 @@ CREATE (j:ServiceGraphJournal)
 SET j = $record
 WITH m
 OPTIONAL MATCH (old:ServiceGraphJournal)
+// A seek on the time index: the journal may hold many entries, few of them expired.
+USING INDEX old:ServiceGraphJournal(at)
 WHERE old.at < $cutoff AND old.version < $record.version
 WITH m, collect(old) AS gone, max(old.version) AS last
 FOREACH (o IN gone | DELETE o)

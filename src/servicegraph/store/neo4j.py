@@ -163,8 +163,9 @@ class Neo4jStore:
             return
         with _translated():
             for name in ("schema/node_id_unique", "schema/meta_key_unique",
-                         "schema/journal_version_unique", "schema/sync_id_unique",
-                         "schema/sync_page_session"):
+                         "schema/journal_version_unique", "schema/journal_at",
+                         "schema/sync_id_unique",
+                         "schema/sync_page_session", "schema/await_indexes"):
                 self._run_once(statement(name))
             # Two processes starting at once may race to create it: one wins.
             with contextlib.suppress(neo4j.exceptions.ConstraintError):
