@@ -66,19 +66,19 @@ def push_all(client: httpx.Client, pages: list[tuple[bytes, int]]) -> Ingest:
 
 
 def timed(client: httpx.Client, method: str, path: str, reps: int, body: Any = None,
-          bodies: list[Any] | None = None, params: dict[str, Any] | None = None
-          ) -> tuple[Timing, list[httpx.Response]]:
-    """``reps`` requests (after five warm-ups), each timed from send to full answer."""
+          bodies: list[Any] | None = None, params: dict[str, Any] | None = None,
+          warm: int = 5) -> tuple[Timing, list[httpx.Response]]:
+    """``reps`` requests (after ``warm`` warm-ups), each timed from send to full answer."""
     samples: list[float] = []
     answers = []
-    for i in range(reps + 5):
+    for i in range(reps + warm):
         payload = bodies[i % len(bodies)] if bodies is not None else body
         t0 = time.perf_counter()
         r = client.request(method, path, json=payload, params=params)
         took = time.perf_counter() - t0
         if r.status_code != 200:
             raise Failed(f"{method} {path} answered {r.status_code}: {r.text[:500]}")
-        if i >= 5:
+        if i >= warm:
             samples.append(took)
             answers.append(r)
     return Timing(tuple(samples)), answers
