@@ -94,7 +94,7 @@ def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier:
             ids = api.random_ci_ids(ent, args.seed, 50)
             t_status, _ = api.timed(client, "POST", f"/v1/sources/{api.SOURCE}/status",
                                     args.reps, bodies=api.status_bodies(ids, start, 400),
-                                   warm=STATUS_WARM)
+                                    warm=STATUS_WARM)
             flat = t_status.median <= 0.020 and rows_small_status.median <= 0.020
             rows.append(Row("one status push, answered (`POST /v1/sources/{s}/status`)",
                             f"{small_size} / {size}",
