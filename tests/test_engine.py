@@ -94,6 +94,16 @@ def test_json_answer_has_the_designed_shape() -> None:
     assert doc["explanations"]["w1"]["rule"] == "failed"
 
 
+def test_an_answer_listing_nothing_counts_everything_and_explains_nothing() -> None:
+    result = analyse(GraphIndex.from_graph(web()), {"w1": DOWN, "w2": DOWN})
+    counts = result.answer(limit=0)
+    assert counts["counts"] == result.answer()["counts"]
+    assert counts["counts"]["impacted"] == 4 and counts["counts"]["broken_promises"] == 1
+    assert counts["broken_promises"] == [] and counts["impacted"] == {}
+    assert counts["explanations"] == {}
+    assert result.answer(limit=1)["explanations"]["p"]["chain"][0] == "p"
+
+
 def test_analysis_leaves_the_index_untouched() -> None:
     idx = GraphIndex.from_graph(web())
     def look(i: GraphIndex) -> tuple[object, ...]:

@@ -238,7 +238,9 @@ class ImpactResult:
         if explain:
             promises = set(broken) | set(at_risk)
             shown = sorted({*promises, *acts, *services, *page}, key=ids.__getitem__)
-            out["explanations"] = explained(p, shown, promises)
+            # Nothing listed, nothing to explain: skip the search over the whole reach
+            # that the next hops need.
+            out["explanations"] = explained(p, shown, promises) if shown else {}
         return out
 
     def to_dict(self, *, explanations: bool = True) -> dict[str, Any]:
