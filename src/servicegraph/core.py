@@ -44,7 +44,6 @@ from servicegraph.store.base import (
     SyncSession,
     WriteView,
 )
-from servicegraph.store.journal import entry_for
 
 log = logging.getLogger("servicegraph.live")
 
@@ -343,17 +342,11 @@ class ServiceGraph:
         Returns what ``plan`` answered and the version written (``None`` when it
         wrote nothing).
         """
-        decided: list[tuple[Change, ChangeInfo]] = []
-
         def inside(view: WriteView) -> tuple[Change | None, ChangeInfo, R]:
-            decided.clear()  # the store may run this again (a transient error)
             if not self.replica.catch_up_in(view):
                 raise _Behind
             with self.replica.reading() as live:
-                change, info, answer = plan(view, live)
-            if change is not None:
-                decided.append((change, info))
-            return change, info, answer
+                return plan(view, live)
 
         with self._writer():
             for _ in range(self.write_retries):
@@ -361,14 +354,14 @@ class ServiceGraph:
                     raise StoreUnavailable(f"the store does not answer: "
                                            f"{self.replica.stale_reason}")
                 try:
-                    version, answer = self.store.transact(inside)
+                    entry, answer = self.store.transact(inside)
                 except _Behind:
                     continue  # the journal no longer reaches back: read the graph, again
-                if version is not None:
-                    change, info = decided[0]
-                    inline = getattr(self.store, "inline_max", 20_000)
-                    self.replica.apply_own(entry_for(change, info, version, inline))
-                return answer, version
+                if entry is None:
+                    return answer, None
+                # The entry the store wrote: the change is turned into rows once.
+                self.replica.apply_own(entry)
+                return answer, entry.version
         raise StoreUnavailable("the graph kept changing in bulk while this write waited; "
                                "retry")
 

@@ -214,13 +214,13 @@ class GraphStore(Protocol):
         """
         ...
 
-    def transact(self, plan: Planner[R]) -> tuple[int | None, R]:
+    def transact(self, plan: Planner[R]) -> tuple[JournalEntry | None, R]:
         """Take the write lock, let ``plan`` read (see :class:`WriteView`) and decide,
         then write its change with its journal entry, all in one transaction.
 
-        Returns the version written (``None`` when ``plan`` wrote nothing) and what
-        ``plan`` answered. Writers queue on the lock instead of conflicting; an
-        exception from ``plan`` writes nothing.
+        Returns the journal entry written, which carries the new version (``None``
+        when ``plan`` wrote nothing), and what ``plan`` answered. Writers queue on
+        the lock instead of conflicting; an exception from ``plan`` writes nothing.
         """
         ...
 

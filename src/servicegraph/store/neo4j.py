@@ -277,24 +277,22 @@ class Neo4jStore:
                 raise VersionConflict(expected_version, view.version)
             return change, info, None
 
-        version, _ = self.transact(plan)
-        assert version is not None
-        return version
+        entry, _ = self.transact(plan)
+        assert entry is not None
+        return entry.version
 
-    def transact(self, plan: Planner[R]) -> tuple[int | None, R]:
+    def transact(self, plan: Planner[R]) -> tuple[JournalEntry | None, R]:
         """Plan and write in one transaction that first takes the write lock on the
         meta node (see :meth:`GraphStore.transact`)."""
         self.ensure_schema()
 
-        def work(tx: neo4j.ManagedTransaction) -> tuple[int, R]:
+        def work(tx: neo4j.ManagedTransaction) -> tuple[JournalEntry, R]:
             meta = tx.run(statement("graph/lock"), at=utc_now()).single(strict=True)
             found = int(meta["version"])
             change, info, answer = plan(_View(tx, found, int(meta["floor"])))
             if change is None or change.empty:
                 raise _Nothing(answer)  # roll back: not even the lock's mark is kept
-            version = found + 1
-            self._write(tx, change, info, version)
-            return version, answer
+            return self._write(tx, change, info, found + 1), answer
 
         with _translated(), self.driver.session(database=self.database) as session:
             try:
@@ -303,8 +301,9 @@ class Neo4jStore:
                 return None, cast(R, nothing.answer)
 
     def _write(self, tx: neo4j.ManagedTransaction, change: Change, info: ChangeInfo,
-               version: int) -> None:
-        """The writes of one change, its journal entry and the new version."""
+               version: int) -> JournalEntry:
+        """The writes of one change, its journal entry and the new version; returns
+        the entry."""
         if change.sync is not None:
             self._mark(tx, change.sync, info.at)
         if change.replace:
@@ -331,6 +330,7 @@ class Neo4jStore:
         record = to_record(entry)
         tx.run(statement("journal/commit"), record=record,
                cutoff=retention_cutoff(info.at, self.journal_days)).consume()
+        return entry
 
     @staticmethod
     def _mark(tx: neo4j.ManagedTransaction, mark: SyncMark, at: str) -> None:

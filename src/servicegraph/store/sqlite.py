@@ -294,11 +294,11 @@ class SqliteStore:
                 raise VersionConflict(expected_version, view.version)
             return change, info, None
 
-        version, _ = self.transact(plan)
-        assert version is not None
-        return version
+        entry, _ = self.transact(plan)
+        assert entry is not None
+        return entry.version
 
-    def transact(self, plan: Planner[R]) -> tuple[int | None, R]:
+    def transact(self, plan: Planner[R]) -> tuple[JournalEntry | None, R]:
         """Plan and write inside one ``BEGIN IMMEDIATE`` transaction (see
         :meth:`GraphStore.transact`)."""
         with self._lock, _unavailable():
@@ -314,9 +314,10 @@ class SqliteStore:
                 if change.sync is not None:
                     self._mark(db, change.sync)
                 self._write(db, change)
-                record = to_record(entry_for(change, info, version, self.inline_max))
+                entry = entry_for(change, info, version, self.inline_max)
                 db.execute("INSERT INTO journal (version, at, kind, source, reload, payload) "
-                           "VALUES (:version, :at, :kind, :source, :reload, :payload)", record)
+                           "VALUES (:version, :at, :kind, :source, :reload, :payload)",
+                           to_record(entry))
                 db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
                 self._trim(db, info.at)
             except BaseException:
@@ -324,7 +325,7 @@ class SqliteStore:
                     db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-        return version, answer
+        return entry, answer
 
     @staticmethod
     def _write(db: sqlite3.Connection, change: Change) -> None:
