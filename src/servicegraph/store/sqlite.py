@@ -45,12 +45,10 @@ from servicegraph.store.rows import (
     EDGE_COLUMNS,
     NODE_COLUMNS,
     _claims,
+    change_rows,
     claim_key,
     edge_from_row,
-    edge_row,
     node_from_row,
-    node_row,
-    observation_row,
 )
 
 _SCHEMA = """
@@ -313,8 +311,8 @@ class SqliteStore:
                 version = view.version + 1
                 if change.sync is not None:
                     self._mark(db, change.sync)
-                self._write(db, change)
                 entry = entry_for(change, info, version, self.inline_max)
+                self._write(db, change, entry)
                 db.execute("INSERT INTO journal (version, at, kind, source, reload, payload) "
                            "VALUES (:version, :at, :kind, :source, :reload, :payload)",
                            to_record(entry))
@@ -328,16 +326,21 @@ class SqliteStore:
         return entry, answer
 
     @staticmethod
-    def _write(db: sqlite3.Connection, change: Change) -> None:
+    def _write(db: sqlite3.Connection, change: Change, entry: JournalEntry) -> None:
+        # The journal's rows are the rows written: each item is turned into a row once
+        # (a reload entry keeps no rows, so those are made here).
+        rows = entry.rows if not entry.reload else change_rows(
+            change.upsert_nodes, change.upsert_edges, change.delete_edges,
+            change.delete_nodes, change.observe, change.replace)
         if change.replace:
             db.execute("DELETE FROM edges")
             db.execute("DELETE FROM nodes")
         db.executemany("DELETE FROM edges WHERE source = ? AND target = ?",
                        change.delete_edges)
         db.executemany("DELETE FROM nodes WHERE id = ?", [(n,) for n in change.delete_nodes])
-        db.executemany(_UPSERT_NODE, [_stored(node_row(n)) for n in change.upsert_nodes])
-        db.executemany(_UPSERT_EDGE, [_stored(edge_row(e)) for e in change.upsert_edges])
-        db.executemany(_OBSERVE, [observation_row(i, o) for i, o in change.observe])
+        db.executemany(_UPSERT_NODE, [_stored(r) for r in rows["nodes"]])
+        db.executemany(_UPSERT_EDGE, [_stored(r) for r in rows["edges"]])
+        db.executemany(_OBSERVE, rows["observe"])
 
     @staticmethod
     def _mark(db: sqlite3.Connection, mark: SyncMark) -> None:
