@@ -93,6 +93,8 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any
             else:
                 cand = new
             u = link >> 32
+            # The same rise as for the given states above, written out: as a helper
+            # (even inlined) it made propagation about twice as slow when measured.
             if cand > state[u]:
                 if state[u] == _OK:
                     touched[n_touched] = u
