@@ -29,7 +29,7 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
 def example_graph(store: GraphStore) -> ServiceGraph:
     """The bundled example enterprise, loaded into ``store``."""
     graph = ServiceGraph(store)
-    graph.load(loads(example_text()), replace=True)
+    graph.writes.load(loads(example_text()), replace=True)
     return graph
 
 

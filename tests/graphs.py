@@ -7,8 +7,12 @@ allows them), redundancy groups with any ``min_ok`` in 1..n, and soft edges.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hypothesis import strategies as st
 
+from servicegraph.core import ServiceGraph
+from servicegraph.impact import ImpactResult, analyse, scenario
 from servicegraph.model import Edge, GraphData, Impact, Node, NodeKind, State, may_depend
 
 KINDS = list(NodeKind)
@@ -50,3 +54,15 @@ def graphs_with_scenario(draw: st.DrawFn, max_nodes: int = 12
     failed = draw(st.lists(st.sampled_from(ids), unique=True, max_size=max(1, len(ids) // 2)))
     given = {n: draw(st.sampled_from([State.DEGRADED, State.DOWN])) for n in failed}
     return g, given
+
+
+def what_if(sg: ServiceGraph, down: Sequence[str] = (),
+            degraded: Sequence[str] = ()) -> ImpactResult:
+    """The typed impact of a what-if on ``sg``'s live graph."""
+    return analyse(sg.questions.index(), scenario(down, degraded))
+
+
+def observed(sg: ServiceGraph) -> ImpactResult:
+    """The typed impact of what integrators observe now on ``sg``."""
+    with sg.questions.reading() as live:
+        return sg.questions.current_on(live)

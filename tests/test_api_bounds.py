@@ -127,9 +127,10 @@ def test_the_longest_id_fits_both_stores(client: TestClient, store: GraphStore) 
 def test_load_by_the_library_is_bounded_too(store: GraphStore) -> None:
     graph = ServiceGraph(store)
     with pytest.raises(ValidationError):
-        graph.load(loads(json.dumps({"nodes": [{"id": "y" * 9000, "kind": "ci"}]})))
+        graph.writes.load(loads(json.dumps({"nodes": [{"id": "y" * 9000, "kind": "ci"}]})))
     with pytest.raises(ValidationError):
-        graph.load(GraphData.of([Node("z", NodeKind.CI, "Z", properties={"x": float("nan")})]))
+        graph.writes.load(GraphData.of([Node("z", NodeKind.CI, "Z",
+                                             properties={"x": float("nan")})]))
     assert store.read() == GraphData()
 
 

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from servicegraph.core import ServiceGraph
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
+from servicegraph.store.base import StoreError
 from servicegraph_api import create_app
 from servicegraph_api.deps import NdjsonLimit
 from servicegraph_api.logs import JsonFormatter
@@ -53,7 +54,7 @@ def test_readyz_answers_503_while_the_store_fails(client: TestClient,
     def broken() -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(graph, "ping", broken)
+    monkeypatch.setattr(graph.questions, "ping", broken)
     r = client.get("/readyz")
     assert r.status_code == 503
     assert r.json()["status"] == "stale"  # the graph is in memory: answers go on, stale
@@ -67,7 +68,7 @@ def test_readyz_gives_up_on_a_store_that_hangs(store: GraphStore, tmp_path: Path
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     graph = example_graph(store)
     release = threading.Event()
-    monkeypatch.setattr(graph, "ping", lambda: release.wait(10))
+    monkeypatch.setattr(graph.questions, "ping", lambda: release.wait(10))
     with local_client(create_app(settings_for(tmp_path), graph=graph, ready_timeout=0.2)) as c:
         r = c.get("/readyz")
         assert r.status_code == 503 and "did not answer within 0.2 s" in r.json()["reason"]
@@ -118,7 +119,7 @@ def test_the_app_opens_and_closes_its_own_store(tmp_path: Path) -> None:
         assert c.get("/readyz").json()["store"] == f"sqlite:{db}"
         assert c.put("/v1/nodes/lb", json={"kind": "ci"}).status_code == 201
         graph: ServiceGraph = app.state.graph
-    with pytest.raises(sqlite3.ProgrammingError):
+    with pytest.raises(StoreError, match="closed database"):
         graph.store.read()  # closed at shutdown
     reopened = SqliteStore(db)
     assert [n.id for n in reopened.read().nodes] == ["lb"]
@@ -284,10 +285,10 @@ def test_an_unexpected_error_is_a_bare_500(client: TestClient,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     graph: ServiceGraph = client.app.state.graph  # type: ignore[attr-defined]
 
-    def boom(*_: object) -> None:
+    def boom(*_: object, **__: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(graph, "impact_answer", boom)
+    monkeypatch.setattr(graph.questions, "impact", boom)
     quiet = local_client(client.app, raise_server_exceptions=False)
     r = quiet.post("/v1/impact", json={"down": ["lb"]})
     assert r.status_code == 500

@@ -34,6 +34,8 @@ from servicegraph.impact.explain import explain
 from servicegraph.model import GraphData, State, parse_document
 from servicegraph.store import SqliteStore
 
+from graphs import what_if
+
 N = 3000
 SEED = 7
 
@@ -95,13 +97,13 @@ def test_pages_load_into_the_same_graph(tmp_path: Path) -> None:
     pages = list(small.pages(1500))
     assert all(len(n) + len(e) <= 1500 for n, e in pages)
     for nodes, edges in pages:
-        answer = graph.push("bench", parse_document({"nodes": nodes, "edges": edges}))
+        answer = graph.writes.push("bench", parse_document({"nodes": nodes, "edges": edges}))
         assert answer["created"] == len(nodes) + len(edges)
-    stored = graph.graph()
+    stored = graph.questions.whole_graph()
     assert len(stored.nodes) == small.n and len(stored.edges) == small.m
     worst = worst_single_failure(small, reverse_csr(small), SEED)
     failed = {small.ids[worst.node]: State.DOWN}
-    assert dict(graph.impact([small.ids[worst.node]]).impacted) == dict(
+    assert dict(what_if(graph, [small.ids[worst.node]]).impacted) == dict(
         analyse(small.index(), failed).impacted)
     assert isinstance(stored, GraphData)
     graph.close()

@@ -22,13 +22,13 @@ def test_whole_graph_reads_racing_pushes_never_see_an_edge_without_its_node(
     """Neo4j reads are read-committed: nodes and edges read in two statements could
     straddle a push. Reads made while pushes land must still be whole graphs."""
     writer = ServiceGraph(neo4j_store)
-    writer.load(GraphData.of([Node("hub", NodeKind.SERVICE_SYSTEM, "Hub")]))
+    writer.writes.load(GraphData.of([Node("hub", NodeKind.SERVICE_SYSTEM, "Hub")]))
     done = threading.Event()
     failures: list[str] = []
 
     def push() -> None:
         for i in range(60):
-            writer.push("disc", GraphData.of([Node(f"ci-{i}", NodeKind.CI, f"CI {i}")],
+            writer.writes.push("disc", GraphData.of([Node(f"ci-{i}", NodeKind.CI, f"CI {i}")],
                                              [Edge("hub", f"ci-{i}")]))
         done.set()
 
@@ -60,7 +60,7 @@ def test_a_long_chain_answers_in_a_size_linear_in_the_chain(store: GraphStore,
     chain = [Node("p", NodeKind.PROMISE, "P"), *systems, *cis]
     graph = GraphData.of(chain, [Edge(a.id, b.id) for a, b in itertools.pairwise(chain)])
     with api_client(store, tmp_path) as client:
-        client.app.state.graph.load(graph, replace=True)  # type: ignore[attr-defined]
+        client.app.state.graph.writes.load(graph, replace=True)  # type: ignore[attr-defined]
         r = client.post("/v1/impact?limit=10000", json={"down": [cis[-1].id]})
     assert r.status_code == 200
     body = r.json()

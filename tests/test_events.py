@@ -41,7 +41,7 @@ def listen(url: str, events: list[dict[str, Any]], ready: threading.Event) -> No
 
 def test_a_listener_hears_of_a_write_made_through_another_process(store: GraphStore,
                                                                   tmp_path: Path) -> None:
-    ServiceGraph(store).load(example_graph())
+    ServiceGraph(store).writes.load(example_graph())
     target = target_of(store)
     env = {"SERVICEGRAPH_FOLLOW_INTERVAL": "0.2"}
     with serve(tmp_path, target, env=env, name="listening") as listening, \

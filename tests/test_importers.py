@@ -178,21 +178,21 @@ def test_csv_round_trip_of_the_example(tmp_path: Path) -> None:
 def test_import_is_a_push_idempotent_and_retired_by_full_sync(store: GraphStore) -> None:
     graph = ServiceGraph(store)
     manifests = files(DATA / "microservices-demo" / "kubernetes-manifests.yaml")
-    first = run_import(graph, "k8s", "kubernetes", manifests, full_sync=True)
+    first = run_import(graph.writes, "k8s", "kubernetes", manifests, full_sync=True)
     assert first["changed"] and first["nodes"]["created"] == first["imported"]["nodes"] == 36
-    again = run_import(graph, "k8s", "kubernetes", manifests, full_sync=True)
+    again = run_import(graph.writes, "k8s", "kubernetes", manifests, full_sync=True)
     assert not again["changed"] and again["nodes"]["unchanged"] == 36
-    assert graph.provenance("deployment/frontend")["claims"][0]["source"] == "k8s"
+    assert graph.questions.provenance("deployment/frontend")["claims"][0]["source"] == "k8s"
     # Promises and acts on top, from a file of one's own.
-    graph.load(example_graph())
+    graph.writes.load(example_graph())
     # A smaller sync retires what the source no longer lists.
     text = manifests[0].text.split("\n---\n")
     kept = "\n---\n".join(d for d in text if "metadata:\n  name: adservice\n" not in d)
-    later = run_import(graph, "k8s", "kubernetes", [SourceFile("m.yaml", kept)],
+    later = run_import(graph.writes, "k8s", "kubernetes", [SourceFile("m.yaml", kept)],
                        full_sync=True)
     assert later["nodes"]["retired"] == 3  # the deployment, its replica, its service
-    assert graph.node("deployment/adservice").retired_at is not None
-    assert "deployment/adservice" not in graph.index().position
+    assert graph.questions.node("deployment/adservice").retired_at is not None
+    assert "deployment/adservice" not in graph.questions.index().position
 
 
 def test_graph_rule_problems_name_the_file(store: GraphStore) -> None:
@@ -200,11 +200,11 @@ def test_graph_rule_problems_name_the_file(store: GraphStore) -> None:
     text = ("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: shop}\n"
             "spec: {dependsOn: ['resource:missing-db']}\n")
     with pytest.raises(ValidationError) as caught:
-        run_import(graph, "backstage", "backstage", [SourceFile("catalog-info.yaml", text)])
+        run_import(graph.writes, "backstage", "backstage", [SourceFile("catalog-info.yaml", text)])
     (problem,) = caught.value.problems
     assert str(problem).startswith("catalog-info.yaml document 1 (line 1) "
                                    "(component:shop -> resource:missing-db): to: no node")
-    assert graph.graph().nodes == ()
+    assert graph.questions.whole_graph().nodes == ()
 
 
 _JSONISH = st.recursive(

@@ -13,7 +13,8 @@ from servicegraph.ingest.status import StatusUpdate
 from servicegraph.model import Edge, GraphData, Node, NodeKind, State, loads
 from servicegraph.model.graph import Observation
 from servicegraph.store import Change, ChangeInfo, GraphStore, Neo4jStore, SqliteStore
-from servicegraph.store.base import VersionConflict
+
+from graphs import observed, what_if
 
 T = "2030-01-01T00:00:00.000000Z"
 
@@ -46,17 +47,6 @@ def test_every_change_gets_the_next_version_and_a_journal_entry(store: GraphStor
     assert store.journal(v2) == []
 
 
-def test_a_change_planned_on_an_old_version_is_refused_whole(store: GraphStore) -> None:
-    base = store.version()
-    store.apply(Change(upsert_nodes=(Node("a", NodeKind.CI, "A"),)), info(),
-                expected_version=base)
-    with pytest.raises(VersionConflict) as err:
-        store.apply(Change(upsert_nodes=(Node("b", NodeKind.CI, "B"),)), info(),
-                    expected_version=base)
-    assert err.value.expected == base and err.value.found == base + 1
-    assert "b" not in store.read().node_map() and store.version() == base + 1
-
-
 def test_a_node_upsert_never_touches_the_observed_state(store: GraphStore) -> None:
     store.apply(Change(upsert_nodes=(Node("a", NodeKind.CI, "A"),)), info())
     store.apply(Change(observe=(("a", Observation(State.DOWN, T, "mon")),)), info())
@@ -85,47 +75,47 @@ def test_a_push_planned_before_a_status_no_longer_erases_it(store: GraphStore) -
     """The reported race, with two service graphs on one store: one observes web-1 down,
     the other (which read the graph before) pushes web-1 again. Nothing is lost."""
     first = ServiceGraph(store)
-    first.load(example_graph())
+    first.writes.load(example_graph())
     second = ServiceGraph(other_connection(store))
     second.refresh()  # holds the graph as it was before the status below
-    first.push_status("mon", [StatusUpdate(State.DOWN, datetime(2030, 1, 1, tzinfo=UTC),
+    first.writes.push_status("mon", [StatusUpdate(State.DOWN, datetime(2030, 1, 1, tzinfo=UTC),
                                            id="web-1")])
-    second.push("discovery", loads("nodes: [{id: web-1, kind: ci, name: srv-web-01}]"))
+    second.writes.push("discovery", loads("nodes: [{id: web-1, kind: ci, name: srv-web-01}]"))
     stored = store.read().node_map()["web-1"]
     assert stored.observed is not None and stored.observed.state is State.DOWN
     assert stored.name == "srv-web-01"
     for graph in (first, second):
-        assert graph.node("web-1").observed.state is State.DOWN  # type: ignore[union-attr]
-        assert "web-tier" in graph.current().impacted
+        assert graph.questions.node("web-1").observed.state is State.DOWN  # type: ignore[union-attr]
+        assert "web-tier" in observed(graph).impacted
 
 
 def test_each_process_catches_up_from_the_journal_without_reading_everything(
         store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
     first = ServiceGraph(store)
-    first.load(example_graph())
+    first.writes.load(example_graph())
     other_store = other_connection(store)
     second = ServiceGraph(other_store)
     second.refresh()
     loads_seen: list[int] = []
     original = other_store.load
     monkeypatch.setattr(other_store, "load", lambda: loads_seen.append(1) or original())
-    first.push("cmdb", GraphData.of([Node("web-4", NodeKind.CI, "Web 4")],
+    first.writes.push("cmdb", GraphData.of([Node("web-4", NodeKind.CI, "Web 4")],
                                     [Edge("web-tier", "web-4", "web")]))
-    first.push_status("mon", [StatusUpdate(State.DOWN, datetime(2030, 1, 1, tzinfo=UTC),
+    first.writes.push_status("mon", [StatusUpdate(State.DOWN, datetime(2030, 1, 1, tzinfo=UTC),
                                            id="web-4")])
     assert second.refresh().version == first.version
     assert loads_seen == []  # caught up from the journal alone
-    assert second.node("web-4").observed.state is State.DOWN  # type: ignore[union-attr]
-    assert second.impact(["web-1", "web-2"]).at_risk_promises == \
-        first.impact(["web-1", "web-2"]).at_risk_promises
+    assert second.questions.node("web-4").observed.state is State.DOWN  # type: ignore[union-attr]
+    assert what_if(second, ["web-1", "web-2"]).at_risk_promises == \
+        what_if(first, ["web-1", "web-2"]).at_risk_promises
 
 
 def test_a_process_far_behind_reads_the_whole_graph(store: GraphStore) -> None:
     first = ServiceGraph(store)
-    first.load(example_graph())
+    first.writes.load(example_graph())
     second = ServiceGraph(other_connection(store))
     second.refresh()
     store.clear()
-    first.load(loads("nodes: [{id: only, kind: ci, name: Only}]"))
+    first.writes.load(loads("nodes: [{id: only, kind: ci, name: Only}]"))
     assert second.refresh().version == store.version()
-    assert [n.id for n in second.graph().nodes] == ["only"]
+    assert [n.id for n in second.questions.whole_graph().nodes] == ["only"]

@@ -20,6 +20,8 @@ from servicegraph.impact import spof_ranking
 from servicegraph.ingest.status import StatusUpdate
 from servicegraph.store import Neo4jStore
 
+from graphs import what_if
+
 matplotlib.use("Agg")  # no display here: figures are drawn, not shown
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -102,7 +104,7 @@ def test_single_points_of_failure(namespace: dict[str, Any]) -> None:
     try:
         check = ServiceGraph(store)
         for point in ranking:
-            assert check.impact(down=[point.component]).broken_promises == list(point.breaks)
+            assert what_if(check, down=[point.component]).broken_promises == list(point.breaks)
     finally:
         store.close()
     assert "feed-job" in namespace["onboarding_spofs"]
@@ -160,8 +162,9 @@ def test_the_neo4j_notebook_reads_and_draws_the_graph(neo4j_store: Neo4jStore, n
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       tmp_path: Path) -> None:
     loaded = ServiceGraph(neo4j_store)
-    loaded.load(example_graph(), replace=True)
-    loaded.push_status("monitoring", [StatusUpdate(State.DOWN, datetime.now(UTC), id="feed-job")])
+    loaded.writes.load(example_graph(), replace=True)
+    loaded.writes.push_status("monitoring",
+                              [StatusUpdate(State.DOWN, datetime.now(UTC), id="feed-job")])
     monkeypatch.setenv("SERVICEGRAPH_STORE", neo4j_uri)
     # The test Neo4j's credentials, if it has any, in the names the notebook reads.
     for ours, theirs in (("SERVICEGRAPH_NEO4J_USER", "NEO4J_USER"),
@@ -185,10 +188,10 @@ def test_the_neo4j_notebook_reads_and_draws_the_graph(neo4j_store: Neo4jStore, n
     store = SqliteStore(tmp_path / "check.db")
     try:
         check = ServiceGraph(store)
-        check.load(example)
-        worst = spof_ranking(check.index(), limit=1)[0].component
+        check.writes.load(example)
+        worst = spof_ranking(check.questions.index(), limit=1)[0].component
         assert ns["component"] == worst
-        assert ns["outage"].broken_promises == check.impact(down=[worst]).broken_promises
+        assert ns["outage"].broken_promises == what_if(check, down=[worst]).broken_promises
     finally:
         store.close()
     assert ns["ax"].texts and f"{worst} down" in ns["__stdout__"] + ns["ax"].get_title()

@@ -41,7 +41,7 @@ def timed(call: object) -> tuple[float, httpx.Response]:
 def test_questions_are_answered_stale_while_neo4j_is_away(neo4j_uri: str,
                                                           neo4j_store: Neo4jStore,
                                                           tmp_path: Path) -> None:
-    ServiceGraph(neo4j_store).load(example_graph())
+    ServiceGraph(neo4j_store).writes.load(example_graph())
     host, port = neo4j_uri.split("://")[1].rsplit(":", 1)
     proxy = Proxy((host, int(port)))
     proxy.up()

@@ -13,11 +13,10 @@ from fastapi.testclient import TestClient
 
 from servicegraph.model import loads
 from servicegraph.store import GraphStore, SqliteStore
-from servicegraph.views.export import EXPORTS
+from servicegraph.views.export import EXPORTS, view_of
 from servicegraph_api import create_app
 from servicegraph_api.auth import Scope
 from servicegraph_api.page import STATIC, assets
-from servicegraph_api.routers.page import view_of
 
 from apikit import add_key, api_client, example_graph, settings_for
 

@@ -329,7 +329,7 @@ def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
 @pytest.mark.neo4j
 def test_the_page_over_neo4j(browser: Browser, neo4j_store: Neo4jStore, neo4j_uri: str,
                              tmp_path: Path) -> None:
-    ServiceGraph(neo4j_store).load(example_graph(), replace=True)
+    ServiceGraph(neo4j_store).writes.load(example_graph(), replace=True)
     with serve(tmp_path, neo4j_uri) as s, page_of(browser, s.url) as page:
         page.ready()
         page.search_and_draw("onboarding", "onboarding")

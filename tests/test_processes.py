@@ -37,10 +37,10 @@ def target_of(store: GraphStore) -> str:
 
 def prepared(store: GraphStore) -> ServiceGraph:
     graph = ServiceGraph(store)
-    graph.load(example_graph())
-    graph.load(GraphData.of([Node(n, NodeKind.CI, n) for w in range(WRITERS)
+    graph.writes.load(example_graph())
+    graph.writes.load(GraphData.of([Node(n, NodeKind.CI, n) for w in range(WRITERS)
                              for n in own_nodes(w)]))
-    graph.push("cmdb", GraphData.of([Node("cmdb-old", NodeKind.CI, "to retire")]))
+    graph.writes.push("cmdb", GraphData.of([Node("cmdb-old", NodeKind.CI, "to retire")]))
     return graph
 
 
@@ -58,13 +58,13 @@ def check_nothing_lost(store: GraphStore, reports: list[dict[str, Any]]) -> Serv
     for report in reports:
         assert report["problems"] == [], report["problems"]
         for node_id, word in report["last"].items():
-            seen = judge.node(node_id).observed
+            seen = judge.questions.node(node_id).observed
             assert seen is not None and seen.state.word == word, (node_id, seen, word)
         for vm in report["pushed"]:
-            assert judge.node(vm).retired_at is None
+            assert judge.questions.node(vm).retired_at is None
     for r in range(ROUNDS):
-        assert judge.node(f"cmdb-{r}").retired_at is None
-    assert judge.node("cmdb-old").retired_at is not None
+        assert judge.questions.node(f"cmdb-{r}").retired_at is None
+    assert judge.questions.node("cmdb-old").retired_at is not None
     stored = store.read().node_map()
     assert {n for r in reports for n in r["pushed"]} <= set(stored)
     return judge
@@ -72,7 +72,7 @@ def check_nothing_lost(store: GraphStore, reports: list[dict[str, Any]]) -> Serv
 
 def test_writer_processes_lose_nothing_and_read_their_writes(store: GraphStore) -> None:
     prepared(store)
-    session = ServiceGraph(store).open_sync("cmdb").id
+    session = ServiceGraph(store).writes.open_sync("cmdb").id
     spawn = multiprocessing.get_context("spawn")
     results = spawn.Queue()
     barrier = spawn.Barrier(WRITERS)
@@ -85,7 +85,7 @@ def test_writer_processes_lose_nothing_and_read_their_writes(store: GraphStore) 
     judge = check_nothing_lost(store, reports)
     # Once all writes are done, every process answers from the same, latest version.
     latest = judge.refresh().version
-    expected = judge.current_answer(limit=10000, explain=False)["impacted"]
+    expected = judge.questions.current(limit=10000, explain=False)["impacted"]
     for report in reports:
         assert report["version"] == latest
         assert report["impacted"] == expected

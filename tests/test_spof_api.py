@@ -118,7 +118,7 @@ def test_nothing_computed_yet_answers_503_with_retry_after(
                 assert SpofPendingOut.model_validate(r.json()).retry_after == int(
                     r.headers["retry-after"])
             release.set()
-            graph_of(client).single_points(wait=60)
+            graph_of(client).questions.single_points(wait=60)
             assert client.get("/v1/spof").status_code == 200
     finally:
         release.set()
@@ -130,7 +130,7 @@ def test_while_a_changed_graph_is_computed_the_previous_answer_says_so(
     before = client.get("/v1/promises/onboarding/spof").json()
     graph = graph_of(client)
     held.clear()
-    graph.load(GraphData((Node("feed-disk", NodeKind.CI, "Feed disk"),
+    graph.writes.load(GraphData((Node("feed-disk", NodeKind.CI, "Feed disk"),
                           Node("new-promise", NodeKind.PROMISE, "New"),),
                          (Edge("feed-job", "feed-disk"), Edge("new-promise", "hr-app"))))
     r = client.get("/v1/promises/onboarding/spof")
@@ -144,7 +144,7 @@ def test_while_a_changed_graph_is_computed_the_previous_answer_says_so(
     r = client.get("/v1/promises/new-promise/spof")
     assert r.status_code == 503 and "retry-after" in r.headers
     held.set()
-    graph.single_points(wait=60)
+    graph.questions.single_points(wait=60)
     fresh = client.get("/v1/promises/onboarding/spof").json()
     assert fresh["current"] is True and fresh["version"] == graph.version
     assert "feed-disk" in {p["component"] for p in fresh["single_points"]}

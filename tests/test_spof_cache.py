@@ -180,21 +180,21 @@ def test_a_failed_computation_is_logged_and_tried_again(
 
 def test_the_service_graph_keeps_its_answer_per_structure(store: GraphStore) -> None:
     graph = ServiceGraph(store)
-    graph.load(loads(example_text()), replace=True)
-    first = graph.single_points(wait=60)
+    graph.writes.load(loads(example_text()), replace=True)
+    first = graph.questions.single_points(wait=60)
     assert first.current and first.result is not None
     assert first.result.version == graph.version
     table = first.result.table
     points, total = table.of_promise("onboarding")
     assert {"feed-job", "hr-app"} <= {sp.component for sp in points} and total == len(points)
     # Observed states change the version, not the dependencies: the same answer.
-    graph.push_status("monitoring", [StatusUpdate(State.DOWN, datetime.now(UTC), id="san")])
-    same = graph.single_points(wait=0)
+    graph.writes.push_status("monitoring", [StatusUpdate(State.DOWN, datetime.now(UTC), id="san")])
+    same = graph.questions.single_points(wait=0)
     assert same.current and same.result is first.result and graph.version > first.result.version
     # A new dependency: a new answer, computed on the new version.
-    graph.load(GraphData((Node("feed-disk", NodeKind.CI, "Feed disk"),),
+    graph.writes.load(GraphData((Node("feed-disk", NodeKind.CI, "Feed disk"),),
                          (Edge("feed-job", "feed-disk"),)))
-    fresh = graph.single_points(wait=60)
+    fresh = graph.questions.single_points(wait=60)
     assert fresh.current and fresh.result is not None and fresh.result is not first.result
     assert fresh.result.version == graph.version
     assert "feed-disk" in {sp.component for sp in fresh.result.table.of_promise("onboarding")[0]}

@@ -193,10 +193,10 @@ def test_agrees_with_the_engine_on_graphs_read_back_from_each_store(
     held to the engine run per component on the graph as written."""
     # The fixture's store is shared by the examples and closed by the fixture.
     sg = ServiceGraph(store)
-    sg.load(g, replace=True)
-    answer = sg.single_points(wait=60)
+    sg.writes.load(g, replace=True)
+    answer = sg.questions.single_points(wait=60)
     assert answer.current and answer.result is not None
-    check(sg.index(), answer.result.table, oracle(GraphIndex.from_graph(g)))
+    check(sg.questions.index(), answer.result.table, oracle(GraphIndex.from_graph(g)))
 
     rng = np.random.default_rng(seed)
     kept = {n.id for n in g.nodes if rng.random() < 0.8}
@@ -208,7 +208,7 @@ def test_agrees_with_the_engine_on_graphs_read_back_from_each_store(
                                    for name, need in n.redundancy.items()
                                    if members[n.id, name]})
         for n in g.nodes if n.id in kept), edges)
-    sg.load(smaller, replace=True)
-    answer = sg.single_points(wait=60)
+    sg.writes.load(smaller, replace=True)
+    answer = sg.questions.single_points(wait=60)
     assert answer.current and answer.result is not None
-    check(sg.index(), answer.result.table, oracle(GraphIndex.from_graph(smaller)))
+    check(sg.questions.index(), answer.result.table, oracle(GraphIndex.from_graph(smaller)))

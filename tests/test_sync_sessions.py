@@ -84,7 +84,7 @@ def test_an_abandoned_or_expired_session_retires_nothing(store: GraphStore,
     assert {"vm-1", "vm-2"} <= live_ids(client)
     # A session past its time: the library opens one that expired an hour ago.
     graph: ServiceGraph = client.app.state.graph  # type: ignore[attr-defined]
-    stale = graph.open_sync("cmdb", ttl=timedelta(seconds=10),
+    stale = graph.writes.open_sync("cmdb", ttl=timedelta(seconds=10),
                             now=datetime.now(UTC) - timedelta(hours=1))
     client.post(f"/v1/sources/cmdb/syncs/{stale.id}/push", json={"nodes": [vm(0)]})
     r = client.post(f"/v1/sources/cmdb/syncs/{stale.id}/commit")

@@ -40,22 +40,22 @@ def library_writer(target: str, worker: int, rounds: int, session: str | None,
         node = own_nodes(worker)[r % 3]
         word = STATES[r % 3]
         at = T0 + timedelta(seconds=r, milliseconds=worker)
-        graph.push_status(f"mon{worker}", [StatusUpdate(State.parse(word), at, id=node)])
+        graph.writes.push_status(f"mon{worker}", [StatusUpdate(State.parse(word), at, id=node)])
         last[node] = word
-        seen = graph.node(node).observed
+        seen = graph.questions.node(node).observed
         if seen is None or seen.state.word != word:
             problems.append(f"round {r}: own status of {node} not read back")
         vm = f"vm-{worker}-{r}"
-        graph.push(f"disc{worker}", GraphData.of([Node(vm, NodeKind.CI, vm.upper())]))
+        graph.writes.push(f"disc{worker}", GraphData.of([Node(vm, NodeKind.CI, vm.upper())]))
         pushed.append(vm)
         if session is not None:
-            graph.push("cmdb", GraphData.of([Node(f"cmdb-{r}", NodeKind.CI, "kept")]),
+            graph.writes.push("cmdb", GraphData.of([Node(f"cmdb-{r}", NodeKind.CI, "kept")]),
                        session=session)
     if session is not None:
-        graph.commit_sync("cmdb", session)
+        graph.writes.commit_sync("cmdb", session)
     barrier.wait(timeout=300)
     fresh = graph.refresh(force=True)
-    answer = graph.current_answer(limit=10000, explain=False)
+    answer = graph.questions.current(limit=10000, explain=False)
     results.put({"worker": worker, "last": last, "pushed": pushed, "problems": problems,
                  "version": fresh.version, "impacted": answer["impacted"]})
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import Depends, FastAPI
 
 from servicegraph import __version__
 from servicegraph.core import ServiceGraph
 from servicegraph.settings import Settings
-from servicegraph.store import open_store
 from servicegraph_api import errors
 from servicegraph_api.auth import KeyFile, Scope
 from servicegraph_api.deps import asked, authorize, require
@@ -85,17 +83,6 @@ QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catal
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router)
 
 
-def open_graph(settings: Settings) -> ServiceGraph:
-    """The one store of the app (for Neo4j: the one driver), wrapped for answers."""
-    return ServiceGraph(open_store(settings.store, settings),
-                        precedence=settings.source_precedence,
-                        retention=timedelta(days=settings.retention_days),
-                        write_timeout=settings.write_timeout,
-                        write_retries=settings.write_retries,
-                        check_interval=settings.check_interval,
-                        retry_interval=settings.retry_interval)
-
-
 def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,
                ready_timeout: float = READY_TIMEOUT) -> FastAPI:
     """The HTTP API.
@@ -116,13 +103,13 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = graph is None
-        served = open_graph(settings) if graph is None else graph
+        served = ServiceGraph.open(settings) if graph is None else graph
         app.state.graph = served
         app.state.readiness = Readiness(ready_timeout)
 
         def broken_now() -> float:
             try:
-                counts = served.current_answer(limit=1, explain=False)["counts"]
+                counts = served.questions.current(limit=1, explain=False)["counts"]
                 return float(counts["broken_promises"])
             except Exception:  # the store may be down: a scrape must still answer
                 return float("nan")
@@ -134,7 +121,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         if owned and settings.follow_interval > 0:
             # Reads the graph now (not at the first question) and keeps up with the
             # other processes' writes, so their events reach this process's listeners.
-            served.follow(settings.follow_interval)
+            served.background.follow(settings.follow_interval)
         try:
             yield
         finally:

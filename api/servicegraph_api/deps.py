@@ -1,7 +1,8 @@
 """Dependencies of the routes, as typed aliases.
 
 ``GraphDep`` is the one :class:`~servicegraph.ServiceGraph` of the app (opened by
-the lifespan); ``SettingsDep`` its settings; ``MetricsDep`` its metrics.
+the lifespan); ``QuestionsDep`` and ``WriterDep`` its questions and its writes (what
+the handlers call); ``SettingsDep`` its settings; ``MetricsDep`` its metrics.
 Access control, applied to the ``/v1`` routers by
 :func:`~servicegraph_api.app.create_app`: routers that only answer questions
 need ``read`` whatever the method (``require(Scope.READ)``); routers that write
@@ -15,13 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from servicegraph.core import ASKED_AT, ServiceGraph
 from servicegraph.model.kinds import NodeKind
+from servicegraph.runtime import PromiseFeed, Questions, Writer
 from servicegraph.settings import Settings
 from servicegraph_api.auth import ApiKey, KeyFile, KeyFileError, Scope, is_loopback
 from servicegraph_api.limits import use_ndjson_limit
@@ -43,6 +45,21 @@ def get_graph(request: Request) -> ServiceGraph:
     return graph
 
 
+def get_questions(request: Request) -> Questions:
+    """The app's questions."""
+    return get_graph(request).questions
+
+
+def get_writer(request: Request) -> Writer:
+    """The app's writes."""
+    return get_graph(request).writes
+
+
+def get_feed(request: Request) -> PromiseFeed:
+    """The app's promise feed."""
+    return get_graph(request).feed
+
+
 def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
@@ -56,6 +73,9 @@ def get_keys(request: Request) -> KeyFile:
 
 
 GraphDep = Annotated[ServiceGraph, Depends(get_graph)]
+QuestionsDep = Annotated[Questions, Depends(get_questions)]
+WriterDep = Annotated[Writer, Depends(get_writer)]
+FeedDep = Annotated[PromiseFeed, Depends(get_feed)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 KeysDep = Annotated[KeyFile, Depends(get_keys)]
@@ -78,6 +98,11 @@ class AnswerSize:
         "only impacted nodes of this kind in the page"))] = None
     explain: Annotated[bool, Query(examples=[True], description=(
         "explain the listed promises, acts, business services and the page's nodes"))] = True
+
+    def of(self, *, within: list[str] | None = None) -> dict[str, Any]:
+        """The sizes as the questions take them, with the page restricted to ``within``."""
+        return {"limit": self.limit, "offset": self.offset, "kind": self.kind,
+                "within": within, "explain": self.explain}
 
 
 AnswerSizeDep = Annotated[AnswerSize, Depends()]

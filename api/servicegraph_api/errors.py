@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-import neo4j.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -36,8 +34,8 @@ from starlette.types import Scope
 
 from servicegraph.model.bounds import DESCRIPTION_PATTERN, IDENTIFIER_PATTERN, LINE_PATTERN
 from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError, short, show
-from servicegraph.store.base import StoreUnavailable, SyncClosed
-from servicegraph.store.neo4j import ChangeTooLarge
+from servicegraph.runtime import SpofPending
+from servicegraph.store.base import ChangeTooLarge, StoreError, StoreUnavailable, SyncClosed
 from servicegraph_api.limits import BodyTooLarge
 from servicegraph_api.media import accepted_media, is_json
 from servicegraph_api.middleware import CLIENT_CLOSED
@@ -197,15 +195,6 @@ def _too_large(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    if str(getattr(exc, "code", "")).endswith("MemoryPoolOutOfMemoryError"):
-        # A batch is one transaction; past Neo4j's transaction memory limit a retry
-        # cannot succeed, so say so instead of inviting one.
-        log.warning("batch too large for one Neo4j transaction: %s %s", request.method,
-                    request.url.path)
-        return _json(413, {"detail": "the batch is too large for one Neo4j transaction "
-                                     "(dbms.memory.transaction.total.max): split it into "
-                                     "smaller pushes, or give Neo4j more heap; nothing was "
-                                     f"written. Neo4j said: {exc}"})
     log.warning("store unavailable during %s %s: %s", request.method, request.url.path, exc)
     return _json(503, {"detail": f"the store is unavailable: {type(exc).__name__}: {exc}"},
                  {"Retry-After": "5"})
@@ -215,8 +204,21 @@ def _sync_closed(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SyncClosed)
     if exc.state == "unknown":
         return _json(404, {"detail": f"no sync session {exc.session!r} of this source"})
-    return _json(409, {"detail": f"sync session {exc.session!r} is {exc.state}: open a new "
-                                 "one", "state": exc.state})
+    return _json(409, {"detail": f"{exc}: open a new one", "state": exc.state})
+
+
+def _spof_pending(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SpofPending)
+    return _json(503, {"detail": str(exc), "retry_after": exc.retry_after},
+                 {"Retry-After": str(exc.retry_after)})
+
+
+def _refused(request: Request, exc: Exception) -> JSONResponse:
+    # The store refused for a reason of its own (not "cannot now"): a bug or a broken
+    # store, not the caller's fault; logged with its cause.
+    log.error("the store refused %s %s: %s", request.method, request.url.path, exc,
+              exc_info=exc)
+    return _json(500, {"detail": "the store refused the request (logged)"})
 
 
 #: The methods a path may have, in the order ``Allow`` lists them.
@@ -305,10 +307,9 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(UnknownNodeError, _unknown)
     app.add_exception_handler(ValueError, _value)
     app.add_exception_handler(ClientDisconnect, _hung_up)
-    for unavailable in (StoreUnavailable, neo4j.exceptions.ServiceUnavailable,
-                        neo4j.exceptions.SessionExpired, neo4j.exceptions.TransientError,
-                        sqlite3.OperationalError):
-        app.add_exception_handler(unavailable, _unavailable)
+    app.add_exception_handler(StoreUnavailable, _unavailable)
     app.add_exception_handler(ChangeTooLarge, _too_big)
     app.add_exception_handler(SyncClosed, _sync_closed)
+    app.add_exception_handler(StoreError, _refused)
+    app.add_exception_handler(SpofPending, _spof_pending)
     app.add_exception_handler(Exception, _bug)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicegraph.runtime.questions import ANSWERED, AnswerMark
+
 VERSION_HEADER = "x-servicegraph-version"
 STALE_HEADER = "x-servicegraph-stale"
 
@@ -30,10 +32,17 @@ class FreshnessMiddleware:
         async def marked(message: Message) -> None:
             graph = getattr(scope["app"].state, "graph", None)
             if message["type"] == "http.response.start" and graph is not None:
-                fresh = graph.freshness()  # memory only: no store I/O on the event loop
+                # The freshness the answer was read at, when a question read the graph;
+                # else the graph's now (memory only: no store I/O on the event loop).
+                fresh = mark.freshness or graph.questions.freshness()
                 headers = MutableHeaders(scope=message)
                 headers[VERSION_HEADER] = str(fresh.version)
                 headers[STALE_HEADER] = "true" if fresh.stale else "false"
             await send(message)
 
-        await self.app(scope, receive, marked)
+        mark = AnswerMark()
+        token = ANSWERED.set(mark)
+        try:
+            await self.app(scope, receive, marked)
+        finally:
+            ANSWERED.reset(token)

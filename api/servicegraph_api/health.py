@@ -1,6 +1,6 @@
 """Readiness: does the store answer now?
 
-Every check asks the store again (``ServiceGraph.ping``), so readiness comes
+Every check asks the store again (``Questions.ping``), so readiness comes
 back by itself when Neo4j does. A check waits at most ``timeout`` seconds: the
 Neo4j driver retries a failing query for up to 30 s, longer than any probe
 waits. Checks are single-flight: while one ping is under way, further checks
@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from servicegraph.core import ServiceGraph
+from servicegraph.runtime import Questions
 
 #: Seconds a readiness check waits for the store.
 READY_TIMEOUT = 5.0
@@ -28,12 +28,12 @@ class Readiness:
         self._lock = threading.Lock()
         self._inflight: Future[None] | None = None
 
-    def check(self, graph: ServiceGraph) -> str | None:
+    def check(self, questions: Questions) -> str | None:
         """``None`` when the store answers, else why not."""
         with self._lock:
             ping = self._inflight
             if ping is None or ping.done():
-                ping = self._inflight = self._pool.submit(graph.ping)
+                ping = self._inflight = self._pool.submit(questions.ping)
         try:
             ping.result(timeout=self.timeout)
         except FutureTimeout:

@@ -126,9 +126,12 @@ class SyncSessionOut(BaseModel):
     source: str
     opened_at: str
     expires_at: str = Field(description="after this, the session retires nothing")
-    state: str = Field(description="open, committed, abandoned or expired")
+    state: str = Field(description="open, committed, abandoned, expired or superseded "
+                                   "(another full sync of the source was committed after "
+                                   "it opened: it can no longer commit)")
     pages: int
     items: int = Field(description="items its pages asserted")
+    opened_version: int = Field(description="the graph version when the session opened")
 
 
 #: A time as ISO 8601 text; read by the library, which names a bad one.

@@ -16,11 +16,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 from starlette.types import Receive, Scope
 
 from servicegraph.model.errors import Problem, ValidationError
 from servicegraph.model.interchange import decode
+from servicegraph_api.routing import ModelRoute
 
 #: The YAML media types a push is read as; the first is the one the schema names.
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
@@ -96,7 +96,7 @@ class _ConvertedRequest(Request):
         return self._converted
 
 
-class YamlBodyRoute(APIRoute):
+class YamlBodyRoute(ModelRoute):
     """A route whose JSON body may also be sent as YAML (see the module)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

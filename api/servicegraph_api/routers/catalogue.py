@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from servicegraph.model.kinds import NodeKind
-from servicegraph.views.catalogue import (
-    promise_catalogue,
-    service_act_catalogue,
-    service_system_catalogue,
-    silo_matrix,
-)
-from servicegraph_api.deps import GraphDep
-from servicegraph_api.reads import by_visibility
+from servicegraph_api.deps import QuestionsDep
+from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import (
     MatrixOut,
     PromiseCatalogueOut,
@@ -23,7 +16,7 @@ from servicegraph_api.schemas import (
     ServiceSystemCatalogueOut,
 )
 
-router = APIRouter(tags=["catalogues"])
+router = APIRouter(tags=["catalogues"], route_class=ModelRoute)
 
 
 @router.get(
@@ -32,8 +25,8 @@ router = APIRouter(tags=["catalogues"])
     description="Every service promise made to the customer, with its owner, targets "
                 "(`properties`) and what it is kept through, ordered by id.",
 )
-def promises(graph: GraphDep) -> JSONResponse:
-    return JSONResponse({"items": promise_catalogue(graph.graph().live())})
+def promises(questions: QuestionsDep) -> dict[str, Any]:
+    return questions.catalogue("promises")
 
 
 @router.get(
@@ -45,12 +38,11 @@ def promises(graph: GraphDep) -> JSONResponse:
                 "sees; `visible=false` the hidden ones (explicitly hidden or not said).",
 )
 def service_systems(
-    graph: GraphDep,
+    questions: QuestionsDep,
     visible: Annotated[bool | None, Query(description="filter on visibility to the customer",
                                           examples=[True])] = None,
-) -> JSONResponse:
-    rows = service_system_catalogue(graph.graph().live())
-    return JSONResponse({"items": by_visibility(rows, visible)})
+) -> dict[str, Any]:
+    return questions.catalogue("service-systems", visible=visible)
 
 
 @router.get(
@@ -59,8 +51,8 @@ def service_systems(
     description="Every service act (what the support portal lists), who performs it and "
                 "which business services or promises it serves.",
 )
-def service_acts(graph: GraphDep) -> JSONResponse:
-    return JSONResponse({"items": service_act_catalogue(graph.graph().live())})
+def service_acts(questions: QuestionsDep) -> dict[str, Any]:
+    return questions.catalogue("service-acts")
 
 
 Columns = Literal["business_service", "promise", "service_act", "service_system"]
@@ -74,8 +66,8 @@ Columns = Literal["business_service", "promise", "service_act", "service_system"
                 "transitively depends on.",
 )
 def matrix(
-    graph: GraphDep,
+    questions: QuestionsDep,
     columns: Annotated[Columns, Query(description="the kind of node for the columns",
                                       examples=["business_service"])] = "business_service",
-) -> JSONResponse:
-    return JSONResponse(silo_matrix(graph.graph().live(), columns=NodeKind(columns)).to_dict())
+) -> dict[str, Any]:
+    return questions.matrix(NodeKind(columns))

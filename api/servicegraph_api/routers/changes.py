@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing import Any
 
-from servicegraph.impact.change import PlannedChange, assess_changes
+from fastapi import APIRouter
+
+from servicegraph.impact.change import PlannedChange
 from servicegraph.model.kinds import State
-from servicegraph_api.deps import GraphDep
+from servicegraph_api.deps import QuestionsDep
 from servicegraph_api.errors import responses
+from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import ChangeAssessmentOut, ChangesRequest
 
-router = APIRouter(prefix="/changes", tags=["change impact"])
+router = APIRouter(prefix="/changes", tags=["change impact"], route_class=ModelRoute)
 
 
 @router.post(
@@ -26,7 +28,6 @@ router = APIRouter(prefix="/changes", tags=["change impact"])
                 "naive and aware times answer 422.",
     responses=responses(404, 413),
 )
-def assess(body: ChangesRequest, graph: GraphDep) -> JSONResponse:
-    planned = [PlannedChange(c.id, tuple(c.components), c.start, c.end, State.parse(c.state))
-               for c in body.changes]
-    return JSONResponse(assess_changes(graph.index(), planned).to_dict())
+def assess(body: ChangesRequest, questions: QuestionsDep) -> dict[str, Any]:
+    return questions.assess([PlannedChange(c.id, tuple(c.components), c.start, c.end,
+                                           State.parse(c.state)) for c in body.changes])

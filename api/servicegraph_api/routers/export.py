@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
-from servicegraph.model.interchange import dumps
+from servicegraph.formats import ExportFormat
 from servicegraph.views.export import EXPORTS
-from servicegraph_api.deps import GraphDep
+from servicegraph_api.deps import QuestionsDep
+from servicegraph_api.routing import ModelRoute
 
-router = APIRouter(tags=["exports"])
+router = APIRouter(tags=["exports"], route_class=ModelRoute)
 
-#: The interchange format, as ``servicegraph load`` reads it.
-INTERCHANGE = {"json": "application/json", "yaml": "application/yaml"}
-
-
-class ExportFormat(StrEnum):
-    """The formats ``GET /v1/export/{format}`` answers in."""
-
-    GRAPHML = "graphml"
-    DOT = "dot"
-    MERMAID = "mermaid"
-    CYTOSCAPE = "cytoscape"
-    JSON = "json"
-    YAML = "yaml"
+#: The media types of the interchange document, as ``servicegraph load`` reads it.
+INTERCHANGE_MEDIA = {"json": "application/json", "yaml": "application/yaml"}
 
 
 def media_type(fmt: ExportFormat) -> str:
     """The media type of an export format."""
-    return INTERCHANGE.get(fmt.value) or EXPORTS[fmt.value][0]
+    return INTERCHANGE_MEDIA.get(fmt.value) or EXPORTS[fmt.value][0]
 
 
 _CONTENT: dict[str, Any] = {}
@@ -69,8 +58,6 @@ for _media, _example in _EXAMPLES.items():
 def export(
     fmt: Annotated[ExportFormat, Path(alias="format", description="the export format",
                                           examples=["mermaid"])],
-    graph: GraphDep,
+    questions: QuestionsDep,
 ) -> Response:
-    live = graph.graph().live()
-    text = dumps(live, fmt=fmt.value) if fmt.value in INTERCHANGE else EXPORTS[fmt.value][1](live)
-    return Response(text, media_type=media_type(fmt))
+    return Response(questions.export(fmt), media_type=media_type(fmt))

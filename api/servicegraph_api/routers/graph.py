@@ -7,19 +7,18 @@ transaction, or not at all.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.responses import JSONResponse
 
 from servicegraph.model.bounds import IDENTIFIER_PATTERN, MAX_ID_LENGTH
 from servicegraph.model.kinds import NodeKind
-from servicegraph.views.neighbourhood import neighbourhood
 from servicegraph_api import examples
-from servicegraph_api.deps import GraphDep
+from servicegraph_api.deps import QuestionsDep, WriterDep
 from servicegraph_api.errors import responses
 from servicegraph_api.paths import SEGMENT
 from servicegraph_api.reads import edge_page, node_page, node_view
+from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import (
     EdgeIn,
     EdgeListOut,
@@ -30,7 +29,7 @@ from servicegraph_api.schemas import (
     SubgraphOut,
 )
 
-router = APIRouter(tags=["graph"])
+router = APIRouter(tags=["graph"], route_class=ModelRoute)
 
 #: One node's path: its id is one percent-encoded segment (see servicegraph_api.paths).
 NODE = "/nodes/{node_id:" + SEGMENT + "}"
@@ -55,7 +54,7 @@ NewNodeId = Annotated[str, Path(
                 "any case; exact matches first). Retired nodes are listed too.",
 )
 def list_nodes(
-    graph: GraphDep,
+    questions: QuestionsDep,
     kind: Annotated[NodeKind | None, Query(description="only this kind",
                                            examples=["promise"])] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, examples=["web"],
@@ -64,9 +63,9 @@ def list_nodes(
     limit: Annotated[int, Query(ge=1, le=10000, description="page size",
                                 examples=[50])] = 100,
     offset: Annotated[int, Query(ge=0, description="nodes to skip", examples=[0])] = 0,
-) -> JSONResponse:
-    nodes, total = graph.node_page(kind=kind, query=q, limit=limit, offset=offset)
-    return JSONResponse(node_page(nodes, total, limit, offset))
+) -> dict[str, Any]:
+    nodes, total = questions.node_page(kind=kind, query=q, limit=limit, offset=offset)
+    return node_page(nodes, total, limit, offset)
 
 
 @router.get(
@@ -74,8 +73,8 @@ def list_nodes(
     description="One node in the interchange format; 404 when there is none.",
     responses=responses(404),
 )
-def get_node(node_id: NodeId, graph: GraphDep) -> JSONResponse:
-    return JSONResponse(node_view(graph.node(node_id)))
+def get_node(node_id: NodeId, questions: QuestionsDep) -> dict[str, Any]:
+    return node_view(questions.node(node_id))
 
 
 @router.put(
@@ -91,12 +90,14 @@ def put_node(
     node_id: NewNodeId,
     body: Annotated[NodePutIn, Body(openapi_examples={"ci": {
         "summary": "A fourth web server", "value": examples.NODE_PUT_REQUEST}})],
-    graph: GraphDep,
-) -> JSONResponse:
-    batch = body.batch(node_id)
-    existed = node_id in graph.graph().node_map()
-    graph.load(batch)
-    return JSONResponse(graph.node(node_id).to_dict(), status_code=200 if existed else 201)
+    questions: QuestionsDep,
+    writer: WriterDep,
+    response: Response,
+) -> dict[str, Any]:
+    existed = questions.has_node(node_id)
+    writer.load(body.batch(node_id))
+    response.status_code = 200 if existed else 201
+    return questions.node(node_id).to_dict()
 
 
 @router.delete(
@@ -105,8 +106,8 @@ def put_node(
                 "fewer members than it needs (422, nothing deleted). 404 when there is none.",
     responses=responses(404),
 )
-def delete_node(node_id: NodeId, graph: GraphDep) -> Response:
-    graph.remove(node_ids=[node_id])
+def delete_node(node_id: NodeId, writer: WriterDep) -> Response:
+    writer.remove(node_ids=[node_id])
     return Response(status_code=204)
 
 
@@ -121,17 +122,16 @@ def delete_node(node_id: NodeId, graph: GraphDep) -> Response:
 )
 def get_neighbourhood(
     node_id: NodeId,
-    graph: GraphDep,
+    questions: QuestionsDep,
     direction: Annotated[Literal["upstream", "downstream", "both"],
                          Query(description="which way to walk",
                                examples=["upstream"])] = "both",
     depth: Annotated[int, Query(ge=0, le=50, description="hops", examples=[2])] = 2,
     limit: Annotated[int, Query(ge=1, le=10000, description="most nodes returned",
                                 examples=[200])] = 200,
-) -> JSONResponse:
-    part = neighbourhood(graph.graph().live(), node_id, direction=direction, depth=depth,
-                         limit=limit)
-    return JSONResponse(part.to_dict())
+) -> dict[str, Any]:
+    return questions.neighbourhood(node_id, direction=direction, depth=depth,
+                                   limit=limit).to_dict()
 
 
 @router.get(
@@ -142,13 +142,14 @@ def get_neighbourhood(
                 "(impact keeps flowing through it).",
 )
 def list_edges(
-    graph: GraphDep, source: FromId = None, target: ToId = None,
+    questions: QuestionsDep, dependant: FromId = None, dependency: ToId = None,
     limit: Annotated[int, Query(ge=1, le=10000, description="page size",
                                 examples=[1000])] = 1000,
     offset: Annotated[int, Query(ge=0, description="edges to skip", examples=[0])] = 0,
-) -> JSONResponse:
-    edges, total = graph.edge_page(source=source, target=target, limit=limit, offset=offset)
-    return JSONResponse(edge_page(edges, total, limit, offset))
+) -> dict[str, Any]:
+    edges, total = questions.edge_page(dependant=dependant, dependency=dependency,
+                                       limit=limit, offset=offset)
+    return edge_page(edges, total, limit, offset)
 
 
 @router.put(
@@ -164,13 +165,16 @@ def put_edge(
     body: Annotated[EdgeIn, Body(openapi_examples={"soft": {
         "summary": "The HR application softly needs e-mail",
         "value": examples.EDGE_PUT_REQUEST}})],
-    graph: GraphDep,
-) -> JSONResponse:
+    questions: QuestionsDep,
+    writer: WriterDep,
+    response: Response,
+) -> dict[str, Any]:
     batch = body.batch()
     (edge,) = batch.edges
-    existed = any(e.key == edge.key for e in graph.graph().edges)
-    graph.load(batch)
-    return JSONResponse(edge.to_dict(), status_code=200 if existed else 201)
+    existed = questions.has_edge(*edge.key)
+    writer.load(batch)
+    response.status_code = 200 if existed else 201
+    return edge.to_dict()
 
 
 @router.delete(
@@ -181,11 +185,11 @@ def put_edge(
     responses=responses(404),
 )
 def delete_edge(
-    graph: GraphDep,
-    source: Annotated[str, Query(alias="from", description="the dependant's id",
-                                 examples=["hr-app"])],
-    target: Annotated[str, Query(alias="to", description="the dependency's id",
-                                 examples=["email"])],
+    writer: WriterDep,
+    dependant: Annotated[str, Query(alias="from", description="the dependant's id",
+                                    examples=["hr-app"])],
+    dependency: Annotated[str, Query(alias="to", description="the dependency's id",
+                                     examples=["email"])],
 ) -> Response:
-    graph.remove(edge_keys=[(source, target)])
+    writer.remove(edge_keys=[(dependant, dependency)])
     return Response(status_code=204)

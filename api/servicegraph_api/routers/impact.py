@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
-from fastapi.responses import JSONResponse
 
 from servicegraph_api import examples
-from servicegraph_api.deps import AnswerSizeDep, GraphDep
+from servicegraph_api.deps import AnswerSizeDep, QuestionsDep
 from servicegraph_api.errors import responses
 from servicegraph_api.paths import SEGMENT
+from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import ImpactOut, ImpactRequest, NodeExplanationOut
 
-router = APIRouter(prefix="/impact", tags=["impact"])
+router = APIRouter(prefix="/impact", tags=["impact"], route_class=ModelRoute)
 
 _BODY_EXAMPLES = {
     "data feed": {"summary": "The new-hire data feed fails",
@@ -39,10 +39,8 @@ Scenario = Annotated[ImpactRequest, Body(openapi_examples=_BODY_EXAMPLES)]
                 "404 naming them.",
     responses=responses(404, 413),
 )
-def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONResponse:
-    return JSONResponse(graph.impact_answer(
-        scenario.down, scenario.degraded, limit=size.limit, offset=size.offset, kind=size.kind,
-        within=scenario.within, explain=size.explain))
+def what_if(scenario: Scenario, questions: QuestionsDep, size: AnswerSizeDep) -> dict[str, Any]:
+    return questions.impact(scenario.down, scenario.degraded, **size.of(within=scenario.within))
 
 
 @router.post(
@@ -57,5 +55,5 @@ def what_if(scenario: Scenario, graph: GraphDep, size: AnswerSizeDep) -> JSONRes
 def explain(node_id: Annotated[str, Path(description="the node to explain, percent-encoded "
                                                      "(`/` as `%2F`)",
                                          examples=["web-tier"])],
-            scenario: Scenario, graph: GraphDep) -> JSONResponse:
-    return JSONResponse(graph.explain(node_id, scenario.down, scenario.degraded))
+            scenario: Scenario, questions: QuestionsDep) -> dict[str, Any]:
+    return questions.explain(node_id, scenario.down, scenario.degraded)

@@ -10,7 +10,6 @@ the file, line or document, and item.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -18,24 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from servicegraph.formats import ImportKind
 from servicegraph.importers import DESCRIPTIONS, SourceFile, run_import
-from servicegraph_api.deps import GraphDep, MetricsDep
+from servicegraph_api.deps import MetricsDep, WriterDep
 from servicegraph_api.errors import responses
 from servicegraph_api.ingest_schemas import PushOut
 from servicegraph_api.routers.ingest import AllowEmpty, DryRun, FullSync, Source
+from servicegraph_api.routing import ModelRoute
 
-router = APIRouter(tags=["integrators"])
-
-
-class ImportKind(StrEnum):
-    """The formats an import reads."""
-
-    BACKSTAGE = "backstage"
-    KUBERNETES = "kubernetes"
-    COMPOSE = "compose"
-    JAEGER = "jaeger"
-    OTEL = "otel"
-    CSV = "csv"
+router = APIRouter(tags=["integrators"], route_class=ModelRoute)
 
 
 class ImportedOut(BaseModel):
@@ -123,7 +113,7 @@ async def import_files(
     source: Source,
     kind: Annotated[ImportKind, Path(description="the format of the files",
                                      examples=["kubernetes"])],
-    request: Request, graph: GraphDep,
+    request: Request, writer: WriterDep,
     metrics: MetricsDep, full_sync: FullSync = False, dry_run: DryRun = False,
     allow_empty: AllowEmpty = False,
     name: Annotated[str, Query(min_length=1, max_length=200, examples=["app.yaml"],
@@ -133,7 +123,7 @@ async def import_files(
     """One importer, many sources of truth: each import is a push from `source`."""
     files = await _files(request, name)
     answer: dict[str, Any] = await run_in_threadpool(
-        run_import, graph, source, kind.value, files, full_sync=full_sync, dry_run=dry_run,
+        run_import, writer, source, kind.value, files, full_sync=full_sync, dry_run=dry_run,
         allow_empty=allow_empty)
     metrics.pushed_items.labels(source=source, kind="node").inc(answer["imported"]["nodes"])
     metrics.pushed_items.labels(source=source, kind="edge").inc(answer["imported"]["edges"])

@@ -22,10 +22,12 @@ from servicegraph.model.graph import GraphData
 from servicegraph_api.auth import Scope
 from servicegraph_api.deps import (
     AnswerSizeDep,
-    GraphDep,
+    FeedDep,
     MetricsDep,
     NdjsonLimit,
+    QuestionsDep,
     SettingsDep,
+    WriterDep,
     require,
 )
 from servicegraph_api.errors import responses
@@ -72,7 +74,7 @@ def count_pushed(metrics: Any, source: str, nodes: int, edges: int) -> None:
 @router.post("/sources/{source}/push", response_model=PushOut,
              summary="Push a batch of nodes and edges from a source",
              responses=WRITE_ERRORS)
-def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
+def push(source: Source, body: PushIn, writer: WriterDep, metrics: MetricsDep,
          full_sync: FullSync = False, dry_run: DryRun = False,
          allow_empty: AllowEmpty = False) -> dict[str, Any]:
     """Validated whole, written in one transaction, idempotent by source + external id.
@@ -82,8 +84,8 @@ def push(source: Source, body: PushIn, graph: GraphDep, metrics: MetricsDep,
     lists each one (section, index, field, message), and nothing is written.
     """
     batch = body.batch()
-    answer = graph.push(source, batch, full_sync=full_sync, dry_run=dry_run,
-                        allow_empty=allow_empty)
+    answer = writer.push(source, batch, full_sync=full_sync, dry_run=dry_run,
+                         allow_empty=allow_empty)
     count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
     return answer
 
@@ -100,7 +102,7 @@ NDJSON_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "/sources/{source}/push.ndjson", response_model=PushOut,
     summary="Stream a big sync as NDJSON", responses=WRITE_ERRORS,
     openapi_extra=NDJSON_BODY)
-async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics: MetricsDep,
+async def push_ndjson(source: Source, request: Request, writer: WriterDep, metrics: MetricsDep,
                       limit: NdjsonLimit, full_sync: FullSync = False,
                       dry_run: DryRun = False, allow_empty: AllowEmpty = False
                       ) -> dict[str, Any]:
@@ -111,7 +113,7 @@ async def push_ndjson(source: Source, request: Request, graph: GraphDep, metrics
     number (section `lines`). The answer carries the counts and the progress.
     """
     reader, batch, started = await read_ndjson(request)
-    answer = await pushed_by_line(reader, lambda: graph.push(
+    answer = await pushed_by_line(reader, lambda: writer.push(
         source, batch, full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty),
         started)
     count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
@@ -149,7 +151,7 @@ async def pushed_by_line(reader: NdjsonReader, write: Callable[[], dict[str, Any
 
 @router.post("/sources/{source}/status", response_model=StatusOut,
              summary="Push observed states of components", responses=WRITE_ERRORS)
-def push_status(source: Source, body: StatusIn, graph: GraphDep,
+def push_status(source: Source, body: StatusIn, writer: WriterDep,
                 settings: SettingsDep) -> dict[str, Any]:
     """Monitoring says a component is down, degraded or ok again, as of a time.
 
@@ -160,59 +162,55 @@ def push_status(source: Source, body: StatusIn, graph: GraphDep,
     """
     updates = parse_updates(body.raw(), now=datetime.now(UTC),
                             max_skew=timedelta(seconds=settings.status_max_skew_seconds))
-    answer = graph.push_status(source, updates)
-    current = graph.current_answer(limit=10000, explain=False)
-    return {**answer, "broken_promises": current["broken_promises"],
-            "at_risk_promises": current["at_risk_promises"]}
+    return writer.push_status(source, updates)
 
 
 @router.get("/current", response_model=ImpactOut, summary="The impact of what is observed now",
             responses=READ_ERRORS)
-def current(graph: GraphDep, size: AnswerSizeDep,
+def current(questions: QuestionsDep, size: AnswerSizeDep,
             within: Annotated[list[str] | None, Query(
                 examples=[["web-1", "web-tier"]],
                 description="only these nodes in the page of `impacted` (repeatable)")
             ] = None) -> dict[str, Any]:
     """Broken and at-risk promises under the states integrators pushed, with the why;
     sized like the answer of `POST /v1/impact`."""
-    return graph.current_answer(limit=size.limit, offset=size.offset, kind=size.kind,
-                                within=within, explain=size.explain)
+    return questions.current(**size.of(within=within))
 
 
 @router.get("/current/explain/{node_id:" + SEGMENT + "}", response_model=NodeExplanationOut,
             summary="Why one node is in its state now", responses=READ_ERRORS)
 def explain_current(node_id: Annotated[str, Path(
         description="the node to explain, percent-encoded (`/` as `%2F`)",
-        examples=["web-tier"])], graph: GraphDep) -> dict[str, Any]:
+        examples=["web-tier"])], questions: QuestionsDep) -> dict[str, Any]:
     """The explanation of one node under the states observed now, with its whole chain
     back to an observed failure (`GET /v1/current` gives whole chains for promises
     only). A node left ok answers state `ok` with no causes; an unknown node 404."""
-    return graph.explain_current(node_id)
+    return questions.explain_current(node_id)
 
 
 @router.get("/nodes/{node_id:" + SEGMENT + "}/provenance", response_model=ProvenanceOut,
             summary="Who says what about a node", responses=READ_ERRORS)
 def provenance(node_id: Annotated[str, Path(description="the node, percent-encoded (`/` as "
                                                         "`%2F`)", examples=["web-1"])],
-               graph: GraphDep) -> dict[str, Any]:
+               questions: QuestionsDep) -> dict[str, Any]:
     """Every source's claim on the node (its key, fields and since when), whether it
     is retired, and the last observed state."""
-    return graph.provenance(node_id)
+    return questions.provenance(node_id)
 
 
 @router.get("/checks/dangling", response_model=DanglingListOut,
             summary="Dependencies on retired nodes")
-def dangling(graph: GraphDep) -> dict[str, Any]:
+def dangling(questions: QuestionsDep) -> dict[str, Any]:
     """Every live dependency on a node no source asserts any more: one source retired a
     node (a full sync without it) that another source's dependency still needs. The
     node stays in impact answers, so impact keeps flowing through it, until the
     dependency goes too; this list says which need attention."""
-    return {"items": graph.dangling()}
+    return {"items": questions.dangling()}
 
 
 @router.post("/purge", response_model=PurgeOut, summary="Delete retired items",
              responses=WRITE_ERRORS, dependencies=[Depends(require(Scope.ADMIN))])
-def purge(graph: GraphDep,
+def purge(writer: WriterDep,
           older_than_days: Annotated[int | None, Query(
               ge=0, le=36500, examples=[30],
               description="only items retired at least this many days ago "
@@ -221,7 +219,7 @@ def purge(graph: GraphDep,
     """Retired items leave impact answers at once and are purged after the retention
     period by later pushes; this purges them now."""
     older = timedelta(days=older_than_days) if older_than_days is not None else None
-    return graph.purge(older_than=older)
+    return writer.purge(older_than=older)
 
 
 @router.get(
@@ -239,7 +237,7 @@ def purge(graph: GraphDep,
                                  "example": 'event: promise\ndata: {"promise": "onboarding", '
                                             '"previous": "ok", "state": "down", ...}\n\n'}}},
         **READ_ERRORS})
-async def events(graph: GraphDep,
+async def events(feed: FeedDep,
                  limit: Annotated[int | None, Query(
                      ge=1, le=100000, examples=[10],
                      description="close after this many promise events (default: never)")
@@ -249,9 +247,9 @@ async def events(graph: GraphDep,
                      description="seconds between keep-alive comments")] = 15.0,
                  ) -> StreamingResponse:
     """Each change of a promise's state under the observed status, as it happens."""
-    await run_in_threadpool(graph.watch_start)
-    sub = graph.events.subscribe()
-    snapshot = await run_in_threadpool(lambda: {p: s.word for p, s in graph.states().items()})
+    sub = feed.subscribe()
+    started = await run_in_threadpool(feed.start)
+    snapshot = {p: s.word for p, s in started.items()}
 
     async def stream() -> AsyncIterator[str]:
         sent = 0

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from fastapi import APIRouter, Response
 
-router = APIRouter(tags=["operations"])
+from servicegraph_api.routing import ModelRoute
+
+router = APIRouter(tags=["operations"], route_class=ModelRoute)
 
 
 def model_text() -> str:

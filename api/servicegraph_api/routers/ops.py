@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse
 
 from servicegraph_api.deps import GraphDep, MetricsDep, authorize
 from servicegraph_api.errors import responses
+from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import HealthOut, ReadyOut
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=ModelRoute)
 log = logging.getLogger("servicegraph.api")
 
 
@@ -41,11 +42,11 @@ async def healthz() -> dict[str, str]:
 )
 def readyz(graph: GraphDep, request: Request) -> JSONResponse:
     store = graph.store.description
-    reason = request.app.state.readiness.check(graph)
-    fresh = graph.freshness()
-    loaded = graph.replica.loaded
+    reason = request.app.state.readiness.check(graph.questions)
+    fresh = graph.questions.freshness()
+    loaded = graph.loaded
     if reason is None and not loaded:
-        graph.load_soon()
+        graph.background.load_soon()
     if reason is None and loaded:
         return JSONResponse({"status": "ready", "store": store, "reason": None,
                              "version": fresh.version, "stale_since": None})

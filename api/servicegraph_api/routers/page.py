@@ -18,13 +18,12 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request, Resp
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from servicegraph.model.errors import UnknownNodeError
-from servicegraph.model.graph import GraphData
 from servicegraph.views.export import EXPORTS
 from servicegraph_api.auth import KeyFileError, is_loopback
-from servicegraph_api.deps import GraphDep, KeysDep
+from servicegraph_api.deps import KeysDep, QuestionsDep
 from servicegraph_api.errors import responses
 from servicegraph_api.page import asset, media_type
+from servicegraph_api.routing import ModelRoute
 
 
 def page_access(request: Request, keys: KeysDep) -> None:
@@ -41,10 +40,11 @@ def page_access(request: Request, keys: KeysDep) -> None:
 
 
 #: The page and its files: no key, the loopback rule when no key is configured.
-router = APIRouter(include_in_schema=False, dependencies=[Depends(page_access)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(page_access)],
+                   route_class=ModelRoute)
 
 #: The read the page adds to the API (mounted under ``/v1`` with the ``read`` scope).
-api_router = APIRouter(tags=["exports"])
+api_router = APIRouter(tags=["exports"], route_class=ModelRoute)
 
 
 def _file(name: str) -> FileResponse:
@@ -95,20 +95,6 @@ class ViewIn(BaseModel):
                            description="the ids of the drawn nodes")
 
 
-def view_of(graph: GraphData, ids: list[str]) -> GraphData:
-    """The nodes ``ids`` of the live graph and every edge among them, in graph order.
-
-    Raises :class:`UnknownNodeError` naming ids the live graph lacks.
-    """
-    live = graph.live()
-    wanted = set(ids)
-    missing = sorted(wanted - live.node_map().keys())
-    if missing:
-        raise UnknownNodeError(missing)
-    return GraphData(tuple(n for n in live.nodes if n.id in wanted),
-                     tuple(e for e in live.edges if e.source in wanted and e.target in wanted))
-
-
 @api_router.post(
     "/views/export/{format}", summary="Export a view (some nodes and the edges among them)",
     description="The given nodes of the live graph and every dependency among them, as "
@@ -126,7 +112,7 @@ def export_view(
     fmt: Annotated[ViewFormat, Path(alias="format", description="the export format",
                                     examples=["mermaid"])],
     body: Annotated[ViewIn, Body()],
-    graph: GraphDep,
+    questions: QuestionsDep,
 ) -> Response:
-    media, write = EXPORTS[fmt.value]
-    return Response(write(view_of(graph.graph(), body.ids)), media_type=media)
+    return Response(questions.export_view(fmt.value, body.ids),
+                    media_type=EXPORTS[fmt.value][0])

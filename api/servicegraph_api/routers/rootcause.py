@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing import Any
 
-from servicegraph.impact.rootcause import COMPONENTS, root_cause_candidates
+from fastapi import APIRouter
+
+from servicegraph.impact.rootcause import COMPONENTS
 from servicegraph.model.kinds import State
-from servicegraph_api.deps import GraphDep
+from servicegraph_api.deps import QuestionsDep
 from servicegraph_api.errors import responses
+from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import RootCauseOut, RootCauseRequest
 
-router = APIRouter(tags=["root cause"])
+router = APIRouter(tags=["root cause"], route_class=ModelRoute)
 
 
 @router.post(
@@ -27,8 +29,7 @@ router = APIRouter(tags=["root cause"])
                 "observed failing answers 422.",
     responses=responses(404, 413),
 )
-def root_cause(body: RootCauseRequest, graph: GraphDep) -> JSONResponse:
-    observed = {node: State.parse(state) for node, state in body.observed.items()}
-    kinds = COMPONENTS if body.kinds is None else frozenset(body.kinds)
-    found = root_cause_candidates(graph.index(), observed, limit=body.limit, kinds=kinds)
-    return JSONResponse({"candidates": [c.to_dict() for c in found]})
+def root_cause(body: RootCauseRequest, questions: QuestionsDep) -> dict[str, Any]:
+    return questions.root_cause(
+        {node: State.parse(state) for node, state in body.observed.items()},
+        limit=body.limit, kinds=COMPONENTS if body.kinds is None else frozenset(body.kinds))

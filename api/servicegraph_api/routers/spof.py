@@ -11,20 +11,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path, Query, Response
 
-from servicegraph.impact.spof_cache import SpofAnswer, SpofResult
-from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
-from servicegraph.ingest.status import iso
-from servicegraph.model.errors import UnknownNodeError
+from servicegraph.impact.spof_table import COMPONENT_KINDS
 from servicegraph.model.kinds import NodeKind
-from servicegraph_api.deps import GraphDep
+from servicegraph.runtime import SpofPage
+from servicegraph_api.deps import QuestionsDep
 from servicegraph_api.errors import responses
 from servicegraph_api.paths import SEGMENT
+from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import PromiseSpofOut, SpofPendingOut, SpofRankingOut
 
-router = APIRouter(tags=["single points of failure"])
+router = APIRouter(tags=["single points of failure"], route_class=ModelRoute)
 
 _PENDING: dict[int | str, dict[str, Any]] = {503: {"model": SpofPendingOut, "description": (
     "No single points of failure are computed yet for this graph (or the store does not "
@@ -36,20 +34,10 @@ Offset = Annotated[int, Query(ge=0, examples=[0],
                               description="single points to skip before the page")]
 
 
-def _pending(retry_after: int) -> JSONResponse:
-    return JSONResponse(
-        {"detail": "the single points of failure are being computed; ask again in "
-                   f"{retry_after} s", "retry_after": retry_after},
-        503, {"Retry-After": str(retry_after)})
-
-
-def _answer(found: SpofAnswer, result: SpofResult, points: list[SinglePoint], total: int,
-            limit: int, offset: int, **extra: Any) -> JSONResponse:
-    body = {**extra, "version": result.version, "computed_at": iso(result.computed_at),
-            "current": found.current, "page": {"total": total, "limit": limit, "offset": offset},
-            "single_points": [p.to_dict() for p in points]}
-    headers = {} if found.current else {"Retry-After": str(found.retry_after)}
-    return JSONResponse(body, headers=headers)
+def _answered(page: SpofPage, response: Response) -> dict[str, Any]:
+    if not page.current:
+        response.headers["Retry-After"] = str(page.retry_after)
+    return page.body
 
 
 @router.get(
@@ -67,21 +55,12 @@ def _answer(found: SpofAnswer, result: SpofResult, points: list[SinglePoint], to
 def promise_spof(
     promise_id: Annotated[str, Path(description="a promise id, percent-encoded (`/` as `%2F`)",
                                     examples=["onboarding"])],
-    graph: GraphDep,
+    questions: QuestionsDep,
+    response: Response,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> JSONResponse:
-    found = graph.single_points()
-    if found.result is None:
-        return _pending(found.retry_after)
-    try:
-        points, total = found.result.table.of_promise(promise_id, limit=limit, offset=offset)
-    except UnknownNodeError:
-        if found.current:
-            raise
-        return _pending(found.retry_after)  # it may be newer than the answer at hand
-    return _answer(found, found.result, points, total, limit, offset,
-                   promise=promise_id)
+) -> dict[str, Any]:
+    return _answered(questions.promise_spof(promise_id, limit=limit, offset=offset), response)
 
 
 @router.get(
@@ -95,16 +74,13 @@ def promise_spof(
     responses=_PENDING,
 )
 def ranking(
-    graph: GraphDep,
+    questions: QuestionsDep,
+    response: Response,
     limit: Limit = 100,
     offset: Offset = 0,
     kind: Annotated[list[NodeKind] | None, Query(
         examples=[["ci"]], description="only components of these kinds (repeat to name "
                                        "several); promises are never components")] = None,
-) -> JSONResponse:
-    found = graph.single_points()
-    if found.result is None:
-        return _pending(found.retry_after)
-    points, total = found.result.table.ranking(kind or COMPONENT_KINDS, limit=limit,
-                                               offset=offset)
-    return _answer(found, found.result, points, total, limit, offset)
+) -> dict[str, Any]:
+    return _answered(questions.spof_ranking(kinds=kind or COMPONENT_KINDS, limit=limit,
+                                            offset=offset), response)

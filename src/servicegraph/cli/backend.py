@@ -8,9 +8,10 @@ never when the command line starts.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
@@ -45,112 +46,99 @@ class Backend(Protocol):
 
 
 class Local:
-    """The library over a store (embedded or Neo4j)."""
+    """The library over a store (embedded or Neo4j): the same questions and writes the
+    server's handlers call, answering the same documents."""
 
     def __init__(self, store: str | None) -> None:
         from servicegraph.core import ServiceGraph
         from servicegraph.settings import Settings
-        from servicegraph.store import open_store
 
-        settings = Settings()
-        self.graph: ServiceGraph = ServiceGraph(
-            open_store(store, settings), precedence=settings.source_precedence,
-            retention=timedelta(days=settings.retention_days))
+        self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
                limit: int | None) -> dict[str, Any]:
-        return self.graph.impact_answer(down, degraded, limit=limit)
+        return self.graph.questions.impact(down, degraded, limit=limit)
 
     def describe(self, node_id: str) -> tuple[str, str | None]:
-        node = self.graph.index().nodes.get(node_id)
-        return (node.name, node.owner or node.provider) if node else (node_id, None)
+        from servicegraph.model.errors import UnknownNodeError
+
+        try:
+            node = self.graph.questions.node(node_id)
+        except UnknownNodeError:
+            return node_id, None
+        return node.name, node.owner or node.provider
 
     def spof(self, promise: str | None, limit: int | None) -> dict[str, Any]:
-        from servicegraph.impact import single_points_of_failure, spof_ranking
-
-        if promise is None:
-            ranked = spof_ranking(self.graph.index(), limit=limit)
-            return {"single_points": [p.to_dict() for p in ranked]}
-        points = single_points_of_failure(self.graph.index(), promise)
-        return {"promise": promise, "single_points": [p.to_dict() for p in points][:limit]}
+        # A person waits for the answer: the table is computed here, however long it takes.
+        questions = self.graph.questions
+        # No limit asks for the whole table.
+        size = sys.maxsize if limit is None else limit
+        page = (questions.spof_ranking(limit=size, wait=_SPOF_WAIT) if promise is None else
+                questions.promise_spof(promise, limit=size, wait=_SPOF_WAIT))
+        return {k: v for k, v in page.body.items() if k in ("promise", "single_points")}
 
     def root_cause(self, observed: Mapping[str, str], limit: int) -> dict[str, Any]:
-        from servicegraph.impact import root_cause_candidates
         from servicegraph.model.kinds import State
 
-        found = root_cause_candidates(self.graph.index(),
-                                      {n: State.parse(s) for n, s in observed.items()},
-                                      limit=limit)
-        return {"candidates": [c.to_dict() for c in found]}
+        return self.graph.questions.root_cause(
+            {n: State.parse(s) for n, s in observed.items()}, limit=limit)
 
     def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        from servicegraph.impact import PlannedChange, assess_changes
+        from servicegraph.impact import PlannedChange
         from servicegraph.model.kinds import State
 
-        planned = [PlannedChange(c["id"], tuple(c["components"]),
-                                 datetime.fromisoformat(c["start"]),
-                                 datetime.fromisoformat(c["end"]), State.parse(c["state"]))
-                   for c in changes]
-        return assess_changes(self.graph.index(), planned).to_dict()
+        return self.graph.questions.assess([
+            PlannedChange(c["id"], tuple(c["components"]), datetime.fromisoformat(c["start"]),
+                          datetime.fromisoformat(c["end"]), State.parse(c["state"]))
+            for c in changes])
 
     def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]:
-        from servicegraph.views import (
-            promise_catalogue,
-            service_act_catalogue,
-            service_system_catalogue,
-        )
-
-        live = self.graph.graph().live()
-        if which == "promises":
-            return {"items": promise_catalogue(live)}
-        if which == "acts":
-            return {"items": service_act_catalogue(live)}
-        rows = service_system_catalogue(live)
-        if visible is not None:
-            rows = [r for r in rows if bool(r.get("visible")) is visible]
-        return {"items": rows}
+        return self.graph.questions.catalogue(CATALOGUES[which], visible=visible)
 
     def matrix(self, columns: str) -> dict[str, Any]:
         from servicegraph.model.kinds import NodeKind
-        from servicegraph.views import silo_matrix
 
-        return silo_matrix(self.graph.graph().live(), columns=NodeKind(columns)).to_dict()
+        return self.graph.questions.matrix(NodeKind(columns))
 
     def export(self, fmt: str) -> str:
-        from servicegraph.model.interchange import dumps
-        from servicegraph.views import EXPORTS
+        from servicegraph.formats import ExportFormat
 
-        live = self.graph.graph().live()
-        return dumps(live, fmt=fmt) if fmt in ("json", "yaml") else EXPORTS[fmt][1](live)
+        return self.graph.questions.export(ExportFormat(fmt))
 
     def nodes(self, kind: str | None) -> list[dict[str, Any]]:
-        return [n.to_dict() for n in sorted(self.graph.graph().nodes, key=lambda n: n.id)
-                if kind is None or n.kind.value == kind]
+        from servicegraph.model.kinds import NodeKind
+
+        found, _total = self.graph.questions.node_page(
+            kind=NodeKind(kind) if kind else None, limit=2**62)
+        return [n.to_dict() for n in found]
 
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
              allow_empty: bool) -> dict[str, Any]:
         from servicegraph.model.interchange import parse_document
 
-        return self.graph.push(source, parse_document(doc), full_sync=full_sync,
-                               dry_run=dry_run, allow_empty=allow_empty)
+        return self.graph.writes.push(source, parse_document(doc), full_sync=full_sync,
+                                      dry_run=dry_run, allow_empty=allow_empty)
 
     def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         from servicegraph.ingest.status import parse_updates
 
-        answer = self.graph.push_status(source, parse_updates(statuses, now=datetime.now(UTC)))
-        current = self.graph.current()
-        return {**answer, "broken_promises": current.broken_promises,
-                "at_risk_promises": current.at_risk_promises}
+        return self.graph.writes.push_status(source,
+                                             parse_updates(statuses, now=datetime.now(UTC)))
 
     def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]],
                      full_sync: bool, dry_run: bool, allow_empty: bool) -> dict[str, Any]:
         from servicegraph.importers import SourceFile, run_import
 
-        return run_import(self.graph, source, kind, [SourceFile(n, t) for n, t in files],
+        return run_import(self.graph.writes, source, kind,
+                          [SourceFile(n, t) for n, t in files],
                           full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty)
 
     def close(self) -> None:
         self.graph.close()
+
+
+#: Seconds the command line waits for single points of failure it computes itself.
+_SPOF_WAIT = 24 * 3600.0
 
 
 class Remote:

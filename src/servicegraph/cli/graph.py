@@ -35,7 +35,7 @@ def load(
     with connect(store, None, None) as backend:
         assert isinstance(backend, Local)
         try:
-            summary = backend.graph.load(load_file(file), replace=replace)
+            summary = backend.graph.writes.load(load_file(file), replace=replace)
         except (ValidationError, OSError, UnicodeDecodeError) as exc:
             raise fail(f"{file}: {exc}") from None
         where = backend.graph.store.description
@@ -54,23 +54,23 @@ def demo(
     """Load (upsert) the example enterprise and print the impact of a failing component."""
     from servicegraph.cli.backend import Local
     from servicegraph.examples import example_graph
+    from servicegraph.impact import analyse, scenario
     from servicegraph.model.errors import ValidationError
     from servicegraph.report import render
 
     with connect(store, None, None) as backend:
         assert isinstance(backend, Local)
         try:
-            backend.graph.load(example_graph())
+            summary = backend.graph.writes.load(example_graph())
         except ValidationError as exc:
             raise fail(f"{exc} (the store holds data the example conflicts with? use another "
                        "--store)") from None
-        result = backend.graph.impact(fail_ids or [DEMO_FAILURE])
-        stored = backend.graph.graph()
+        result = analyse(backend.graph.questions.index(), scenario(fail_ids or [DEMO_FAILURE]))
         where = backend.graph.store.description
         text = render(result)
     if fmt is Format.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     typer.echo(f"Example enterprise loaded into {where}: "
-               f"{len(stored.nodes)} nodes, {len(stored.edges)} dependencies.\n")
+               f"{summary.total_nodes} nodes, {summary.total_edges} dependencies.\n")
     typer.echo(text)

@@ -4,7 +4,6 @@ imports from the formats people already have."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ import typer
 from servicegraph.cli import render
 from servicegraph.cli.backend import connect, fail
 from servicegraph.cli.options import ApiKeyOpt, Format, FormatOpt, ServerOpt, StoreOpt, emit
+from servicegraph.formats import ImportKind
 
 app = typer.Typer()
 
@@ -91,20 +91,9 @@ def status(
          f"promises at risk now: {', '.join(answer['at_risk_promises']) or 'none'}")
 
 
-class Kind(StrEnum):
-    """The formats ``import`` reads."""
-
-    BACKSTAGE = "backstage"
-    KUBERNETES = "kubernetes"
-    COMPOSE = "compose"
-    JAEGER = "jaeger"
-    OTEL = "otel"
-    CSV = "csv"
-
-
 @app.command("import")
 def import_(
-    kind: Annotated[Kind, typer.Argument(help=(
+    kind: Annotated[ImportKind, typer.Argument(help=(
         "backstage (catalog-info.yaml), kubernetes (manifests), compose (Compose files and "
         ".env), jaeger (/api/dependencies JSON), otel (service-graph metrics, Prometheus "
         "text), csv (a nodes and an edges file)"))],

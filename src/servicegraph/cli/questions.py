@@ -13,6 +13,7 @@ import typer
 from servicegraph.cli import render
 from servicegraph.cli.backend import connect, fail
 from servicegraph.cli.options import ApiKeyOpt, Format, FormatOpt, ServerOpt, StoreOpt, emit
+from servicegraph.formats import ExportFormat
 
 app = typer.Typer()
 changes_app = typer.Typer(help="Planned changes, judged before they happen.",
@@ -201,17 +202,6 @@ def matrix(
     with connect(store, server, api_key) as backend:
         answer = backend.matrix(columns.value)
     emit(fmt, answer, render.matrix(answer))
-
-
-class ExportFormat(StrEnum):
-    """The export formats."""
-
-    GRAPHML = "graphml"
-    DOT = "dot"
-    MERMAID = "mermaid"
-    CYTOSCAPE = "cytoscape"
-    JSON = "json"
-    YAML = "yaml"
 
 
 @app.command()

@@ -20,6 +20,7 @@ compact frozen copy for long computations.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from servicegraph.impact import kernels
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
+
+#: Numbers the indexes a process makes (see :attr:`GraphIndex.generation`).
+_GENERATIONS = itertools.count(1)
 
 KINDS: tuple[NodeKind, ...] = tuple(NodeKind)
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -158,6 +162,9 @@ class GraphIndex:
     """
 
     def __init__(self) -> None:
+        #: Which index this is, among every index this process made: with
+        #: :attr:`structure`, the :attr:`key` of what caches derive from it.
+        self.generation = next(_GENERATIONS)
         self.ids: list[str] = []
         self.position: dict[str, int] = {}
         self.names: list[str] = []
@@ -596,6 +603,12 @@ class GraphIndex:
             if idx.providers[v] is not None or idx.owners[v] is not None:
                 idx._set_who(v)
         return idx
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Which graph structure this is: (:attr:`generation`, :attr:`structure`). Two
+        indexes (a graph read again from the store, a frozen copy) never share one."""
+        return self.generation, self.structure
 
     # --- changing -----------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ import logging
 import math
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -102,19 +101,6 @@ class SpofCache:
         self._latest: SpofResult | None = None
         self._wanted: Key | None = None
         self._running: float | None = None  # when the running computation started
-        self._generation: weakref.WeakKeyDictionary[GraphIndex, int] = (
-            weakref.WeakKeyDictionary())
-        self._generations = 0
-
-    def _key(self, index: GraphIndex) -> Key:
-        # The structure number alone is not enough: a graph read again from the store
-        # is a new index whose numbers start over.
-        with self._cond:
-            gen = self._generation.get(index)
-            if gen is None:
-                self._generations += 1
-                gen = self._generation[index] = self._generations
-        return gen, index.structure
 
     def answer(self, *, wait: float = 0.5) -> SpofAnswer:
         """The table for the graph as it is now, waiting at most ``wait`` seconds for it
@@ -127,7 +113,7 @@ class SpofCache:
         """
         compile_kernels()
         with self._reading() as live:
-            key = self._key(live.index)
+            key = live.index.key
             nodes = live.index.node_count
         deadline = time.monotonic() + wait
         with self._cond:
@@ -180,7 +166,7 @@ class SpofCache:
     def _compute(self) -> SpofResult:
         started = time.perf_counter()
         with self._reading() as live:
-            version, key = live.version, self._key(live.index)
+            version, key = live.version, live.index.key
             frozen = live.index.snapshot()
         table = SpofTable.compute(frozen, workers=self._workers)
         took = time.perf_counter() - started

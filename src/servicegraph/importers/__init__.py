@@ -24,7 +24,7 @@ from servicegraph.importers.otel import import_otel
 from servicegraph.model.errors import ValidationError
 
 if TYPE_CHECKING:
-    from servicegraph.core import ServiceGraph
+    from servicegraph.runtime.writes import Writer
 
 Importer = Callable[[Sequence[SourceFile]], Imported]
 
@@ -73,7 +73,7 @@ def parse(kind: str, files: Sequence[SourceFile]) -> Imported:
     return importer(files)
 
 
-def run_import(graph: ServiceGraph, source: str, kind: str, files: Sequence[SourceFile], *,
+def run_import(writer: Writer, source: str, kind: str, files: Sequence[SourceFile], *,
                full_sync: bool = False, dry_run: bool = False,
                allow_empty: bool = False) -> dict[str, Any]:
     """Import ``files`` as a push from ``source``; answers the push's counts and what
@@ -84,7 +84,7 @@ def run_import(graph: ServiceGraph, source: str, kind: str, files: Sequence[Sour
     """
     imported = parse(kind, files)
     try:
-        answer = graph.push(source, imported.graph, full_sync=full_sync, dry_run=dry_run,
+        answer = writer.push(source, imported.graph, full_sync=full_sync, dry_run=dry_run,
                             allow_empty=allow_empty)
     except ValidationError as exc:
         raise ValidationError([imported.locate(p) for p in exc.problems]) from None

@@ -1,20 +1,15 @@
-"""Ingestion from integrators: pushes keyed by source, reconciliation, status, events."""
+"""Ingestion from integrators: pushes keyed by source, reconciliation, status."""
 
-from servicegraph.ingest.live import Broadcaster, PromiseChange, Subscription
-from servicegraph.ingest.push import Counts, PushPlan, plan_push
+from servicegraph.ingest.push import Counts, PushPlan, plan_claims
 from servicegraph.ingest.reconcile import MANUAL, rank
-from servicegraph.ingest.status import StatusUpdate, parse_updates, plan_status
+from servicegraph.ingest.status import StatusUpdate, parse_updates
 
 __all__ = [
     "MANUAL",
-    "Broadcaster",
     "Counts",
-    "PromiseChange",
     "PushPlan",
     "StatusUpdate",
-    "Subscription",
     "parse_updates",
-    "plan_push",
-    "plan_status",
+    "plan_claims",
     "rank",
 ]

@@ -91,33 +91,20 @@ def _manual_claim(node: Node, now: str) -> Claim:
     return Claim(MANUAL, node.id, now, node_fields(node))
 
 
-def plan_push(current: GraphData, source: str, batch: GraphData, *, full_sync: bool,
-              precedence: Sequence[str], now: str) -> PushPlan:
-    """Plan a push; raise :class:`ValidationError` (naming each item) if the graph
-    it would leave is not valid.
+def plan_claims(current: GraphData, source: str, batch: GraphData, *,
+                precedence: Sequence[str], now: str, full_sync: bool = False) -> PushPlan:
+    """The claims ``source`` makes with ``batch`` on the items of ``current`` (the
+    stored versions of the batch's items, with their claims), counted; not validated.
 
     Examples
     --------
     >>> from servicegraph.model import Node, NodeKind
     >>> batch = GraphData.of([Node("srv", NodeKind.CI, "Server")])
-    >>> plan = plan_push(GraphData(), "discovery", batch, full_sync=False, precedence=[],
-    ...                  now="2026-01-01T00:00:00Z")
+    >>> plan = plan_claims(GraphData(), "discovery", batch, precedence=[],
+    ...                    now="2026-01-01T00:00:00Z")
     >>> plan.nodes.created, plan.changes_anything
     (1, True)
     """
-    check_batch(source, batch)
-    plan = plan_claims(current, source, batch, precedence=precedence, now=now)
-    if full_sync:
-        retire_missing(plan, current, {n.id for n in batch.nodes}, {e.key for e in batch.edges},
-                       precedence, now)
-    validate_plan(plan, current, batch)
-    return plan
-
-
-def plan_claims(current: GraphData, source: str, batch: GraphData, *,
-                precedence: Sequence[str], now: str, full_sync: bool = False) -> PushPlan:
-    """The claims ``source`` makes with ``batch`` on the items of ``current`` (the
-    stored versions of the batch's items, with their claims), counted; not validated."""
     plan = PushPlan(source, full_sync)
     nodes = current.node_map()
     for node in batch.nodes:

@@ -9,7 +9,7 @@ from typing import Any
 
 from servicegraph.model.bounds import text_problem
 from servicegraph.model.errors import Problem, ValidationError, show
-from servicegraph.model.graph import GraphData, Node, Observation
+from servicegraph.model.graph import Node
 from servicegraph.model.kinds import State
 
 
@@ -37,11 +37,6 @@ class StatusPlan:
         """JSON-ready answer."""
         return {"source": self.source, "applied": self.applied, "stale": self.stale,
                 "changed": [n.id for n in self.nodes]}
-
-
-def iso(moment: datetime) -> str:
-    """A UTC ISO-8601 text that sorts in time order."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 #: How far ahead of the server's clock an observation may be (clocks drift).
@@ -125,34 +120,3 @@ statuses[0] ('a'): at: in the future: '2026-11-23T09:00:00Z' is 3600 s ahead ...
     if problems:
         raise ValidationError(problems)
     return out
-
-
-def plan_status(current: GraphData, source: str, updates: Sequence[StatusUpdate]) -> StatusPlan:
-    """Apply observations to the live graph; unknown items are refused whole.
-
-    An observation older than the one stored for the node is ignored (counted
-    as stale), so updates that arrive out of order cannot roll the state back.
-    """
-    live = {n.id: n for n in current.nodes if n.retired_at is None}
-    by_key = {c.key: n.id for n in live.values() for c in n.claims if c.source == source}
-    problems: list[Problem] = []
-    changed: dict[str, Node] = {}
-    stale = 0
-    for i, update in enumerate(updates):
-        node_id = update.id if update.id is not None else by_key.get(update.external_id or "")
-        if node_id is None or node_id not in live:
-            ident = update.id or update.external_id
-            problems.append(Problem("statuses", i, repr(ident), "id" if update.id else
-                                    "external_id", f"no live node {ident!r}"
-                                    + ("" if update.id else f" pushed by source {source!r}")))
-            continue
-        node = changed.get(node_id, live[node_id])
-        at = iso(update.at)
-        if node.observed is not None and node.observed.at > at:
-            stale += 1
-            continue
-        changed[node_id] = node.with_changes(observed=Observation(update.state, at, source))
-    if problems:
-        raise ValidationError(problems)
-    nodes = tuple(n for n in changed.values() if n.observed != live[n.id].observed)
-    return StatusPlan(source, nodes, stale, len(updates) - stale)

@@ -24,10 +24,11 @@ from servicegraph.ingest.push import (
     retire_missing,
     validate_plan,
 )
-from servicegraph.ingest.status import StatusPlan, StatusUpdate, iso
+from servicegraph.ingest.status import StatusPlan, StatusUpdate
 from servicegraph.live.state import LiveGraph
 from servicegraph.model.errors import Problem, ValidationError
 from servicegraph.model.graph import GraphData, Observation
+from servicegraph.model.times import iso
 from servicegraph.model.validate import find_problems, validate_removal
 from servicegraph.store.base import Change
 

@@ -149,6 +149,11 @@ class LiveGraph:
         return GraphData(tuple(self.nodes()),
                          tuple(self.edge_at(e) for e in self.edge_numbers()))
 
+    def neighbours(self) -> LiveNeighbours:
+        """The live part of the graph (what :meth:`GraphData.live
+        <servicegraph.model.GraphData.live>` keeps) for walks that cost what they reach."""
+        return LiveNeighbours(self)
+
     def claimed_by(self, source: str) -> tuple[list[int], list[int]]:
         """Positions of the nodes and numbers of the edges ``source`` claims."""
         prefix = f"{source} "
@@ -514,3 +519,46 @@ class LiveGraph:
             self.edge_retired.pop(e, None)
         else:
             self.edge_retired[e] = retired
+
+
+class LiveNeighbours:
+    """The live part of a :class:`LiveGraph` as
+    :class:`~servicegraph.views.neighbourhood.Neighbours`: nodes that count for impact
+    and the edges that do (not retired)."""
+
+    def __init__(self, graph: LiveGraph) -> None:
+        self.graph = graph
+
+    def node(self, node_id: str) -> Node | None:
+        """The node, when it counts for impact."""
+        v = self.graph.index.position.get(node_id)
+        return self.graph.node_at(v) if v is not None and self.graph.index.counted(v) else None
+
+    def needs(self, node_id: str) -> list[str]:
+        """The ids of its live dependencies."""
+        idx = self.graph.index
+        v = idx.position.get(node_id)
+        if v is None:
+            return []
+        return [idx.ids[int(t)] for t in idx.edge_target[idx.dependencies(v)]]
+
+    def needed_by(self, node_id: str) -> list[str]:
+        """The ids of its live dependants."""
+        idx = self.graph.index
+        v = idx.position.get(node_id)
+        if v is None:
+            return []
+        return [idx.ids[int(s)] for s in idx.edge_source[idx.dependants(v)]]
+
+    def edges_among(self, ids: set[str]) -> list[Edge]:
+        """Every live edge among ``ids``, by edge number (the order edges were added)."""
+        idx = self.graph.index
+        found: set[int] = set()
+        for node_id in ids:
+            v = idx.position.get(node_id)
+            if v is None:
+                continue
+            for e in idx.dependencies(v).tolist():
+                if idx.ids[int(idx.edge_target[e])] in ids:
+                    found.add(e)
+        return [self.graph.edge_at(e) for e in sorted(found)]

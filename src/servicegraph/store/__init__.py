@@ -6,12 +6,14 @@ from servicegraph.settings import Settings
 from servicegraph.store.base import (
     Change,
     ChangeInfo,
+    ChangeTooLarge,
     GraphStore,
     JournalEntry,
     Snapshot,
     StoreError,
     StoreUnavailable,
-    VersionConflict,
+    SyncClosed,
+    SyncSuperseded,
 )
 from servicegraph.store.neo4j import Neo4jStore
 from servicegraph.store.sqlite import SqliteStore
@@ -48,6 +50,7 @@ def open_store(target: str | None = None, settings: Settings | None = None) -> G
 __all__ = [
     "Change",
     "ChangeInfo",
+    "ChangeTooLarge",
     "GraphStore",
     "JournalEntry",
     "Neo4jStore",
@@ -55,7 +58,8 @@ __all__ = [
     "SqliteStore",
     "StoreError",
     "StoreUnavailable",
-    "VersionConflict",
+    "SyncClosed",
+    "SyncSuperseded",
     "is_neo4j_uri",
     "open_store",
 ]

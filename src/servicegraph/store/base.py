@@ -6,8 +6,12 @@ itself, as a :class:`JournalEntry`. A process that holds the graph in memory
 catches up on other processes' writes by replaying the journal from its own
 version (:meth:`GraphStore.journal`), and reads the whole graph
 (:meth:`GraphStore.load`) only at start-up or when the journal was trimmed past
-it. :meth:`GraphStore.apply` checks the version it was planned against inside
-the store's own transaction, so two writers can never lose each other's work.
+it. Writes are planned inside the store's transaction, holding its write lock
+(:meth:`GraphStore.transact`), so two writers can never lose each other's work.
+
+Every error of a store's backend (the Neo4j driver's, SQLite's) is translated at
+the store's boundary into :class:`StoreError` and its kinds below: no caller
+needs to know which backend answered.
 """
 
 from __future__ import annotations
@@ -29,23 +33,32 @@ class StoreUnavailable(StoreError):
     """The store does not answer now (down, unreachable, locked): retry later."""
 
 
-class VersionConflict(StoreError):
-    """The store moved on since the change was planned: catch up and plan again."""
-
-    def __init__(self, expected: int, found: int) -> None:
-        self.expected = expected
-        self.found = found
-        super().__init__(f"the store is at version {found}, the change was planned "
-                         f"against version {expected}")
+class ChangeTooLarge(StoreError):
+    """The change cannot be written in one transaction (the store ran out of the
+    memory a transaction may take): retrying cannot help; split it."""
 
 
 class SyncClosed(StoreError):
-    """The sync session is not open: committed, abandoned or expired."""
+    """The sync session is not open: committed, abandoned, expired or superseded
+    (``unknown`` when there is none)."""
 
-    def __init__(self, session: str, state: str) -> None:
+    def __init__(self, session: str, state: str, detail: str | None = None) -> None:
         self.session = session
         self.state = state
-        super().__init__(f"sync session {session!r} is {state}")
+        super().__init__(detail or f"sync session {session!r} is {state}")
+
+
+class SyncSuperseded(SyncClosed):
+    """Another full sync of the session's source was committed after the session
+    opened: committing it would retire what that sync asserted and this one did not."""
+
+    def __init__(self, session: SyncSession, by_version: int) -> None:
+        self.by_version = by_version
+        super().__init__(session.id, "superseded", (
+            f"sync session {session.id!r} of source {session.source!r} opened at version "
+            f"{session.opened_version}, and another full sync of {session.source!r} was "
+            f"committed after it (version {by_version}); committing this one would retire "
+            "what that sync asserted, so nothing was retired"))
 
 
 @dataclass(frozen=True)
@@ -56,15 +69,18 @@ class SyncSession:
     source: str
     opened_at: str
     expires_at: str
-    state: str  # open, committed, abandoned
+    state: str  # open, committed, abandoned, expired, superseded
     pages: int = 0
     items: int = 0
+    #: The store's version when the session opened: a full sync of the same source
+    #: committed after it supersedes the session.
+    opened_version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"id": self.id, "source": self.source, "opened_at": self.opened_at,
                 "expires_at": self.expires_at, "state": self.state, "pages": self.pages,
-                "items": self.items}
+                "items": self.items, "opened_version": self.opened_version}
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,9 @@ class Change:
     replace: bool = False
     #: Sync-session bookkeeping written with the change (not part of the graph).
     sync: SyncMark | None = None
+    #: The source this change is a complete snapshot of (a full sync, or a session's
+    #: commit): sessions of that source opened before it can no longer commit.
+    full_sync: str | None = None
 
     @classmethod
     def upsert(cls, batch: GraphData, *, replace: bool = False) -> Change:
@@ -174,6 +193,14 @@ class WriteView(Protocol):
         """The keys a sync session's pages asserted."""
         ...
 
+    def sync_session(self, session: str) -> SyncSession | None:
+        """A sync session by id, as it stands under the lock."""
+        ...
+
+    def last_full_sync(self, source: str) -> int:
+        """The version of the last full sync of ``source`` (0 when there was none)."""
+        ...
+
 
 #: A write planned inside the transaction: the change to write (``None``: nothing),
 #: what it is, and whatever the planner answers.
@@ -205,13 +232,9 @@ class GraphStore(Protocol):
         """The named nodes and edges as model objects (those that exist)."""
         ...
 
-    def apply(self, change: Change, info: ChangeInfo, *,
-              expected_version: int | None = None) -> int:
-        """Write one change atomically with its journal entry; return its version.
-
-        Raises :class:`VersionConflict` (writing nothing) when ``expected_version``
-        is given and the store is at another version.
-        """
+    def apply(self, change: Change, info: ChangeInfo) -> int:
+        """Write one change as it is, atomically with its journal entry; return its
+        version. (Writes that depend on what is stored plan inside :meth:`transact`.)"""
         ...
 
     def transact(self, plan: Planner[R]) -> tuple[JournalEntry | None, R]:
@@ -245,8 +268,10 @@ class GraphStore(Protocol):
         """The node ids and edge keys the session's pages asserted."""
         ...
 
-    def close_sync(self, session: str, state: str) -> None:
-        """End a session without a change (abandoned) and forget its keys."""
+    def close_sync(self, session: str, state: str) -> SyncSession | None:
+        """End a session without a change (abandoned, expired, superseded) and forget
+        its keys, if it is still open; answers the session as it is then (``None``
+        when there is none): its state is ``state`` only if this call closed it."""
         ...
 
     def ping(self) -> None:

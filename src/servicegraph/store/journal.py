@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from servicegraph.model.times import iso, parse_iso
 from servicegraph.store.base import Change, ChangeInfo, JournalEntry, StoreError
 from servicegraph.store.rows import change_rows
 
@@ -56,11 +57,6 @@ def from_record(record: Mapping[str, Any]) -> JournalEntry:
     return JournalEntry(int(record["version"]), info, rows)
 
 
-def utc_now() -> str:
-    """Now, as the journal writes times: UTC ISO-8601 that sorts in time order."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def retention_cutoff(at: str, days: float) -> str | None:
     """The time before which entries written before ``at`` are dropped.
 
@@ -68,8 +64,7 @@ def retention_cutoff(at: str, days: float) -> str | None:
     '2030-01-01T00:00:00.000000Z'
     """
     try:
-        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        moment = parse_iso(at)
     except ValueError:
         return None
-    return (moment - timedelta(days=days)).astimezone(UTC).isoformat(
-        timespec="microseconds").replace("+00:00", "Z")
+    return iso(moment - timedelta(days=days))

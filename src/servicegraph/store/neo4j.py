@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 import neo4j
@@ -21,9 +22,11 @@ import neo4j.exceptions
 
 from servicegraph.model.graph import Edge, GraphData
 from servicegraph.model.kinds import NodeKind
+from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
     ChangeInfo,
+    ChangeTooLarge,
     JournalEntry,
     Planner,
     R,
@@ -33,8 +36,6 @@ from servicegraph.store.base import (
     SyncClosed,
     SyncMark,
     SyncSession,
-    VersionConflict,
-    WriteView,
 )
 from servicegraph.store.cypher import statement
 from servicegraph.store.journal import (
@@ -43,7 +44,6 @@ from servicegraph.store.journal import (
     from_record,
     retention_cutoff,
     to_record,
-    utc_now,
 )
 from servicegraph.store.rows import (
     edge_from_row,
@@ -56,10 +56,6 @@ from servicegraph.store.rows import (
 #: Rows per UNWIND: large enough to amortise round trips, small enough to keep
 #: each statement's memory modest. All batches of a change share one transaction.
 BATCH = 5000
-
-
-class ChangeTooLarge(StoreError):
-    """Neo4j cannot hold the change in one transaction (its transaction memory limit)."""
 
 
 def _chunks(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -97,19 +93,25 @@ def _edge_param(row: dict[str, Any]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
-    """Translate the driver's "cannot now" errors into the project's own, at the boundary."""
+    """Translate the driver's errors into the project's own, at the boundary: "cannot
+    now" (unreachable, expired, transient, credentials refused) into
+    :class:`StoreUnavailable`, a change past the transaction memory into
+    :class:`ChangeTooLarge`, anything else the server or driver refused into
+    :class:`StoreError`."""
     try:
         yield
     except StoreError:
         raise
     except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired,
-            neo4j.exceptions.TransientError) as exc:
+            neo4j.exceptions.TransientError, neo4j.exceptions.AuthError) as exc:
         if str(getattr(exc, "code", "")).endswith("MemoryPoolOutOfMemoryError"):
             raise ChangeTooLarge(
                 "the change is too large for one Neo4j transaction "
                 "(dbms.memory.transaction.total.max): split it into smaller pushes or a "
                 f"sync session, or give Neo4j more heap. Neo4j said: {exc}") from exc
         raise StoreUnavailable(f"Neo4j does not answer now: {exc}") from exc
+    except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
+        raise StoreError(f"Neo4j refused: {type(exc).__name__}: {exc}") from exc
 
 
 class Neo4jStore:
@@ -164,7 +166,7 @@ class Neo4jStore:
         with _translated():
             for name in ("schema/node_id_unique", "schema/meta_key_unique",
                          "schema/journal_version_unique", "schema/journal_at",
-                         "schema/sync_id_unique",
+                         "schema/sync_id_unique", "schema/full_sync_source_unique",
                          "schema/sync_page_session", "schema/await_indexes"):
                 self._run_once(statement(name))
             # Two processes starting at once may race to create it: one wins.
@@ -268,16 +270,10 @@ class Neo4jStore:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def apply(self, change: Change, info: ChangeInfo, *,
-              expected_version: int | None = None) -> int:
-        """Write one change and its journal entry in one transaction, in ``UNWIND``
-        batches, after checking the version under the meta node's write lock."""
-        def plan(view: WriteView) -> tuple[Change, ChangeInfo, None]:
-            if expected_version is not None and view.version != expected_version:
-                raise VersionConflict(expected_version, view.version)
-            return change, info, None
-
-        entry, _ = self.transact(plan)
+    def apply(self, change: Change, info: ChangeInfo) -> int:
+        """Write one change as it is, with its journal entry, in one transaction in
+        ``UNWIND`` batches, under the meta node's write lock."""
+        entry, _ = self.transact(lambda view: (change, info, None))
         assert entry is not None
         return entry.version
 
@@ -306,6 +302,9 @@ class Neo4jStore:
         the entry."""
         if change.sync is not None:
             self._mark(tx, change.sync, info.at)
+        if change.full_sync is not None:
+            tx.run(statement("sync/full_sync_mark"), source=change.full_sync,
+                   version=version).consume()
         if change.replace:
             tx.run(statement("graph/clear")).consume()
         for rows in _chunks([{"source": s, "target": t} for s, t in change.delete_edges]):
@@ -350,20 +349,16 @@ class Neo4jStore:
         self.ensure_schema()
         session = SyncSession(uuid.uuid4().hex, source, opened_at, expires_at, "open")
         with _translated():
-            self._run_once(statement("sync/open"), id=session.id, source=source,
-                           opened_at=opened_at, expires_at=expires_at)
-        return session
+            found = self._run_once(statement("sync/open"), id=session.id, source=source,
+                                   opened_at=opened_at, expires_at=expires_at)
+        return replace(session, opened_version=int(found[0]["opened_version"]))
 
     def sync_session(self, session: str) -> SyncSession | None:
         """A sync session by id."""
         self.ensure_schema()
         with _translated():
             found = self._run_once(statement("sync/read"), id=session)
-        if not found:
-            return None
-        row = dict(found[0]["session"])
-        row.pop("touched_at", None)
-        return SyncSession(**row)
+        return _session(found[0]["session"]) if found else None
 
     def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
         """The node ids and edge keys the session's pages asserted."""
@@ -371,15 +366,17 @@ class Neo4jStore:
         with _translated():
             return _keys(self._run_once(statement("sync/keys"), id=session))
 
-    def close_sync(self, session: str, state: str) -> None:
-        """End a session without a change and forget its keys."""
+    def close_sync(self, session: str, state: str) -> SyncSession | None:
+        """End a session without a change and forget its keys, if it is open; the
+        session as it is then."""
         self.ensure_schema()
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            tx.run(statement("sync/close"), id=session, state=state).consume()
+        def work(tx: neo4j.ManagedTransaction) -> SyncSession | None:
+            found = tx.run(statement("sync/close"), id=session, state=state).single()
+            return None if found is None else _session(found["session"])
 
         with _translated(), self.driver.session(database=self.database) as db:
-            db.execute_write(work)
+            return db.execute_write(work)
 
     def clear(self) -> None:
         """Remove the graph (journaled), every journal entry before it, and every sync
@@ -425,6 +422,21 @@ class _View:
 
     def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
         return _keys(list(self._tx.run(statement("sync/keys"), id=session)))
+
+    def sync_session(self, session: str) -> SyncSession | None:
+        found = self._tx.run(statement("sync/read"), id=session).single()
+        return None if found is None else _session(found["session"])
+
+    def last_full_sync(self, source: str) -> int:
+        found = self._tx.run(statement("sync/full_sync_read"), source=source).single()
+        return 0 if found is None else int(found["version"])
+
+
+def _session(stored: Mapping[str, Any]) -> SyncSession:
+    """A session node's properties as a session (the lock's mark left out)."""
+    row = dict(stored)
+    row.pop("touched_at", None)
+    return SyncSession(**row)
 
 
 def _fetch(tx: neo4j.ManagedTransaction, node_ids: Sequence[str],

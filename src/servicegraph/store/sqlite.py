@@ -15,10 +15,12 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from servicegraph.model.graph import GraphData
+from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
     ChangeInfo,
@@ -26,12 +28,11 @@ from servicegraph.store.base import (
     Planner,
     R,
     Snapshot,
+    StoreError,
     StoreUnavailable,
     SyncClosed,
     SyncMark,
     SyncSession,
-    VersionConflict,
-    WriteView,
 )
 from servicegraph.store.journal import (
     INLINE_MAX,
@@ -39,7 +40,6 @@ from servicegraph.store.journal import (
     from_record,
     retention_cutoff,
     to_record,
-    utc_now,
 )
 from servicegraph.store.rows import (
     EDGE_COLUMNS,
@@ -94,7 +94,12 @@ CREATE TABLE IF NOT EXISTS sync_sessions (
     expires_at TEXT NOT NULL,
     state TEXT NOT NULL,
     pages INTEGER NOT NULL DEFAULT 0,
-    items INTEGER NOT NULL DEFAULT 0
+    items INTEGER NOT NULL DEFAULT 0,
+    opened_version INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS full_syncs (
+    source TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sync_keys (
     session TEXT NOT NULL,
@@ -157,9 +162,10 @@ class SqliteStore:
         self.inline_max = inline_max
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = self._connect()
+        with _unavailable():
+            self._db = self._connect()
         self._lock = threading.RLock()
-        with self._lock:
+        with self._lock, _unavailable():
             self._db.execute("PRAGMA journal_mode = WAL" if self.path != ":memory:" else
                              "PRAGMA journal_mode = MEMORY")
             self._db.executescript(_SCHEMA)
@@ -170,7 +176,8 @@ class SqliteStore:
         if self.path == ":memory:":
             self._read_db, self._read_lock = self._db, self._lock
         else:
-            self._read_db, self._read_lock = self._connect(), threading.RLock()
+            with _unavailable():
+                self._read_db, self._read_lock = self._connect(), threading.RLock()
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: BEGIN/COMMIT are ours, so one change is one transaction.
@@ -188,7 +195,8 @@ class SqliteStore:
                             "observed_source": "TEXT",
                             "claim_keys": "TEXT NOT NULL DEFAULT '[]'"},
                   "edges": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT",
-                            "claim_sources": "TEXT NOT NULL DEFAULT '[]'"}}
+                            "claim_sources": "TEXT NOT NULL DEFAULT '[]'"},
+                  "sync_sessions": {"opened_version": "INTEGER NOT NULL DEFAULT 0"}}
         added: set[str] = set()
         for table, columns in wanted.items():
             have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
@@ -228,6 +236,13 @@ class SqliteStore:
     def load(self) -> Snapshot:
         """The whole graph in row form, streamed from one read transaction on a
         connection of its own (so writers of this process are not held up)."""
+        if self.path == ":memory:":
+            # A throwaway in-memory database is one connection's own: read it whole.
+            with self._lock, _unavailable():
+                nodes = [dict(r) for r in self._db.execute("SELECT * FROM nodes ORDER BY id")]
+                edges = [dict(r) for r in self._db.execute(
+                    "SELECT * FROM edges ORDER BY source, target")]
+                return Snapshot(self._version(self._db), iter(nodes), iter(edges))
         db = self._connect()
         try:
             db.execute("BEGIN")
@@ -284,15 +299,9 @@ class SqliteStore:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def apply(self, change: Change, info: ChangeInfo, *,
-              expected_version: int | None = None) -> int:
-        """Write one change and its journal entry in one transaction."""
-        def plan(view: WriteView) -> tuple[Change, ChangeInfo, None]:
-            if expected_version is not None and view.version != expected_version:
-                raise VersionConflict(expected_version, view.version)
-            return change, info, None
-
-        entry, _ = self.transact(plan)
+    def apply(self, change: Change, info: ChangeInfo) -> int:
+        """Write one change as it is, with its journal entry, in one transaction."""
+        entry, _ = self.transact(lambda view: (change, info, None))
         assert entry is not None
         return entry.version
 
@@ -311,6 +320,10 @@ class SqliteStore:
                 version = view.version + 1
                 if change.sync is not None:
                     self._mark(db, change.sync)
+                if change.full_sync is not None:
+                    db.execute("INSERT INTO full_syncs (source, version) VALUES (?, ?) "
+                               "ON CONFLICT(source) DO UPDATE SET version = excluded.version",
+                               (change.full_sync, version))
                 entry = entry_for(change, info, version, self.inline_max)
                 self._write(db, change, entry)
                 db.execute("INSERT INTO journal (version, at, kind, source, reload, payload) "
@@ -365,35 +378,45 @@ class SqliteStore:
         """Open a sync session for ``source``."""
         session = SyncSession(uuid.uuid4().hex, source, opened_at, expires_at, "open")
         with self._lock, _unavailable():
-            self._db.execute("INSERT INTO sync_sessions (id, source, opened_at, expires_at, "
-                             "state) VALUES (?, ?, ?, ?, 'open')",
-                             (session.id, source, opened_at, expires_at))
-        return session
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._version(self._db)
+                self._db.execute("INSERT INTO sync_sessions (id, source, opened_at, "
+                                 "expires_at, state, opened_version) "
+                                 "VALUES (?, ?, ?, ?, 'open', ?)",
+                                 (session.id, source, opened_at, expires_at, version))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return replace(session, opened_version=version)
 
     def sync_session(self, session: str) -> SyncSession | None:
         """A sync session by id."""
         with self._read_lock, _unavailable():
-            row = self._read_db.execute("SELECT * FROM sync_sessions WHERE id = ?",
-                                        (session,)).fetchone()
-        return None if row is None else SyncSession(**dict(row))
+            return _session(self._read_db, session)
 
     def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
         """The node ids and edge keys the session's pages asserted."""
         with self._read_lock, _unavailable():
             return _sync_keys(self._read_db, session)
 
-    def close_sync(self, session: str, state: str) -> None:
-        """End a session without a change and forget its keys."""
+    def close_sync(self, session: str, state: str) -> SyncSession | None:
+        """End a session without a change and forget its keys, if it is open; the
+        session as it is then."""
         with self._lock, _unavailable():
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute("UPDATE sync_sessions SET state = ? WHERE id = ? "
-                                 "AND state = 'open'", (state, session))
-                self._db.execute("DELETE FROM sync_keys WHERE session = ?", (session,))
+                closed = self._db.execute("UPDATE sync_sessions SET state = ? WHERE id = ? "
+                                          "AND state = 'open'", (state, session)).rowcount
+                if closed:
+                    self._db.execute("DELETE FROM sync_keys WHERE session = ?", (session,))
+                found = _session(self._db, session)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        return found
 
     def _trim(self, db: sqlite3.Connection, now: str) -> None:
         """Drop journal entries older than the retention, remembering how far."""
@@ -420,6 +443,7 @@ class SqliteStore:
             self._db.execute("DELETE FROM journal WHERE version < ?", (version,))
             self._db.execute("DELETE FROM sync_keys")
             self._db.execute("DELETE FROM sync_sessions")
+            self._db.execute("DELETE FROM full_syncs")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
                              (version - 1,))
             self._db.execute("COMMIT")
@@ -468,6 +492,11 @@ def _sync_keys(db: sqlite3.Connection, session: str) -> tuple[set[str], set[tupl
             {(r["key"], r["target"]) for r in rows if r["item"] == "e"})
 
 
+def _session(db: sqlite3.Connection, session: str) -> SyncSession | None:
+    row = db.execute("SELECT * FROM sync_sessions WHERE id = ?", (session,)).fetchone()
+    return None if row is None else SyncSession(**dict(row))
+
+
 class _View:
     """What a write reads inside its ``BEGIN IMMEDIATE`` transaction."""
 
@@ -484,11 +513,23 @@ class _View:
     def sync_keys(self, session: str) -> tuple[set[str], set[tuple[str, str]]]:
         return _sync_keys(self._db, session)
 
+    def sync_session(self, session: str) -> SyncSession | None:
+        return _session(self._db, session)
+
+    def last_full_sync(self, source: str) -> int:
+        row = self._db.execute("SELECT version FROM full_syncs WHERE source = ?",
+                               (source,)).fetchone()
+        return 0 if row is None else int(row[0])
+
 
 @contextmanager
 def _unavailable() -> Iterator[None]:
-    """Translate SQLite's "cannot now" errors (locked, busy, I/O) into the project's own."""
+    """Translate SQLite's errors into the project's own, at the boundary: "cannot now"
+    (locked, busy, I/O) into :class:`StoreUnavailable`, anything else (a constraint
+    the database refused, a file that is not a database) into :class:`StoreError`."""
     try:
         yield
     except sqlite3.OperationalError as exc:
         raise StoreUnavailable(f"the embedded store cannot answer now: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StoreError(f"the embedded store refused: {exc}") from exc

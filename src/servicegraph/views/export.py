@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
 
+from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import ATTRIBUTES, Edge, GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
 
@@ -286,3 +287,15 @@ EXPORTS: Mapping[str, tuple[str, Callable[[GraphData], str]]] = MappingProxyType
     "mermaid": ("text/plain", to_mermaid),
     "cytoscape": ("application/json", to_cytoscape_json),
 })
+
+
+def view_of(graph: GraphData, ids: Sequence[str]) -> GraphData:
+    """The nodes ``ids`` of the live part of ``graph`` and every edge among them, in
+    graph order; raises :class:`UnknownNodeError` naming ids it lacks."""
+    live = graph.live()
+    wanted = set(ids)
+    missing = sorted(wanted - live.node_map().keys())
+    if missing:
+        raise UnknownNodeError(missing)
+    return GraphData(tuple(n for n in live.nodes if n.id in wanted),
+                     tuple(e for e in live.edges if e.source in wanted and e.target in wanted))

@@ -8,12 +8,12 @@ part of a node's impact story, and an undirected walk would pull it in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from servicegraph.model.errors import UnknownNodeError
-from servicegraph.model.graph import GraphData
+from servicegraph.model.graph import Edge, GraphData, Node
 
 DIRECTIONS = ("upstream", "downstream", "both")
 
@@ -31,14 +31,64 @@ class Subgraph:
         return {"center": self.center, "truncated": self.truncated, **self.graph.to_dict()}
 
 
-def neighbourhood(graph: GraphData, node_id: str, *, direction: str = "both", depth: int = 2,
-                  limit: int = 500) -> Subgraph:
+class Neighbours(Protocol):
+    """What a walk reads of a graph: its nodes, and their dependencies and dependants."""
+
+    def node(self, node_id: str) -> Node | None:
+        """The node of that id, if the graph has it."""
+        ...
+
+    def needs(self, node_id: str) -> Sequence[str]:
+        """The ids of the node's dependencies."""
+        ...
+
+    def needed_by(self, node_id: str) -> Sequence[str]:
+        """The ids of the node's dependants."""
+        ...
+
+    def edges_among(self, ids: set[str]) -> list[Edge]:
+        """Every edge whose two ends are in ``ids``, in graph order."""
+        ...
+
+
+class GraphNeighbours:
+    """:class:`Neighbours` of a :class:`~servicegraph.model.GraphData`."""
+
+    def __init__(self, graph: GraphData) -> None:
+        self.graph = graph
+        self._nodes = graph.node_map()
+        self._needs: dict[str, list[str]] = {}
+        self._needed_by: dict[str, list[str]] = {}
+        for e in graph.edges:
+            self._needs.setdefault(e.source, []).append(e.target)
+            self._needed_by.setdefault(e.target, []).append(e.source)
+
+    def node(self, node_id: str) -> Node | None:
+        """The node of that id, if any."""
+        return self._nodes.get(node_id)
+
+    def needs(self, node_id: str) -> Sequence[str]:
+        """The ids of the node's dependencies."""
+        return self._needs.get(node_id, ())
+
+    def needed_by(self, node_id: str) -> Sequence[str]:
+        """The ids of the node's dependants."""
+        return self._needed_by.get(node_id, ())
+
+    def edges_among(self, ids: set[str]) -> list[Edge]:
+        """Every edge among ``ids``, in graph order."""
+        return [e for e in self.graph.edges if e.source in ids and e.target in ids]
+
+
+def neighbourhood(graph: GraphData | Neighbours, node_id: str, *, direction: str = "both",
+                  depth: int = 2, limit: int = 500) -> Subgraph:
     """The nodes within ``depth`` hops of ``node_id``, and every edge among them.
 
     Parameters
     ----------
-    graph : GraphData
-        The graph, left untouched.
+    graph : GraphData or Neighbours
+        The graph, left untouched (a live graph is walked through its
+        :class:`Neighbours`, so the walk costs what it reaches).
     node_id : str
         The center.
     direction : {"upstream", "downstream", "both"}
@@ -79,17 +129,14 @@ def neighbourhood(graph: GraphData, node_id: str, *, direction: str = "both", de
         raise ValueError(f"depth must be 0 or more, got {depth}")
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    nodes = graph.node_map()
-    if node_id not in nodes:
+    around = GraphNeighbours(graph) if isinstance(graph, GraphData) else graph
+    center = around.node(node_id)
+    if center is None:
         raise UnknownNodeError([node_id])
-    needs: dict[str, list[str]] = {}
-    needed_by: dict[str, list[str]] = {}
-    for e in graph.edges:
-        needs.setdefault(e.source, []).append(e.target)
-        needed_by.setdefault(e.target, []).append(e.source)
     # One walk per direction, each with its own frontier and visited set, so "both"
     # never turns around mid-walk and one walk never blocks the other.
-    walks = [adj for name, adj in (("upstream", needs), ("downstream", needed_by))
+    walks = [adj for name, adj in (("upstream", around.needs),
+                                   ("downstream", around.needed_by))
              if direction in (name, "both")]
     frontiers = [[node_id] for _ in walks]
     visited = [{node_id} for _ in walks]
@@ -111,10 +158,12 @@ def neighbourhood(graph: GraphData, node_id: str, *, direction: str = "both", de
             seen.update(frontier)
         if truncated or not any(frontiers):
             break
-    edges = tuple(e for e in graph.edges if e.source in kept and e.target in kept)
-    return Subgraph(node_id, GraphData(tuple(nodes[n] for n in order), edges), truncated)
+    nodes = [center, *(around.node(n) for n in order[1:])]
+    return Subgraph(node_id, GraphData(tuple(n for n in nodes if n is not None),
+                                       tuple(around.edges_among(kept))), truncated)
 
 
-def _step(adj: dict[str, list[str]], frontier: Iterable[str], seen: set[str]) -> set[str]:
+def _step(adj: Callable[[str], Sequence[str]], frontier: Iterable[str],
+          seen: set[str]) -> set[str]:
     """Nodes one hop out from ``frontier`` that this walk has not seen yet."""
-    return {m for n in frontier for m in adj.get(n, ()) if m not in seen}
+    return {m for n in frontier for m in adj(n) if m not in seen}

@@ -1,0 +1,422 @@
+"""Every question the service graph answers, for the HTTP API and the command line alike.
+
+Each question is answered from the process's live graph (held under its read lock
+for the time of the answer) or, for the heavier questions, from a frozen copy of
+its index taken once per change of the graph's structure. Answers are the JSON
+documents the API sends, so that a command run on a store prints exactly what the
+same command asks of a server.
+
+Before answering, the live graph catches up with the store once per question
+(:data:`ASKED_AT`); while the store does not answer, questions are answered from
+memory and :meth:`Questions.freshness` says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from servicegraph.formats import INTERCHANGE, ExportFormat
+from servicegraph.impact.analysis import ImpactResult, analyse, scenario
+from servicegraph.impact.change import PlannedChange, assess_changes
+from servicegraph.impact.index import GraphIndex
+from servicegraph.impact.rootcause import COMPONENTS, root_cause_candidates
+from servicegraph.impact.spof_cache import SpofAnswer, SpofCache, SpofResult
+from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
+from servicegraph.live.plan import dangling_view
+from servicegraph.live.replica import Replica
+from servicegraph.live.state import LiveGraph
+from servicegraph.model.errors import UnknownNodeError
+from servicegraph.model.graph import Edge, GraphData, Node
+from servicegraph.model.interchange import dumps
+from servicegraph.model.kinds import NodeKind, State
+from servicegraph.model.times import iso
+from servicegraph.runtime.feed import promise_states
+from servicegraph.store.base import GraphStore, StoreUnavailable
+from servicegraph.views.catalogue import (
+    promise_catalogue,
+    service_act_catalogue,
+    service_system_catalogue,
+    silo_matrix,
+)
+from servicegraph.views.export import EXPORTS, view_of
+from servicegraph.views.neighbourhood import Subgraph, neighbourhood
+
+#: When the question being answered was asked (monotonic seconds), if known: reads
+#: look at the store once per question, not once per step of its answer.
+ASKED_AT: ContextVar[float | None] = ContextVar("servicegraph_asked_at", default=None)
+
+
+
+class AnswerMark:
+    """Where a question notes the freshness it answered at (see :data:`ANSWERED`)."""
+
+    def __init__(self) -> None:
+        self.freshness: Freshness | None = None
+
+
+#: Set by whoever serves a request (the API's middleware) to learn the version and
+#: staleness its answer was read at: headers written when the answer starts must not
+#: name a newer version than its body.
+ANSWERED: ContextVar[AnswerMark | None] = ContextVar("servicegraph_answered", default=None)
+
+#: The catalogues, by the names the API and the command line give them.
+CATALOGUES: dict[str, Callable[[GraphData], list[dict[str, Any]]]] = {
+    "promises": promise_catalogue,
+    "service-systems": service_system_catalogue,
+    "service-acts": service_act_catalogue,
+}
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current an answer is: the version it reflects, and whether the store
+    could be asked (``stale`` when it could not: the answer is what was known)."""
+
+    version: int
+    stale: bool
+    stale_since: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"version": self.version, "stale": self.stale,
+                "stale_since": self.stale_since, "reason": self.reason}
+
+
+class SpofPending(Exception):
+    """No single points of failure are computed yet for the graph asked about: ask
+    again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__("the single points of failure are being computed; ask again in "
+                         f"{retry_after} s")
+
+
+@dataclass(frozen=True)
+class SpofPage:
+    """A page of single points of failure and the table it was read from."""
+
+    body: dict[str, Any]
+    #: Whether the table was computed on the graph's present dependencies.
+    current: bool
+    #: When not current: seconds until a current one is likely.
+    retry_after: int
+
+
+class _Kept:
+    """One value per key, replaced when the key changes (a version, a structure)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: object = None
+        self._value: object = None
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        with self._lock:
+            if self._key == key:
+                return self._value  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            self._key, self._value = key, value
+        return value
+
+
+class Questions:
+    """The questions, answered from the live graph of one process.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store of record (read for provenance, claims and health).
+    replica : Replica
+        The live graph of this process.
+    """
+
+    def __init__(self, store: GraphStore, replica: Replica) -> None:
+        self.store = store
+        self.replica = replica
+        self._whole = _Kept()
+        self._frozen = _Kept()
+        self._current = _Kept()
+        self._spof = SpofCache(self.reading)
+
+    # --- the live graph at hand -----------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[LiveGraph]:
+        """The live graph, current as far as the store answers, unchanged while held.
+
+        It includes every change committed before the question was asked
+        (:data:`ASKED_AT`, or now), unless the store does not answer: then it is what
+        this process knew, and :meth:`freshness` says so.
+        """
+        self.replica.refresh(since=ASKED_AT.get())
+        with self.replica.reading() as graph:
+            mark = ANSWERED.get()
+            if mark is not None:
+                mark.freshness = self.freshness()
+            yield graph
+
+    def freshness(self) -> Freshness:
+        """How current the answers are, without asking the store."""
+        since = self.replica.stale_since
+        return Freshness(self.replica.version, since is not None,
+                         None if since is None else
+                         iso(datetime.fromtimestamp(since, UTC)), self.replica.stale_reason)
+
+    def ping(self) -> None:
+        """Raise unless the store answers now."""
+        self.store.ping()
+
+    def whole_graph(self) -> GraphData:
+        """The whole stored graph as model objects (retired items included, claims left
+        out: see :meth:`provenance`), built once per change of nodes or edges: for the
+        views that need all of it (exports, catalogues)."""
+        with self.reading() as live:
+            return self._whole.get(live.index.key, live.graph)
+
+    def index(self) -> GraphIndex:
+        """A frozen copy of the impact index, built once per change of the graph's
+        structure, safe to use for as long as wanted (the heavier questions run on it)."""
+        with self.reading() as live:
+            return self._frozen.get(live.index.key, live.index.snapshot)
+
+    # --- nodes and edges ------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node:
+        """One node, retired or not (without its claims); raises :class:`UnknownNodeError`."""
+        with self.reading() as live:
+            node = live.node(node_id)
+        if node is None:
+            raise UnknownNodeError([node_id])
+        return node
+
+    def has_node(self, node_id: str) -> bool:
+        """Whether a node of that id is stored (retired or not)."""
+        with self.reading() as live:
+            return node_id in live
+
+    def has_edge(self, dependant: str, dependency: str) -> bool:
+        """Whether the edge ``dependant -> dependency`` is stored (retired or not)."""
+        with self.reading() as live:
+            return bool(live.edge_numbers(dependant, dependency))
+
+    def node_page(self, *, kind: NodeKind | None = None, query: str | None = None,
+                  limit: int = 100, offset: int = 0) -> tuple[list[Node], int]:
+        """A page of the stored nodes (of ``kind``, matching ``query`` in id or name), in
+        id order (exact matches first), and how many match."""
+        with self.reading() as live:
+            found = live.find_nodes(kind, query)
+            return [live.node_at(v) for v in found[offset:offset + limit]], len(found)
+
+    def edge_page(self, *, dependant: str | None = None, dependency: str | None = None,
+                  limit: int = 1000, offset: int = 0
+                  ) -> tuple[list[tuple[Edge, bool]], int]:
+        """A page of the stored edges (from ``dependant``, to ``dependency``) ordered by
+        (from, to), each with whether it is dangling (touches a retired node), and how
+        many match. Provenance is read from the store for the page; while the store
+        does not answer the edges come without it."""
+        with self.reading() as live:
+            found = live.ordered_edges(live.edge_numbers(dependant, dependency))
+            page = found[offset:offset + limit]
+            dangling = set(live.dangling(page))
+            edges = [(live.edge_at(e), e in dangling) for e in page]
+        try:
+            stored = self.store.fetch([], [e.key for e, _ in edges]).edges
+            claims = {e.key: e.claims for e in stored}
+        except StoreUnavailable:
+            claims = {}
+        return [(edge.with_claims(claims.get(edge.key, ())), d) for edge, d in edges], len(found)
+
+    def neighbourhood(self, node_id: str, *, direction: str = "both", depth: int = 2,
+                      limit: int = 500) -> Subgraph:
+        """The live graph within ``depth`` hops of ``node_id`` (see
+        :func:`~servicegraph.views.neighbourhood.neighbourhood`), walked on the live
+        graph: it costs what it reaches."""
+        with self.reading() as live:
+            return neighbourhood(live.neighbours(), node_id, direction=direction,
+                                 depth=depth, limit=limit)
+
+    def provenance(self, node_id: str) -> dict[str, Any]:
+        """Who says what about a node, and since when (read from the store)."""
+        found = self.store.fetch([node_id], []).nodes
+        if not found:
+            raise UnknownNodeError([node_id])
+        node = found[0]
+        return {"id": node.id, "retired_at": node.retired_at,
+                "claims": [c.to_dict() for c in node.claims],
+                "observed": node.observed.to_dict() if node.observed else None}
+
+    def dangling(self) -> list[dict[str, Any]]:
+        """Every live dependency on a retired node: what one source stopped asserting
+        and another still needs. Impact keeps flowing through them."""
+        with self.reading() as live:
+            return dangling_view(live, live.dangling())
+
+    # --- impact ---------------------------------------------------------------------------
+
+    def impact(self, down: Sequence[str] = (), degraded: Sequence[str] = (),
+               **size: Any) -> dict[str, Any]:
+        """What breaks if ``down`` fail and ``degraded`` degrade (a what-if), sized by
+        ``size`` (see :meth:`~servicegraph.impact.ImpactResult.answer`; the whole
+        answer by default), computed on the live index."""
+        with self.reading() as live:
+            result = analyse(live.index, scenario(down, degraded))
+            return {**result.answer(**size), "as_of": self.freshness().to_dict()}
+
+    def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
+                ) -> dict[str, Any]:
+        """One node's explanation under a what-if (state ``ok``, no causes, when the
+        scenario leaves it alone), with its whole chain."""
+        with self.reading() as live:
+            return _explained(node_id, analyse(live.index, scenario(down, degraded)))
+
+    def current(self, **size: Any) -> dict[str, Any]:
+        """The impact of the states integrators observed, sized by ``size`` like
+        :meth:`impact`."""
+        with self.reading() as live:
+            return {**self.current_on(live).answer(**size), "as_of": self.freshness().to_dict()}
+
+    def explain_current(self, node_id: str) -> dict[str, Any]:
+        """One node's explanation under the states observed now, with its whole chain."""
+        with self.reading() as live:
+            return _explained(node_id, self.current_on(live))
+
+    def observed(self) -> dict[str, State]:
+        """What integrators observe failing now (down or degraded), by node id: with
+        :meth:`index`, the inputs of :func:`~servicegraph.impact.analyse` for the
+        current impact as an object to explore."""
+        with self.reading() as live:
+            return observed_failures(live)
+
+    def promise_states(self) -> dict[str, State]:
+        """The current state of every promise (ok ones included)."""
+        with self.reading() as live:
+            return promise_states(self.current_on(live))
+
+    def current_on(self, live: LiveGraph) -> ImpactResult:
+        """The impact of what is observed on ``live`` (held under its read lock), kept
+        once per version."""
+        return self._current.get((live.index.key, live.version),
+                                 lambda: analyse(live.index, observed_failures(live)))
+
+    # --- the heavier questions, on a frozen copy ------------------------------------------
+
+    def root_cause(self, observed: Mapping[str, State], *, limit: int = 10,
+                   kinds: Collection[NodeKind] = COMPONENTS) -> dict[str, Any]:
+        """Root-cause candidates for what is observed (see
+        :func:`~servicegraph.impact.root_cause_candidates`)."""
+        found = root_cause_candidates(self.index(), observed, limit=limit, kinds=kinds)
+        return {"candidates": [c.to_dict() for c in found]}
+
+    def assess(self, changes: Sequence[PlannedChange]) -> dict[str, Any]:
+        """Planned changes assessed alone and together (see
+        :func:`~servicegraph.impact.assess_changes`)."""
+        return assess_changes(self.index(), changes).to_dict()
+
+    def single_points(self, *, wait: float = 0.5) -> SpofAnswer:
+        """The single points of failure of every promise, as last computed (see
+        :class:`~servicegraph.impact.spof_cache.SpofCache`), waiting at most ``wait``
+        seconds for a table of the graph as it is."""
+        return self._spof.answer(wait=wait)
+
+    def promise_spof(self, promise: str, *, limit: int = 100, offset: int = 0,
+                     wait: float = 0.5) -> SpofPage:
+        """A page of the single points of failure of ``promise``; raises
+        :class:`SpofPending` while none can be told, :class:`UnknownNodeError` for an
+        unknown id and ``ValueError`` for a node that is not a promise."""
+        found = self.single_points(wait=wait)
+        result = _table(found)
+        try:
+            points, total = result.table.of_promise(promise, limit=limit, offset=offset)
+        except UnknownNodeError:
+            if found.current:
+                raise
+            raise SpofPending(found.retry_after) from None  # it may be newer than the table
+        return _spof_page(found, result, points, total, limit, offset, promise=promise)
+
+    def spof_ranking(self, *, kinds: Collection[NodeKind] = COMPONENT_KINDS,
+                     limit: int = 100, offset: int = 0, wait: float = 0.5) -> SpofPage:
+        """A page of the components of ``kinds`` that break a promise alone, ranked;
+        raises :class:`SpofPending` while none can be told."""
+        found = self.single_points(wait=wait)
+        result = _table(found)
+        points, total = result.table.ranking(kinds, limit=limit, offset=offset)
+        return _spof_page(found, result, points, total, limit, offset)
+
+    # --- views of the whole graph ---------------------------------------------------------
+
+    def catalogue(self, which: str, *, visible: bool | None = None) -> dict[str, Any]:
+        """One of :data:`CATALOGUES`, of the live graph; service systems filtered by
+        ``visible`` (``True``: those the customer sees; ``False``: the hidden ones,
+        explicitly hidden or not said)."""
+        rows = CATALOGUES[which](self.whole_graph().live())
+        if visible is not None:
+            rows = [r for r in rows if (r.get("visible") is True) is visible]
+        return {"items": rows}
+
+    def matrix(self, columns: NodeKind = NodeKind.BUSINESS_SERVICE) -> dict[str, Any]:
+        """The silo x service matrix of the live graph."""
+        return silo_matrix(self.whole_graph().live(), columns=columns).to_dict()
+
+    def export(self, fmt: ExportFormat) -> str:
+        """The live graph in one of the export formats."""
+        live = self.whole_graph().live()
+        return dumps(live, fmt=fmt.value) if fmt in INTERCHANGE else EXPORTS[fmt][1](live)
+
+    def export_view(self, fmt: str, ids: Sequence[str]) -> str:
+        """The nodes ``ids`` of the live graph and every edge among them, exported as
+        the whole graph is; raises :class:`UnknownNodeError` naming ids the live
+        graph lacks."""
+        return EXPORTS[fmt][1](view_of(self.whole_graph(), ids))
+
+
+def observed_failures(live: LiveGraph) -> dict[str, State]:
+    """What integrators observed failing, of the nodes impact answers count."""
+    idx = live.index
+    return {idx.ids[v]: seen.state for v, seen in live.observed.items()
+            if seen.state > State.OK and idx.counted(v)}
+
+
+def _explained(node_id: str, result: ImpactResult) -> dict[str, Any]:
+    found = result.explain(node_id)
+    if found is None:
+        return {"node": node_id, "state": "ok", "rule": None, "given": None, "causes": [],
+                "via": None, "chain": []}
+    return {"node": node_id, **found.to_dict()}
+
+
+def _table(found: SpofAnswer) -> SpofResult:
+    if found.result is None:
+        raise SpofPending(found.retry_after)
+    return found.result
+
+
+def _spof_page(found: SpofAnswer, result: SpofResult, points: list[SinglePoint], total: int,
+               limit: int, offset: int, **extra: Any) -> SpofPage:
+    body = {**extra, "version": result.version, "computed_at": iso(result.computed_at),
+            "current": found.current, "page": {"total": total, "limit": limit, "offset": offset},
+            "single_points": [p.to_dict() for p in points]}
+    return SpofPage(body, found.current, found.retry_after)
+
+
+__all__ = [
+    "ANSWERED",
+    "ASKED_AT",
+    "CATALOGUES",
+    "AnswerMark",
+    "Freshness",
+    "Questions",
+    "SpofPage",
+    "SpofPending",
+    "observed_failures",
+]
