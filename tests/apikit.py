@@ -39,7 +39,8 @@ LOCAL = ("127.0.0.1", 50000)
 
 def local_client(app: Any, **kwargs: Any) -> TestClient:
     """A test client whose requests come from loopback (the API's rule without keys)."""
-    return TestClient(app, client=LOCAL, **kwargs)
+    # A loopback Host too: without keys the API answers only for loopback names.
+    return TestClient(app, client=LOCAL, base_url="http://127.0.0.1:8000", **kwargs)
 
 
 @contextmanager

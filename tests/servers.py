@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -23,16 +22,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def outside_address() -> str:
-    """An address of this machine that is not loopback, so a request to it comes from a
-    non-loopback client address (as a request from another machine would)."""
-    found = json.loads(subprocess.run(["ip", "-j", "-4", "addr"], check=True,
-                                      capture_output=True, text=True).stdout)
-    for link in found:
-        for addr in link.get("addr_info", []):
-            if not addr["local"].startswith("127."):
-                return str(addr["local"])
-    raise RuntimeError("this machine has no IPv4 address besides loopback")
+@dataclass(frozen=True)
+class Namespace:
+    """A network namespace of the test's own, joined to this one by a veth pair: a
+    host that is not loopback, for requests that must come from "another machine"."""
+
+    name: str
+    #: The namespace's address (where a server inside it listens).
+    inside: str
+    #: This side's address (where requests from inside come from, and go to).
+    outside: str
+
+    def run(self, *command: str) -> list[str]:
+        """``command`` as run inside the namespace."""
+        return ["ip", "netns", "exec", self.name, *command]
+
+
+@contextmanager
+def namespace() -> Iterator[Namespace]:
+    """A fresh network namespace with a veth pair to this one, removed on exit.
+
+    Its addresses are in 198.18.0.0/15, the range set aside for network tests
+    (RFC 2544): no real host is there. Needs root (CI runs as root).
+    """
+    tag = f"{os.getpid() % 10000}{int(time.monotonic() * 1000) % 100:02d}"
+    name, here, there = f"sgns{tag}", f"sgh{tag}", f"sgn{tag}"
+    third = int(tag) % 250 + 1
+    net = Namespace(name, inside=f"198.18.{third}.2", outside=f"198.18.{third}.1")
+
+    def ip(*args: str) -> None:
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+
+    ip("netns", "add", name)
+    try:
+        ip("link", "add", here, "type", "veth", "peer", "name", there)
+        ip("link", "set", there, "netns", name)
+        ip("addr", "add", f"{net.outside}/30", "dev", here)
+        ip("link", "set", here, "up")
+        ip("netns", "exec", name, "ip", "addr", "add", f"{net.inside}/30", "dev", there)
+        ip("netns", "exec", name, "ip", "link", "set", there, "up")
+        ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
+        yield net
+    finally:
+        subprocess.run(["ip", "link", "del", here], capture_output=True)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
 @dataclass
@@ -70,18 +103,19 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path,
 @contextmanager
 def serve(tmp_path: Path, store: str, *, host: str = "127.0.0.1",
           args: Sequence[str] = (), env: dict[str, str] | None = None,
-          name: str = "server") -> Iterator[Server]:
-    """``servicegraph serve`` on a free port over ``store``, stopped on exit."""
+          name: str = "server", inside: Namespace | None = None) -> Iterator[Server]:
+    """``servicegraph serve`` on a free port over ``store``, stopped on exit; run in the
+    network namespace ``inside`` when given (its URL is then the namespace's address)."""
     port = free_port()
     log = tmp_path / f"{name}.log"
     environ = {**os.environ, "SERVICEGRAPH_STORE": store,
                "SERVICEGRAPH_API_KEYS_FILE": str(tmp_path / "keys.json"), **(env or {})}
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "servicegraph.cli", "serve", "--host", host,
-             "--port", str(port), *args], stdout=out, stderr=subprocess.STDOUT, env=environ,
-            cwd=tmp_path)
-    url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "servicegraph.cli", "serve", "--host", host,
+                   "--port", str(port), *args]
+        process = subprocess.Popen(inside.run(*command) if inside else command, stdout=out,
+                                   stderr=subprocess.STDOUT, env=environ, cwd=tmp_path)
+    url = f"http://{inside.inside if inside else '127.0.0.1'}:{port}"
     try:
         wait_ready(url, process, log)
         yield Server(url, port, process, log)

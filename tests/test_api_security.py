@@ -253,25 +253,36 @@ def test_a_corrupt_keys_file_fails_closed_without_showing_its_path(
 
 def test_a_served_process_refuses_other_machines_once_its_keys_are_revoked(
         tmp_path: Path) -> None:
-    """The reported case, end to end: a real server on 0.0.0.0, every key revoked."""
+    """The reported case, end to end: a real server on 0.0.0.0, every key revoked. The
+    server runs in a network namespace of the test's own, so the test's requests come
+    from another address than loopback, as another machine's would."""
+    import subprocess
+    import sys
+
     import httpx
 
-    from servers import outside_address, serve
+    from servers import namespace, serve
 
     key = add_key(tmp_path, "feed", Scope.INGEST)
     push = {"nodes": [{"id": "x1", "kind": "ci", "name": "X1"}], "edges": []}
-    with serve(tmp_path, str(tmp_path / "g.db"), host="0.0.0.0") as server:
-        outside = f"http://{outside_address()}:{server.port}"
-        r = httpx.post(f"{outside}/v1/sources/x/push", json=push, headers=bearer(key))
+    with namespace() as net, \
+            serve(tmp_path, str(tmp_path / "g.db"), host="0.0.0.0", inside=net) as server:
+        r = httpx.post(f"{server.url}/v1/sources/x/push", json=push, headers=bearer(key))
         assert r.status_code == 200
         runner = CliRunner()
         revoked = runner.invoke(cli, ["keys", "revoke", "feed", "--keys-file",
                                       str(tmp_path / "keys.json")])
         assert revoked.exit_code == 0
-        r = httpx.post(f"{outside}/v1/sources/x/push", json=push)
+        r = httpx.post(f"{server.url}/v1/sources/x/push", json=push)
         assert r.status_code == 403, r.text
-        # On the machine itself the open API still answers, as documented.
-        assert httpx.post(f"{server.url}/v1/sources/x/push", json=push).status_code == 200
+        # On the machine itself (its loopback, inside the namespace) the open API still
+        # answers, as documented.
+        local = subprocess.run(net.run(
+            sys.executable, "-c", "import httpx, json, sys; print(httpx.post("
+            f"'http://127.0.0.1:{server.port}/v1/sources/x/push', "
+            "json=json.loads(sys.argv[1])).status_code)", json.dumps(push)),
+            capture_output=True, text=True, check=True)
+        assert local.stdout.strip() == "200", local.stderr
 
 
 def test_serve_refuses_to_start_on_a_corrupt_keys_file(tmp_path: Path) -> None:
@@ -280,3 +291,82 @@ def test_serve_refuses_to_start_on_a_corrupt_keys_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "--keys-file", str(path),
                                       "--store", str(tmp_path / "g.db")])
     assert result.exit_code == 1 and "not a valid keys file" in result.output
+
+
+# --- requests a browser was tricked into sending ---------------------------------------------
+
+PUSH = {"nodes": [{"id": "b1", "kind": "ci", "name": "B1"}]}
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://127.0.0.1:9999"},                       # another port: another origin
+    {"Origin": "null"},                                        # a sandboxed frame, a file
+    {"Origin": "http://evil.example"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:8000"},
+    {"Sec-Fetch-Site": "cross-site"},
+])
+def test_a_browsers_write_from_another_origin_is_refused(
+        tmp_path: Path, headers: dict[str, str]) -> None:
+    from servicegraph.store import SqliteStore
+
+    from apikit import example_graph
+
+    store = SqliteStore(tmp_path / "g.db")
+    app = create_app(settings_for(tmp_path), graph=example_graph(store))
+    with local_client(app) as c:
+        r = c.post("/v1/sources/x/push", json=PUSH, headers=headers)
+        assert r.status_code == 403 and "another web origin" in r.json()["detail"]
+        assert c.get("/v1/nodes/b1").status_code == 404  # nothing written
+        # Reads stay open to any page (it cannot read the answer without CORS).
+        assert c.get("/v1/nodes", headers=headers).status_code == 200
+    store.close()
+
+
+@pytest.mark.parametrize("headers", [
+    {},                                                        # curl, scripts, integrators
+    {"Origin": "http://127.0.0.1:8000"},                       # the page itself, older browser
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://127.0.0.1:8000"},
+    {"Sec-Fetch-Site": "cross-site", "Origin": "https://portal.example.org"},  # trusted
+])
+def test_writes_from_the_servers_own_origin_tools_and_trusted_origins_pass(
+        tmp_path: Path, headers: dict[str, str]) -> None:
+    from servicegraph.store import SqliteStore
+
+    from apikit import example_graph
+
+    store = SqliteStore(tmp_path / "g.db")
+    app = create_app(settings_for(tmp_path, trusted_origins=["https://portal.example.org"]),
+                     graph=example_graph(store))
+    with local_client(app) as c:
+        assert c.post("/v1/sources/x/push", json=PUSH, headers=headers).status_code == 200
+    store.close()
+
+
+def test_with_keys_a_cross_origin_write_is_refused_too(store: GraphStore,
+                                                       tmp_path: Path) -> None:
+    key = add_key(tmp_path, "feed", Scope.INGEST)
+    with api_client(store, tmp_path) as c:
+        r = c.post("/v1/sources/x/push", json=PUSH,
+                   headers={**bearer(key), "Origin": "http://evil.example"})
+        assert r.status_code == 403
+        # Keys configured and no host list: any Host is served, as before.
+        assert c.get("/v1/nodes", headers={**bearer(key), "Host": "sg.example.org"}
+                     ).status_code == 200
+
+
+def test_without_keys_only_loopback_host_names_are_answered(tmp_path: Path) -> None:
+    from servicegraph.store import SqliteStore
+
+    from apikit import example_graph
+
+    store = SqliteStore(tmp_path / "g.db")
+    app = create_app(settings_for(tmp_path), graph=example_graph(store))
+    with local_client(app) as c:
+        for host in ("localhost:8000", "127.0.0.1", "[::1]:8000", "127.0.0.2:1", "LOCALHOST."):
+            assert c.get("/v1/nodes", headers={"Host": host}).status_code == 200, host
+        for host in ("rebind.attacker.test:8000", "localhost.evil.example", "0.0.0.0:8000"):
+            r = c.get("/v1/nodes", headers={"Host": host})
+            assert r.status_code == 421, host
+            assert "does not answer for the host" in r.json()["detail"]
+        assert c.get("/healthz", headers={"Host": "rebind.attacker.test"}).status_code == 421
+    store.close()

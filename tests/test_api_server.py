@@ -25,7 +25,7 @@ def slow_clients(server: Server, count: int) -> list[socket.socket]:
     socks = []
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         s.setblocking(False)
         socks.append(s)
     return socks
@@ -75,7 +75,7 @@ def test_a_client_hanging_up_mid_upload_is_a_disconnect(tmp_path: Path) -> None:
         for path, content_type in (("/v1/sources/bulk/push.ndjson", "application/x-ndjson"),
                                    ("/v1/sources/bulk/push", "application/json")):
             s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-            s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+            s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
                       f"Content-Length: 1000000\r\n\r\n".encode()
                       + b'{"node": {"id": "a", "kind": "ci", "name": "A"}}\n' * 10)
             time.sleep(0.2)

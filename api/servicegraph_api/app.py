@@ -13,6 +13,7 @@ from servicegraph.core import ServiceGraph
 from servicegraph.settings import Settings
 from servicegraph_api import errors
 from servicegraph_api.auth import KeyFile, Scope
+from servicegraph_api.browser_guard import BrowserGuard
 from servicegraph_api.deps import asked, authorize, require
 from servicegraph_api.freshness import FreshnessMiddleware
 from servicegraph_api.health import READY_TIMEOUT, Readiness
@@ -139,7 +140,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.keys = KeyFile(settings.api_keys_file)
+    keys = app.state.keys = KeyFile(settings.api_keys_file)
 
     errors.register(app)
     app.include_router(ops.router)
@@ -159,5 +160,9 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
     app.add_middleware(FreshnessMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(EncodedSlashMiddleware)
+    # Inside observation, so that refused requests are logged and counted too.
+    app.add_middleware(BrowserGuard, keyless=lambda: not keys.configured(),
+                       allowed_hosts=settings.allowed_hosts,
+                       trusted_origins=settings.trusted_origins)
     app.add_middleware(ObservationMiddleware, metrics=metrics, templates=templates)
     return app

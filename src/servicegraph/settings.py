@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     api_keys_file: Path = Field(default=Path("servicegraph-keys.json"), description=(
         "JSON file of hashed API keys, managed with `servicegraph keys`. "
         "When it is missing or holds no key, the API is open and bound to loopback."))
+    allowed_hosts: list[str] = Field(default_factory=list, description=(
+        "Host names (as clients put them in the Host header) the HTTP service answers "
+        "for besides loopback (localhost, 127.0.0.1, [::1]); other names get 421, so a "
+        "web page cannot reach the service through a name rebound to this machine (DNS "
+        "rebinding). Without API keys the list always applies; with keys only when set. "
+        "`[\"*\"]` accepts any host."))
+    trusted_origins: list[str] = Field(default_factory=list, description=(
+        "Web origins (`https://portal.example.org`) whose pages may send writes to the "
+        "service. A browser's write from any other origin than the service's own is "
+        "refused (403); tools that send no Origin header are not concerned."))
     max_body_bytes: int = Field(default=16 * MIB, ge=1, description=(
         "Largest request body accepted, in bytes (default 16 MiB). A request whose "
         "Content-Length, or whose streamed body, exceeds it is answered 413."))
