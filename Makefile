@@ -57,10 +57,10 @@ vendor:
 test: lint typecheck browser
 	@set -e; \
 	if [ -n "$$NEO4J_URI" ]; then uri="$$NEO4J_URI"; started=; \
-	else uri=$$($(PY) -m servicegraph.neo4j_local start); started=1; fi; \
+	else uri=$$($(SG) neo4j start); started=1; fi; \
 	echo "Neo4j for the tests: $$uri"; \
 	status=0; NEO4J_URI="$$uri" $(PY) -m pytest --doctest-modules src api tests || status=$$?; \
-	if [ -n "$$started" ]; then $(PY) -m servicegraph.neo4j_local stop; fi; \
+	if [ -n "$$started" ]; then $(SG) neo4j stop; fi; \
 	if [ $$status -eq 5 ]; then echo "pytest ran no tests: that is a failure"; fi; \
 	exit $$status
 

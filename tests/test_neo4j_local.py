@@ -16,7 +16,6 @@ from servicegraph.neo4j_local import (
     default_instance,
     fetch,
     java_command,
-    main,
     render_conf,
     start,
     status,
@@ -139,12 +138,15 @@ def test_stale_state_file_is_not_running(tmp_path: Path) -> None:
     assert not inst.state_file.exists()
 
 
-def test_cli_status_prints_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_status_prints_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from servicegraph.cli import app as cli
+
     monkeypatch.setenv(HOME_ENV, str(tmp_path))
-    assert main(["status"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    result = CliRunner().invoke(cli, ["neo4j", "status"])
+    assert result.exit_code == 0
+    out = json.loads(result.output)
     assert out["running"] is False
     assert out["home"] == str(tmp_path)
 

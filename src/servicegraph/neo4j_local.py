@@ -14,14 +14,12 @@ Layout of one instance (``home`` defaults to ``<cwd>/.neo4j``)::
       run/            the server's home: conf/, data/, logs/, run/, import/, plugins/
       neo4j.json      state file: pid, port, uri
 
-Command line (for the Makefile and CI; only the URI goes to stdout on ``start``)::
-
-    python -m servicegraph.neo4j_local start|stop|status|fetch
+The command line is ``servicegraph neo4j start|stop|status`` (only the URI goes to
+stdout on ``start``, for the Makefile and CI).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import json
@@ -31,9 +29,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +42,6 @@ __all__ = [
     "default_instance",
     "fetch",
     "java_command",
-    "main",
     "render_conf",
     "start",
     "status",
@@ -771,59 +767,3 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``python -m servicegraph.neo4j_local start|stop|status|fetch``.
-
-    Parameters
-    ----------
-    argv
-        Arguments without the program name; ``sys.argv[1:]`` when ``None``.
-
-    Returns
-    -------
-    int
-        Process exit code: 0 on success, 1 on error (message on stderr).
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m servicegraph.neo4j_local",
-        description="Fetch and run a local Neo4j Community server (no Docker needed).",
-    )
-    parser.add_argument(
-        "command",
-        choices=["start", "stop", "status", "fetch"],
-        help="start prints only the Bolt URI on stdout; status prints JSON",
-    )
-    parser.add_argument(
-        "--home", type=Path, help=f"instance home (default: ${HOME_ENV} or ./.neo4j)"
-    )
-    parser.add_argument(
-        "--neo4j-version", default=DEFAULT_VERSION, help="Neo4j version to fetch and run"
-    )
-    parser.add_argument("--port", type=int, help="Bolt port for start (default: a free one)")
-    parser.add_argument("--heap", default=DEFAULT_HEAP, help="maximum JVM heap for start")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds to wait")
-    args = parser.parse_args(argv)
-
-    home: Path = args.home if args.home is not None else _project_home()
-    inst = LocalNeo4j(home=home, version=args.neo4j_version)
-    try:
-        if args.command == "start":
-            timeout = 120.0 if args.timeout is None else args.timeout
-            print(start(inst, port=args.port, heap=args.heap, timeout=timeout))
-        elif args.command == "stop":
-            stopped = stop(inst, timeout=60.0 if args.timeout is None else args.timeout)
-            print("stopped" if stopped else "not running", file=sys.stderr)
-        elif args.command == "status":
-            print(json.dumps(status(inst), indent=2))
-        else:
-            print(fetch(inst))
-    except Neo4jLocalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
