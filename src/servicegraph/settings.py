@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     write_timeout: float = Field(default=30.0, gt=0, description=(
         "Seconds a write waits behind the other writes of its process before 503."))
     write_retries: int = Field(default=12, ge=1, description=(
-        "How many times a write plans again when another process wrote first."))
+        "How many times a write reads the whole graph again when the journal no longer "
+        "reaches back to the version this process holds (writes are planned under the "
+        "store's lock, so another process's write never makes one plan again)."))
     check_interval: float = Field(default=0.0, ge=0, description=(
         "Seconds a process trusts its last look at the store's version: reads within "
         "it do not ask the store again (0: every read asks, so every answer includes "
