@@ -59,7 +59,7 @@ test: lint typecheck browser
 	if [ -n "$$NEO4J_URI" ]; then uri="$$NEO4J_URI"; started=; \
 	else uri=$$($(SG) neo4j start); started=1; fi; \
 	echo "Neo4j for the tests: $$uri"; \
-	status=0; NEO4J_URI="$$uri" $(PY) -m pytest --doctest-modules src api tests || status=$$?; \
+	status=0; NEO4J_URI="$$uri" $(PY) -m pytest --durations=20 --doctest-modules src api tests || status=$$?; \
 	if [ -n "$$started" ]; then $(SG) neo4j stop; fi; \
 	if [ $$status -eq 5 ]; then echo "pytest ran no tests: that is a failure"; fi; \
 	exit $$status
