@@ -22,6 +22,7 @@ from servicegraph_api.metrics import Metrics
 from servicegraph_api.middleware import ObservationMiddleware, RouteTemplates
 from servicegraph_api.paths import EncodedSlashMiddleware
 from servicegraph_api.routers import (
+    alerts,
     catalogue,
     changes,
     export,
@@ -81,7 +82,7 @@ TAGS = [
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
              export.router, page.api_router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
-READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router)
+READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router)
 
 
 def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,

@@ -38,6 +38,7 @@ from servicegraph.model.graph import GraphData
 from servicegraph.model.interchange import parse_document
 from servicegraph.model.kinds import Impact, NodeKind
 from servicegraph_api import examples
+from servicegraph_api.alert_schemas import AlertBriefOut
 
 StateWord = Literal["ok", "degraded", "down"]
 FailState = Literal["degraded", "down"]
@@ -224,6 +225,9 @@ class ImpactOut(BaseModel):
         description="why: for the promises, acts and business services listed and the "
                     "page's nodes (none with `explain=false`)")
     as_of: AsOfOut | None = Field(None, description="how current the answer is")
+    alerts: dict[str, list[AlertBriefOut]] = Field(default_factory=dict, description=(
+        "the current impact only: the firing alerts behind each failed component of "
+        "the page of impacted nodes"))
 
 
 # --- change impact ------------------------------------------------------------------

@@ -43,7 +43,7 @@ class StatusPlan:
 MAX_SKEW = timedelta(seconds=300)
 
 
-def _moment(at: Any, now: datetime, max_skew: timedelta) -> datetime | str:
+def observed_moment(at: Any, now: datetime, max_skew: timedelta) -> datetime | str:
     """The observation time in UTC, or what is wrong with it."""
     if at is None:
         return now.astimezone(UTC)
@@ -112,7 +112,7 @@ statuses[0] ('a'): at: in the future: '2026-11-23T09:00:00Z' is 3600 s ahead ...
         except ValueError as exc:
             problems.append(Problem("statuses", i, label, "state", str(exc)))
             continue
-        moment = _moment(item.get("at"), now, max_skew)
+        moment = observed_moment(item.get("at"), now, max_skew)
         if isinstance(moment, str):
             problems.append(Problem("statuses", i, label, "at", moment))
             continue

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from servicegraph.impact.index import KIND_CODE, GraphIndex
+from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
-from servicegraph.model.kinds import Impact, NodeKind
+from servicegraph.model.kinds import Impact, NodeKind, State
 from servicegraph.store.rows import EMPTY, observation_from_row, split_claim_key, string_list
 
 log = logging.getLogger("servicegraph.live")
@@ -67,6 +68,10 @@ class LiveGraph:
         self.observed: dict[int, Observation] = {}
         #: Position -> when it was retired (retired nodes only).
         self.node_retired: dict[int, str] = {}
+        #: Every alert held, by (source, fingerprint): firing, resolved, matched or not.
+        self.alerts: dict[tuple[str, str], Alert] = {}
+        #: Node id -> its firing alerts that impair it, by key, with their states.
+        self.alerting: dict[str, dict[tuple[str, str], State]] = {}
         self._intern = _Interned()
 
     # --- reading --------------------------------------------------------------------------
@@ -285,11 +290,31 @@ class LiveGraph:
 
     # --- changing -------------------------------------------------------------------------
 
+    def alert_state(self, node_id: str) -> State:
+        """The worst state the node's firing alerts give it (ok without any)."""
+        held = self.alerting.get(node_id)
+        return max(held.values()) if held else State.OK
+
+    def _hold_alert(self, alert: Alert) -> None:
+        old = self.alerts.get(alert.key)
+        if old is not None and old.node is not None:
+            mine = self.alerting.get(old.node)
+            if mine is not None:
+                mine.pop(alert.key, None)
+                if not mine:
+                    del self.alerting[old.node]
+        self.alerts[alert.key] = alert
+        if alert.node is not None and alert.status is Status.FIRING and alert.state > State.OK:
+            self.alerting.setdefault(alert.node, {})[alert.key] = alert.state
+
     @classmethod
     def build(cls, version: int, nodes: Iterable[Mapping[str, Any]],
-              edges: Iterable[Mapping[str, Any]]) -> LiveGraph:
+              edges: Iterable[Mapping[str, Any]],
+              alerts: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
         """A live graph from a whole graph in row form (a store's snapshot)."""
         live = cls()
+        for row in alerts:
+            live._hold_alert(Alert.from_dict(row))
         live.version = version
         ids: list[str] = []
         kinds: list[int] = []
@@ -404,7 +429,7 @@ class LiveGraph:
         be made exact by replaying the journal from the snapshot's version.
         """
         if rows.get("replace"):
-            fresh = LiveGraph()
+            fresh = LiveGraph()  # the alerts too: a replace empties the store
             self.__dict__.update(fresh.__dict__)
         idx = self.index
         touched: set[int] = set()
@@ -438,6 +463,8 @@ class LiveGraph:
             seen = observation_from_row(row)
             if v is not None and seen is not None:
                 self.observed[v] = seen
+        for row in rows.get("alerts", ()):
+            self._hold_alert(Alert.from_dict(row))
         self.version = version
 
     def _edge(self, source: str, target: str) -> int:

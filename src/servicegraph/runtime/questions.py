@@ -14,7 +14,7 @@ memory and :meth:`Questions.freshness` says so.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
 from servicegraph.live.plan import dangling_view
 from servicegraph.live.replica import Replica
 from servicegraph.live.state import LiveGraph
+from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.interchange import dumps
@@ -282,9 +283,23 @@ class Questions:
 
     def current(self, **size: Any) -> dict[str, Any]:
         """The impact of the states integrators observed, sized by ``size`` like
-        :meth:`impact`."""
+        :meth:`impact`, with the firing alerts behind each failed component of the
+        page of impacted nodes (``alerts``)."""
         with self.reading() as live:
-            return {**self.current_on(live).answer(**size), "as_of": self.freshness().to_dict()}
+            answer = self.current_on(live).answer(**size)
+            return {**answer, "alerts": alerts_behind(live, answer.get("impacted", {})),
+                    "as_of": self.freshness().to_dict()}
+
+    def alerts(self, source: str, *, unmatched: bool = False, firing: bool | None = None,
+               limit: int = 1000, offset: int = 0) -> tuple[list[Alert], int]:
+        """A page of the alerts ``source`` sent (all its alerts, or only those that
+        match no node), ordered by fingerprint, and how many there are."""
+        with self.reading() as live:
+            found = sorted((a for a in live.alerts.values() if a.source == source
+                            and (not unmatched or a.node is None)
+                            and (firing is None or (a.status is Status.FIRING) == firing)),
+                           key=lambda a: a.fingerprint)
+        return found[offset:offset + limit], len(found)
 
     def explain_current(self, node_id: str) -> dict[str, Any]:
         """One node's explanation under the states observed now, with its whole chain."""
@@ -381,10 +396,36 @@ class Questions:
 
 
 def observed_failures(live: LiveGraph) -> dict[str, State]:
-    """What integrators observed failing, of the nodes impact answers count."""
+    """What integrators observed failing, of the nodes impact answers count: per node,
+    the worse of its latest status observation and its worst firing alert."""
     idx = live.index
-    return {idx.ids[v]: seen.state for v, seen in live.observed.items()
-            if seen.state > State.OK and idx.counted(v)}
+    found = {idx.ids[v]: seen.state for v, seen in live.observed.items()
+             if seen.state > State.OK and idx.counted(v)}
+    for node_id, held in live.alerting.items():
+        v = idx.position.get(node_id)
+        if v is None or not idx.counted(v):
+            continue
+        worst = max(held.values())
+        if worst > found.get(node_id, State.OK):
+            found[node_id] = worst
+    return found
+
+
+def alerts_behind(live: LiveGraph, node_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The firing alerts behind each of ``node_ids`` that has any, in brief."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for node_id in node_ids:
+        held = live.alerting.get(node_id)
+        if held:
+            out[node_id] = [_brief(live.alerts[key]) for key in sorted(held)]
+    return out
+
+
+def _brief(alert: Alert) -> dict[str, Any]:
+    return {"source": alert.source, "fingerprint": alert.fingerprint,
+            "alertname": alert.labels.get("alertname"), "state": alert.state.word,
+            "starts_at": alert.starts_at,
+            "summary": alert.annotations.get("summary") or alert.annotations.get("description")}
 
 
 def _explained(node_id: str, result: ImpactResult) -> dict[str, Any]:

@@ -20,9 +20,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from servicegraph.ingest.alerts import Delivery
 from servicegraph.ingest.push import check_source, refuse_empty_sync
 from servicegraph.ingest.status import StatusUpdate
 from servicegraph.live import plan as planning
+from servicegraph.live.alert_plan import plan_alerts
 from servicegraph.live.replica import Replica
 from servicegraph.live.state import LiveGraph
 from servicegraph.model.errors import ValidationError
@@ -282,6 +284,27 @@ class Writer:
             return change, ChangeInfo(iso(_now()), "status", source), found.to_dict()
 
         answer, _ = self.transact(plan)
+        return self._with_impact(answer)
+
+    def push_alerts(self, source: str, deliveries: Sequence[Delivery]) -> dict[str, Any]:
+        """Alerts from ``source`` (read by :mod:`servicegraph.ingest.alerts`): each
+        kept by its fingerprint, mapped to its node, and its life followed. Answers
+        what changed (firing, resolved, unchanged resends, stale deliveries, unmatched
+        alerts, the nodes whose alert state changed) and the promises broken and at
+        risk after it. A storm is one transaction and one propagation."""
+        check_source(source)
+
+        def plan(_: WriteView, live: LiveGraph
+                 ) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
+            at = iso(_now())
+            found, alerts = plan_alerts(live, source, deliveries, at)
+            change = Change(alerts=alerts) if alerts else None
+            return change, ChangeInfo(at, "alerts", source), found.to_dict()
+
+        answer, _ = self.transact(plan)
+        return self._with_impact(answer)
+
+    def _with_impact(self, answer: dict[str, Any]) -> dict[str, Any]:
         with self.replica.reading() as live:
             states = self.questions.current_on(live)
             answer["version"] = live.version

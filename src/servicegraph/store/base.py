@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 
 R = TypeVar("R")
@@ -116,6 +117,9 @@ class Change:
     #: The source this change is a complete snapshot of (a full sync, or a session's
     #: commit): sessions of that source opened before it can no longer commit.
     full_sync: str | None = None
+    #: Alerts written as they are (upserted by source and fingerprint); a replace
+    #: removes every alert first.
+    alerts: tuple[Alert, ...] = ()
 
     @classmethod
     def upsert(cls, batch: GraphData, *, replace: bool = False) -> Change:
@@ -126,7 +130,7 @@ class Change:
     def size(self) -> int:
         """Items written."""
         return (len(self.upsert_nodes) + len(self.upsert_edges) + len(self.delete_edges)
-                + len(self.delete_nodes) + len(self.observe))
+                + len(self.delete_nodes) + len(self.observe) + len(self.alerts))
 
     @property
     def empty(self) -> bool:
@@ -171,6 +175,8 @@ class Snapshot:
     version: int
     nodes: Iterator[dict[str, Any]]
     edges: Iterator[dict[str, Any]]
+    #: Every alert held, in its plain JSON form (read after the edges).
+    alerts: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
 
 
 class WriteView(Protocol):

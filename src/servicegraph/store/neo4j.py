@@ -12,6 +12,7 @@ bounded, so a server that is down is reported in seconds, not after half a minut
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -91,6 +92,11 @@ def _edge_param(row: dict[str, Any]) -> dict[str, Any]:
             "props": {k: v for k, v in row.items() if k not in ("source", "target")}}
 
 
+def _alert_param(alert: dict[str, Any]) -> dict[str, Any]:
+    return {"uid": f"{alert['source']} {alert['fingerprint']}", "source": alert["source"],
+            "fingerprint": alert["fingerprint"], "payload": json.dumps(alert, sort_keys=True)}
+
+
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
     """Translate the driver's errors into the project's own, at the boundary: "cannot
@@ -167,7 +173,8 @@ class Neo4jStore:
             for name in ("schema/node_id_unique", "schema/meta_key_unique",
                          "schema/journal_version_unique", "schema/journal_at",
                          "schema/sync_id_unique", "schema/full_sync_source_unique",
-                         "schema/sync_page_session", "schema/await_indexes"):
+                         "schema/sync_page_session", "schema/alert_uid_unique",
+                         "schema/await_indexes"):
                 self._run_once(statement(name))
             # Two processes starting at once may race to create it: one wins.
             with contextlib.suppress(neo4j.exceptions.ConstraintError):
@@ -223,7 +230,12 @@ class Neo4jStore:
                 for record in session.run(query):
                     yield dict(record["row"])
 
-        return Snapshot(version, rows(statement("nodes/load")), rows(statement("edges/load")))
+        with _translated():
+            # Alerts are few beside the graph: read at once; the journal replay that
+            # follows a load makes them exact, as it does nodes and edges.
+            held = [json.loads(r["payload"]) for r in self._run_once(statement("alerts/load"))]
+        return Snapshot(version, rows(statement("nodes/load")), rows(statement("edges/load")),
+                        iter(held))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -307,6 +319,7 @@ class Neo4jStore:
                    version=version).consume()
         if change.replace:
             tx.run(statement("graph/clear")).consume()
+            tx.run(statement("alerts/clear")).consume()
         for rows in _chunks([{"source": s, "target": t} for s, t in change.delete_edges]):
             tx.run(statement("edges/delete"), rows=rows).consume()
         for ids in _chunks(list(change.delete_nodes)):
@@ -326,6 +339,8 @@ class Neo4jStore:
                 raise StoreError("an edge refers to a node that is not in the store")
         for rows in _chunks([observation_row(i, o) for i, o in change.observe]):
             tx.run(statement("nodes/observe"), rows=rows).consume()
+        for rows in _chunks([_alert_param(a.to_dict()) for a in change.alerts]):
+            tx.run(statement("alerts/upsert"), rows=rows).consume()
         record = to_record(entry)
         tx.run(statement("journal/commit"), record=record,
                cutoff=retention_cutoff(info.at, self.journal_days)).consume()

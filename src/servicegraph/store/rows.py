@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import ATTRIBUTES, Claim, Edge, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
 
@@ -131,12 +132,16 @@ def string_list(value: Any) -> list[str]:
 
 def change_rows(upsert_nodes: Sequence[Node], upsert_edges: Sequence[Edge],
                 delete_edges: Sequence[tuple[str, str]], delete_nodes: Sequence[str],
-                observe: Sequence[tuple[str, Observation]], replace: bool
-                ) -> dict[str, Any]:
-    """A change in row form, as the journal keeps it."""
-    return {"nodes": [node_row(n) for n in upsert_nodes],
-            "edges": [edge_row(e) for e in upsert_edges],
-            "delete_edges": [list(k) for k in delete_edges],
-            "delete_nodes": list(delete_nodes),
-            "observe": [observation_row(i, o) for i, o in observe],
-            "replace": replace}
+                observe: Sequence[tuple[str, Observation]], replace: bool,
+                alerts: Sequence[Alert] = ()) -> dict[str, Any]:
+    """A change in row form, as the journal keeps it (``alerts`` only when it has
+    some: alert rows are the alerts' plain JSON form)."""
+    rows: dict[str, Any] = {"nodes": [node_row(n) for n in upsert_nodes],
+                            "edges": [edge_row(e) for e in upsert_edges],
+                            "delete_edges": [list(k) for k in delete_edges],
+                            "delete_nodes": list(delete_nodes),
+                            "observe": [observation_row(i, o) for i, o in observe],
+                            "replace": replace}
+    if alerts:
+        rows["alerts"] = [a.to_dict() for a in alerts]
+    return rows

@@ -97,6 +97,12 @@ CREATE TABLE IF NOT EXISTS sync_sessions (
     items INTEGER NOT NULL DEFAULT 0,
     opened_version INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS alerts (
+    source TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (source, fingerprint)
+);
 CREATE TABLE IF NOT EXISTS full_syncs (
     source TEXT PRIMARY KEY,
     version INTEGER NOT NULL
@@ -122,6 +128,7 @@ _UPSERT_EDGE = (
     "ON CONFLICT(source, target) DO UPDATE SET "
     + ", ".join(f'"{c}" = excluded."{c}"' for c in EDGE_COLUMNS[2:])
 )
+_ALERTS = "SELECT payload FROM alerts ORDER BY source, fingerprint"
 _OBSERVE = ("UPDATE nodes SET observed_state = :observed_state, observed_at = :observed_at, "
             "observed_source = :observed_source WHERE id = :id")
 #: Rows per IN (...) list when fetching by key (below SQLite's variable limit).
@@ -242,7 +249,9 @@ class SqliteStore:
                 nodes = [dict(r) for r in self._db.execute("SELECT * FROM nodes ORDER BY id")]
                 edges = [dict(r) for r in self._db.execute(
                     "SELECT * FROM edges ORDER BY source, target")]
-                return Snapshot(self._version(self._db), iter(nodes), iter(edges))
+                alerts = [json.loads(r[0]) for r in self._db.execute(_ALERTS)]
+                return Snapshot(self._version(self._db), iter(nodes), iter(edges),
+                                iter(alerts))
         db = self._connect()
         try:
             db.execute("BEGIN")
@@ -250,6 +259,9 @@ class SqliteStore:
         except sqlite3.Error as exc:
             db.close()
             raise StoreUnavailable(f"{self.description}: {exc}") from exc
+        # Alerts are few beside the graph: read at once, in the same read transaction.
+        with _unavailable():
+            held = [json.loads(r["payload"]) for r in db.execute(_ALERTS)]
         state = {"open": 2}
 
         def finished() -> None:
@@ -267,7 +279,7 @@ class SqliteStore:
                 finished()
 
         return Snapshot(version, rows("SELECT * FROM nodes ORDER BY id"),
-                        rows("SELECT * FROM edges ORDER BY source, target"))
+                        rows("SELECT * FROM edges ORDER BY source, target"), iter(held))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -344,16 +356,21 @@ class SqliteStore:
         # (a reload entry keeps no rows, so those are made here).
         rows = entry.rows if not entry.reload else change_rows(
             change.upsert_nodes, change.upsert_edges, change.delete_edges,
-            change.delete_nodes, change.observe, change.replace)
+            change.delete_nodes, change.observe, change.replace, change.alerts)
         if change.replace:
             db.execute("DELETE FROM edges")
             db.execute("DELETE FROM nodes")
+            db.execute("DELETE FROM alerts")
         db.executemany("DELETE FROM edges WHERE source = ? AND target = ?",
                        change.delete_edges)
         db.executemany("DELETE FROM nodes WHERE id = ?", [(n,) for n in change.delete_nodes])
         db.executemany(_UPSERT_NODE, [_stored(r) for r in rows["nodes"]])
         db.executemany(_UPSERT_EDGE, [_stored(r) for r in rows["edges"]])
         db.executemany(_OBSERVE, rows["observe"])
+        db.executemany("INSERT INTO alerts (source, fingerprint, payload) VALUES (?, ?, ?) "
+                       "ON CONFLICT(source, fingerprint) DO UPDATE SET payload = excluded.payload",
+                       [(a["source"], a["fingerprint"], json.dumps(a, sort_keys=True))
+                        for a in rows.get("alerts", ())])
 
     @staticmethod
     def _mark(db: sqlite3.Connection, mark: SyncMark) -> None:
@@ -444,6 +461,7 @@ class SqliteStore:
             self._db.execute("DELETE FROM sync_keys")
             self._db.execute("DELETE FROM sync_sessions")
             self._db.execute("DELETE FROM full_syncs")
+            self._db.execute("DELETE FROM alerts")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
                              (version - 1,))
             self._db.execute("COMMIT")
