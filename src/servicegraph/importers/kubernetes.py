@@ -7,7 +7,7 @@ Deployment / StatefulSet    a service system ``deployment/NAME`` (``statefulset/
                             ``NAMESPACE/deployment/NAME`` when the manifest names a
                             namespace)
 its ``replicas`` (n,        n CIs ``deployment/NAME/replica-1`` ... that the workload
-default 1)                  needs as a redundancy group ``replicas``: a Deployment
+default 1, at most 1,000)   needs as a redundancy group ``replicas``: a Deployment
                             needs 1 of n (stateless replicas each answer alone), a
                             StatefulSet a majority, n // 2 + 1 (stateful sets are
                             often quorum systems); the annotation
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from servicegraph.importers.common import (
+    MAX_IMPORT_ITEMS,
     Builder,
     Imported,
     SourceFile,
@@ -39,6 +40,7 @@ from servicegraph.importers.common import (
     line_of,
     merge_inferred,
     plain,
+    replicas_of,
     text,
     yaml_documents,
 )
@@ -124,14 +126,16 @@ def _min_ok(obj: _Object, replicas: int, builder: Builder) -> int:
     return 1 if obj.kind == "Deployment" else replicas // 2 + 1
 
 
-def _workload(obj: _Object, builder: Builder) -> None:
-    replicas = _spec(obj, "spec", "replicas")
-    if replicas is None:
-        replicas = 1
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        builder.problem(obj.where, repr(obj.id), "spec.replicas",
-                        f"must be a whole number, got {replicas!r}")
-        return
+def _replicas(obj: _Object, builder: Builder) -> int | None:
+    """The workload's replicas (``None`` after a problem), announced to the builder."""
+    replicas = replicas_of(_spec(obj, "spec", "replicas"), obj.where, repr(obj.id),
+                           "spec.replicas", builder)
+    if replicas is not None:
+        builder.expect(obj.where, repr(obj.id), "spec.replicas", 1 + 2 * replicas)
+    return replicas
+
+
+def _workload(obj: _Object, replicas: int, builder: Builder) -> None:
     containers = _list(_spec(obj, "spec", "template", "spec", "containers"))
     images = [c["image"] for c in containers if isinstance(c, dict) and text(c.get("image"))]
     need = _min_ok(obj, replicas, builder) if replicas else 0
@@ -223,8 +227,13 @@ def import_kubernetes(files: Sequence[SourceFile]) -> Imported:
     objects = list(_objects(files, builder))
     workloads = [o for o in objects if o.kind in WORKLOADS]
     services = [o for o in objects if o.kind == "Service"]
-    for w in workloads:
-        _workload(w, builder)
+    # Every workload's replicas are counted before any is built.
+    counted = [(w, _replicas(w, builder)) for w in workloads]
+    if builder.expected > MAX_IMPORT_ITEMS:
+        return builder.result()
+    for w, replicas in counted:
+        if replicas is not None:
+            _workload(w, replicas, builder)
     serves: dict[str, list[str]] = {}
     for s in services:
         serves[s.id] = _service(s, workloads, builder)
