@@ -4,10 +4,12 @@ that runs out of memory answers 503 without taking the process down."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -18,9 +20,10 @@ from servicegraph.importers.common import MAX_IMPORT_ITEMS, MAX_REPLICAS
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.interchange import load_file, loads
 from servicegraph.model.yaml_bounds import MAX_ALIAS_NODES
-from servicegraph.store import GraphStore
+from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 
-from apikit import api_client
+from apikit import api_client, example_graph
+from servers import serve
 
 YAML_TYPE = {"Content-Type": "application/yaml"}
 
@@ -250,3 +253,38 @@ def test_running_out_of_memory_is_a_503_and_the_app_goes_on(
     monkeypatch.undo()
     assert counts(client) == before
     assert client.get("/v1/nodes/web-1").status_code == 200
+
+
+# --- a real server ------------------------------------------------------------------------
+
+
+def where(store: GraphStore) -> str:
+    """The ``SERVICEGRAPH_STORE`` of a store."""
+    if isinstance(store, SqliteStore):
+        return store.path
+    assert isinstance(store, Neo4jStore)
+    return store.uri
+
+
+def test_a_running_server_refuses_the_review_s_requests_and_goes_on(
+        store: GraphStore, tmp_path: Path) -> None:
+    example_graph(store)
+    env = {"SERVICEGRAPH_NEO4J_USER": os.environ.get("NEO4J_USER", "neo4j")}
+    if os.environ.get("NEO4J_PASSWORD"):
+        env["SERVICEGRAPH_NEO4J_PASSWORD"] = os.environ["NEO4J_PASSWORD"]
+    with serve(tmp_path, where(store), env=env) as server, \
+            httpx.Client(base_url=server.url, timeout=60) as client:
+        before = client.get("/v1/nodes", params={"limit": 1}).json()["total"]
+        requests = [
+            ("/v1/sources/k8s/import/kubernetes?dry_run=true",
+             DEPLOYMENT.format(replicas=1_000_000), "spec.replicas"),
+            ("/v1/sources/compose/import/compose", "services: {web: {scale: 50000}}\n",
+             "deploy.replicas"),
+            ("/v1/sources/k8s/import/kubernetes", kubernetes_bomb(), ""),
+            ("/v1/sources/cmdb/push", "nodes: []\n" + alias_bomb(), ""),
+        ]
+        for path, body, field in requests:
+            problem = the_problem(client.post(path, content=body, headers=YAML_TYPE))
+            assert problem["field"] == field, problem
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/v1/nodes", params={"limit": 1}).json()["total"] == before
