@@ -26,7 +26,7 @@ are left out and counted in the notes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,11 +156,36 @@ def _labels(obj: _Object) -> dict[str, Any]:
     return labels if isinstance(labels, dict) else {}
 
 
-def _service(obj: _Object, workloads: list[_Object], builder: Builder) -> list[str]:
+#: (namespace, label, value) -> the workloads with that label, in document order.
+_LabelIndex = dict[tuple[str | None, str, Any], list[_Object]]
+
+
+def _label_index(workloads: list[_Object]) -> _LabelIndex:
+    index: _LabelIndex = {}
+    for w in workloads:
+        for key, value in _labels(w).items():
+            if isinstance(value, Hashable):
+                index.setdefault((w.namespace, key, value), []).append(w)
+    return index
+
+
+def _selected(obj: _Object, selector: Any, index: _LabelIndex) -> list[_Object]:
+    """The workloads of the Service's namespace whose labels hold all of ``selector``.
+
+    Looked up by label rather than tried one by one: a file of many Services and
+    workloads would otherwise cost their product.
+    """
+    if not isinstance(selector, dict) or not selector or not all(
+            isinstance(v, Hashable) for v in selector.values()):
+        return []
+    fewest = min((index.get((obj.namespace, k, v), []) for k, v in selector.items()), key=len)
+    return [w for w in fewest if all(_labels(w).get(k) == v for k, v in selector.items())]
+
+
+def _service(obj: _Object, index: _LabelIndex, builder: Builder) -> list[str]:
     """Add the Service; returns the ids of the workloads it selects."""
     selector = _spec(obj, "spec", "selector")
-    selected = [w for w in workloads if w.namespace == obj.namespace and isinstance(selector, dict)
-                and selector and all(_labels(w).get(k) == v for k, v in selector.items())]
+    selected = _selected(obj, selector, index)
     node = Node(obj.id, NodeKind.SERVICE_SYSTEM, obj.name,
                 properties=plain({"kubernetes_kind": "Service", "namespace": obj.namespace,
                                   "type": text(_spec(obj, "spec", "type"))}))
@@ -235,8 +260,9 @@ def import_kubernetes(files: Sequence[SourceFile]) -> Imported:
         if replicas is not None:
             _workload(w, replicas, builder)
     serves: dict[str, list[str]] = {}
+    index = _label_index(workloads)
     for s in services:
-        serves[s.id] = _service(s, workloads, builder)
+        serves[s.id] = _service(s, index, builder)
     known = _service_ids(services)
     for w in workloads:
         if w.id not in builder.nodes:
