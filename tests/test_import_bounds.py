@@ -15,10 +15,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from servicegraph.cli import app as cli
-from servicegraph.importers import SourceFile, parse
+from servicegraph.core import ServiceGraph
+from servicegraph.importers import SourceFile, parse, run_import
 from servicegraph.importers.common import MAX_IMPORT_ITEMS, MAX_REPLICAS
 from servicegraph.model.errors import ValidationError
+from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.interchange import load_file, loads
+from servicegraph.model.kinds import NodeKind
 from servicegraph.model.yaml_bounds import MAX_ALIAS_NODES
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 
@@ -229,6 +232,39 @@ def test_the_alias_bomb_is_refused_by_push_and_load(client: TestClient, store: G
     out = CliRunner().invoke(cli, ["load", str(path), "--store", str(tmp_path / "cli.db")])
     assert out.exit_code == 2, out.output
     assert "aliases" in out.output
+
+
+# --- outside the write lock -------------------------------------------------------------
+
+
+def test_a_batch_wrong_on_its_face_never_takes_the_write_lock(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = ServiceGraph(store)
+    transactions: list[object] = []
+    transact = store.transact
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        transactions.append(args)
+        return transact(*args, **kwargs)
+
+    monkeypatch.setattr(store, "transact", counted)
+    twice = GraphData.of([Node("a", NodeKind.CI, "A"), Node("b", NodeKind.CI, "B")],
+                         [Edge("a", "b"), Edge("a", "b")])
+    with pytest.raises(ValidationError) as caught:
+        graph.writes.push("cmdb", twice)
+    assert [str(p) for p in caught.value.problems] == [
+        "edges[1] (a -> b): to: duplicate edge in batch (one dependency per pair)"]
+    # An importer builds its items in code: their bounds are checked before the push.
+    catalogue = ("apiVersion: backstage.io/v1alpha1\nkind: Component\n"
+                 f"metadata: {{name: a, title: {'x' * 2000}}}\n")
+    with pytest.raises(ValidationError) as caught:
+        run_import(graph.writes, "backstage", "backstage",
+                   [SourceFile("catalog-info.yaml", catalogue)], dry_run=True)
+    (problem,) = caught.value.problems
+    assert problem.section == "catalog-info.yaml document 1 (line 1)"
+    assert (problem.field, problem.message) == ("name", "longer than 1024 characters (2000)")
+    assert transactions == []
+    assert store.read() == GraphData()
 
 
 # --- out of memory -----------------------------------------------------------------------

@@ -34,8 +34,9 @@ def batch_problems(batch: GraphData) -> list[Problem]:
     bounds (see :func:`~servicegraph.model.interchange.node_problems`), else ids and
     dependencies given twice.
 
-    Writers check this before they take the store's write lock, so a batch that is
-    wrong on its face costs the other writers nothing.
+    Check this before taking the store's write lock, so a batch that is wrong on its
+    face costs the other writers nothing: parsing checks the bounds of what it reads,
+    and a push what is given twice; a batch built in code (an import) is checked whole.
 
     >>> from servicegraph.model.graph import Node
     >>> from servicegraph.model.kinds import NodeKind
@@ -43,7 +44,7 @@ def batch_problems(batch: GraphData) -> list[Problem]:
     >>> [str(p) for p in batch_problems(twice)]
     ["nodes[1] ('a'): id: duplicate id in batch"]
     """
-    return _out_of_bounds(batch) or _given_twice(batch)
+    return _out_of_bounds(batch) or given_twice(batch)
 
 
 def _out_of_bounds(batch: GraphData) -> list[Problem]:
@@ -57,7 +58,8 @@ def _out_of_bounds(batch: GraphData) -> list[Problem]:
     return problems
 
 
-def _given_twice(batch: GraphData) -> list[Problem]:
+def given_twice(batch: GraphData) -> list[Problem]:
+    """The batch's ids and dependencies given twice (each copy after the first)."""
     problems: list[Problem] = []
     seen: set[str] = set()
     for i, node in enumerate(batch.nodes):
@@ -91,7 +93,7 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
     problems = _out_of_bounds(batch)
     if problems:
         return problems
-    problems = _given_twice(batch)
+    problems = given_twice(batch)
 
     graph = (existing or GraphData()).merged_with(batch)
     nodes = graph.node_map()

@@ -28,7 +28,7 @@ from servicegraph.live.state import LiveGraph
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import GraphData
 from servicegraph.model.times import iso
-from servicegraph.model.validate import batch_problems
+from servicegraph.model.validate import given_twice
 from servicegraph.runtime.questions import Questions
 from servicegraph.store.base import (
     Change,
@@ -216,13 +216,15 @@ class Writer:
         With ``session`` the batch is one page of that sync session (see
         :meth:`open_sync`): written like any push, its keys recorded for the commit.
 
-        What the batch is on its own (its source name, its items' bounds, ids, external
-        ids and dependencies given twice) is checked before the store's write lock is
-        taken; inside it, only what needs the graph: the items as they resolve with the
-        other sources' claims, and the graph rules.
+        What the batch is on its own (its source name; ids, external ids and
+        dependencies given twice) is checked before the store's write lock is taken, as
+        are its items' bounds when they were parsed (see
+        :func:`~servicegraph.model.validate.batch_problems` for batches built in code);
+        inside the lock, only what needs the graph: the items as they resolve with the
+        other sources' claims (bounds included: claims merge), and the graph rules.
         """
         check_batch(source, batch)
-        problems = batch_problems(batch)
+        problems = given_twice(batch)
         if problems:
             raise ValidationError(problems)
         if full_sync and not allow_empty:
