@@ -129,6 +129,19 @@ def test_many_workloads_within_the_replica_bound_still_meet_the_import_bound() -
     assert f"more than {MAX_IMPORT_ITEMS:,} nodes and dependencies" in problem.message
 
 
+def test_the_command_line_refuses_the_replicas_too(tmp_path: Path) -> None:
+    manifest = tmp_path / "web.yaml"
+    manifest.write_text(DEPLOYMENT.format(replicas=100_000))
+    db = str(tmp_path / "cli.db")
+    out = CliRunner().invoke(cli, ["import", "kubernetes", str(manifest), "--source", "k8s",
+                                   "--store", db])
+    assert out.exit_code == 2, out.output
+    assert "spec.replicas: at most 1,000 replicas per workload" in out.output
+    assert "got 100,000" in out.output
+    listed = CliRunner().invoke(cli, ["nodes", "--store", db])
+    assert listed.exit_code == 0 and "deployment/web" not in listed.output
+
+
 # --- YAML aliases ------------------------------------------------------------------------
 
 
