@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from servicegraph.ingest.push import check_source, refuse_empty_sync
+from servicegraph.ingest.push import check_batch, check_source, refuse_empty_sync
 from servicegraph.ingest.status import StatusUpdate
 from servicegraph.live import plan as planning
 from servicegraph.live.replica import Replica
@@ -28,6 +28,7 @@ from servicegraph.live.state import LiveGraph
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import GraphData
 from servicegraph.model.times import iso
+from servicegraph.model.validate import given_twice
 from servicegraph.runtime.questions import Questions
 from servicegraph.store.base import (
     Change,
@@ -214,7 +215,18 @@ class Writer:
 
         With ``session`` the batch is one page of that sync session (see
         :meth:`open_sync`): written like any push, its keys recorded for the commit.
+
+        What the batch is on its own (its source name; ids, external ids and
+        dependencies given twice) is checked before the store's write lock is taken, as
+        are its items' bounds when they were parsed (see
+        :func:`~servicegraph.model.validate.batch_problems` for batches built in code);
+        inside the lock, only what needs the graph: the items as they resolve with the
+        other sources' claims (bounds included: claims merge), and the graph rules.
         """
+        check_batch(source, batch)
+        problems = given_twice(batch)
+        if problems:
+            raise ValidationError(problems)
         if full_sync and not allow_empty:
             refuse_empty_sync(source, batch)
         moment = now or _now()
