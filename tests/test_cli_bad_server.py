@@ -229,3 +229,29 @@ def test_a_file_over_the_bound_is_not_read(tmp_path: Path) -> None:
     out = run(["push", "s", str(big), "--store", str(tmp_path / "g.db")], tmp_path,
               SERVICEGRAPH_CLI_MAX_FILE_BYTES="4096")
     assert out.returncode == 0, out.stderr
+
+
+def dripping_body(conn: socket.socket) -> None:
+    """Sends its head at once, then a long body a byte at a time."""
+    try:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000000\r\n\r\n")
+        while True:
+            conn.sendall(b" ")
+            time.sleep(0.2)
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("handle", [never_answering, dripping, dripping_body])
+def test_the_client_keeps_its_deadline_whatever_the_server_does(handle: Handler) -> None:
+    from servicegraph.client import DeadlineError, ServiceGraphClient
+
+    with fake_server(handle) as url, ServiceGraphClient(url, deadline=1.0, retries=2,
+                                                        backoff=0.1) as client:
+        with pytest.raises(DeadlineError, match="no whole answer to GET /v1/matrix"):
+            client.matrix()
+        # The next call has a deadline of its own.
+        with pytest.raises(DeadlineError):
+            client.nodes()
