@@ -71,10 +71,6 @@ def _quote(body: Any) -> str:
     return text if len(text) <= QUOTE else text[:QUOTE] + "…"
 
 
-#: What a push's, import's or sync's answer is checked for: a JSON object (its counts
-#: are read by whoever wants them).
-WRITE: dict[str, type] = {}
-
 #: The fields of an impact answer every reader relies on.
 IMPACT: dict[str, type] = {"counts": dict, "broken_promises": list, "at_risk_promises": list,
                            "service_acts": dict, "business_services": dict,
@@ -254,10 +250,12 @@ class ServiceGraphClient:
         everything the source pushed before).
         """
         doc = graph.to_dict() if isinstance(graph, GraphData) else dict(graph)
+        # A write's answer is checked to be a JSON object only: its counts are read
+        # by whoever wants them.
         return _shaped(self._request(
             "POST", f"/v1/sources/{source}/push", json=doc,
             params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty}),
-            "a push", **WRITE)
+            "a push")
 
     def push_ndjson(self, source: str, nodes: Iterable[Mapping[str, Any]] = (),
                     edges: Iterable[Mapping[str, Any]] = (), *, full_sync: bool = False,
@@ -272,7 +270,7 @@ class ServiceGraphClient:
         return _shaped(self._request(
             "POST", f"/v1/sources/{source}/push.ndjson", content=body,
             params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty},
-            headers={"Content-Type": "application/x-ndjson"}), "a push", **WRITE)
+            headers={"Content-Type": "application/x-ndjson"}), "a push")
 
     def sync(self, source: str, nodes: Iterable[Mapping[str, Any]] = (),
              edges: Iterable[Mapping[str, Any]] = (), *, page_size: int = 10_000,
@@ -299,7 +297,7 @@ class ServiceGraphClient:
                               headers={"Content-Type": "application/x-ndjson"})
             result = _shaped(self._request(
                 "POST", f"{base}/commit", params={"allow_empty": allow_empty}),
-                "a sync's commit", **WRITE)
+                "a sync's commit")
         except BaseException:
             with contextlib.suppress(httpx.HTTPError, ServiceGraphError, UnexpectedAnswerError,
                                      DeadlineError):
@@ -328,7 +326,7 @@ class ServiceGraphClient:
             "POST", f"/v1/sources/{source}/import/{kind}",
             files=[("files", (name, text.encode(), "text/plain")) for name, text in files],
             params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty}),
-            "an import", **WRITE)
+            "an import")
 
     # --- everyone ------------------------------------------------------------
 
