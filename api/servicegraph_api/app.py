@@ -18,7 +18,7 @@ from servicegraph_api.deps import asked, authorize, require
 from servicegraph_api.freshness import FreshnessMiddleware
 from servicegraph_api.health import READY_TIMEOUT, Readiness
 from servicegraph_api.limits import BodyLimitMiddleware, describe
-from servicegraph_api.metrics import Metrics
+from servicegraph_api.metrics import Metrics, shared_directory
 from servicegraph_api.middleware import ObservationMiddleware, RouteTemplates
 from servicegraph_api.paths import EncodedSlashMiddleware
 from servicegraph_api.routers import (
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         Seconds ``/readyz`` waits for the store before answering 503.
     """
     settings = settings or Settings()
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_max_sources, shared=shared_directory())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
             yield
         finally:
             app.state.readiness.close()
+            metrics.close()
             if owned:
                 served.close()
 
