@@ -35,6 +35,7 @@ from servicegraph_api.routers import (
     spof,
     syncs,
 )
+from servicegraph_api.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("servicegraph.api")
 
@@ -160,4 +161,5 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(EncodedSlashMiddleware)
     app.add_middleware(ObservationMiddleware, metrics=metrics, templates=templates)
+    app.add_middleware(SecurityHeadersMiddleware)  # outside all: on every answer
     return app
