@@ -20,7 +20,7 @@ from servicegraph.core import ServiceGraph
 from servicegraph.examples import example_graph, example_text
 from servicegraph.store import Neo4jStore
 
-from browser import ARTIFACTS, Watched, chromium, page_of
+from browser import ARTIFACTS, Watched, chromium, other_origin, page_of
 from servers import Server, serve
 
 CHAIN = ["onboarding", "employee-onboarding", "act-new-employee", "hr-app", "recruiting-feed",
@@ -55,7 +55,7 @@ def no_errors(page: Watched) -> None:
 
 
 def wait_state(page: Watched, node_id: str, state: str) -> None:
-    page.page.wait_for_function("([id, s]) => (sg.states[id] || 'ok') === s",
+    page.wait_for("([id, s]) => (sg.states[id] || 'ok') === s",
                                 arg=[node_id, state], timeout=30_000)
 
 
@@ -137,16 +137,16 @@ def test_live_mode_follows_pushed_status(browser: Browser, server: Server) -> No
     with page_of(browser, f"{server.url}/#node=onboarding") as page:
         page.ready()
         page.page.click("#mode-live")
-        page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'snapshot')")
+        page.wait_for("sg.liveEvents.some(e => e.name === 'snapshot')")
         wait_state(page, "onboarding", "ok")
         r = httpx.post(f"{server.url}/v1/sources/monitoring/status", json={
             "statuses": [{"id": "feed-job", "state": "down", "at": "2026-11-23T08:00:00Z"}]})
         assert r.status_code == 200 and r.json()["broken_promises"] == ["onboarding"]
         # No reload: the event stream brings the change, the map follows.
-        page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'promise' && "
+        page.wait_for("sg.liveEvents.some(e => e.name === 'promise' && "
                                     "e.data.promise === 'onboarding' && e.data.state === 'down')")
         wait_state(page, "onboarding", "down")
-        page.page.wait_for_function("sg.cy.getElementById('feed-job').hasClass('failed')")
+        page.wait_for("sg.cy.getElementById('feed-job').hasClass('failed')")
         page.page.wait_for_selector("#events li.down")
         assert "New staff are productive on day one: ok → down" in page.page.inner_text("#events")
         page.click_node("onboarding")
@@ -214,10 +214,10 @@ def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server
         aggregate = page.page.evaluate("sg.cy.nodes('.aggregate')[0].id()")
         before = first["drawn"]
         page.click_node(aggregate, panel=False)
-        page.page.wait_for_function("(n) => sg.part.nodes.length > n", arg=before)
+        page.wait_for("(n) => sg.part.nodes.length > n", arg=before)
 
         page.page.click("#show-all")
-        page.page.wait_for_function("sg.lastRedraw && sg.lastRedraw.nodes === 2000",
+        page.wait_for("sg.lastRedraw && sg.lastRedraw.nodes === 2000",
                                     timeout=120_000)
         everything = page.page.evaluate("sg.lastRedraw")
         assert everything["layout"] == "layered"
@@ -235,6 +235,50 @@ def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server
     }, indent=2) + "\n", encoding="utf-8")
 
 
+def test_the_page_keeps_to_its_content_security_policy(browser: Browser,
+                                                       server: Server) -> None:
+    with page_of(browser, f"{server.url}/#node=web-tier", accept_downloads=True) as page:
+        first = page.page.reload()
+        assert first is not None and first.url == f"{server.url}/"
+        policy = first.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        page.ready()
+        # Map, what-if, tables, a picture export: all within the policy.
+        page.click_node("web-1")
+        page.page.click("#fail-down")
+        wait_state(page, "web-tier", "degraded")
+        for tab in ("promises", "matrix", "spof"):
+            page.page.click(f"#tabs button[data-tab='{tab}']")
+            page.page.wait_for_selector(f"#tab-{tab} table")
+        for fmt in ("png", "svg"):
+            with page.page.expect_download():
+                page.page.click("#tabs button[data-tab='map']")
+                page.page.click(f"[data-export='{fmt}']")
+        no_errors(page)
+        # And the policy is enforced: an injected inline script does not run.
+        with page.page.expect_console_message(lambda m: "CSP violation" in m.text) as seen:
+            ran = page.page.evaluate("""() => {
+                const s = document.createElement('script');
+                s.textContent = 'window.__injected = true';
+                document.head.append(s);
+                return window.__injected === true;
+            }""")
+        assert ran is False
+        assert "script-src" in seen.value.text
+
+
+def test_another_site_cannot_frame_the_explorer(browser: Browser, server: Server) -> None:
+    html = (f'<!doctype html><title>elsewhere</title><iframe id="f" src="{server.url}/" '
+            'width="800" height="600"></iframe>')
+    with other_origin(html) as elsewhere, page_of(browser, "about:blank") as page:
+        with page.page.expect_console_message(lambda m: "frame-ancestors" in m.text):
+            page.page.goto(elsewhere)  # waits for the frame too
+        # Chromium refuses the frame: the explorer's document never loads in it.
+        assert page.page.frame_locator("#f").locator("#cy").count() == 0
+        inner = [f.url for f in page.page.frames if f != page.page.main_frame]
+        assert len(inner) == 1 and not inner[0].startswith(server.url), inner
+
+
 def test_tables_link_into_the_map(browser: Browser, server: Server) -> None:
     promises = httpx.get(f"{server.url}/v1/catalogue/promises").json()["items"]
     with page_of(browser, server.url) as page:
@@ -243,7 +287,7 @@ def test_tables_link_into_the_map(browser: Browser, server: Server) -> None:
         page.page.wait_for_selector("#tab-promises tbody tr")
         assert page.page.locator("#tab-promises tbody tr").count() == len(promises)
         page.page.click("#tab-promises button[data-id='fun-day']")
-        page.page.wait_for_function("sg.lastDraw.center === 'fun-day'")
+        page.wait_for("sg.lastDraw.center === 'fun-day'")
         assert page.page.is_visible("#cy")
 
         page.page.click("#tabs button[data-tab='matrix']")
@@ -309,7 +353,7 @@ def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
             page.shot("key-prompt")
             page.page.fill("#key-input", "sg_wrong")
             page.page.click("#key-save")
-            page.page.wait_for_function(
+            page.wait_for(
                 "document.getElementById('key-error').textContent.includes('refused')")
             page.page.fill("#key-input", key)
             page.page.click("#key-save")
@@ -318,7 +362,7 @@ def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
             page.search_and_draw("feed", "feed-job")
             # The event stream is read with the key too (an EventSource could not send it).
             page.page.click("#mode-live")
-            page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'snapshot')")
+            page.wait_for("sg.liveEvents.some(e => e.name === 'snapshot')")
             page.page.reload()  # same tab: the key is kept, no prompt
             page.ready()
             assert not page.page.is_visible("#key-dialog")

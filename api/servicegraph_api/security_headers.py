@@ -24,9 +24,10 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-#: The explorer: its own files only. ``data:`` images for the empty favicon the page
-#: declares (so the browser asks for no ``/favicon.ico``).
-PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
+#: The explorer: its own files only (Cytoscape draws on a canvas and styles its elements
+#: through the DOM, which a policy does not restrict; its one inline ``<style>`` is
+#: already in the page's stylesheet, see ``index.html``).
+PAGE_POLICY = ("default-src 'self'; object-src 'none'; "
                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 #: Swagger UI and ReDoc as FastAPI serves them: bundles and styles from jsDelivr, an
 #: inline start script, ReDoc's fonts from Google Fonts, its inline styles and its
