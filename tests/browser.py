@@ -120,7 +120,7 @@ class Watched:
     def click_node(self, node_id: str, *, panel: bool = True) -> None:
         """Click the node of the model's id ``node_id`` where it is drawn; with ``panel``,
         wait until the side panel shows that node."""
-        self._click("(id) => sg.cy.getElementById(id)", node_id)
+        self._click("(id) => sg.map.node(id)", node_id)
         if panel:
             self.page.wait_for_selector(f"#panel h2[data-id='{node_id}']")
 

@@ -64,16 +64,17 @@ def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
     with page_of(browser, server.url) as page:
         page.ready()
         page.search_and_draw("onboard", "onboarding")
-        drawn = page.page.evaluate("sg.cy.nodes().map(n => n.id())")
+        drawn = page.page.evaluate("sg.map.drawnIds()")
         assert set(CHAIN) <= set(drawn)
         around = httpx.get(f"{server.url}/v1/nodes/onboarding/neighbourhood",
                            params={"depth": 6, "limit": 500}).json()
         assert set(drawn) == {n["id"] for n in around["nodes"]}
-        soft = page.page.evaluate("sg.cy.edges('[impact = \"soft\"]').map(e => e.id())")
-        assert sorted(soft) == sorted(f"e:{e['from']}->{e['to']}" for e in around["edges"]
+        soft = page.page.evaluate(
+            "sg.cy.edges('[impact = \"soft\"]').map(e => [e.data('from'), e.data('to')])")
+        assert sorted(soft) == sorted([e["from"], e["to"]] for e in around["edges"]
                                       if e.get("impact") == "soft") != []
         # Promises on top, CIs at the bottom.
-        y = page.page.evaluate("Object.fromEntries(sg.cy.nodes().map(n => [n.id(), "
+        y = page.page.evaluate("Object.fromEntries(sg.cy.nodes().map(n => [n.data('ref'), "
                                "n.position('y')]))")
         assert y["onboarding"] < y["employee-onboarding"] < y["act-new-employee"] < y["hr-app"]
         assert y["hr-app"] < y["feed-job"]
@@ -85,7 +86,7 @@ def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
         wait_state(page, "onboarding", "down")
         expected = httpx.post(f"{server.url}/v1/impact", json={"down": ["feed-job"]}).json()
         classes = page.page.evaluate(
-            "Object.fromEntries(sg.cy.nodes().map(n => [n.id(), n.classes()]))")
+            "Object.fromEntries(sg.cy.nodes().map(n => [n.data('ref'), n.classes()]))")
         assert "failed" in classes["feed-job"] and "down" in classes["feed-job"]
         for node_id, state in expected["impacted"].items():
             if node_id in classes:
@@ -122,7 +123,7 @@ def test_redundancy_headroom_is_shown(browser: Browser, server: Server) -> None:
         page.click_node("web-tier")
         page.page.wait_for_selector("#panel ul.headroom li")
         assert page.page.inner_text("#panel ul.headroom") == "web: 2 of 3 up, needs 2"
-        label = page.page.evaluate("sg.cy.getElementById('web-tier').data('label')")
+        label = page.page.evaluate("sg.map.node('web-tier').data('label')")
         assert "needs 2 of 3 web" in label
         group = page.page.evaluate("sg.cy.edges('[group = \"web\"]').length")
         assert group == 3
@@ -146,7 +147,7 @@ def test_live_mode_follows_pushed_status(browser: Browser, server: Server) -> No
         page.wait_for("sg.liveEvents.some(e => e.name === 'promise' && "
                                     "e.data.promise === 'onboarding' && e.data.state === 'down')")
         wait_state(page, "onboarding", "down")
-        page.wait_for("sg.cy.getElementById('feed-job').hasClass('failed')")
+        page.wait_for("sg.map.node('feed-job').hasClass('failed')")
         page.page.wait_for_selector("#events li.down")
         assert "New staff are productive on day one: ok → down" in page.page.inner_text("#events")
         page.click_node("onboarding")
@@ -213,7 +214,7 @@ def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server
 
         aggregate = page.page.evaluate("sg.cy.nodes('.aggregate')[0].id()")
         before = first["drawn"]
-        page.click_node(aggregate, panel=False)
+        page.click_element(aggregate)
         page.wait_for("(n) => sg.part.nodes.length > n", arg=before)
 
         page.page.click("#show-all")
@@ -233,6 +234,106 @@ def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server
         "longest_task_ms": max(long_tasks, default=0),
         "note": "headless Chromium on the test machine; a record, not a threshold",
     }, indent=2) + "\n", encoding="utf-8")
+
+
+#: Ids that an element id joined from them would confuse: arrows both ways, the
+#: separators the page once used (``->``, ``|``, ``:``), the page's own element names.
+ODD_CIS = ["x", "z", "x→y", "x->y", "y->z", "y→z", "e:a->b", "a", "b", "n1", "e0", "g0",
+           "agg:a|ci|needs", "q\"'<b>"]
+ODD_EDGES = [("x", "y->z"), ("x->y", "z"), ("x→y", "z"), ("x", "y→z"), ("x->y", "y→z"),
+             ("x→y", "y->z"), ("a", "b"), ("e:a->b", "a"), ("n1", "e0"), ("e0", "g0"),
+             ("g0", "n1"), ("b", "agg:a|ci|needs"), ("z", "q\"'<b>")]
+#: A service system whose id holds ``|``, with ten CIs: more than the page shows of one
+#: kind around one node, so they fold.
+BAR_PARENT = "team|payments"
+
+
+def odd_batch() -> dict[str, Any]:
+    """A system over the odd CIs, and a system with a ``|`` in its id over ten CIs."""
+    nodes: list[dict[str, Any]] = [{"id": "odd-system", "kind": "service_system",
+                                    "name": "Odd system"}]
+    nodes += [{"id": i, "kind": "ci", "name": f"CI {i}"} for i in ODD_CIS]
+    edges = [{"from": "odd-system", "to": i} for i in ("x", "x->y", "x→y", "e:a->b", "n1")]
+    edges += [{"from": a, "to": b} for a, b in ODD_EDGES]
+    nodes.append({"id": BAR_PARENT, "kind": "service_system", "name": "Payments"})
+    for n in range(10):
+        nodes.append({"id": f"pay|{n}", "kind": "ci", "name": f"Payment host {n}"})
+        edges.append({"from": BAR_PARENT, "to": f"pay|{n}"})
+    return {"nodes": nodes, "edges": edges}
+
+
+def drawn_edges(page: Watched) -> list[tuple[str, str]]:
+    """The dependencies drawn, as (from, to) of the model's ids, one per drawn edge."""
+    pairs = page.page.evaluate("sg.cy.edges().not('.aggregate').map("
+                               "e => [e.source().data('ref'), e.target().data('ref')])")
+    return sorted((a, b) for a, b in pairs)
+
+
+def test_any_ids_draw_every_node_and_dependency(browser: Browser, server: Server) -> None:
+    r = httpx.post(f"{server.url}/v1/sources/odd/push", json=odd_batch())
+    assert r.status_code == 200, r.text
+    around = httpx.get(f"{server.url}/v1/nodes/odd-system/neighbourhood",
+                       params={"depth": 6, "limit": 500}).json()
+    assert len(around["nodes"]) == 1 + len(ODD_CIS)
+    assert len(around["edges"]) == 5 + len(ODD_EDGES)
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.search_and_draw("odd-system", "odd-system")
+        # As many elements as the model has: none lost to a shared element id.
+        counts = page.page.evaluate("[sg.cy.nodes().length, sg.cy.edges().length]")
+        assert counts == [len(around["nodes"]), len(around["edges"])]
+        assert sorted(page.page.evaluate("sg.map.drawnIds()")) == sorted(
+            n["id"] for n in around["nodes"])
+        assert drawn_edges(page) == sorted((e["from"], e["to"]) for e in around["edges"])
+        assert page.page.inner_text("#status").startswith(
+            f"{len(around['nodes'])} of {len(around['nodes'])} nodes")
+        # Each end of each edge is the node the model says, whatever its id looks like.
+        assert page.page.evaluate("sg.map.node('e:a->b').outgoers('node').map(n => n.data('ref'))"
+                                  ) == ["a"]
+        # Clicking a node with such an id selects that node, and what-if works on it.
+        page.click_node("x->y")
+        page.page.click("#fail-down")
+        wait_state(page, "odd-system", "down")
+        expected = httpx.post(f"{server.url}/v1/impact", json={"down": ["x->y"]}).json()
+        down = page.page.evaluate("sg.cy.nodes('.down').map(n => n.data('ref'))")
+        assert sorted(down) == sorted(i for i, s in expected["impacted"].items() if s == "down")
+        assert "x" not in down and "x→y" not in down
+        page.page.click("#fit")
+        page.shot("odd-ids")
+        no_errors(page)
+
+
+def test_a_parent_with_a_bar_in_its_id_folds_and_shows_all(browser: Browser,
+                                                           server: Server) -> None:
+    r = httpx.post(f"{server.url}/v1/sources/odd/push", json=odd_batch())
+    assert r.status_code == 200, r.text
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.search_and_draw("Payments", BAR_PARENT)
+        # Four CIs in sight, six folded into one group the user can open.
+        assert page.page.inner_text("#status").startswith(
+            f"5 of 11 nodes around {BAR_PARENT}; 6 folded into 1 group(s)")
+        assert page.page.is_visible("#show-all")
+        groups = page.page.evaluate("sg.cy.nodes('.aggregate').map(n => n.id())")
+        assert len(groups) == 1
+        assert page.page.evaluate("sg.map.drawnIds().length") == 5
+        group = groups[0]
+        ends = page.page.evaluate("(g) => sg.cy.getElementById(g).connectedEdges()"
+                                  ".connectedNodes().not('.aggregate').map(n => n.data('ref'))",
+                                  group)
+        assert ends == [BAR_PARENT]
+        page.click_element(group)
+        page.wait_for("sg.map.drawnIds().length === 11")
+        assert page.page.evaluate("sg.cy.nodes('.aggregate').length") == 0
+        page.page.select_option("#depth", "5")  # drawn afresh: folded again
+        page.wait_for("sg.cy.nodes('.aggregate').length === 1")
+        assert page.page.is_visible("#show-all")
+        page.page.click("#show-all")
+        page.wait_for("sg.map.drawnIds().length === 11")
+        assert sorted(page.page.evaluate("sg.map.drawnIds()")) == sorted(
+            [BAR_PARENT] + [f"pay|{n}" for n in range(10)])
+        assert drawn_edges(page) == sorted((BAR_PARENT, f"pay|{n}") for n in range(10))
+        no_errors(page)
 
 
 def test_the_page_keeps_to_its_content_security_policy(browser: Browser,
@@ -313,7 +414,7 @@ def test_tables_link_into_the_map(browser: Browser, server: Server) -> None:
 def test_exports_of_the_drawn_view(browser: Browser, server: Server, tmp_path: Path) -> None:
     with page_of(browser, f"{server.url}/#node=web-tier", accept_downloads=True) as page:
         page.ready()
-        drawn = page.page.evaluate("sg.cy.nodes().map(n => n.id())")
+        drawn = page.page.evaluate("sg.map.drawnIds()")
         got: dict[str, bytes] = {}
         for fmt in ("png", "svg", "graphml", "dot", "mermaid"):
             with page.page.expect_download() as info:
