@@ -336,6 +336,39 @@ def test_a_parent_with_a_bar_in_its_id_folds_and_shows_all(browser: Browser,
         no_errors(page)
 
 
+def test_matrix_cells_of_ids_with_bars_stay_apart(browser: Browser, server: Server) -> None:
+    """Silo ``a|b`` under service ``c`` and silo ``a`` under service ``b|c``: two cells."""
+    batch = {"nodes": [
+        {"id": "c", "kind": "business_service", "name": "C"},
+        {"id": "b|c", "kind": "business_service", "name": "B or C"},
+        {"id": "sys-1", "kind": "service_system", "name": "System 1"},
+        {"id": "sys-2", "kind": "service_system", "name": "System 2"},
+        {"id": "ci-1", "kind": "ci", "name": "CI 1", "silo": "a|b"},
+        {"id": "ci-2", "kind": "ci", "name": "CI 2", "silo": "a"}],
+        "edges": [{"from": "c", "to": "sys-1"}, {"from": "sys-1", "to": "ci-1"},
+                  {"from": "b|c", "to": "sys-2"}, {"from": "sys-2", "to": "ci-2"}]}
+    r = httpx.post(f"{server.url}/v1/sources/bars/push", json=batch)
+    assert r.status_code == 200, r.text
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.page.click("#tabs button[data-tab='matrix']")
+        page.page.wait_for_selector("#tab-matrix button[data-id='b|c']")
+        cells = page.page.evaluate("""() => {
+            const table = document.querySelector('#tab-matrix table');
+            const services = [...table.querySelectorAll('thead th')].map(th => th.textContent);
+            const out = {};
+            for (const tr of table.querySelectorAll('tbody tr')) {
+                const tds = [...tr.querySelectorAll('td')];
+                tds.slice(1).forEach((td, i) => {
+                    if (td.textContent) out[tds[0].textContent + ' / ' + services[i + 1]] = td.textContent;
+                });
+            }
+            return out;
+        }""")
+        assert cells["a|b / c"] == "ci-1" and cells["a / b|c"] == "ci-2", cells
+        no_errors(page)
+
+
 def test_the_page_keeps_to_its_content_security_policy(browser: Browser,
                                                        server: Server) -> None:
     with page_of(browser, f"{server.url}/#node=web-tier", accept_downloads=True) as page:

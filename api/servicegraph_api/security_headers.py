@@ -16,7 +16,10 @@ a browser never guesses a script out of an answer. The policy depends on what an
 - everything else (JSON, exports, the event stream, ``/model.md``) is data, never a
   document to render: nothing may load from it (:data:`API_POLICY`).
 
-An answer that sets one of these headers itself keeps its own value.
+An answer that sets one of these headers itself keeps its own value. Added outermost,
+the middleware sees every answer the app gives, refusals and errors included, except a
+bug's bare 500: Starlette answers an unhandled exception in its own outermost layer,
+which no middleware added to the app wraps.
 """
 
 from __future__ import annotations
