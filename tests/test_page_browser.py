@@ -360,7 +360,8 @@ def test_matrix_cells_of_ids_with_bars_stay_apart(browser: Browser, server: Serv
             for (const tr of table.querySelectorAll('tbody tr')) {
                 const tds = [...tr.querySelectorAll('td')];
                 tds.slice(1).forEach((td, i) => {
-                    if (td.textContent) out[tds[0].textContent + ' / ' + services[i + 1]] = td.textContent;
+                    const where = tds[0].textContent + ' / ' + services[i + 1];
+                    if (td.textContent) out[where] = td.textContent;
                 });
             }
             return out;
