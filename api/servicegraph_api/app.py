@@ -36,6 +36,7 @@ from servicegraph_api.routers import (
     spof,
     syncs,
 )
+from servicegraph_api.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("servicegraph.api")
 
@@ -166,4 +167,5 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
                        allowed_hosts=settings.allowed_hosts,
                        trusted_origins=settings.trusted_origins)
     app.add_middleware(ObservationMiddleware, metrics=metrics, templates=templates)
+    app.add_middleware(SecurityHeadersMiddleware)  # outside all: on every answer
     return app
