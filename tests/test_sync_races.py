@@ -9,6 +9,7 @@ the session's real state, and the store holds what the winner did.
 from __future__ import annotations
 
 import multiprocessing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from servicegraph.model import GraphData
 from servicegraph.store import GraphStore
 from test_processes import target_of
 
-from workers import cmdb_node, session_committer, session_ender
+from servers import serve
+from workers import cmdb_node, http_session_ender, session_committer, session_ender
 
 SOURCE = "cmdb"
 NODES = [f"n-{i:04d}" for i in range(4000)]
@@ -67,6 +69,15 @@ def test_two_sessions_committing_at_once_one_wins_whole(store: GraphStore) -> No
     assert store.sync_session(loser["session"]).state == "superseded"  # type: ignore[union-attr]
 
 
+def opened_with_pages(graph: ServiceGraph, asserted: list[str]) -> str:
+    """A session of the source whose pages asserted ``asserted``."""
+    session = graph.writes.open_sync(SOURCE).id
+    for start in range(0, len(asserted), 700):
+        graph.writes.push(SOURCE, GraphData.of(cmdb_node(n) for n in asserted[start:start + 700]),
+                          session=session)
+    return session
+
+
 @pytest.mark.parametrize(("commit_delay", "abandon_delay"),
                          [(0.0, 0.0), (0.0, 0.05), (0.0, 0.2), (0.0, 0.5), (0.3, 0.0)])
 def test_an_abandon_racing_a_commit_answers_truthfully(store: GraphStore, commit_delay: float,
@@ -74,10 +85,7 @@ def test_an_abandon_racing_a_commit_answers_truthfully(store: GraphStore, commit
     graph = ServiceGraph(store)
     claim_all(graph)
     asserted = NODES[:2100]
-    session = graph.writes.open_sync(SOURCE).id
-    for start in range(0, len(asserted), 700):
-        graph.writes.push(SOURCE, GraphData.of(cmdb_node(n) for n in asserted[start:start + 700]),
-                          session=session)
+    session = opened_with_pages(graph, asserted)
     target = target_of(store)
     reports = {r["action"]: r for r in run(session_ender, [
         (target, SOURCE, session, "commit", commit_delay),
@@ -97,3 +105,33 @@ def test_an_abandon_racing_a_commit_answers_truthfully(store: GraphStore, commit
         assert abandon["outcome"] == "done" and abandon["answer"]["state"] == "abandoned"
         assert state == "abandoned"
         assert live_of_source(store) == set(NODES)
+
+
+def test_over_http_the_loser_of_an_abandon_commit_race_answers_409_naming_the_winner(
+        store: GraphStore, tmp_path: Path) -> None:
+    """Two API worker processes, each request to whichever answers: per round, one of
+    the two is 200 and the other 409 with the state the winner left."""
+    graph = ServiceGraph(store)
+    asserted = NODES[:2100]
+    with serve(tmp_path, target_of(store), args=["--workers", "2"]) as server:
+        for commit_delay, abandon_delay in [(0.0, 0.0), (0.0, 0.1), (0.0, 0.4), (0.2, 0.0)]:
+            claim_all(graph)
+            session = opened_with_pages(graph, asserted)
+            reports = {r["action"]: r for r in run(http_session_ender, [
+                (server.url, SOURCE, session, "commit", commit_delay),
+                (server.url, SOURCE, session, "abandon", abandon_delay)])}
+            commit, abandon = reports["commit"], reports["abandon"]
+            state = store.sync_session(session).state  # type: ignore[union-attr]
+            if commit["status"] == 200:
+                assert commit["body"]["nodes"]["retired"] == 1900
+                assert (abandon["status"], abandon["body"].get("state")) == (409, "committed"), \
+                    abandon
+                assert state == "committed"
+                assert live_of_source(store) == set(asserted)
+            else:
+                assert (commit["status"], commit["body"].get("state")) == (409, "abandoned"), \
+                    (commit, server.output()[-3000:])
+                assert "abandoned" in commit["body"]["detail"]
+                assert (abandon["status"], abandon["body"].get("state")) == (200, "abandoned")
+                assert state == "abandoned"
+                assert live_of_source(store) == set(NODES)

@@ -196,10 +196,12 @@ def test_an_older_session_committed_after_a_newer_one_is_superseded(
     assert retired_at(client, "t-a") == gone
     assert client.get(f"/v1/sources/cmdb/syncs/{s1}").json()["state"] == "superseded"
     assert client.get(f"/v1/sources/cmdb/syncs/{s2}").json()["state"] == "committed"
-    # A superseded session takes no more pages either.
+    # A superseded session takes no more pages, and abandoning it says what it is.
     late = client.post(f"/v1/sources/cmdb/syncs/{s1}/push", json={"nodes": [t("d")]})
     assert late.status_code == 409 and late.json()["state"] == "superseded"
     assert client.get("/v1/nodes/t-d").status_code == 404
+    gone_too = client.delete(f"/v1/sources/cmdb/syncs/{s1}")
+    assert gone_too.status_code == 409 and gone_too.json()["state"] == "superseded"
 
 
 def test_a_newer_session_committed_after_an_older_one_wins(client: TestClient) -> None:

@@ -152,3 +152,16 @@ def session_ender(target: str, source: str, session: str, action: str, delay: fl
     barrier.wait(timeout=300)
     time.sleep(delay)
     results.put({"action": action, **ended(lambda: end(source, session))})
+
+
+def http_session_ender(url: str, source: str, session: str, action: str, delay: float,
+                       barrier: Any, results: Any) -> None:
+    """Commit or abandon ``session`` through the API once every process is ready (after
+    ``delay``): the status and body it answered."""
+    with httpx.Client(base_url=url, timeout=120) as client:
+        path = f"/v1/sources/{source}/syncs/{session}"
+        client.get(path).raise_for_status()  # connected before the race starts
+        barrier.wait(timeout=300)
+        time.sleep(delay)
+        r = (client.post(f"{path}/commit") if action == "commit" else client.delete(path))
+    results.put({"action": action, "status": r.status_code, "body": r.json()})
