@@ -4,6 +4,7 @@ left when a source retires a node another source still needs."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from servicegraph import ServiceGraph
-from servicegraph.store import GraphStore
+from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 from servicegraph_api.ingest_schemas import PushOut, SyncSessionOut
 
 from apikit import api_client
@@ -253,6 +254,36 @@ def test_a_full_sync_push_after_a_session_opened_supersedes_it(client: TestClien
     r = client.post("/v1/sources/elsewhere/push?full_sync=true", json={"nodes": [vm(5)]})
     assert r.status_code == 200, r.text
     assert client.post(f"/v1/sources/cmdb/syncs/{other}/commit").status_code == 200
+
+
+def backdated(store: GraphStore, session: str, version: int) -> None:
+    """Make ``session`` look opened at ``version``: as if it opened while a full sync was
+    being committed (on Neo4j opening does not wait for the write lock), so that sync
+    did not see it open."""
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE sync_sessions SET opened_version = ? WHERE id = ?",
+                       (version, session))
+        return
+    assert isinstance(store, Neo4jStore)
+    store.driver.execute_query("MATCH (s:ServiceGraphSync {id: $id}) "
+                               "SET s.opened_version = $version", id=session,
+                               version=version, database_=store.database)
+
+
+def test_a_session_opened_during_a_full_sync_is_superseded_at_its_commit(
+        store: GraphStore, client: TestClient) -> None:
+    claimed(client, "a", "b", "c")
+    before = client.post("/v1/sources/cmdb/push?full_sync=true",
+                         json={"nodes": [t("b"), t("c")]}).json()["version"]
+    session = opened(client)
+    paged(client, session, "b")
+    backdated(store, session, before - 1)
+    r = client.post(f"/v1/sources/cmdb/syncs/{session}/commit")
+    assert r.status_code == 409, r.text
+    assert r.json()["state"] == "superseded" and f"version {before}" in r.json()["detail"]
+    assert {"t-b", "t-c"} <= live_ids(client)
+    assert client.get(f"/v1/sources/cmdb/syncs/{session}").json()["state"] == "superseded"
 
 
 def test_a_dry_run_full_sync_supersedes_nothing(client: TestClient) -> None:
