@@ -304,7 +304,7 @@ class Writer:
         that sync closes it, and its pages and its commit are refused
         (:class:`SyncClosed`, state ``superseded``), so an older snapshot never
         retires what a newer one asserted. Sessions of one source are not exclusive:
-        the first to commit wins.
+        of those open at once, the first to commit wins and supersedes the others.
         """
         problems = check_source(source)
         if problems:

@@ -121,7 +121,8 @@ class Change:
     #: commit): sessions of that source opened before it can no longer commit. The
     #: store closes them as ``superseded`` in the change's transaction, even when the
     #: change writes nothing else (a full sync that repeats what is stored is still the
-    #: newer snapshot); only then is a version recorded for it.
+    #: newer snapshot). A change that writes something also records its version as the
+    #: source's last full sync, which a commit checks against its session's opening.
     full_sync: str | None = None
 
     @classmethod
