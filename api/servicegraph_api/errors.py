@@ -54,7 +54,9 @@ _MEANING = {
          "`ingest` or `admin` for writes).",
     404: "An id names nothing in the graph; `ids` lists them.",
     413: "The request body is larger than the configured limit (`limit_bytes`).",
-    409: "The sync session is committed, abandoned or expired: open a new one.",
+    409: "The sync session is no longer open: committed, abandoned, expired or "
+         "superseded (a newer full sync of its source was committed); `state` names "
+         "which. Open a new one.",
     415: "The body was not sent as JSON (`Content-Type: application/json`; the push routes "
          "also take YAML): `detail` says what to send.",
     422: "The input is invalid: a request-shape error (FastAPI's `detail` list) or a graph "
