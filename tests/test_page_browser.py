@@ -20,7 +20,7 @@ from servicegraph.core import ServiceGraph
 from servicegraph.examples import example_graph, example_text
 from servicegraph.store import Neo4jStore
 
-from browser import ARTIFACTS, Watched, chromium, page_of
+from browser import ARTIFACTS, Watched, chromium, other_origin, page_of
 from servers import Server, serve
 
 CHAIN = ["onboarding", "employee-onboarding", "act-new-employee", "hr-app", "recruiting-feed",
@@ -55,7 +55,7 @@ def no_errors(page: Watched) -> None:
 
 
 def wait_state(page: Watched, node_id: str, state: str) -> None:
-    page.page.wait_for_function("([id, s]) => (sg.states[id] || 'ok') === s",
+    page.wait_for("([id, s]) => (sg.states[id] || 'ok') === s",
                                 arg=[node_id, state], timeout=30_000)
 
 
@@ -64,16 +64,17 @@ def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
     with page_of(browser, server.url) as page:
         page.ready()
         page.search_and_draw("onboard", "onboarding")
-        drawn = page.page.evaluate("sg.cy.nodes().map(n => n.id())")
+        drawn = page.page.evaluate("sg.map.drawnIds()")
         assert set(CHAIN) <= set(drawn)
         around = httpx.get(f"{server.url}/v1/nodes/onboarding/neighbourhood",
                            params={"depth": 6, "limit": 500}).json()
         assert set(drawn) == {n["id"] for n in around["nodes"]}
-        soft = page.page.evaluate("sg.cy.edges('[impact = \"soft\"]').map(e => e.id())")
-        assert sorted(soft) == sorted(f"e:{e['from']}->{e['to']}" for e in around["edges"]
+        soft = page.page.evaluate(
+            "sg.cy.edges('[impact = \"soft\"]').map(e => [e.data('from'), e.data('to')])")
+        assert sorted(soft) == sorted([e["from"], e["to"]] for e in around["edges"]
                                       if e.get("impact") == "soft") != []
         # Promises on top, CIs at the bottom.
-        y = page.page.evaluate("Object.fromEntries(sg.cy.nodes().map(n => [n.id(), "
+        y = page.page.evaluate("Object.fromEntries(sg.cy.nodes().map(n => [n.data('ref'), "
                                "n.position('y')]))")
         assert y["onboarding"] < y["employee-onboarding"] < y["act-new-employee"] < y["hr-app"]
         assert y["hr-app"] < y["feed-job"]
@@ -85,7 +86,7 @@ def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
         wait_state(page, "onboarding", "down")
         expected = httpx.post(f"{server.url}/v1/impact", json={"down": ["feed-job"]}).json()
         classes = page.page.evaluate(
-            "Object.fromEntries(sg.cy.nodes().map(n => [n.id(), n.classes()]))")
+            "Object.fromEntries(sg.cy.nodes().map(n => [n.data('ref'), n.classes()]))")
         assert "failed" in classes["feed-job"] and "down" in classes["feed-job"]
         for node_id, state in expected["impacted"].items():
             if node_id in classes:
@@ -122,7 +123,7 @@ def test_redundancy_headroom_is_shown(browser: Browser, server: Server) -> None:
         page.click_node("web-tier")
         page.page.wait_for_selector("#panel ul.headroom li")
         assert page.page.inner_text("#panel ul.headroom") == "web: 2 of 3 up, needs 2"
-        label = page.page.evaluate("sg.cy.getElementById('web-tier').data('label')")
+        label = page.page.evaluate("sg.map.node('web-tier').data('label')")
         assert "needs 2 of 3 web" in label
         group = page.page.evaluate("sg.cy.edges('[group = \"web\"]').length")
         assert group == 3
@@ -137,16 +138,16 @@ def test_live_mode_follows_pushed_status(browser: Browser, server: Server) -> No
     with page_of(browser, f"{server.url}/#node=onboarding") as page:
         page.ready()
         page.page.click("#mode-live")
-        page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'snapshot')")
+        page.wait_for("sg.liveEvents.some(e => e.name === 'snapshot')")
         wait_state(page, "onboarding", "ok")
         r = httpx.post(f"{server.url}/v1/sources/monitoring/status", json={
             "statuses": [{"id": "feed-job", "state": "down", "at": "2026-11-23T08:00:00Z"}]})
         assert r.status_code == 200 and r.json()["broken_promises"] == ["onboarding"]
         # No reload: the event stream brings the change, the map follows.
-        page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'promise' && "
+        page.wait_for("sg.liveEvents.some(e => e.name === 'promise' && "
                                     "e.data.promise === 'onboarding' && e.data.state === 'down')")
         wait_state(page, "onboarding", "down")
-        page.page.wait_for_function("sg.cy.getElementById('feed-job').hasClass('failed')")
+        page.wait_for("sg.map.node('feed-job').hasClass('failed')")
         page.page.wait_for_selector("#events li.down")
         assert "New staff are productive on day one: ok → down" in page.page.inner_text("#events")
         page.click_node("onboarding")
@@ -213,11 +214,11 @@ def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server
 
         aggregate = page.page.evaluate("sg.cy.nodes('.aggregate')[0].id()")
         before = first["drawn"]
-        page.click_node(aggregate, panel=False)
-        page.page.wait_for_function("(n) => sg.part.nodes.length > n", arg=before)
+        page.click_element(aggregate)
+        page.wait_for("(n) => sg.part.nodes.length > n", arg=before)
 
         page.page.click("#show-all")
-        page.page.wait_for_function("sg.lastRedraw && sg.lastRedraw.nodes === 2000",
+        page.wait_for("sg.lastRedraw && sg.lastRedraw.nodes === 2000",
                                     timeout=120_000)
         everything = page.page.evaluate("sg.lastRedraw")
         assert everything["layout"] == "layered"
@@ -235,6 +236,184 @@ def test_a_2000_node_neighbourhood_stays_usable(browser: Browser, server: Server
     }, indent=2) + "\n", encoding="utf-8")
 
 
+#: Ids that an element id joined from them would confuse: arrows both ways, the
+#: separators the page once used (``->``, ``|``, ``:``), the page's own element names.
+ODD_CIS = ["x", "z", "x→y", "x->y", "y->z", "y→z", "e:a->b", "a", "b", "n1", "e0", "g0",
+           "agg:a|ci|needs", "q\"'<b>"]
+ODD_EDGES = [("x", "y->z"), ("x->y", "z"), ("x→y", "z"), ("x", "y→z"), ("x->y", "y→z"),
+             ("x→y", "y->z"), ("a", "b"), ("e:a->b", "a"), ("n1", "e0"), ("e0", "g0"),
+             ("g0", "n1"), ("b", "agg:a|ci|needs"), ("z", "q\"'<b>")]
+#: A service system whose id holds ``|``, with ten CIs: more than the page shows of one
+#: kind around one node, so they fold.
+BAR_PARENT = "team|payments"
+
+
+def odd_batch() -> dict[str, Any]:
+    """A system over the odd CIs, and a system with a ``|`` in its id over ten CIs."""
+    nodes: list[dict[str, Any]] = [{"id": "odd-system", "kind": "service_system",
+                                    "name": "Odd system"}]
+    nodes += [{"id": i, "kind": "ci", "name": f"CI {i}"} for i in ODD_CIS]
+    edges = [{"from": "odd-system", "to": i} for i in ("x", "x->y", "x→y", "e:a->b", "n1")]
+    edges += [{"from": a, "to": b} for a, b in ODD_EDGES]
+    nodes.append({"id": BAR_PARENT, "kind": "service_system", "name": "Payments"})
+    for n in range(10):
+        nodes.append({"id": f"pay|{n}", "kind": "ci", "name": f"Payment host {n}"})
+        edges.append({"from": BAR_PARENT, "to": f"pay|{n}"})
+    return {"nodes": nodes, "edges": edges}
+
+
+def drawn_edges(page: Watched) -> list[tuple[str, str]]:
+    """The dependencies drawn, as (from, to) of the model's ids, one per drawn edge."""
+    pairs = page.page.evaluate("sg.cy.edges().not('.aggregate').map("
+                               "e => [e.source().data('ref'), e.target().data('ref')])")
+    return sorted((a, b) for a, b in pairs)
+
+
+def test_any_ids_draw_every_node_and_dependency(browser: Browser, server: Server) -> None:
+    r = httpx.post(f"{server.url}/v1/sources/odd/push", json=odd_batch())
+    assert r.status_code == 200, r.text
+    around = httpx.get(f"{server.url}/v1/nodes/odd-system/neighbourhood",
+                       params={"depth": 6, "limit": 500}).json()
+    assert len(around["nodes"]) == 1 + len(ODD_CIS)
+    assert len(around["edges"]) == 5 + len(ODD_EDGES)
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.search_and_draw("odd-system", "odd-system")
+        # As many elements as the model has: none lost to a shared element id.
+        counts = page.page.evaluate("[sg.cy.nodes().length, sg.cy.edges().length]")
+        assert counts == [len(around["nodes"]), len(around["edges"])]
+        assert sorted(page.page.evaluate("sg.map.drawnIds()")) == sorted(
+            n["id"] for n in around["nodes"])
+        assert drawn_edges(page) == sorted((e["from"], e["to"]) for e in around["edges"])
+        assert page.page.inner_text("#status").startswith(
+            f"{len(around['nodes'])} of {len(around['nodes'])} nodes")
+        # Each end of each edge is the node the model says, whatever its id looks like.
+        assert page.page.evaluate("sg.map.node('e:a->b').outgoers('node').map(n => n.data('ref'))"
+                                  ) == ["a"]
+        # Clicking a node with such an id selects that node, and what-if works on it.
+        page.click_node("x->y")
+        page.page.click("#fail-down")
+        wait_state(page, "odd-system", "down")
+        expected = httpx.post(f"{server.url}/v1/impact", json={"down": ["x->y"]}).json()
+        down = page.page.evaluate("sg.cy.nodes('.down').map(n => n.data('ref'))")
+        assert sorted(down) == sorted(i for i, s in expected["impacted"].items() if s == "down")
+        assert "x" not in down and "x→y" not in down
+        page.page.click("#fit")
+        page.shot("odd-ids")
+        no_errors(page)
+
+
+def test_a_parent_with_a_bar_in_its_id_folds_and_shows_all(browser: Browser,
+                                                           server: Server) -> None:
+    r = httpx.post(f"{server.url}/v1/sources/odd/push", json=odd_batch())
+    assert r.status_code == 200, r.text
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.search_and_draw("Payments", BAR_PARENT)
+        # Four CIs in sight, six folded into one group the user can open.
+        assert page.page.inner_text("#status").startswith(
+            f"5 of 11 nodes around {BAR_PARENT}; 6 folded into 1 group(s)")
+        assert page.page.is_visible("#show-all")
+        groups = page.page.evaluate("sg.cy.nodes('.aggregate').map(n => n.id())")
+        assert len(groups) == 1
+        assert page.page.evaluate("sg.map.drawnIds().length") == 5
+        group = groups[0]
+        ends = page.page.evaluate("(g) => sg.cy.getElementById(g).connectedEdges()"
+                                  ".connectedNodes().not('.aggregate').map(n => n.data('ref'))",
+                                  group)
+        assert ends == [BAR_PARENT]
+        page.click_element(group)
+        page.wait_for("sg.map.drawnIds().length === 11")
+        assert page.page.evaluate("sg.cy.nodes('.aggregate').length") == 0
+        page.page.select_option("#depth", "5")  # drawn afresh: folded again
+        page.wait_for("sg.cy.nodes('.aggregate').length === 1")
+        assert page.page.is_visible("#show-all")
+        page.page.click("#show-all")
+        page.wait_for("sg.map.drawnIds().length === 11")
+        assert sorted(page.page.evaluate("sg.map.drawnIds()")) == sorted(
+            [BAR_PARENT] + [f"pay|{n}" for n in range(10)])
+        assert drawn_edges(page) == sorted((BAR_PARENT, f"pay|{n}") for n in range(10))
+        no_errors(page)
+
+
+def test_matrix_cells_of_ids_with_bars_stay_apart(browser: Browser, server: Server) -> None:
+    """Silo ``a|b`` under service ``c`` and silo ``a`` under service ``b|c``: two cells."""
+    batch = {"nodes": [
+        {"id": "c", "kind": "business_service", "name": "C"},
+        {"id": "b|c", "kind": "business_service", "name": "B or C"},
+        {"id": "sys-1", "kind": "service_system", "name": "System 1"},
+        {"id": "sys-2", "kind": "service_system", "name": "System 2"},
+        {"id": "ci-1", "kind": "ci", "name": "CI 1", "silo": "a|b"},
+        {"id": "ci-2", "kind": "ci", "name": "CI 2", "silo": "a"}],
+        "edges": [{"from": "c", "to": "sys-1"}, {"from": "sys-1", "to": "ci-1"},
+                  {"from": "b|c", "to": "sys-2"}, {"from": "sys-2", "to": "ci-2"}]}
+    r = httpx.post(f"{server.url}/v1/sources/bars/push", json=batch)
+    assert r.status_code == 200, r.text
+    with page_of(browser, server.url) as page:
+        page.ready()
+        page.page.click("#tabs button[data-tab='matrix']")
+        page.page.wait_for_selector("#tab-matrix button[data-id='b|c']")
+        cells = page.page.evaluate("""() => {
+            const table = document.querySelector('#tab-matrix table');
+            const services = [...table.querySelectorAll('thead th')].map(th => th.textContent);
+            const out = {};
+            for (const tr of table.querySelectorAll('tbody tr')) {
+                const tds = [...tr.querySelectorAll('td')];
+                tds.slice(1).forEach((td, i) => {
+                    const where = tds[0].textContent + ' / ' + services[i + 1];
+                    if (td.textContent) out[where] = td.textContent;
+                });
+            }
+            return out;
+        }""")
+        assert cells["a|b / c"] == "ci-1" and cells["a / b|c"] == "ci-2", cells
+        no_errors(page)
+
+
+def test_the_page_keeps_to_its_content_security_policy(browser: Browser,
+                                                       server: Server) -> None:
+    with page_of(browser, f"{server.url}/#node=web-tier", accept_downloads=True) as page:
+        first = page.page.reload()
+        assert first is not None and first.url == f"{server.url}/"
+        policy = first.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        page.ready()
+        # Map, what-if, tables, a picture export: all within the policy.
+        page.click_node("web-1")
+        page.page.click("#fail-down")
+        wait_state(page, "web-tier", "degraded")
+        for tab in ("promises", "matrix", "spof"):
+            page.page.click(f"#tabs button[data-tab='{tab}']")
+            page.page.wait_for_selector(f"#tab-{tab} table")
+        for fmt in ("png", "svg"):
+            with page.page.expect_download():
+                page.page.click("#tabs button[data-tab='map']")
+                page.page.click(f"[data-export='{fmt}']")
+        no_errors(page)
+        # And the policy is enforced: an injected inline script does not run.
+        with page.page.expect_console_message(lambda m: "CSP violation" in m.text) as seen:
+            ran = page.page.evaluate("""() => {
+                const s = document.createElement('script');
+                s.textContent = 'window.__injected = true';
+                document.head.append(s);
+                return window.__injected === true;
+            }""")
+        assert ran is False
+        assert "script-src" in seen.value.text
+
+
+def test_another_site_cannot_frame_the_explorer(browser: Browser, server: Server) -> None:
+    html = (f'<!doctype html><title>elsewhere</title><iframe id="f" src="{server.url}/" '
+            'width="800" height="600"></iframe>')
+    with other_origin(html) as elsewhere, page_of(browser, "about:blank") as page:
+        with page.page.expect_console_message(lambda m: "frame-ancestors" in m.text):
+            page.page.goto(elsewhere)  # waits for the frame too
+        # Chromium refuses the frame: the explorer's document never loads in it.
+        assert page.page.frame_locator("#f").locator("#cy").count() == 0
+        inner = [f.url for f in page.page.frames if f != page.page.main_frame]
+        assert len(inner) == 1 and not inner[0].startswith(server.url), inner
+
+
 def test_tables_link_into_the_map(browser: Browser, server: Server) -> None:
     promises = httpx.get(f"{server.url}/v1/catalogue/promises").json()["items"]
     with page_of(browser, server.url) as page:
@@ -243,7 +422,7 @@ def test_tables_link_into_the_map(browser: Browser, server: Server) -> None:
         page.page.wait_for_selector("#tab-promises tbody tr")
         assert page.page.locator("#tab-promises tbody tr").count() == len(promises)
         page.page.click("#tab-promises button[data-id='fun-day']")
-        page.page.wait_for_function("sg.lastDraw.center === 'fun-day'")
+        page.wait_for("sg.lastDraw.center === 'fun-day'")
         assert page.page.is_visible("#cy")
 
         page.page.click("#tabs button[data-tab='matrix']")
@@ -269,7 +448,7 @@ def test_tables_link_into_the_map(browser: Browser, server: Server) -> None:
 def test_exports_of_the_drawn_view(browser: Browser, server: Server, tmp_path: Path) -> None:
     with page_of(browser, f"{server.url}/#node=web-tier", accept_downloads=True) as page:
         page.ready()
-        drawn = page.page.evaluate("sg.cy.nodes().map(n => n.id())")
+        drawn = page.page.evaluate("sg.map.drawnIds()")
         got: dict[str, bytes] = {}
         for fmt in ("png", "svg", "graphml", "dot", "mermaid"):
             with page.page.expect_download() as info:
@@ -309,7 +488,7 @@ def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
             page.shot("key-prompt")
             page.page.fill("#key-input", "sg_wrong")
             page.page.click("#key-save")
-            page.page.wait_for_function(
+            page.wait_for(
                 "document.getElementById('key-error').textContent.includes('refused')")
             page.page.fill("#key-input", key)
             page.page.click("#key-save")
@@ -318,7 +497,7 @@ def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
             page.search_and_draw("feed", "feed-job")
             # The event stream is read with the key too (an EventSource could not send it).
             page.page.click("#mode-live")
-            page.page.wait_for_function("sg.liveEvents.some(e => e.name === 'snapshot')")
+            page.wait_for("sg.liveEvents.some(e => e.name === 'snapshot')")
             page.page.reload()  # same tab: the key is kept, no prompt
             page.ready()
             assert not page.page.is_visible("#key-dialog")

@@ -4,6 +4,7 @@ left when a source retires a node another source still needs."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from servicegraph import ServiceGraph
-from servicegraph.store import GraphStore
+from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 from servicegraph_api.ingest_schemas import PushOut, SyncSessionOut
 
 from apikit import api_client
@@ -145,3 +146,178 @@ def test_a_node_retired_by_one_source_but_needed_by_another_is_named_and_kept(
     client.request("DELETE", "/v1/edges", params={"from": "billing", "to": "vm-1"})
     assert client.get("/v1/checks/dangling").json()["items"] == []
     assert client.post("/v1/impact", json={"down": ["vm-1"]}).status_code == 404
+
+
+# --- two full syncs of one source ----------------------------------------------------------
+
+
+def t(name: str) -> dict[str, Any]:
+    return {"id": f"t-{name}", "kind": "ci", "name": f"T {name}", "silo": "compute"}
+
+
+def retired_at(client: TestClient, node_id: str) -> str | None:
+    r = client.get(f"/v1/nodes/{node_id}")
+    assert r.status_code == 200, r.text
+    found: str | None = r.json().get("retired_at")
+    return found
+
+
+def claimed(client: TestClient, *names: str) -> None:
+    """The source claims exactly these items (a full sync of its own)."""
+    r = client.post("/v1/sources/cmdb/push?full_sync=true",
+                    json={"nodes": [t(n) for n in names]})
+    assert r.status_code == 200, r.text
+
+
+def paged(client: TestClient, session: str, *names: str) -> None:
+    r = client.post(f"/v1/sources/cmdb/syncs/{session}/push",
+                    json={"nodes": [t(n) for n in names]})
+    assert r.status_code == 200, r.text
+
+
+def test_an_older_session_committed_after_a_newer_one_is_superseded(
+        client: TestClient) -> None:
+    """The report: S2 commits, then S1 (opened first) commits. Before, both answered
+    200 and the survivor was neither snapshot; now S1 answers 409 and retires nothing."""
+    claimed(client, "a", "b", "c")
+    s1, s2 = opened(client), opened(client)
+    paged(client, s1, "a", "b")
+    paged(client, s2, "b", "c")
+    newer = client.post(f"/v1/sources/cmdb/syncs/{s2}/commit")
+    assert newer.status_code == 200, newer.text
+    assert newer.json()["nodes"]["retired"] == 1
+    gone = retired_at(client, "t-a")
+    assert gone is not None
+    older = client.post(f"/v1/sources/cmdb/syncs/{s1}/commit")
+    assert older.status_code == 409, older.text
+    assert older.json()["state"] == "superseded"
+    assert s1 in older.json()["detail"] and "superseded" in older.json()["detail"]
+    # Nothing more retired: the live set is S2's snapshot, t-a retired by S2 alone.
+    assert {"t-b", "t-c"} <= live_ids(client) and "t-a" not in live_ids(client)
+    assert retired_at(client, "t-a") == gone
+    assert client.get(f"/v1/sources/cmdb/syncs/{s1}").json()["state"] == "superseded"
+    assert client.get(f"/v1/sources/cmdb/syncs/{s2}").json()["state"] == "committed"
+    # A superseded session takes no more pages, and abandoning it says what it is.
+    late = client.post(f"/v1/sources/cmdb/syncs/{s1}/push", json={"nodes": [t("d")]})
+    assert late.status_code == 409 and late.json()["state"] == "superseded"
+    assert client.get("/v1/nodes/t-d").status_code == 404
+    gone_too = client.delete(f"/v1/sources/cmdb/syncs/{s1}")
+    assert gone_too.status_code == 409 and gone_too.json()["state"] == "superseded"
+
+
+def test_a_newer_session_committed_after_an_older_one_wins(client: TestClient) -> None:
+    """The other order is two snapshots in turn: each retires what it did not assert."""
+    claimed(client, "a", "b", "c")
+    s1, s2 = opened(client), opened(client)
+    paged(client, s1, "a", "b")
+    paged(client, s2, "b", "c")
+    first = client.post(f"/v1/sources/cmdb/syncs/{s1}/commit")
+    assert first.status_code == 200 and first.json()["nodes"]["retired"] == 1
+    # S2 opened before S1 committed: S1's commit supersedes it too.
+    second = client.post(f"/v1/sources/cmdb/syncs/{s2}/commit")
+    assert second.status_code == 409 and second.json()["state"] == "superseded"
+    assert {"t-a", "t-b"} <= live_ids(client) and "t-c" not in live_ids(client)
+
+
+def test_a_session_opened_after_a_commit_is_not_superseded_by_it(client: TestClient) -> None:
+    claimed(client, "a", "b", "c")
+    s1 = opened(client)
+    paged(client, s1, "a", "b")
+    assert client.post(f"/v1/sources/cmdb/syncs/{s1}/commit").status_code == 200
+    s2 = opened(client)
+    paged(client, s2, "b", "c")
+    done = client.post(f"/v1/sources/cmdb/syncs/{s2}/commit")
+    assert done.status_code == 200, done.text
+    assert {"t-b", "t-c"} <= live_ids(client) and "t-a" not in live_ids(client)
+
+
+@pytest.mark.parametrize("changes", [True, False], ids=["changing", "repeating"])
+def test_a_full_sync_push_after_a_session_opened_supersedes_it(client: TestClient,
+                                                               changes: bool) -> None:
+    """A full-sync push is another full sync of the source: it supersedes sessions
+    opened before it, even when it repeats exactly what is stored."""
+    claimed(client, "a", "b", "c")
+    session = opened(client)
+    paged(client, session, "a")
+    if changes:
+        claimed(client, "b", "c")
+    else:
+        claimed(client, "a", "b", "c")
+    before = live_ids(client)
+    r = client.post(f"/v1/sources/cmdb/syncs/{session}/commit")
+    assert r.status_code == 409, r.text
+    assert r.json()["state"] == "superseded" and session in r.json()["detail"]
+    assert live_ids(client) == before
+    # Another source's full sync supersedes nothing of this one.
+    other = opened(client)
+    paged(client, other, "a", "b", "c")
+    r = client.post("/v1/sources/elsewhere/push?full_sync=true", json={"nodes": [vm(5)]})
+    assert r.status_code == 200, r.text
+    assert client.post(f"/v1/sources/cmdb/syncs/{other}/commit").status_code == 200
+
+
+def backdated(store: GraphStore, session: str, version: int) -> None:
+    """Make ``session`` look opened at ``version``: as if it opened while a full sync was
+    being committed (on Neo4j opening does not wait for the write lock), so that sync
+    did not see it open."""
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE sync_sessions SET opened_version = ? WHERE id = ?",
+                       (version, session))
+        return
+    assert isinstance(store, Neo4jStore)
+    store.driver.execute_query("MATCH (s:ServiceGraphSync {id: $id}) "
+                               "SET s.opened_version = $version", id=session,
+                               version=version, database_=store.database)
+
+
+def test_a_session_opened_during_a_full_sync_is_superseded_at_its_commit(
+        store: GraphStore, client: TestClient) -> None:
+    claimed(client, "a", "b", "c")
+    before = client.post("/v1/sources/cmdb/push?full_sync=true",
+                         json={"nodes": [t("b"), t("c")]}).json()["version"]
+    session = opened(client)
+    paged(client, session, "b")
+    backdated(store, session, before - 1)
+    r = client.post(f"/v1/sources/cmdb/syncs/{session}/commit")
+    assert r.status_code == 409, r.text
+    assert r.json()["state"] == "superseded" and f"version {before}" in r.json()["detail"]
+    assert {"t-b", "t-c"} <= live_ids(client)
+    assert client.get(f"/v1/sources/cmdb/syncs/{session}").json()["state"] == "superseded"
+
+
+def test_a_dry_run_full_sync_supersedes_nothing(client: TestClient) -> None:
+    claimed(client, "a", "b", "c")
+    session = opened(client)
+    paged(client, session, "a", "b")
+    r = client.post("/v1/sources/cmdb/push?full_sync=true&dry_run=true",
+                    json={"nodes": [t("c")]})
+    assert r.status_code == 200, r.text
+    done = client.post(f"/v1/sources/cmdb/syncs/{session}/commit")
+    assert done.status_code == 200 and done.json()["nodes"]["retired"] == 1
+
+
+def test_abandon_after_commit_and_commit_after_abandon_name_the_real_state(
+        client: TestClient) -> None:
+    claimed(client, "a", "b", "c")
+    committed = opened(client)
+    paged(client, committed, "a", "b")
+    assert client.post(f"/v1/sources/cmdb/syncs/{committed}/commit").status_code == 200
+    r = client.delete(f"/v1/sources/cmdb/syncs/{committed}")
+    assert r.status_code == 409, r.text
+    assert r.json()["state"] == "committed" and "committed" in r.json()["detail"]
+    assert client.get(f"/v1/sources/cmdb/syncs/{committed}").json()["state"] == "committed"
+
+    abandoned = opened(client)
+    paged(client, abandoned, "a")
+    r = client.delete(f"/v1/sources/cmdb/syncs/{abandoned}")
+    assert r.status_code == 200 and r.json()["state"] == "abandoned"
+    # Its pages' keys are forgotten, but the commit says why it cannot go on (not
+    # "a full sync with no items").
+    for query in ("", "?allow_empty=true"):
+        r = client.post(f"/v1/sources/cmdb/syncs/{abandoned}/commit{query}")
+        assert r.status_code == 409, r.text
+        assert r.json()["state"] == "abandoned" and "abandoned" in r.json()["detail"]
+    assert {"t-a", "t-b"} <= live_ids(client)
+    again = client.delete(f"/v1/sources/cmdb/syncs/{abandoned}")
+    assert again.status_code == 409 and again.json()["state"] == "abandoned"

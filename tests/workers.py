@@ -99,3 +99,69 @@ def http_writer(url: str, worker: int, rounds: int, session: str | None,
     results.put({"worker": worker, "last": last, "pushed": pushed, "problems": problems,
                  "statuses": statuses})
     time.sleep(0)
+
+
+# --- sync sessions racing ------------------------------------------------------------------
+
+
+def cmdb_node(node_id: str) -> Any:
+    """The node ``cmdb`` pushes for ``node_id``, the same in every process (so a page
+    that repeats it changes nothing but the session's keys)."""
+    from servicegraph.model import Node, NodeKind
+
+    return Node(node_id, NodeKind.CI, node_id.upper(), silo="compute")
+
+
+def ended(call: Any) -> dict[str, Any]:
+    """How a commit or an abandon ended: done (with its answer), refused because the
+    session is closed (with the state named), or refused as invalid."""
+    from servicegraph.model.errors import ValidationError
+    from servicegraph.store.base import SyncClosed
+
+    try:
+        answer = call()
+    except SyncClosed as exc:
+        return {"outcome": "closed", "state": exc.state, "detail": str(exc)}
+    except ValidationError as exc:
+        return {"outcome": "invalid", "detail": str(exc)}
+    found = answer.to_dict() if hasattr(answer, "to_dict") else answer
+    return {"outcome": "done", "answer": found}
+
+
+def session_committer(target: str, source: str, asserted: list[str], page: int,
+                      barrier: Any, results: Any) -> None:
+    """Open a session of ``source``, push ``asserted`` in pages, wait for the others,
+    then commit at once."""
+    from servicegraph.model import GraphData
+
+    graph = open_graph(target)
+    session = graph.writes.open_sync(source).id
+    for start in range(0, len(asserted), page):
+        graph.writes.push(source, GraphData.of(
+            cmdb_node(n) for n in asserted[start:start + page]), session=session)
+    barrier.wait(timeout=300)
+    results.put({"session": session, "asserted": asserted,
+                 **ended(lambda: graph.writes.commit_sync(source, session))})
+
+
+def session_ender(target: str, source: str, session: str, action: str, delay: float,
+                  barrier: Any, results: Any) -> None:
+    """Commit or abandon ``session`` once every process is ready (after ``delay``)."""
+    graph = open_graph(target)
+    end = graph.writes.commit_sync if action == "commit" else graph.writes.abandon_sync
+    barrier.wait(timeout=300)
+    time.sleep(delay)
+    results.put({"action": action, **ended(lambda: end(source, session))})
+
+
+def http_session_ender(url: str, source: str, session: str, action: str, delay: float,
+                       barrier: Any, results: Any) -> None:
+    """Commit or abandon ``session`` through the API once every process is ready (after
+    ``delay``): the status and body it answered."""
+    with httpx.Client(base_url=url, timeout=120) as client:
+        path = f"/v1/sources/{source}/syncs/{session}"
+        client.get(path).raise_for_status()  # connected before the race starts
+        barrier.wait(timeout=300)
+        time.sleep(delay)
+        r = (client.post(f"{path}/commit") if action == "commit" else client.delete(path))
+    results.put({"action": action, "status": r.status_code, "body": r.json()})

@@ -18,7 +18,7 @@ from servicegraph_api.deps import asked, authorize, require
 from servicegraph_api.freshness import FreshnessMiddleware
 from servicegraph_api.health import READY_TIMEOUT, Readiness
 from servicegraph_api.limits import BodyLimitMiddleware, describe
-from servicegraph_api.metrics import Metrics
+from servicegraph_api.metrics import Metrics, shared_directory
 from servicegraph_api.middleware import ObservationMiddleware, RouteTemplates
 from servicegraph_api.paths import EncodedSlashMiddleware
 from servicegraph_api.routers import (
@@ -37,6 +37,7 @@ from servicegraph_api.routers import (
     spof,
     syncs,
 )
+from servicegraph_api.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("servicegraph.api")
 
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         Seconds ``/readyz`` waits for the store before answering 503.
     """
     settings = settings or Settings()
-    metrics = Metrics()
+    metrics = Metrics(settings.metrics_max_sources, shared=shared_directory())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
             yield
         finally:
             app.state.readiness.close()
+            metrics.close()
             if owned:
                 served.close()
 
@@ -166,4 +168,5 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
                        allowed_hosts=settings.allowed_hosts,
                        trusted_origins=settings.trusted_origins)
     app.add_middleware(ObservationMiddleware, metrics=metrics, templates=templates)
+    app.add_middleware(SecurityHeadersMiddleware)  # outside all: on every answer
     return app

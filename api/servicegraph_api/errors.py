@@ -5,6 +5,9 @@
 - :class:`~servicegraph.model.UnknownNodeError` -> 404 naming the ids.
 - ``ValueError`` from a library call -> 422 with its message.
 - The store unreachable (Neo4j down, SQLite locked) -> 503; retry later.
+- A request that runs out of memory (``MemoryError``) -> 503 saying it was too large
+  to process: the store's transaction was not committed, so nothing was written, and
+  the process goes on answering.
 - A request that does not fit the schema answers 422 with FastAPI's ``detail``
   list (without the input, which may be large) and the same ``problems`` as the
   graph rules, each naming its item; a body sent without a JSON (or, where
@@ -51,12 +54,15 @@ _MEANING = {
          "`ingest` or `admin` for writes).",
     404: "An id names nothing in the graph; `ids` lists them.",
     413: "The request body is larger than the configured limit (`limit_bytes`).",
-    409: "The sync session is committed, abandoned or expired: open a new one.",
+    409: "The sync session is no longer open: committed, abandoned, expired or "
+         "superseded (a newer full sync of its source was committed); `state` names "
+         "which. Open a new one.",
     415: "The body was not sent as JSON (`Content-Type: application/json`; the push routes "
          "also take YAML): `detail` says what to send.",
     422: "The input is invalid: a request-shape error (FastAPI's `detail` list) or a graph "
          "rule broken (`problems`, each naming its item and field); nothing was written.",
-    503: "The store does not answer (e.g. Neo4j is down); retry later.",
+    503: "The store does not answer (e.g. Neo4j is down); retry later. Also a request "
+         "too large to process in the memory the server has; nothing was written.",
 }
 
 #: Statuses every route under /v1 may answer.
@@ -287,6 +293,14 @@ def _too_big(request: Request, exc: Exception) -> JSONResponse:
     return _json(413, {"detail": f"{exc}; nothing was written"})
 
 
+def _out_of_memory(request: Request, exc: Exception) -> JSONResponse:
+    # The request's own data is what filled memory; it is freed as the answer goes out,
+    # so the process answers the next request. A retry of the same request cannot help.
+    log.error("out of memory in %s %s", request.method, request.url.path)
+    return _json(503, {"detail": "the request was too large to process in the memory the "
+                                 "server has; nothing was written: send less at a time"})
+
+
 def _bug(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
     return _json(500, {"detail": "internal error (a bug: it has been logged)"})
@@ -312,4 +326,5 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(SyncClosed, _sync_closed)
     app.add_exception_handler(StoreError, _refused)
     app.add_exception_handler(SpofPending, _spof_pending)
+    app.add_exception_handler(MemoryError, _out_of_memory)
     app.add_exception_handler(Exception, _bug)

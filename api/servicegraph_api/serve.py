@@ -8,6 +8,7 @@ import os
 
 from servicegraph.settings import Settings
 from servicegraph_api.auth import KeyFile, is_loopback
+from servicegraph_api.metrics import worker_directory
 
 log = logging.getLogger("servicegraph.api")
 
@@ -59,9 +60,13 @@ def run(settings: Settings) -> None:
     # Each worker process builds its own app (and its own copy of the graph) from the
     # environment: hand it the settings given on the command line that way.
     os.environ.update(settings_environment(settings))
-    uvicorn.run("servicegraph_api.app:create_app", factory=True, host=host,
-                port=settings.port, workers=settings.workers, access_log=False,
-                log_config=None, http="servicegraph_api.header_timeout:EnvironmentProtocol")
+    # The workers count into files of one directory, so that a scrape, whichever
+    # worker takes it, answers the totals of all of them.
+    with worker_directory():
+        uvicorn.run("servicegraph_api.app:create_app", factory=True, host=host,
+                    port=settings.port, workers=settings.workers, access_log=False,
+                    log_config=None,
+                    http="servicegraph_api.header_timeout:EnvironmentProtocol")
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

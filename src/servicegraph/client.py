@@ -4,6 +4,11 @@ Pushes are idempotent on the server (keyed by source + external id), so the
 client may safely retry them: it does so on connection errors, 429 and 502-504,
 with exponential back-off, honouring ``Retry-After``.
 
+What comes back is checked before it is returned: an answer that is not JSON, or
+not the document asked for, raises :class:`UnexpectedAnswerError` (the URL may not be
+a servicegraph server), and with a ``deadline`` a call that has no whole answer in
+time, however slowly the server sends, raises :class:`DeadlineError`.
+
 >>> client = ServiceGraphClient("http://127.0.0.1:8000")
 >>> client.base_url
 'http://127.0.0.1:8000'
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
@@ -21,9 +27,16 @@ from typing import Any
 
 import httpx
 
+from servicegraph.deadline import deadline, expired, keep_deadlines, left
 from servicegraph.model.graph import GraphData
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+#: What an API key may hold: printable ASCII, no space (it goes into a header line).
+KEY = re.compile(r"[\x21-\x7e]+")
+
+#: The longest part of an unexpected answer quoted in an error.
+QUOTE = 200
 
 
 class ServiceGraphError(RuntimeError):
@@ -32,7 +45,7 @@ class ServiceGraphError(RuntimeError):
     def __init__(self, status: int, body: Any) -> None:
         self.status = status
         self.body = body
-        super().__init__(f"HTTP {status}: {body}")
+        super().__init__(f"HTTP {status}: {_quote(body)}")
 
     @property
     def problems(self) -> list[dict[str, Any]]:
@@ -42,8 +55,80 @@ class ServiceGraphError(RuntimeError):
         return []
 
 
+class UnexpectedAnswerError(RuntimeError):
+    """The server answered, but not as a servicegraph server does: not JSON, or not
+    the document the request asks for."""
+
+
+class DeadlineError(TimeoutError):
+    """No whole answer within the client's ``deadline`` (retries included)."""
+
+
+def _quote(body: Any) -> str:
+    """``body`` as text, cut short: an error message, not a dump of a page."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE else text[:QUOTE] + "…"
+
+
+#: The fields of an impact answer every reader relies on.
+IMPACT: dict[str, type] = {"counts": dict, "broken_promises": list, "at_risk_promises": list,
+                           "service_acts": dict, "business_services": dict,
+                           "providers": list}
+
+
+def _time_for(wait: float) -> bool:
+    """Whether a wait of ``wait`` seconds still ends before the deadline."""
+    remaining = left()
+    return remaining is None or remaining > wait
+
+
 def _line(kind: str, item: Mapping[str, Any]) -> bytes:
     return json.dumps({kind: dict(item)}).encode() + b"\n"
+
+
+def check_url(url: str) -> str:
+    """``url`` without its trailing slash, if it can name a server; ValueError if not.
+
+    >>> check_url("http://[::1")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'http://[::1' is not a URL (Invalid port: ':1'): give the server as http://HOST:PORT
+    """
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{url!r} is not a URL ({exc}): give the server as "
+                         "http://HOST:PORT") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host: give the "
+                         "server as http://HOST:PORT")
+    return url.rstrip("/")
+
+
+def check_key(api_key: str) -> str:
+    """``api_key`` if it can go into a header; ValueError (not quoting it) if not."""
+    if not KEY.fullmatch(api_key):
+        raise ValueError("the API key holds a space, a line break, a control or a non-ASCII "
+                         "character: keys are printable ASCII, as `servicegraph keys add` "
+                         "prints them")
+    return api_key
+
+
+def _shaped(answer: Any, what: str, **fields: type) -> dict[str, Any]:
+    """``answer`` if it is a JSON object with ``fields`` of those types."""
+    if not isinstance(answer, dict):
+        raise UnexpectedAnswerError(f"the answer to {what} is not a JSON object but "
+                                    f"{_quote(answer)}: is it a servicegraph server?")
+    # (True is an int to Python, not to JSON.)
+    wrong = [f"{name} ({'missing' if name not in answer else 'not a ' + kind.__name__})"
+             for name, kind in fields.items()
+             if not isinstance(answer.get(name), kind)
+             or (isinstance(answer[name], bool) and kind is not bool)]
+    if wrong:
+        raise UnexpectedAnswerError(f"the answer to {what} is not the document a "
+                                    f"servicegraph server gives: {', '.join(wrong)}")
+    return answer
 
 
 class ServiceGraphClient:
@@ -59,19 +144,37 @@ class ServiceGraphClient:
         Further attempts after a retryable failure.
     backoff : float
         First wait in seconds; doubled each attempt.
+    timeout : float
+        Seconds each connect, read or write may wait.
+    deadline : float, optional
+        Seconds a call may take in all, retries and back-off included, however slowly
+        the server sends (``None``: only ``timeout`` bounds it); then
+        :class:`DeadlineError`.
     transport : httpx.BaseTransport, optional
         For tests (e.g. an ASGI or mock transport).
+
+    Raises
+    ------
+    ValueError
+        ``base_url`` is not an http(s) URL with a host, or ``api_key`` cannot go into a
+        header (a space, a line break, a non-ASCII character).
     """
 
     def __init__(self, base_url: str, *, api_key: str | None = None, retries: int = 3,
-                 backoff: float = 0.5, timeout: float = 60.0,
+                 backoff: float = 0.5, timeout: float = 60.0, deadline: float | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_url(base_url)
         self.retries = retries
         self.backoff = backoff
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.deadline = deadline
+        headers = {"Authorization": f"Bearer {check_key(api_key)}"} if api_key else {}
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
-                                  transport=transport)
+                                  transport=keep_deadlines(transport or httpx.HTTPTransport()))
+        # Proxies from the environment get transports of their own (httpx keeps them
+        # here): they keep the deadline too.
+        for mounted in getattr(self._http, "_mounts", {}).values():
+            if mounted is not None:
+                keep_deadlines(mounted)
 
     def __enter__(self) -> ServiceGraphClient:
         return self
@@ -84,33 +187,56 @@ class ServiceGraphClient:
         self._http.close()
 
     def _request(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
+        with deadline(self.deadline):
+            try:
+                return self._attempts(method, path, raw=raw, **kwargs)
+            except httpx.TransportError:
+                if not expired():
+                    raise
+        raise DeadlineError(f"no whole answer to {method} {path} from {self.base_url} "
+                            f"within {self.deadline:g} s")
+
+    def _attempts(self, method: str, path: str, *, raw: bool, **kwargs: Any) -> Any:
         wait = self.backoff
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError:
-                if last:
+                if last or not _time_for(wait):
                     raise
             else:
-                if response.status_code not in RETRY_STATUSES or last:
-                    return self._answer(response, raw=raw)
                 after = response.headers.get("retry-after", "")
                 wait = float(after) if after.isdigit() else wait
+                if response.status_code not in RETRY_STATUSES or last or not _time_for(wait):
+                    return self._answer(response, raw=raw)
             time.sleep(wait)
             wait *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _answer(response: httpx.Response, *, raw: bool = False) -> Any:
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        what = f"{response.request.method} {response.request.url.path}"
         if raw and not response.is_error:
+            if media == "text/html":  # a web page: whatever answered is no servicegraph
+                raise UnexpectedAnswerError(
+                    f"the answer to {what} is a web page (text/html), not an export: is it "
+                    "a servicegraph server?")
             return response.text
+        json_like = media == "application/json" or media.endswith("+json")
         try:
-            body = response.json()
+            body = response.json() if json_like else response.text
         except ValueError:
             body = response.text
+            json_like = False
         if response.is_error:
             raise ServiceGraphError(response.status_code, body)
+        if not json_like:
+            raise UnexpectedAnswerError(
+                f"the answer to {what} is HTTP {response.status_code} "
+                f"{media or 'without a content type'}, not JSON: is it a servicegraph "
+                f"server? It begins: {_quote(response.text) or '(nothing)'}")
         return body
 
     # --- integrators ---------------------------------------------------------
@@ -124,10 +250,12 @@ class ServiceGraphClient:
         everything the source pushed before).
         """
         doc = graph.to_dict() if isinstance(graph, GraphData) else dict(graph)
-        result: dict[str, Any] = self._request(
+        # A write's answer is checked to be a JSON object only: its counts are read
+        # by whoever wants them.
+        return _shaped(self._request(
             "POST", f"/v1/sources/{source}/push", json=doc,
-            params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty})
-        return result
+            params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty}),
+            "a push")
 
     def push_ndjson(self, source: str, nodes: Iterable[Mapping[str, Any]] = (),
                     edges: Iterable[Mapping[str, Any]] = (), *, full_sync: bool = False,
@@ -139,11 +267,10 @@ class ServiceGraphClient:
         ``allow_empty`` must be set for a full sync that asserts nothing.
         """
         body = b"".join([*(_line("node", n) for n in nodes), *(_line("edge", e) for e in edges)])
-        result: dict[str, Any] = self._request(
+        return _shaped(self._request(
             "POST", f"/v1/sources/{source}/push.ndjson", content=body,
             params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty},
-            headers={"Content-Type": "application/x-ndjson"})
-        return result
+            headers={"Content-Type": "application/x-ndjson"}), "a push")
 
     def sync(self, source: str, nodes: Iterable[Mapping[str, Any]] = (),
              edges: Iterable[Mapping[str, Any]] = (), *, page_size: int = 10_000,
@@ -158,7 +285,8 @@ class ServiceGraphClient:
         """
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
-        opened = self._request("POST", f"/v1/sources/{source}/syncs")
+        opened = _shaped(self._request("POST", f"/v1/sources/{source}/syncs"),
+                         "opening a sync", id=str)
         base = f"/v1/sources/{source}/syncs/{opened['id']}"
         try:
             page: list[bytes] = []
@@ -167,10 +295,12 @@ class ServiceGraphClient:
                 page = items[start:start + page_size]
                 self._request("POST", f"{base}/push.ndjson", content=b"".join(page),
                               headers={"Content-Type": "application/x-ndjson"})
-            result: dict[str, Any] = self._request(
-                "POST", f"{base}/commit", params={"allow_empty": allow_empty})
+            result = _shaped(self._request(
+                "POST", f"{base}/commit", params={"allow_empty": allow_empty}),
+                "a sync's commit")
         except BaseException:
-            with contextlib.suppress(httpx.HTTPError, ServiceGraphError):
+            with contextlib.suppress(httpx.HTTPError, ServiceGraphError, UnexpectedAnswerError,
+                                     DeadlineError):
                 self._request("DELETE", base)
             raise
         return result
@@ -178,9 +308,10 @@ class ServiceGraphClient:
     def push_status(self, source: str,
                     statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Push observed states: ``[{"id": ..., "state": "down", "at": iso-time}]``."""
-        result: dict[str, Any] = self._request(
-            "POST", f"/v1/sources/{source}/status", json={"statuses": list(statuses)})
-        return result
+        return _shaped(self._request(
+            "POST", f"/v1/sources/{source}/status", json={"statuses": list(statuses)}),
+            "a status push", applied=int, stale=int, broken_promises=list,
+            at_risk_promises=list)
 
     def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]], *,
                      full_sync: bool = False, dry_run: bool = False,
@@ -191,11 +322,11 @@ class ServiceGraphClient:
         The files go as one ``multipart/form-data`` request, so references between
         them resolve and problems name the file and line.
         """
-        result: dict[str, Any] = self._request(
+        return _shaped(self._request(
             "POST", f"/v1/sources/{source}/import/{kind}",
             files=[("files", (name, text.encode(), "text/plain")) for name, text in files],
-            params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty})
-        return result
+            params={"full_sync": full_sync, "dry_run": dry_run, "allow_empty": allow_empty}),
+            "an import")
 
     # --- everyone ------------------------------------------------------------
 
@@ -203,42 +334,40 @@ class ServiceGraphClient:
                limit: int | None = None) -> dict[str, Any]:
         """What-if: the impact of these components failing (lists capped at ``limit``)."""
         params = {"limit": limit} if limit is not None else {}
-        result: dict[str, Any] = self._request(
+        return _shaped(self._request(
             "POST", "/v1/impact", json={"down": list(down), "degraded": list(degraded)},
-            params=params)
-        return result
+            params=params), "an impact question", **IMPACT)
 
     def spof(self, promise: str | None = None, *, limit: int | None = None) -> dict[str, Any]:
         """Single points of failure of one promise, or ranked across the catalogue (the
         first ``limit``; the server's default page when ``None``)."""
         path = "/v1/spof" if promise is None else f"/v1/promises/{promise}/spof"
         params = {"limit": limit} if limit is not None else {}
-        result: dict[str, Any] = self._request("GET", path, params=params)
-        return result
+        return _shaped(self._request("GET", path, params=params),
+                       "a single-points-of-failure question", single_points=list)
 
     def root_cause(self, observed: Mapping[str, str], *, limit: int = 10) -> dict[str, Any]:
         """Single components whose failure alone would explain the observed states."""
-        result: dict[str, Any] = self._request(
-            "POST", "/v1/root-cause", json={"observed": dict(observed), "limit": limit})
-        return result
+        return _shaped(self._request(
+            "POST", "/v1/root-cause", json={"observed": dict(observed), "limit": limit}),
+            "a root-cause question", candidates=list)
 
     def assess_changes(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Planned changes (id, components, start, end, state) judged before they happen."""
-        result: dict[str, Any] = self._request(
-            "POST", "/v1/changes/assess", json={"changes": [dict(c) for c in changes]})
-        return result
+        return _shaped(self._request(
+            "POST", "/v1/changes/assess", json={"changes": [dict(c) for c in changes]}),
+            "a change assessment", changes=dict, conflicts=list)
 
     def catalogue(self, which: str, *, visible: bool | None = None) -> dict[str, Any]:
         """A catalogue: ``promises``, ``service-systems`` or ``service-acts``."""
         params = {"visible": visible} if visible is not None else {}
-        result: dict[str, Any] = self._request("GET", f"/v1/catalogue/{which}", params=params)
-        return result
+        return _shaped(self._request("GET", f"/v1/catalogue/{which}", params=params),
+                       f"the {which} catalogue", items=list)
 
     def matrix(self, columns: str = "business_service") -> dict[str, Any]:
         """The silo x service matrix."""
-        result: dict[str, Any] = self._request("GET", "/v1/matrix",
-                                               params={"columns": columns})
-        return result
+        return _shaped(self._request("GET", "/v1/matrix", params={"columns": columns}),
+                       "the matrix", silos=list, services=list, cells=list)
 
     def export(self, fmt: str) -> str:
         """The live graph as text: graphml, dot, mermaid, cytoscape, json or yaml."""
@@ -251,15 +380,13 @@ class ServiceGraphClient:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if kind is not None:
             params["kind"] = kind
-        result: dict[str, Any] = self._request("GET", "/v1/nodes", params=params)
-        return result
+        return _shaped(self._request("GET", "/v1/nodes", params=params), "the node list",
+                       items=list, total=int)
 
     def current(self) -> dict[str, Any]:
         """The impact of the states observed now."""
-        result: dict[str, Any] = self._request("GET", "/v1/current")
-        return result
+        return _shaped(self._request("GET", "/v1/current"), "the current impact", **IMPACT)
 
     def node(self, node_id: str) -> dict[str, Any]:
         """One node."""
-        result: dict[str, Any] = self._request("GET", f"/v1/nodes/{node_id}")
-        return result
+        return _shaped(self._request("GET", f"/v1/nodes/{node_id}"), "a node", id=str)

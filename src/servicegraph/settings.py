@@ -103,3 +103,18 @@ class Settings(BaseSettings):
     retry_interval: float = Field(default=1.0, gt=0, description=(
         "After the store failed to answer, seconds before reads ask it again; "
         "meanwhile they answer from memory, marked stale."))
+
+    # --- bounds of the metrics and of the command line ---------------------------------
+    metrics_max_sources: int = Field(default=100, ge=1, description=(
+        "Distinct sources whose pushed items `/metrics` counts under their own name "
+        "(default 100, across all workers); pushes from further sources are counted "
+        "under the one source label value `<other>`, so pushes from ever new sources "
+        "cannot grow every scrape without end."))
+    cli_timeout: float = Field(default=30.0, gt=0, description=(
+        "Seconds the command line waits for one answer of a server (`--server`), "
+        "retries included, however the server sends it (default 30); then the command "
+        "ends with a message and exit code 1."))
+    cli_max_file_bytes: int = Field(default=16 * MIB, ge=1, description=(
+        "Largest input file the command line reads, in bytes (default 16 MiB, the "
+        "server's default body limit); larger files, and anything that is not a "
+        "regular file (a FIFO, a device), are refused before reading."))

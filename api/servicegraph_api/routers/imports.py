@@ -19,6 +19,8 @@ from starlette.datastructures import UploadFile
 
 from servicegraph.formats import ImportKind
 from servicegraph.importers import DESCRIPTIONS, SourceFile, run_import
+from servicegraph.importers.common import MAX_IMPORT_ITEMS, MAX_REPLICAS
+from servicegraph.model.yaml_bounds import MAX_ALIAS_NODES
 from servicegraph_api.deps import MetricsDep, WriterDep
 from servicegraph_api.errors import responses
 from servicegraph_api.ingest_schemas import PushOut
@@ -107,7 +109,11 @@ async def _files(request: Request, name: str) -> list[SourceFile]:
                 "are imported (CSV may carry any kind); attach promises, business "
                 "services and acts on top with a push of your own. Validated whole, "
                 "idempotent, retired by a later full sync; a bad file answers 422 naming "
-                "the file, the line or document, and the item; nothing is written then.",
+                "the file, the line or document, and the item; nothing is written then. "
+                f"Bounded before anything is built: at most {MAX_REPLICAS:,} replicas per "
+                f"workload, {MAX_IMPORT_ITEMS:,} nodes and dependencies per import, and "
+                f"YAML aliases standing for at most {MAX_ALIAS_NODES:,} nodes in all; "
+                "422 beyond, naming the file, the item and the bound.",
     responses=responses(404, 413), openapi_extra={"requestBody": _BODY})
 async def import_files(
     source: Source,

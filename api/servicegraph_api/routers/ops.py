@@ -61,8 +61,12 @@ def readyz(graph: GraphDep, request: Request) -> JSONResponse:
 @router.get(
     "/metrics", summary="Prometheus metrics",
     description="Requests by route template, method and status; request latencies; items "
-                "pushed by source and kind; promises currently broken. Needs the `read` "
-                "scope when API keys are configured.",
+                "pushed by source and kind; promises currently broken. Under several "
+                "worker processes every scrape answers the totals of all workers, "
+                "whichever takes it, so counters never go back. The first "
+                "`SERVICEGRAPH_METRICS_MAX_SOURCES` (default 100) distinct sources are "
+                "counted under their own name, later ones under the source `<other>`. "
+                "Needs the `read` scope when API keys are configured.",
     dependencies=[Depends(authorize)],
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}, "example":

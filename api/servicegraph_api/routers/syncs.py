@@ -4,7 +4,8 @@ Open a session, push its pages (JSON or NDJSON; each validated whole and
 written whole, in its own transaction), then commit it: what the source claims
 and no page asserted is retired, in one transaction. A session that is
 abandoned or expires retires nothing. Any API process may take any request of
-a session: the session lives in the store.
+a session: the session lives in the store. The newest full sync of a source
+wins: one committed after a session opened supersedes it (409, nothing retired).
 """
 
 from __future__ import annotations
@@ -95,6 +96,11 @@ async def commit_sync(source: Source, session: SessionId, writer: WriterDep,
     A session whose pages asserted nothing is refused unless `allow_empty` says the
     source is now empty. The answer counts like a full sync and names the
     dependencies of other sources left on retired nodes (`dangling`).
+
+    A session no longer open answers 409 naming its `state`, and nothing is retired:
+    `superseded` when another full sync of the source (a session's commit or a
+    full-sync push) was committed after it opened, `abandoned` when an abandon won,
+    `committed`, or `expired`.
     """
     return await run_in_threadpool(writer.commit_sync, source, session,
                                    allow_empty=allow_empty)
@@ -104,5 +110,6 @@ async def commit_sync(source: Source, session: SessionId, writer: WriterDep,
                summary="Abandon a sync session", responses=SESSION_ERRORS)
 def abandon_sync(source: Source, session: SessionId, writer: WriterDep) -> dict[str, Any]:
     """End the session without retiring anything; its pages stay written. A session
-    that is no longer open (a commit won) answers 409 naming its state."""
+    that is no longer open answers 409 naming its state (`committed` when a commit
+    won; `superseded`, `expired` or `abandoned`)."""
     return writer.abandon_sync(source, session).to_dict()

@@ -148,13 +148,15 @@ class Remote:
         import logging
 
         from servicegraph.client import ServiceGraphClient
+        from servicegraph.settings import Settings
 
         # The answer is what a person reads; a log line per HTTP request is noise.
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
         # One quick retry: a person is waiting, and a server that is down says so at once.
-        self.client: ServiceGraphClient = ServiceGraphClient(url, api_key=api_key, retries=1,
-                                                             backoff=0.2)
+        # The deadline holds however the server answers, slowly or not at all.
+        self.client: ServiceGraphClient = ServiceGraphClient(
+            url, api_key=api_key, retries=1, backoff=0.2, deadline=Settings().cli_timeout)
         self._names: dict[str, tuple[str, str | None]] = {}
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
@@ -239,13 +241,27 @@ def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
     if server is not None:
         import httpx
 
-        from servicegraph.client import ServiceGraphError
+        from servicegraph.client import DeadlineError, ServiceGraphError, UnexpectedAnswerError
 
         if isinstance(exc, ServiceGraphError):
             return _server_refusal(exc), 2 if exc.status < 500 else 1
+        if isinstance(exc, DeadlineError):
+            return f"{exc} (SERVICEGRAPH_CLI_TIMEOUT sets how long to wait)", 1
+        if isinstance(exc, UnexpectedAnswerError):
+            return f"{server}: {exc}", 1
         if isinstance(exc, httpx.HTTPError):
             return f"cannot reach the server at {server}: {type(exc).__name__}: {exc}", 1
+        if isinstance(exc, KeyError | TypeError | AttributeError | IndexError):
+            # The client checked the outline of the answer; this is a part further in
+            # that is not what a servicegraph server sends.
+            return (f"{server}: its answer is not a document this command can read "
+                    f"({type(exc).__name__}: {exc}): is it a servicegraph server of this "
+                    "version?", 1)
     return None
+
+
+#: The longest part of a refusal's detail shown.
+REFUSAL_QUOTE = 300
 
 
 def _server_refusal(exc: Any) -> str:
@@ -258,6 +274,9 @@ def _server_refusal(exc: Any) -> str:
     if isinstance(detail, list):  # request-shape errors: [{loc, msg}]
         detail = "; ".join(f"{'.'.join(str(x) for x in d.get('loc', []))}: {d.get('msg')}"
                            for d in detail if isinstance(d, dict))
+    # One line, and not a whole page when something else than servicegraph answered.
+    detail = " ".join(str(detail).split())
+    detail = detail if len(detail) <= REFUSAL_QUOTE else detail[:REFUSAL_QUOTE] + "…"
     hint = (" (give a key with --api-key or SERVICEGRAPH_API_KEY)"
             if exc.status in (401, 403) else "")
     return f"the server refused (HTTP {exc.status}): {detail}{hint}"

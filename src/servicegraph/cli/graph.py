@@ -29,14 +29,17 @@ def load(
 ) -> None:
     """Validate FILE whole, then write it in one transaction (nothing on any error)."""
     from servicegraph.cli.backend import Local
+    from servicegraph.cli.files import read_bytes
     from servicegraph.model.errors import ValidationError
-    from servicegraph.model.interchange import load_file
+    from servicegraph.model.interchange import loads
 
+    data = read_bytes(file)
     with connect(store, None, None) as backend:
         assert isinstance(backend, Local)
         try:
-            summary = backend.graph.writes.load(load_file(file), replace=replace)
-        except (ValidationError, OSError, UnicodeDecodeError) as exc:
+            graph = loads(data, fmt="json" if file.suffix.lower() == ".json" else "yaml")
+            summary = backend.graph.writes.load(graph, replace=replace)
+        except (ValidationError, UnicodeDecodeError) as exc:
             raise fail(f"{file}: {exc}") from None
         where = backend.graph.store.description
     typer.echo(f"loaded {summary.nodes} node(s) and {summary.edges} edge(s) from {file}; "

@@ -11,6 +11,7 @@ import typer
 
 from servicegraph.cli import render
 from servicegraph.cli.backend import connect, fail
+from servicegraph.cli.files import read_text
 from servicegraph.cli.options import ApiKeyOpt, Format, FormatOpt, ServerOpt, StoreOpt, emit
 from servicegraph.formats import ImportKind
 
@@ -28,13 +29,6 @@ AllowEmptyOpt = Annotated[bool, typer.Option(
                           "now empty)")]
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"{path}: cannot read it: {exc}") from None
-
-
 @app.command()
 def push(
     source: SourceArg,
@@ -49,7 +43,7 @@ def push(
 
     import yaml
 
-    text = _read(file)
+    text = read_text(file)
     try:
         doc = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
@@ -62,7 +56,7 @@ def push(
             answer = backend.push(source, doc, full_sync, dry_run, allow_empty)
         except ValueError as exc:  # the problems, named for this file
             raise fail(f"{file}: {exc}") from None
-    emit(fmt, answer, render.write(answer, f"pushed {file}"))
+        emit(fmt, answer, render.write(answer, f"pushed {file}"))
 
 
 @app.command()
@@ -85,10 +79,10 @@ def status(
         statuses.append({"id": node, "state": state.strip().lower(), "at": moment})
     with connect(store, server, api_key) as backend:
         answer = backend.status(source, statuses)
-    emit(fmt, answer,
-         f"{answer['applied']} state(s) applied, {answer['stale']} older than known (ignored)\n"
-         f"broken promises now: {', '.join(answer['broken_promises']) or 'none'}\n"
-         f"promises at risk now: {', '.join(answer['at_risk_promises']) or 'none'}")
+        emit(fmt, answer,
+             f"{answer['applied']} state(s) applied, {answer['stale']} older than known "
+             f"(ignored)\nbroken promises now: {', '.join(answer['broken_promises']) or 'none'}"
+             f"\npromises at risk now: {', '.join(answer['at_risk_promises']) or 'none'}")
 
 
 @app.command("import")
@@ -112,14 +106,14 @@ def import_(
     (servicegraph load or push). Bad input names the file, line or document, and item;
     nothing is written then.
     """
-    texts = [(str(f), _read(f)) for f in files]
+    texts = [(str(f), read_text(f)) for f in files]
     with connect(store, server, api_key) as backend:
         answer = backend.import_files(source, kind.value, texts, full_sync, dry_run,
                                       allow_empty)
-    imported = answer.get("imported", {})
-    text = render.write(answer, f"imported {imported.get('nodes', 0)} node(s) and "
-                                f"{imported.get('edges', 0)} dependencies")
-    notes = imported.get("notes", [])
-    if notes:
-        text += f"\n{len(notes)} item(s) left out (no place in the model), e.g. {notes[0]}"
-    emit(fmt, answer, text)
+        imported = answer.get("imported", {})
+        text = render.write(answer, f"imported {imported.get('nodes', 0)} node(s) and "
+                                    f"{imported.get('edges', 0)} dependencies")
+        notes = imported.get("notes", [])
+        if notes:
+            text += f"\n{len(notes)} item(s) left out (no place in the model), e.g. {notes[0]}"
+        emit(fmt, answer, text)

@@ -46,7 +46,7 @@ def impact(
     with connect(store, server, api_key) as backend:
         answer = backend.impact(failed, degrade or [], limit)
         text = render_answer(answer, given, backend.describe) if fmt is Format.TEXT else ""
-    emit(fmt, answer, text)
+        emit(fmt, answer, text)
 
 
 @app.command()
@@ -60,7 +60,7 @@ def spof(
     """Single points of failure: components whose failure alone breaks a promise."""
     with connect(store, server, api_key) as backend:
         answer = backend.spof(promise, limit)
-    emit(fmt, answer, render.spof(answer))
+        emit(fmt, answer, render.spof(answer))
 
 
 def observed_states(items: list[str]) -> dict[str, str]:
@@ -87,7 +87,7 @@ def root_cause(
     states = observed_states(observed)
     with connect(store, server, api_key) as backend:
         answer = backend.root_cause(states, limit)
-    emit(fmt, answer, render.root_cause(answer, states))
+        emit(fmt, answer, render.root_cause(answer, states))
 
 
 def read_changes(path: Path) -> list[dict[str, Any]]:
@@ -98,9 +98,12 @@ def read_changes(path: Path) -> list[dict[str, Any]]:
 
     import yaml
 
+    from servicegraph.cli.files import read_text
+
+    text = read_text(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         raise fail(f"{path}: cannot read it: {exc}") from None
     items = doc.get("changes") if isinstance(doc, dict) else doc
     if not isinstance(items, list) or not items:
@@ -156,7 +159,7 @@ def changes_assess(
     planned = read_changes(file)
     with connect(store, server, api_key) as backend:
         answer = backend.assess(planned)
-    emit(fmt, answer, render.changes(answer))
+        emit(fmt, answer, render.changes(answer))
 
 
 class Catalogue(StrEnum):
@@ -179,7 +182,7 @@ def catalogue(
     """The promise, service system or service act catalogue."""
     with connect(store, server, api_key) as backend:
         answer = backend.catalogue(which.value, visible)
-    emit(fmt, answer, render.catalogue(which.value, answer))
+        emit(fmt, answer, render.catalogue(which.value, answer))
 
 
 class Columns(StrEnum):
@@ -201,7 +204,7 @@ def matrix(
     """The silo x service matrix: which technology silos each service needs."""
     with connect(store, server, api_key) as backend:
         answer = backend.matrix(columns.value)
-    emit(fmt, answer, render.matrix(answer))
+        emit(fmt, answer, render.matrix(answer))
 
 
 @app.command()
@@ -214,7 +217,7 @@ def export(
     """Print the live graph (retired items left out) for other tools."""
     with connect(store, server, api_key) as backend:
         text = backend.export(fmt.value)
-    typer.echo(text.rstrip("\n"))
+        typer.echo(text.rstrip("\n"))
 
 
 @app.command()
@@ -226,4 +229,4 @@ def nodes(
     """List the nodes: id, kind and name."""
     with connect(store, server, api_key) as backend:
         found = backend.nodes(kind)
-    emit(fmt, found, "\n".join(f"{n['id']}\t{n['kind']}\t{n['name']}" for n in found))
+        emit(fmt, found, "\n".join(f"{n['id']}\t{n['kind']}\t{n['name']}" for n in found))

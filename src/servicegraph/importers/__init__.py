@@ -22,6 +22,7 @@ from servicegraph.importers.jaeger import import_jaeger
 from servicegraph.importers.kubernetes import import_kubernetes
 from servicegraph.importers.otel import import_otel
 from servicegraph.model.errors import ValidationError
+from servicegraph.model.validate import batch_problems
 
 if TYPE_CHECKING:
     from servicegraph.runtime.writes import Writer
@@ -81,9 +82,15 @@ def run_import(writer: Writer, source: str, kind: str, files: Sequence[SourceFil
 
     Problems the graph rules find (e.g. a dependency on an id the graph lacks) are
     re-addressed to the file and line of the offending item; nothing is written then.
+    Reading the files and checking what they describe on its own (bounds, ids given
+    twice) is done before the push takes the store's write lock; inside it, only what
+    needs the graph.
     """
     imported = parse(kind, files)
     try:
+        problems = batch_problems(imported.graph)
+        if problems:
+            raise ValidationError(problems)
         answer = writer.push(source, imported.graph, full_sync=full_sync, dry_run=dry_run,
                             allow_empty=allow_empty)
     except ValidationError as exc:

@@ -1,10 +1,18 @@
 """What every importer shares: source files, a builder that remembers where each item
-came from, YAML documents with their line numbers, and addresses inside values.
+came from, YAML documents with their line numbers, addresses inside values, and the
+bounds of what one import may describe.
 
 Importers are pure: file names and texts in, a :class:`Imported` out (a graph, plus
 where in the files each of its nodes and edges came from, so that a problem found
 later, e.g. by the graph rules when the import is pushed, can still name the file and
 line to fix).
+
+Some importers make items the files only count (a Deployment's ``replicas: 3`` is
+three CIs), so a few bytes could ask for millions of nodes. The count is bounded per
+workload (:data:`MAX_REPLICAS`) and the whole import per request
+(:data:`MAX_IMPORT_ITEMS`), both checked before any of those items is built; the
+YAML aliases of an import are bounded as everywhere (see
+:mod:`servicegraph.model.yaml_bounds`).
 """
 
 from __future__ import annotations
@@ -19,6 +27,24 @@ import yaml
 from servicegraph.model.errors import Problem, ValidationError
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import Impact
+from servicegraph.model.yaml_bounds import (
+    AliasBoundError,
+    AliasBudget,
+    BoundedLoader,
+    load_all,
+    where,
+)
+
+#: The most replicas one workload (a Deployment, a StatefulSet, a Compose service) may
+#: ask for: each becomes a CI of its own. Past a thousand, more replicas say nothing
+#: more about impact (losing a few of a thousand stateless copies is the same answer),
+#: while every one costs memory in every process and in the store.
+MAX_REPLICAS = 1_000
+
+#: The most nodes and dependencies one import may describe, replicas included: about
+#: what the largest push body (16 MiB by default) carries, so that an import is never
+#: a way to write more in one request than a push may.
+MAX_IMPORT_ITEMS = 200_000
 
 
 @dataclass(frozen=True)
@@ -86,13 +112,34 @@ class Builder:
     edges: dict[tuple[str, str], tuple[Edge, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: What the YAML aliases of every file of this import stood for so far.
+    aliases: AliasBudget = field(default_factory=AliasBudget)
+    #: Items announced by :meth:`expect` before they are built.
+    expected: int = 0
 
     def problem(self, origin: str, item: str, field_name: str, message: str) -> None:
         """Record a problem at ``origin`` about ``item``."""
         self.problems.append(Problem(origin, None, item, field_name, message))
 
+    def expect(self, origin: str, item: str, field_name: str, count: int) -> None:
+        """Announce ``count`` items about to be built for ``item`` (a workload's node,
+        its replicas and their edges); a problem at ``origin`` when the import then
+        describes more than :data:`MAX_IMPORT_ITEMS` (the first time only)."""
+        was = self.expected
+        self.expected += count
+        if was <= MAX_IMPORT_ITEMS < self.expected:
+            self.problem(origin, item, field_name, _too_many(self.expected))
+
+    def _room(self, origin: str, item: str) -> None:
+        # What no importer announces (e.g. edges a selector matches) is counted as it is
+        # built; past the bound, building stops.
+        if len(self.nodes) + len(self.edges) >= MAX_IMPORT_ITEMS:
+            self.problem(origin, item, "", _too_many(MAX_IMPORT_ITEMS + 1))
+            raise ValidationError(self.problems)
+
     def node(self, node: Node, origin: str) -> None:
         """Add a node, unless its id is taken (a problem then)."""
+        self._room(origin, repr(node.id))
         if node.id in self.nodes:
             self.problem(origin, repr(node.id), "id",
                          f"already defined at {self.nodes[node.id][1]}")
@@ -108,6 +155,7 @@ class Builder:
         """Add ``source`` needs ``target``; False when that pair was already there."""
         if (source, target) in self.edges or source == target:
             return False
+        self._room(origin, f"{source} -> {target}")
         self.edges[(source, target)] = (Edge(source, target, group, impact), origin)
         return True
 
@@ -122,17 +170,48 @@ class Builder:
                         tuple(self.notes))
 
 
+def _too_many(count: int) -> str:
+    return (f"the import would describe more than {MAX_IMPORT_ITEMS:,} nodes and "
+            f"dependencies ({count:,} so far), the most one import may: split the files "
+            f"into several imports")
+
+
+def replicas_of(value: Any, origin: str, item: str, field_name: str,
+                builder: Builder) -> int | None:
+    """``value`` as a number of replicas (``None``: 1), or ``None`` after recording a
+    problem when it is not a whole number from 0 to :data:`MAX_REPLICAS`.
+
+    >>> b = Builder()
+    >>> replicas_of(3, "app.yaml", "'web'", "spec.replicas", b), b.problems
+    (3, [])
+    >>> replicas_of(10**6, "app.yaml", "'web'", "spec.replicas", b)
+    >>> b.problems[0].message
+    'at most 1,000 replicas per workload (each becomes a node), got 1,000,000'
+    """
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        builder.problem(origin, item, field_name, f"must be a whole number, got {value!r}")
+        return None
+    if value > MAX_REPLICAS:
+        builder.problem(origin, item, field_name,
+                        f"at most {MAX_REPLICAS:,} replicas per workload (each becomes a "
+                        f"node), got {value:,}")
+        return None
+    return value
+
+
 class Located(dict[str, Any]):
     """A YAML mapping that knows the line it starts on (1-based)."""
 
     line: int = 0
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML whose mappings carry their line numbers."""
+class _Loader(BoundedLoader):
+    """Safe YAML, aliases bounded, whose mappings carry their line numbers."""
 
 
-def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Located:
+def _mapping(loader: BoundedLoader, node: yaml.MappingNode) -> Located:
     out = Located({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     out.line = node.start_mark.line + 1
     return out
@@ -145,18 +224,22 @@ def yaml_documents(file: SourceFile, builder: Builder) -> Iterator[tuple[int, An
     """The documents of a (multi-document) YAML file, numbered from 1.
 
     Empty documents are skipped; a syntax error becomes a problem naming the line,
-    and ends the file.
+    and ends the file; so do aliases past the bound of the builder's import (see
+    :mod:`servicegraph.model.yaml_bounds`), the problem naming the document too.
     """
+    number = 0
     try:
-        for number, doc in enumerate(yaml.load_all(file.text, Loader=_Loader), start=1):
+        for number, doc in enumerate(load_all(file.text, _Loader, builder.aliases),
+                                     start=1):
             if doc is not None:
                 yield number, doc
     except RecursionError:
         builder.problem(file.name, file.name, "", "not valid YAML: nested too deeply")
+    except AliasBoundError as exc:
+        line, reason = where(exc)
+        builder.problem(at_line(file.name, line, number + 1), file.name, "", reason)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
+        line, reason = where(exc)
         builder.problem(at_line(file.name, line), file.name, "", f"not valid YAML: {reason}")
 
 

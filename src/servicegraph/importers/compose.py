@@ -5,8 +5,8 @@ in the Compose file             in the graph
 ==============================  ====================================================
 a service                       a service system with the service's name
 its ``deploy.replicas`` or      n CIs ``NAME/replica-1`` ... that the service needs
-``scale`` (n, default 1)        as a redundancy group ``replicas`` with min_ok 1
-                                (each replica of a Compose service answers alone)
+``scale`` (n, default 1, at     as a redundancy group ``replicas`` with min_ok 1
+most 1,000)                     (each replica of a Compose service answers alone)
 ``depends_on``                  the service needs each one named (soft when the
                                 entry says ``required: false``)
 ``links``                       the service needs each one named
@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from servicegraph.importers.common import (
+    MAX_IMPORT_ITEMS,
     Builder,
     Imported,
     SourceFile,
@@ -37,6 +38,7 @@ from servicegraph.importers.common import (
     line_of,
     merge_inferred,
     plain,
+    replicas_of,
     strings,
     text,
     yaml_documents,
@@ -130,6 +132,17 @@ def _replicas(service: dict[str, Any]) -> Any:
     return service.get("scale", 1)
 
 
+def _counted(name: str, service: dict[str, Any], where: str, builder: Builder) -> int | None:
+    """The service's replicas (``None`` after a problem), announced to the builder."""
+    given = _replicas(service)
+    if isinstance(given, str) and given.isdigit():
+        given = int(given)
+    replicas = replicas_of(given, where, repr(name), "deploy.replicas", builder)
+    if replicas is not None:
+        builder.expect(where, repr(name), "deploy.replicas", 1 + 2 * replicas)
+    return replicas
+
+
 def _services(files: Sequence[SourceFile], builder: Builder,
               ) -> tuple[dict[str, tuple[dict[str, Any], str]], dict[str, str]]:
     """Services merged across the Compose files (with where each was last defined), and
@@ -192,13 +205,13 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
     """
     builder = Builder()
     services, variables = _services(files, builder)
-    for name, (service, where) in services.items():
-        replicas = _replicas(service)
-        if isinstance(replicas, str) and replicas.isdigit():
-            replicas = int(replicas)
-        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-            builder.problem(where, repr(name), "deploy.replicas",
-                            f"must be a whole number, got {replicas!r}")
+    # Every service's replicas are counted before any is built.
+    counted = [(name, service, where, _counted(name, service, where, builder))
+               for name, (service, where) in services.items()]
+    if builder.expected > MAX_IMPORT_ITEMS:
+        return builder.result()
+    for name, service, where, replicas in counted:
+        if replicas is None:
             continue
         image = text(service.get("image"))
         builder.node(Node(name, NodeKind.SERVICE_SYSTEM, name,

@@ -7,7 +7,7 @@ Deployment / StatefulSet    a service system ``deployment/NAME`` (``statefulset/
                             ``NAMESPACE/deployment/NAME`` when the manifest names a
                             namespace)
 its ``replicas`` (n,        n CIs ``deployment/NAME/replica-1`` ... that the workload
-default 1)                  needs as a redundancy group ``replicas``: a Deployment
+default 1, at most 1,000)   needs as a redundancy group ``replicas``: a Deployment
                             needs 1 of n (stateless replicas each answer alone), a
                             StatefulSet a majority, n // 2 + 1 (stateful sets are
                             often quorum systems); the annotation
@@ -26,11 +26,12 @@ are left out and counted in the notes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from servicegraph.importers.common import (
+    MAX_IMPORT_ITEMS,
     Builder,
     Imported,
     SourceFile,
@@ -39,6 +40,7 @@ from servicegraph.importers.common import (
     line_of,
     merge_inferred,
     plain,
+    replicas_of,
     text,
     yaml_documents,
 )
@@ -124,14 +126,16 @@ def _min_ok(obj: _Object, replicas: int, builder: Builder) -> int:
     return 1 if obj.kind == "Deployment" else replicas // 2 + 1
 
 
-def _workload(obj: _Object, builder: Builder) -> None:
-    replicas = _spec(obj, "spec", "replicas")
-    if replicas is None:
-        replicas = 1
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        builder.problem(obj.where, repr(obj.id), "spec.replicas",
-                        f"must be a whole number, got {replicas!r}")
-        return
+def _replicas(obj: _Object, builder: Builder) -> int | None:
+    """The workload's replicas (``None`` after a problem), announced to the builder."""
+    replicas = replicas_of(_spec(obj, "spec", "replicas"), obj.where, repr(obj.id),
+                           "spec.replicas", builder)
+    if replicas is not None:
+        builder.expect(obj.where, repr(obj.id), "spec.replicas", 1 + 2 * replicas)
+    return replicas
+
+
+def _workload(obj: _Object, replicas: int, builder: Builder) -> None:
     containers = _list(_spec(obj, "spec", "template", "spec", "containers"))
     images = [c["image"] for c in containers if isinstance(c, dict) and text(c.get("image"))]
     need = _min_ok(obj, replicas, builder) if replicas else 0
@@ -152,11 +156,36 @@ def _labels(obj: _Object) -> dict[str, Any]:
     return labels if isinstance(labels, dict) else {}
 
 
-def _service(obj: _Object, workloads: list[_Object], builder: Builder) -> list[str]:
+#: (namespace, label, value) -> the workloads with that label, in document order.
+_LabelIndex = dict[tuple[str | None, str, Any], list[_Object]]
+
+
+def _label_index(workloads: list[_Object]) -> _LabelIndex:
+    index: _LabelIndex = {}
+    for w in workloads:
+        for key, value in _labels(w).items():
+            if isinstance(value, Hashable):
+                index.setdefault((w.namespace, key, value), []).append(w)
+    return index
+
+
+def _selected(obj: _Object, selector: Any, index: _LabelIndex) -> list[_Object]:
+    """The workloads of the Service's namespace whose labels hold all of ``selector``.
+
+    Looked up by label rather than tried one by one: a file of many Services and
+    workloads would otherwise cost their product.
+    """
+    if not isinstance(selector, dict) or not selector or not all(
+            isinstance(v, Hashable) for v in selector.values()):
+        return []
+    fewest = min((index.get((obj.namespace, k, v), []) for k, v in selector.items()), key=len)
+    return [w for w in fewest if all(_labels(w).get(k) == v for k, v in selector.items())]
+
+
+def _service(obj: _Object, index: _LabelIndex, builder: Builder) -> list[str]:
     """Add the Service; returns the ids of the workloads it selects."""
     selector = _spec(obj, "spec", "selector")
-    selected = [w for w in workloads if w.namespace == obj.namespace and isinstance(selector, dict)
-                and selector and all(_labels(w).get(k) == v for k, v in selector.items())]
+    selected = _selected(obj, selector, index)
     node = Node(obj.id, NodeKind.SERVICE_SYSTEM, obj.name,
                 properties=plain({"kubernetes_kind": "Service", "namespace": obj.namespace,
                                   "type": text(_spec(obj, "spec", "type"))}))
@@ -223,11 +252,17 @@ def import_kubernetes(files: Sequence[SourceFile]) -> Imported:
     objects = list(_objects(files, builder))
     workloads = [o for o in objects if o.kind in WORKLOADS]
     services = [o for o in objects if o.kind == "Service"]
-    for w in workloads:
-        _workload(w, builder)
+    # Every workload's replicas are counted before any is built.
+    counted = [(w, _replicas(w, builder)) for w in workloads]
+    if builder.expected > MAX_IMPORT_ITEMS:
+        return builder.result()
+    for w, replicas in counted:
+        if replicas is not None:
+            _workload(w, replicas, builder)
     serves: dict[str, list[str]] = {}
+    index = _label_index(workloads)
     for s in services:
-        serves[s.id] = _service(s, workloads, builder)
+        serves[s.id] = _service(s, index, builder)
     known = _service_ids(services)
     for w in workloads:
         if w.id not in builder.nodes:

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from servicegraph.model import yaml_bounds
 from servicegraph.model.bounds import properties_problem, text_problem
 from servicegraph.model.errors import Problem, ValidationError, short, show
 from servicegraph.model.graph import Edge, GraphData, Node
@@ -248,7 +249,10 @@ def decode(text: str | bytes, fmt: str | None = None) -> Any:
     ``"yaml"`` or guessed (YAML is a superset of JSON, so YAML serves both).
 
     Raises :class:`ValidationError` with one ``document`` problem when the text
-    cannot be read, nested too deeply to read included (the parsers recurse).
+    cannot be read, nested too deeply to read included (the parsers recurse), and
+    when its YAML aliases stand for more than
+    :data:`~servicegraph.model.yaml_bounds.MAX_ALIAS_NODES` nodes (see
+    :mod:`servicegraph.model.yaml_bounds`).
 
     >>> decode("[" * 100_000)
     Traceback (most recent call last):
@@ -260,9 +264,12 @@ not valid YAML/JSON: nested too deeply to read
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        return json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        return json.loads(text) if fmt == "json" else yaml_bounds.load(text)
     except RecursionError:
         message = f"not valid {what}: nested too deeply to read"
+    except yaml_bounds.AliasBoundError as exc:
+        line, reason = yaml_bounds.where(exc)
+        message = f"line {line}: {reason}"
     except UnicodeDecodeError as exc:
         message = f"not UTF-8 text (byte {exc.start})"
     except (ValueError, yaml.YAMLError) as exc:

@@ -29,6 +29,52 @@ def _locate(batch: GraphData) -> tuple[dict[str, int], dict[tuple[str, str], int
     return nodes, edges
 
 
+def batch_problems(batch: GraphData) -> list[Problem]:
+    """What is wrong with the batch on its own, without the graph it joins: its items'
+    bounds (see :func:`~servicegraph.model.interchange.node_problems`), else ids and
+    dependencies given twice.
+
+    Check this before taking the store's write lock, so a batch that is wrong on its
+    face costs the other writers nothing: parsing checks the bounds of what it reads,
+    and a push what is given twice; a batch built in code (an import) is checked whole.
+
+    >>> from servicegraph.model.graph import Node
+    >>> from servicegraph.model.kinds import NodeKind
+    >>> twice = GraphData.of([Node("a", NodeKind.CI, "A"), Node("a", NodeKind.CI, "A")])
+    >>> [str(p) for p in batch_problems(twice)]
+    ["nodes[1] ('a'): id: duplicate id in batch"]
+    """
+    return _out_of_bounds(batch) or given_twice(batch)
+
+
+def _out_of_bounds(batch: GraphData) -> list[Problem]:
+    # Parsing checked the bounds for what it read, but batches are also built in code,
+    # and nothing out of bounds may reach a store.
+    problems: list[Problem] = []
+    for i, node in enumerate(batch.nodes):
+        problems.extend(node_problems("nodes", i, node))
+    for i, edge in enumerate(batch.edges):
+        problems.extend(edge_problems("edges", i, edge))
+    return problems
+
+
+def given_twice(batch: GraphData) -> list[Problem]:
+    """The batch's ids and dependencies given twice (each copy after the first)."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, node in enumerate(batch.nodes):
+        if node.id in seen:
+            problems.append(Problem("nodes", i, show(node.id), "id", "duplicate id in batch"))
+        seen.add(node.id)
+    seen_edges: set[tuple[str, str]] = set()
+    for i, edge in enumerate(batch.edges):
+        if edge.key in seen_edges:
+            problems.append(Problem("edges", i, _edge_item(edge), "to",
+                                    "duplicate edge in batch (one dependency per pair)"))
+        seen_edges.add(edge.key)
+    return problems
+
+
 def find_problems(batch: GraphData, existing: GraphData | None = None,
                   also_check: Collection[str] = ()) -> list[Problem]:
     """Every rule the batch breaks, in document order (empty when valid).
@@ -43,29 +89,11 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
     >>> [str(p) for p in find_problems(bad)]
     ['edges[0] (p -> c): to: a promise may not depend on a ci (allowed: ...)']
     """
-    problems: list[Problem] = []
     node_at, edge_at = _locate(batch)
-
-    # Bounds first: parsing checked them for what it read, but batches are also
-    # built in code, and nothing out of bounds may reach a store.
-    for i, node in enumerate(batch.nodes):
-        problems.extend(node_problems("nodes", i, node))
-    for i, edge in enumerate(batch.edges):
-        problems.extend(edge_problems("edges", i, edge))
+    problems = _out_of_bounds(batch)
     if problems:
         return problems
-
-    seen: set[str] = set()
-    for i, node in enumerate(batch.nodes):
-        if node.id in seen:
-            problems.append(Problem("nodes", i, show(node.id), "id", "duplicate id in batch"))
-        seen.add(node.id)
-    seen_edges: set[tuple[str, str]] = set()
-    for i, edge in enumerate(batch.edges):
-        if edge.key in seen_edges:
-            problems.append(Problem("edges", i, _edge_item(edge), "to",
-                                    "duplicate edge in batch (one dependency per pair)"))
-        seen_edges.add(edge.key)
+    problems = given_twice(batch)
 
     graph = (existing or GraphData()).merged_with(batch)
     nodes = graph.node_map()

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from servicegraph.ingest.alerts import Delivery
-from servicegraph.ingest.push import check_source, refuse_empty_sync
+from servicegraph.ingest.push import check_batch, check_source, refuse_empty_sync
 from servicegraph.ingest.status import StatusUpdate
 from servicegraph.live import plan as planning
 from servicegraph.live.alert_plan import plan_alerts
@@ -30,6 +30,7 @@ from servicegraph.live.state import LiveGraph
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import GraphData
 from servicegraph.model.times import iso
+from servicegraph.model.validate import given_twice
 from servicegraph.runtime.questions import Questions
 from servicegraph.store.base import (
     Change,
@@ -216,7 +217,18 @@ class Writer:
 
         With ``session`` the batch is one page of that sync session (see
         :meth:`open_sync`): written like any push, its keys recorded for the commit.
+
+        What the batch is on its own (its source name; ids, external ids and
+        dependencies given twice) is checked before the store's write lock is taken, as
+        are its items' bounds when they were parsed (see
+        :func:`~servicegraph.model.validate.batch_problems` for batches built in code);
+        inside the lock, only what needs the graph: the items as they resolve with the
+        other sources' claims (bounds included: claims merge), and the graph rules.
         """
+        check_batch(source, batch)
+        problems = given_twice(batch)
+        if problems:
+            raise ValidationError(problems)
         if full_sync and not allow_empty:
             refuse_empty_sync(source, batch)
         moment = now or _now()
@@ -323,7 +335,11 @@ class Writer:
         source claims and no page asserted. A session not committed within ``ttl``
         expires; an expired or abandoned session retires nothing. A session is
         superseded when another full sync of its source (a session's commit, or a
-        full-sync push) is committed after it opened: it can no longer commit.
+        full-sync push, even one that changes nothing) is committed after it opened:
+        that sync closes it, and its pages and its commit are refused
+        (:class:`SyncClosed`, state ``superseded``), so an older snapshot never
+        retires what a newer one asserted. Sessions of one source are not exclusive:
+        of those open at once, the first to commit wins and supersedes the others.
         """
         problems = check_source(source)
         if problems:
@@ -357,10 +373,12 @@ class Writer:
         """End a sync session: retire what ``source`` claims and no page of the session
         asserted, in one transaction; answers the counts like a full sync.
 
-        Raises :class:`SyncClosed` (nothing retired) when the session is no longer
-        open when the commit takes the store's lock (committed, abandoned, expired),
-        and :class:`SyncSuperseded` (the session is then closed as ``superseded``) when
-        another full sync of ``source`` was committed after it opened.
+        Raises :class:`SyncClosed` naming the session's state (nothing retired) when
+        the session is no longer open when the commit takes the store's write lock:
+        committed, abandoned (an abandon won), expired, or superseded (another full
+        sync of ``source`` was committed after it opened). The state is checked, and
+        the keys read, under that lock, which an abandon takes too: a commit and an
+        abandon racing each other are one after the other, never interleaved.
         """
         moment = now or _now()
         self._open_session(session, source, moment)
@@ -392,8 +410,13 @@ class Writer:
 
         try:
             answer, version = self.transact(plan)
-        except SyncSuperseded:
-            self.store.close_sync(session, "superseded")
+        except SyncSuperseded as superseded:
+            # Opened before a full sync that did not close it (it opened while that
+            # sync was being committed): closed now; if something else closed it
+            # meanwhile, that is its state.
+            closed = self.store.close_sync(session, "superseded")
+            if closed is not None and closed.state != "superseded":
+                raise SyncClosed(session, closed.state) from superseded
             raise
         with self.replica.reading() as live:
             answer["version"] = version
@@ -403,7 +426,7 @@ class Writer:
     def abandon_sync(self, source: str, session: str) -> SyncSession:
         """End a sync session without retiring anything (its pages stay written);
         raises :class:`SyncClosed` naming the session's state when it was no longer
-        open (a commit won)."""
+        open (a commit won: ``committed``; a newer full sync: ``superseded``)."""
         self._open_session(session, source, _now())
         closed = self.store.close_sync(session, "abandoned")
         if closed is None or closed.state != "abandoned":

@@ -46,6 +46,10 @@ class SyncClosed(StoreError):
     def __init__(self, session: str, state: str, detail: str | None = None) -> None:
         self.session = session
         self.state = state
+        if detail is None and state == "superseded":
+            detail = (f"sync session {session!r} is superseded: another full sync of its "
+                      "source was committed after it opened, and committing this one would "
+                      "retire what that sync asserted; it retired nothing")
         super().__init__(detail or f"sync session {session!r} is {state}")
 
 
@@ -56,10 +60,10 @@ class SyncSuperseded(SyncClosed):
     def __init__(self, session: SyncSession, by_version: int) -> None:
         self.by_version = by_version
         super().__init__(session.id, "superseded", (
-            f"sync session {session.id!r} of source {session.source!r} opened at version "
+            f"sync session {session.id!r} is superseded: it opened at version "
             f"{session.opened_version}, and another full sync of {session.source!r} was "
             f"committed after it (version {by_version}); committing this one would retire "
-            "what that sync asserted, so nothing was retired"))
+            "what that sync asserted, so it retired nothing"))
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,11 @@ class Change:
     #: Sync-session bookkeeping written with the change (not part of the graph).
     sync: SyncMark | None = None
     #: The source this change is a complete snapshot of (a full sync, or a session's
-    #: commit): sessions of that source opened before it can no longer commit.
+    #: commit): sessions of that source opened before it can no longer commit. The
+    #: store closes them as ``superseded`` in the change's transaction, even when the
+    #: change writes nothing else (a full sync that repeats what is stored is still the
+    #: newer snapshot). A change that writes something also records its version as the
+    #: source's last full sync, which a commit checks against its session's opening.
     full_sync: str | None = None
     #: Alerts written as they are (upserted by source and fingerprint); a replace
     #: removes every alert first.
@@ -134,7 +142,8 @@ class Change:
 
     @property
     def empty(self) -> bool:
-        """Whether the change writes nothing."""
+        """Whether the change writes nothing to the graph or a session (no version, no
+        journal entry; a ``full_sync`` still supersedes the source's open sessions)."""
         return not self.replace and self.size == 0 and self.sync is None
 
 
@@ -250,6 +259,8 @@ class GraphStore(Protocol):
         Returns the journal entry written, which carries the new version (``None``
         when ``plan`` wrote nothing), and what ``plan`` answered. Writers queue on
         the lock instead of conflicting; an exception from ``plan`` writes nothing.
+        A change with ``full_sync`` closes the source's other open sessions as
+        ``superseded`` in the same transaction (an empty one does only that).
         """
         ...
 
@@ -277,7 +288,8 @@ class GraphStore(Protocol):
     def close_sync(self, session: str, state: str) -> SyncSession | None:
         """End a session without a change (abandoned, expired, superseded) and forget
         its keys, if it is still open; answers the session as it is then (``None``
-        when there is none): its state is ``state`` only if this call closed it."""
+        when there is none): its state is ``state`` only if this call closed it. It
+        waits for the write lock, so it never lands inside a commit of the session."""
         ...
 
     def ping(self) -> None:

@@ -173,7 +173,8 @@ class Neo4jStore:
             for name in ("schema/node_id_unique", "schema/meta_key_unique",
                          "schema/journal_version_unique", "schema/journal_at",
                          "schema/sync_id_unique", "schema/full_sync_source_unique",
-                         "schema/sync_page_session", "schema/alert_uid_unique",
+                         "schema/sync_page_session", "schema/sync_source_state",
+                         "schema/alert_uid_unique",
                          "schema/await_indexes"):
                 self._run_once(statement(name))
             # Two processes starting at once may race to create it: one wins.
@@ -294,12 +295,16 @@ class Neo4jStore:
         meta node (see :meth:`GraphStore.transact`)."""
         self.ensure_schema()
 
-        def work(tx: neo4j.ManagedTransaction) -> tuple[JournalEntry, R]:
+        def work(tx: neo4j.ManagedTransaction) -> tuple[JournalEntry | None, R]:
             meta = tx.run(statement("graph/lock"), at=utc_now()).single(strict=True)
             found = int(meta["version"])
             change, info, answer = plan(_View(tx, found, int(meta["floor"])))
             if change is None or change.empty:
-                raise _Nothing(answer)  # roll back: not even the lock's mark is kept
+                if change is None or change.full_sync is None:
+                    raise _Nothing(answer)  # roll back: not even the lock's mark is kept
+                # A full sync that changes nothing is still the newer snapshot.
+                tx.run(statement("sync/supersede"), source=change.full_sync).consume()
+                return None, answer
             return self._write(tx, change, info, found + 1), answer
 
         with _translated(), self.driver.session(database=self.database) as session:
@@ -317,6 +322,7 @@ class Neo4jStore:
         if change.full_sync is not None:
             tx.run(statement("sync/full_sync_mark"), source=change.full_sync,
                    version=version).consume()
+            tx.run(statement("sync/supersede"), source=change.full_sync).consume()
         if change.replace:
             tx.run(statement("graph/clear")).consume()
             tx.run(statement("alerts/clear")).consume()
@@ -387,6 +393,11 @@ class Neo4jStore:
         self.ensure_schema()
 
         def work(tx: neo4j.ManagedTransaction) -> SyncSession | None:
+            # The write lock first, as a commit takes it: reads are read-committed, so
+            # without it an abandon could land between a commit's check that the session
+            # is open and its reading the keys (the commit then saw none), or overwrite
+            # the state of a commit that just retired what the session did not assert.
+            tx.run(statement("graph/lock"), at=utc_now()).consume()
             found = tx.run(statement("sync/close"), id=session, state=state).single()
             return None if found is None else _session(found["session"])
 

@@ -103,6 +103,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     payload TEXT NOT NULL,
     PRIMARY KEY (source, fingerprint)
 );
+CREATE INDEX IF NOT EXISTS sync_sessions_source ON sync_sessions(source, state);
 CREATE TABLE IF NOT EXISTS full_syncs (
     source TEXT PRIMARY KEY,
     version INTEGER NOT NULL
@@ -327,7 +328,12 @@ class SqliteStore:
                 view = _View(self, db, self._version(db))
                 change, info, answer = plan(view)
                 if change is None or change.empty:
-                    db.execute("ROLLBACK")
+                    if change is None or change.full_sync is None:
+                        db.execute("ROLLBACK")
+                        return None, answer
+                    # A full sync that changes nothing is still the newer snapshot.
+                    _supersede(db, change.full_sync)
+                    db.execute("COMMIT")
                     return None, answer
                 version = view.version + 1
                 if change.sync is not None:
@@ -336,6 +342,7 @@ class SqliteStore:
                     db.execute("INSERT INTO full_syncs (source, version) VALUES (?, ?) "
                                "ON CONFLICT(source) DO UPDATE SET version = excluded.version",
                                (change.full_sync, version))
+                    _supersede(db, change.full_sync)
                 entry = entry_for(change, info, version, self.inline_max)
                 self._write(db, change, entry)
                 db.execute("INSERT INTO journal (version, at, kind, source, reload, payload) "
@@ -501,6 +508,16 @@ def _journal(db: sqlite3.Connection, since: int) -> list[JournalEntry] | None:
         return None
     return [from_record(dict(r)) for r in db.execute(
         "SELECT * FROM journal WHERE version > ? ORDER BY version", (since,))]
+
+
+def _supersede(db: sqlite3.Connection, source: str) -> None:
+    """Close the source's open sessions as superseded (a full sync of it is being
+    committed; a session it commits was closed as committed first) and forget their
+    keys."""
+    db.execute("DELETE FROM sync_keys WHERE session IN (SELECT id FROM sync_sessions "
+               "WHERE source = ? AND state = 'open')", (source,))
+    db.execute("UPDATE sync_sessions SET state = 'superseded' "
+               "WHERE source = ? AND state = 'open'", (source,))
 
 
 def _sync_keys(db: sqlite3.Connection, session: str) -> tuple[set[str], set[tuple[str, str]]]:

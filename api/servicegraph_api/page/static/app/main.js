@@ -57,6 +57,7 @@ async function search(text) {
 
 const map = new DependencyMap($("#cy"), { onSelect: (id) => select(id), onExpand: (key) => expand(key) });
 sg.cy = map.cy;
+sg.map = map;
 
 /** Fetch the neighbourhood of `id` and draw it; the time to first draw is kept. */
 async function draw(id) {
@@ -209,9 +210,9 @@ function select(id) {
 
 /** A node named in the panel or a table: select it when drawn, else draw around it. */
 function focus(id) {
-  if (sg.view && sg.view.nodes.some((n) => n.id === id) && map.cy.getElementById(id).nonempty()) {
+  if (sg.view && sg.view.nodes.some((n) => n.id === id) && map.node(id).nonempty()) {
     select(id);
-    map.cy.animate({ center: { eles: map.cy.getElementById(id) }, duration: 250 });
+    map.cy.animate({ center: { eles: map.node(id) }, duration: 250 });
   } else {
     show(id).catch(failed);
   }

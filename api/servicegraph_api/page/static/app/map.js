@@ -1,6 +1,14 @@
 // The map: Cytoscape.js with dagre's layered layout (or the fast layered
 // layout for big views), colours by kind, red and amber by state.
+//
+// Element ids are never made from the model's ids: those may hold any character
+// ("->", "|", ":", arrows), so any id built by joining them could be forged by
+// another id, and Cytoscape keeps only one element per id. Each draw numbers its
+// elements instead, in one namespace per sort: nodes n0, n1..., folded groups
+// g0, g1..., edges e0, e1... The model's id of a node is its data("ref"), an
+// edge's ends are data("from") and data("to"); `node(id)` finds a drawn node.
 
+import { keyOf } from "./keys.js";
 import { layered } from "./layout.js";
 import { KIND_LAYER, KIND_PLURAL, STATE_RANK } from "./model.js";
 
@@ -60,7 +68,7 @@ function nodeLabel(n, groupSizes) {
   const who = n.provider ? `by ${n.provider}` : n.owner ? `owner ${n.owner}` : "";
   if (who) lines.push(who);
   for (const [group, minOk] of Object.entries(n.redundancy || {})) {
-    const size = groupSizes.get(`${n.id}|${group}`);
+    const size = groupSizes.get(keyOf(n.id, group));
     lines.push(`needs ${minOk} of ${size ?? "?"} ${group}`);
   }
   return lines.join("\n");
@@ -72,10 +80,11 @@ export class DependencyMap {
       container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.02, maxZoom: 3,
       boxSelectionEnabled: false, textureOnViewport: true, hideEdgesOnViewport: true,
     });
+    this.elementOf = new Map(); // the model's node id -> its element id, this draw
     this.cy.on("tap", "node", (evt) => {
       const n = evt.target;
       if (n.hasClass("aggregate")) onExpand(n.data("key"));
-      else onSelect(n.id());
+      else onSelect(n.data("ref"));
     });
     this.cy.on("tap", (evt) => { if (evt.target === this.cy) onSelect(null); });
   }
@@ -84,29 +93,36 @@ export class DependencyMap {
   draw(part, center) {
     const groupSizes = new Map();
     for (const e of part.edges) {
-      if (e.group) groupSizes.set(`${e.from}|${e.group}`, (groupSizes.get(`${e.from}|${e.group}`) || 0) + 1);
+      if (e.group) groupSizes.set(keyOf(e.from, e.group), (groupSizes.get(keyOf(e.from, e.group)) || 0) + 1);
     }
+    const elementOf = new Map();
     const elements = [];
-    for (const n of part.nodes) {
+    part.nodes.forEach((n, i) => {
+      elementOf.set(n.id, `n${i}`);
       elements.push({ group: "nodes", data: {
-        id: n.id, kind: n.kind, name: n.name, label: nodeLabel(n, groupSizes),
+        id: `n${i}`, ref: n.id, kind: n.kind, name: n.name, label: nodeLabel(n, groupSizes),
       }, classes: n.id === center ? "center" : "" });
-    }
-    for (const a of part.aggregates) {
+    });
+    let edges = 0;
+    part.aggregates.forEach((a, i) => {
       const beyond = a.beyond ? `\n(+${a.beyond} beyond)` : "";
       elements.push({ group: "nodes", data: {
-        id: a.id, key: a.key, kind: a.kind, members: a.members,
+        id: `g${i}`, key: a.key, kind: a.kind, members: a.members,
         label: `+${a.direct} ${KIND_PLURAL[a.kind] || a.kind}${beyond}\nclick to show`,
       }, classes: "aggregate" });
-      const [from, to] = a.needs ? [a.parent, a.id] : [a.id, a.parent];
-      elements.push({ group: "edges", data: { id: `e:${a.id}`, source: from, target: to, label: "" }, classes: "aggregate" });
-    }
+      const parent = elementOf.get(a.parent);
+      const [source, target] = a.needs ? [parent, `g${i}`] : [`g${i}`, parent];
+      elements.push({ group: "edges", data: { id: `e${edges++}`, source, target, label: "" },
+                      classes: "aggregate" });
+    });
     for (const e of part.edges) {
-      const data = { id: `e:${e.from}->${e.to}`, source: e.from, target: e.to, label: "" };
+      const data = { id: `e${edges++}`, source: elementOf.get(e.from), target: elementOf.get(e.to),
+                     from: e.from, to: e.to, label: "" };
       if (e.group) { data.group = e.group; data.label = e.group; }
       if (e.impact === "soft") { data.impact = "soft"; data.label = data.label ? `${data.label} (soft)` : "soft"; }
       elements.push({ group: "edges", data });
     }
+    this.elementOf = elementOf;
     this.cy.startBatch();
     this.cy.elements().remove();
     this.cy.add(elements);
@@ -142,27 +158,36 @@ export class DependencyMap {
       this.cy.nodes().removeClass("down degraded failed");
       this.cy.edges().removeClass("down degraded");
       for (const n of this.cy.nodes()) {
-        let s = states[n.id()];
+        let s = states[n.data("ref")];
         if (n.hasClass("aggregate")) {
           s = n.data("members").reduce((w, m) => (STATE_RANK[states[m]] > STATE_RANK[w] ? states[m] : w), "ok");
+        } else if (given[n.data("ref")]) {
+          n.addClass("failed");
         }
         if (s === "down" || s === "degraded") n.addClass(s);
-        if (given[n.id()]) n.addClass("failed");
       }
       for (const e of this.cy.edges()) {
-        const s = states[e.source().id()];
-        const t = states[e.target().id()];
+        // A folded group's edge has no model ends: its group node carries the state.
+        const s = states[e.data("from")];
+        const t = states[e.data("to")];
         if (s && t && s !== "ok" && t !== "ok") e.addClass(STATE_RANK[t] < STATE_RANK[s] ? t : s);
       }
     });
   }
 
+  /** The drawn node of the model's node `id` (an empty collection when not drawn). */
+  node(id) {
+    const element = this.elementOf.get(id);
+    return element === undefined ? this.cy.collection() : this.cy.getElementById(element);
+  }
+
   select(id) {
     this.cy.nodes().unselect();
-    if (id) this.cy.getElementById(id).select();
+    if (id !== null && id !== undefined) this.node(id).select();
   }
 
   fit() { this.cy.fit(undefined, 30); }
 
-  drawnIds() { return this.cy.nodes().not(".aggregate").map((n) => n.id()); }
+  /** The model's ids of the drawn nodes (folded groups left out). */
+  drawnIds() { return this.cy.nodes().not(".aggregate").map((n) => n.data("ref")); }
 }

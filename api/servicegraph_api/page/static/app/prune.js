@@ -1,6 +1,8 @@
 // What of a fetched neighbourhood to draw: big fan-outs folded into one node,
 // and at most `budget` nodes, nearest first ("show more" raises it). Pure: no DOM.
 
+import { keyOf } from "./keys.js";
+
 /**
  * @param {{center: string, nodes: object[], edges: object[]}} view  nodes nearest first
  * @param {{budget: number, fanout: number, keep: number, expanded: Set<string>, all: boolean}} opts
@@ -33,17 +35,20 @@ export function prune(view, opts) {
   for (const n of view.nodes) if (!parent.has(n.id)) { parent.set(n.id, view.center); queue.push(n.id); }
 
   // Fold a parent's children of one kind and one direction when there are too many.
-  const groups = new Map();
+  // A group keeps its parts: its key is for lookups only, never taken apart again.
+  const groups = new Map(); // key -> {parent, kind, needs, ids}
   for (const id of queue) {
     const p = parent.get(id);
     if (p === null) continue;
-    const key = `${p}|${byId.get(id).kind}|${needsChild.get(id) ? "needs" : "needed-by"}`;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(id);
+    const { kind } = byId.get(id);
+    const needs = needsChild.get(id);
+    const key = keyOf(p, kind, needs ? "needs" : "needed-by");
+    if (!groups.has(key)) groups.set(key, { parent: p, kind, needs, ids: [] });
+    groups.get(key).ids.push(id);
   }
   const foldedInto = new Map(); // child id -> aggregate key
   const pinned = new Set(); // children of a group the user opened: shown whatever the budget
-  for (const [key, ids] of groups) {
+  for (const [key, { ids }] of groups) {
     if (expanded.has(key)) ids.forEach((id) => pinned.add(id));
     if (all || ids.length <= fanout || expanded.has(key)) continue;
     for (const id of ids.slice(keep)) foldedInto.set(id, key);
@@ -72,11 +77,11 @@ export function prune(view, opts) {
 
   const aggregates = [];
   for (const [key, ids] of hiddenUnder) {
-    const [p, kind, way] = key.split("|");
+    const { parent: p, kind, needs } = groups.get(key);
     if (!visible.has(p)) continue;
     const direct = ids.filter((id) => foldedInto.get(id) === key);
-    aggregates.push({ id: `agg:${key}`, key, parent: p, kind, needs: way === "needs",
-                      members: ids, direct: direct.length, beyond: ids.length - direct.length });
+    aggregates.push({ key, parent: p, kind, needs, members: ids, direct: direct.length,
+                      beyond: ids.length - direct.length });
   }
   const edges = view.edges.filter((e) => visible.has(e.from) && visible.has(e.to));
   return {

@@ -71,7 +71,11 @@ export function toSvg(cy) {
     `<rect x="${view[0]}" y="${view[1]}" width="${view[2]}" height="${view[3]}" fill="#ffffff"/>`,
   ];
   for (const e of cy.edges()) parts.push(edge(e));
-  for (const n of cy.nodes()) parts.push(`<g data-id="${esc(n.id())}">${shape(n)}${label(n)}</g>`);
+  for (const n of cy.nodes()) {
+    // A node carries the model's id; a folded group, which has none, its label only.
+    const which = n.hasClass("aggregate") ? 'data-folded=""' : `data-id="${esc(n.data("ref"))}"`;
+    parts.push(`<g ${which}>${shape(n)}${label(n)}</g>`);
+  }
   parts.push("</svg>");
   return parts.join("\n");
 }

@@ -3,6 +3,7 @@
 
 import { getJson, postJson } from "./api.js";
 import { clear, h } from "./dom.js";
+import { keyOf } from "./keys.js";
 
 function link(show, id) {
   return h("button", { class: "node-link", type: "button", dataset: { id }, onclick: () => show(id) }, id);
@@ -44,14 +45,14 @@ export async function systems(el, show) {
 export async function matrix(el, show) {
   const columns = el.dataset.columns || "business_service";
   const m = await getJson(`/v1/matrix?columns=${columns}`);
-  const cells = new Map(m.cells.map((c) => [`${c.silo}|${c.service}`, c.cis]));
+  const cells = new Map(m.cells.map((c) => [keyOf(c.silo, c.service), c.cis]));
   const pick = h("select", { id: "matrix-columns", onchange: (e) => { el.dataset.columns = e.target.value; matrix(el, show); } },
     ["business_service", "promise", "service_act", "service_system"].map((v) =>
       h("option", { value: v, selected: v === columns }, v.replace("_", " "))));
   clear(el).append(h("h2", {}, "Silo × service"), h("label", {}, "Columns: ", pick),
     h("p", {}, "Each cell lists the CIs of that silo the service depends on."),
     table(["silo", ...m.services.map((s) => link(show, s))],
-          m.silos.map((silo) => [silo, ...m.services.map((s) => links(show, cells.get(`${silo}|${s}`)))])));
+          m.silos.map((silo) => [silo, ...m.services.map((s) => links(show, cells.get(keyOf(silo, s))))])));
 }
 
 export async function spof(el, show, promiseIds) {
