@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # The embedded store `make run` uses.
 STORE  ?= servicegraph.db
 
-.PHONY: install run demo test lint typecheck bench neo4j-start neo4j-stop clean browser vendor
+.PHONY: install run demo test lint typecheck bench neo4j-start neo4j-stop clean test-tools vendor
 
 install: $(STAMP)
 
@@ -35,15 +35,20 @@ lint: install
 typecheck: install
 	$(PY) -m mypy
 
-## The page tests drive headless Chromium: Debian's, installed when missing
-## (CI runs as root; elsewhere run `sudo apt-get install chromium` once).
+## The page tests drive headless Chromium and the alert tests a real Alertmanager:
+## Debian's chromium and prometheus-alertmanager, installed when missing
+## (CI runs as root; elsewhere run `sudo apt-get install chromium prometheus-alertmanager`).
 CHROMIUM ?= /usr/bin/chromium
-browser:
-	@test -x $(CHROMIUM) || { \
-	  echo "installing Debian's chromium for the page tests"; \
+ALERTMANAGER ?= /usr/bin/prometheus-alertmanager
+test-tools:
+	@missing=; test -x $(CHROMIUM) || missing="$$missing chromium"; \
+	test -x $(ALERTMANAGER) || missing="$$missing prometheus-alertmanager"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing for the page and alert tests"; \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; fi
 	@test -x $(CHROMIUM) || { echo "no browser at $(CHROMIUM): the page tests cannot run"; exit 1; }
+	@test -x $(ALERTMANAGER) || { echo "no Alertmanager at $(ALERTMANAGER): the alert tests cannot run"; exit 1; }
 
 ## make vendor: fetch the page's vendored libraries again at their pinned versions
 ## (npm registry) and check them against their checksums.
@@ -54,7 +59,7 @@ vendor:
 ## Neo4j started here (fetched from Maven Central on first use) and stopped after,
 ## the page in headless Chromium and both notebooks included.
 ## Set NEO4J_URI to test against a Neo4j of your own instead.
-test: lint typecheck browser
+test: lint typecheck test-tools
 	@set -e; \
 	if [ -n "$$NEO4J_URI" ]; then uri="$$NEO4J_URI"; started=; \
 	else uri=$$($(SG) neo4j start); started=1; fi; \

@@ -167,7 +167,8 @@ def test_ends_at_in_the_past_ends_an_alert(client: TestClient) -> None:
     (webhook({"labels": {"alertname": 7}, "startsAt": at(0)}), "labels"),
     (webhook(alert("X", start=24 * 60, servicegraph_id="feed-job")), "in the future"),
     (webhook(alert("X", servicegraph_id="feed-job", fingerprint="same"),
-             alert("Y", servicegraph_id="web-1", fingerprint="same")), "alerts[1] ('Y'): fingerprint"),
+             alert("Y", servicegraph_id="web-1", fingerprint="same")),
+     "alerts[1] ('Y'): fingerprint"),
 ])
 def test_bad_deliveries_are_refused_whole_naming_the_item(
         client: TestClient, payload: dict[str, Any], where: str) -> None:
