@@ -269,10 +269,13 @@ class Questions:
                **size: Any) -> dict[str, Any]:
         """What breaks if ``down`` fail and ``degraded`` degrade (a what-if), sized by
         ``size`` (see :meth:`~servicegraph.impact.ImpactResult.answer`; the whole
-        answer by default), computed on the live index."""
+        answer by default), computed on the live index. Its ``alerts`` is empty: the
+        failures are supposed, not observed (the answer has the shape of
+        :meth:`current`'s)."""
         with self.reading() as live:
             result = analyse(live.index, scenario(down, degraded))
-            return {**result.answer(**size), "as_of": self.freshness().to_dict()}
+            return {**result.answer(**size), "alerts": {},
+                    "as_of": self.freshness().to_dict()}
 
     def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
                 ) -> dict[str, Any]:
