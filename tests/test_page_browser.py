@@ -114,6 +114,13 @@ def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
 
 
 def test_shares_and_thresholds_are_shown_as_declared(browser: Browser, server: Server) -> None:
+    for node_id, body in (
+            ("wan", {"kind": "ci", "name": "WAN links", "silo": "network", "owner": "IT",
+                     "redundancy": {"links": {"min_ok": 1, "ok_at": 1}}}),
+            ("gate-control", {"kind": "service_system", "name": "Gate control",
+                              "owner": "Park operations", "redundancy": {"gates": "50%"}})):
+        r = httpx.put(f"{server.url}/v1/nodes/{node_id}", json=body)
+        assert r.status_code == 200, r.text
     with page_of(browser, f"{server.url}/#node=wan") as page:
         page.ready()
         label = page.page.evaluate("sg.cy.getElementById('wan').data('label')")
