@@ -11,7 +11,7 @@ as written, so stores and exports carry it back unchanged):
   is degraded ("at risk"); ``ok_at`` left out means all members.
 
 The engine reads a rule as two integer *codes* (see :func:`codes`) and resolves them
-against the group's size (see :func:`resolve`), so a group's need follows its
+against the group's size (see :func:`resolve_one`), so a group's need follows its
 membership without the rule being read again.
 """
 
@@ -56,10 +56,6 @@ def amount_code(value: Any) -> int | None:
     return None
 
 
-def _word(code: int) -> str:
-    return f"{-code}%" if code < 0 else str(code)
-
-
 @dataclass(frozen=True)
 class GroupRule:
     """A rule read: ``min_ok`` and ``ok_at`` as codes (a count as itself, a share as
@@ -75,11 +71,6 @@ class GroupRule:
     def ok(self, size: int) -> int:
         """Members that must be ok for the group to be ok, among ``size``."""
         return resolve_one(self.ok_at, size)
-
-    @property
-    def plain(self) -> bool:
-        """Whether this is a count with the default ``ok_at`` (the classic k of n)."""
-        return self.min_ok > 0 and self.ok_at == ALL
 
 
 def shape_problem(value: Any) -> str | None:
@@ -134,7 +125,8 @@ def _code(value: Any) -> int:
 
 
 def codes(value: Any) -> tuple[int, int]:
-    """The (``min_ok``, ``ok_at``) codes of a rule in interchange form.
+    """The (``min_ok``, ``ok_at``) codes of a valid rule in interchange form (a count
+    below 1 would read as a share: validation refuses one first).
 
     >>> codes(3), codes({"min_ok": "50%", "ok_at": 4})
     ((3, 0), (-50, 4))
@@ -198,17 +190,3 @@ def resolve_one(code: int, size: int) -> int:
     if code == ALL:
         return size
     return max(1, (-code * size + 99) // 100)  # rounded up, in integers
-
-
-def describe(value: Any) -> str:
-    """A rule as people read it: ``2``, ``50%``, ``min_ok 2, ok_at 3``.
-
-    >>> describe(2), describe("50%"), describe({"min_ok": 2, "ok_at": "75%"})
-    ('2', '50%', 'min_ok 2, ok_at 75%')
-    """
-    if shape_problem(value) is not None:
-        return show(value)
-    rule = parse_rule(value)
-    if rule.ok_at == ALL:
-        return _word(rule.min_ok)
-    return f"min_ok {_word(rule.min_ok)}, ok_at {_word(rule.ok_at)}"
