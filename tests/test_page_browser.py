@@ -114,6 +114,37 @@ def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
         no_errors(page)
 
 
+def test_shares_and_thresholds_are_shown_as_declared(browser: Browser, server: Server) -> None:
+    for node_id, body in (
+            ("wan", {"kind": "ci", "name": "WAN links", "silo": "network", "owner": "IT",
+                     "redundancy": {"links": {"min_ok": 1, "ok_at": 1}}}),
+            ("gate-control", {"kind": "service_system", "name": "Gate control",
+                              "owner": "Park operations", "redundancy": {"gates": "50%"}})):
+        r = httpx.put(f"{server.url}/v1/nodes/{node_id}", json=body)
+        assert r.status_code == 200, r.text
+    with page_of(browser, f"{server.url}/#node=wan") as page:
+        page.ready()
+        label = page.page.evaluate("sg.cy.getElementById('wan').data('label')")
+        assert "needs 1 of 2 links, ok at 1" in label
+        page.click_node("wan-a")
+        page.page.click("#fail-down")
+        wait_state(page, "wan-a", "down")
+        assert page.page.evaluate("sg.states['wan'] || 'ok'") == "ok"  # ok at 1
+        page.click_node("wan-b")
+        page.page.click("#fail-down")
+        wait_state(page, "wan", "down")
+        page.click_node("wan")
+        page.page.wait_for_selector("#panel ul.headroom li")
+        assert page.page.inner_text("#panel ul.headroom li") == \
+            "links: 0 of 2 up: ok at 1, needs 1"
+        no_errors(page)
+    with page_of(browser, f"{server.url}/#node=gate-control") as page:
+        page.ready()
+        label = page.page.evaluate("sg.cy.getElementById('gate-control').data('label')")
+        assert "needs 50% of 2 gates" in label
+        no_errors(page)
+
+
 def test_redundancy_headroom_is_shown(browser: Browser, server: Server) -> None:
     with page_of(browser, f"{server.url}/#node=web-tier") as page:
         page.ready()

@@ -2,7 +2,8 @@
 
 Random graphs here are larger than ``graphs.py``'s (up to a few hundred nodes, so
 components travel in several batches of 64): layered as the model allows, with
-cycles within layers, redundancy groups of any ``min_ok``, and soft edges. Some
+cycles within layers, redundancy groups of any rule (counts, shares, ``{min_ok,
+ok_at}``), and soft edges. Some
 are then changed in place the way the live graph changes its index (edges
 retired or removed, nodes removed or added), which can leave a group with fewer
 members than it needs: that case is answered by the engine fallback, and held to
@@ -23,7 +24,10 @@ from servicegraph.impact import GraphIndex, propagate, spof_breakage, spof_ranki
 from servicegraph.impact.spof_table import SpofTable
 from servicegraph.model import Edge, GraphData, Impact, Node, NodeKind, State, find_problems
 from servicegraph.model.kinds import may_depend
+from servicegraph.model.redundancy import Rule
 from servicegraph.store import GraphStore
+
+from graphs import fitted, make_rule
 
 KINDS = list(NodeKind)
 #: How likely each kind is, top to bottom.
@@ -42,7 +46,7 @@ def layered(seed: int, n: int, degree: float, soft: float, grouped: float) -> Gr
                    if b != a]
         count = min(len(allowed), int(rng.poisson(degree)))
         edges += [(a, int(b)) for b in rng.choice(allowed, count, replace=False)] if count else []
-    groups: dict[int, dict[str, int]] = {}
+    groups: dict[int, dict[str, Rule]] = {}
     out: list[Edge] = []
     by_source: dict[int, list[int]] = {}
     for a, b in edges:
@@ -57,7 +61,8 @@ def layered(seed: int, n: int, degree: float, soft: float, grouped: float) -> Gr
             size = int(rng.integers(min(2, room), room + 1))
             for b in targets[cut:cut + size]:
                 out.append(Edge(f"n{a}", f"n{b}", name))
-            groups.setdefault(a, {})[name] = int(rng.integers(1, size + 1))
+            groups.setdefault(a, {})[name] = make_rule(
+                *(int(x) for x in rng.integers(0, 10_000, 3)), size)
             cut += size
         for b in targets[cut:]:
             out.append(Edge(f"n{a}", f"n{b}", None,
@@ -204,7 +209,7 @@ def test_agrees_with_the_engine_on_graphs_read_back_from_each_store(
     members = Counter((e.source, e.group) for e in edges if e.group)
     # A group that lost members needs no more of them than it has left.
     smaller = GraphData(tuple(
-        n.with_changes(redundancy={name: min(need, members[n.id, name])
+        n.with_changes(redundancy={name: fitted(need, members[n.id, name])
                                    for name, need in n.redundancy.items()
                                    if members[n.id, name]})
         for n in g.nodes if n.id in kept), edges)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -37,6 +38,7 @@ from servicegraph.model.errors import Problem, ValidationError, show
 from servicegraph.model.graph import GraphData
 from servicegraph.model.interchange import parse_document
 from servicegraph.model.kinds import Impact, NodeKind
+from servicegraph.model.redundancy import SHARE_PATTERN, shape_problem
 from servicegraph_api import examples
 from servicegraph_api.alert_schemas import AlertBriefOut
 
@@ -60,15 +62,38 @@ Properties = Annotated[dict[str, Any], Field(description=(
     "free JSON data: text, finite numbers, true/false, null, lists and mappings, nested at "
     f"most {MAX_PROPERTIES_DEPTH} levels (this mapping is the first) and at most "
     f"{MAX_PROPERTIES_BYTES} bytes as compact JSON; beyond, 422 naming the item"))]
-#: Redundancy groups: group name -> min_ok. Stated by hand: pydantic would put the
+_AMOUNT_SCHEMA = {"oneOf": [
+    {"type": "integer", "minimum": 1},
+    {"type": "string", "pattern": SHARE_PATTERN,
+     "description": "a share of the group's current members, '1%' to '100%', rounded "
+                    "up, at least one member"}]}
+
+
+def _rule(value: Any) -> Any:
+    """A group's rule as sent, its form checked by the model's own rule (one message,
+    in the model's words, whatever form was meant)."""
+    wrong = shape_problem(value)
+    if wrong is not None:
+        raise ValueError(wrong)
+    return value
+
+
+#: Redundancy groups: group name -> rule. Stated by hand: pydantic would put the
 #: key pattern in `patternProperties`, which lets other keys through.
-Redundancy = Annotated[dict[Identifier, Annotated[StrictInt, Field(ge=1)]], WithJsonSchema({
+Redundancy = Annotated[dict[Identifier, Annotated[Any, AfterValidator(_rule)]], WithJsonSchema({
     "type": "object",
     "propertyNames": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH,
                       "pattern": IDENTIFIER_PATTERN},
-    "additionalProperties": {"type": "integer", "minimum": 1},
-    "description": "redundancy group -> min_ok: how many of the group's members (the "
-                   "node's edges with that `group`) must be up; at most their number",
+    "additionalProperties": {"oneOf": [
+        *_AMOUNT_SCHEMA["oneOf"],
+        {"type": "object", "required": ["min_ok"], "additionalProperties": False,
+         "properties": {"min_ok": _AMOUNT_SCHEMA, "ok_at": _AMOUNT_SCHEMA}}]},
+    "description": "redundancy group -> its rule: how many of the group's members (the "
+                   "node's edges with that `group`) must be up (`min_ok`): a count (at "
+                   "most their number) or a share ('50%': of the current members, rounded "
+                   "up); or `{min_ok, ok_at}`, each a count or a share: below `min_ok` "
+                   "members up the group is down, below `ok_at` members ok (all by "
+                   "default) it is degraded; `ok_at` may not be below `min_ok`",
 })]
 
 
@@ -483,9 +508,9 @@ class NodeIn(Strict):
     """A node in the interchange format, as pushed by an integrator.
 
     Rules that span items cannot be stated here and answer 422 naming the item:
-    each group in `redundancy` needs member edges (`group`) from this node, and
-    `min_ok` at most their number; `kind` must fit the layers of the node's edges;
-    ids are unique in a batch.
+    each group in `redundancy` needs member edges (`group`) from this node, its counts
+    at most their number, and `ok_at` not below `min_ok`; `kind` must fit the layers of
+    the node's edges; ids are unique in a batch.
     """
 
     model_config = ConfigDict(extra="forbid",
@@ -558,7 +583,9 @@ class NodeOut(BaseModel):
     source: str | None = None
     external_id: str | None = None
     properties: dict[str, Any] | None = None
-    redundancy: dict[str, int] | None = None
+    redundancy: dict[str, Any] | None = Field(
+        None, description="redundancy group -> its rule as declared: a count, a share "
+                          "('50%') or `{min_ok, ok_at}`")
     retired_at: str | None = Field(
         None, description="set when every source that pushed it stopped (full sync): "
                           "out of impact answers, purged after the retention period")

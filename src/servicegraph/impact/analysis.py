@@ -17,9 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from servicegraph.impact.engine import Propagation, propagate
-from servicegraph.impact.explain import Explanation, explain, explain_all
+from servicegraph.impact.explain import Explanation, explain, explain_all, headroom
 from servicegraph.impact.index import I64, KIND_CODE, GraphIndex
 from servicegraph.model.kinds import NodeKind, State
+from servicegraph.model.redundancy import ALL, codes
 
 _STATES = tuple(State)  # indexing a tuple is far cheaper than State(s) per node
 _COMPONENTS = np.array([KIND_CODE[NodeKind.SERVICE_SYSTEM], KIND_CODE[NodeKind.CI]])
@@ -280,9 +281,12 @@ def explained(p: Propagation, nodes: list[int], chains: Collection[int]
     if len(p.groups):
         hit &= p.groups[at] == gs
     downs = np.where(hit, p.group_down_counts[at] if len(p.groups) else 0, 0).tolist()
+    not_oks = np.where(hit, p.group_not_ok_counts[at] if len(p.groups) else 0, 0).tolist()
     gsafe = np.maximum(gs, 0)
     sizes_of = np.where(gs >= 0, sizes[gsafe] if len(sizes) else 0, 0).tolist()
     needs_of = np.where(gs >= 0, needs[gsafe] if len(needs) else 0, 0).tolist()
+    # Groups ok only whole (the default ok_at) read as today; others say more.
+    plain_ok = {g: codes(idx.group_rule(g))[1] == ALL for g in set(grp) if g >= 0}
     words = [_WORDS[x] for x in dep_states]
     # A dependency that is a hard or soft cause of many nodes is one shared cause.
     plain: dict[tuple[int, bool], tuple[str, str, str, dict[str, Any]]] = {}
@@ -301,7 +305,8 @@ def explained(p: Propagation, nodes: list[int], chains: Collection[int]
                 causes.append(("group", names[g], dep, {
                     "dependency": dep, "state": words[c], "rule": "group",
                     "group": names[g],
-                    "headroom": f"{size - downs[c]} of {size} up, needs {needs_of[c]}"}))
+                    "headroom": f"{size - downs[c]} of {size} up, needs {needs_of[c]}"
+                    if plain_ok[g] else headroom(idx, g, downs[c], not_oks[c])}))
             else:
                 key = (dst_list[c], soft[c])
                 cause = plain.get(key)

@@ -132,13 +132,18 @@ class Propagation:
         """Members of group ``g`` that end down."""
         return self._counter(self.group_down_counts, g)
 
+    def members_not_ok(self, g: int) -> int:
+        """Members of group ``g`` that end not ok (degraded or down)."""
+        return self._counter(self.group_not_ok_counts, g)
+
     def group_state(self, g: int) -> int:
         """What redundancy group ``g`` contributes to its node."""
         idx = self.index
         up = int(idx.group_size[g]) - self.members_down(g)
         if up < int(idx.group_min_ok[g]):
             return _DOWN
-        return _DEGRADED if self._counter(self.group_not_ok_counts, g) else _OK
+        ok = int(idx.group_size[g]) - self.members_not_ok(g)
+        return _DEGRADED if ok < int(idx.group_ok_at[g]) else _OK
 
     def contribution(self, e: int) -> int:
         """What edge ``e`` contributes to its dependant under the final states."""
@@ -181,7 +186,8 @@ class Propagation:
                                 dtype=np.int64)
             try:
                 kernels.parents(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
-                                a.g_min, ws.g_notok, ws.g_down, ws.state, idx.id_rank(),
+                                a.g_min, a.g_ok, ws.g_notok, ws.g_down, ws.state,
+                                idx.id_rank(),
                                 roots, ws.parent, ws.depth, ws.frontier, ws.following)
                 found = ws.parent[self.nodes].copy()
             finally:
@@ -204,7 +210,7 @@ class Propagation:
         with self._dense() as (a, ws):
             for _ in range(2):
                 k = kernels.causes(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
-                                   a.e_grp, a.e_active, a.g_size, a.g_min, ws.g_notok,
+                                   a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok, ws.g_notok,
                                    ws.g_down, ws.state, vs, found, ends)
                 if k <= len(found):
                     break
@@ -256,7 +262,7 @@ def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
     k = j = 0
     try:
         k, j = kernels.propagate(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
-                                 a.g_min, nodes, states,
+                                 a.g_min, a.g_ok, nodes, states,
                                  ws.state, ws.prev, ws.inq, ws.queue, ws.g_notok, ws.g_down,
                                  ws.g_seen, ws.touched, ws.touched_groups)
         # A big answer is read off the dense states (linear, no sort of its nodes).

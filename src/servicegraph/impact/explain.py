@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from servicegraph.impact.engine import _DOWN, _OK, Propagation
+from servicegraph.impact.index import GraphIndex
 from servicegraph.model.kinds import State
+from servicegraph.model.redundancy import ALL, codes
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class Cause:
     state: State
     rule: str  # "hard", "soft" or "group"
     group: str | None = None
-    #: For a group: what is left of it, e.g. "1 of 3 up, needs 2".
+    #: For a group: what is left of it, e.g. "1 of 3 up, needs 2" (see :func:`headroom`).
     headroom: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +79,20 @@ def _is_cause(p: Propagation, e: int, final: int) -> bool:
     return dep_state > _OK
 
 
+def headroom(idx: GraphIndex, g: int, down: int, not_ok: int) -> str:
+    """What is left of group ``g`` with ``down`` members down and ``not_ok`` not ok:
+    ``1 of 3 up, needs 2`` for a group ok only whole (the default), and for one with
+    an ``ok_at`` also from how many it is ok: ``3 of 4 up: ok at 3, needs 2`` (``, 2
+    ok`` after ``up`` when degraded members count as up but not as ok)."""
+    size = int(idx.group_size[g])
+    up, need = size - down, int(idx.group_min_ok[g])
+    if codes(idx.group_rule(g))[1] == ALL:
+        return f"{up} of {size} up, needs {need}"
+    ok = size - not_ok
+    shown = f", {ok} ok" if ok != up else ""
+    return f"{up} of {size} up{shown}: ok at {int(idx.group_ok_at[g])}, needs {need}"
+
+
 def causes_of(p: Propagation, node: int) -> tuple[Cause, ...]:
     """The causes of one node's state (empty for a node that is ok or only given)."""
     idx = p.index
@@ -90,11 +106,9 @@ def causes_of(p: Propagation, node: int) -> tuple[Cause, ...]:
         dep = int(idx.edge_target[e])
         g = int(idx.edge_group[e])
         if g >= 0:
-            size = int(idx.group_size[g])
-            up = size - p.members_down(g)
             out.append(Cause(idx.ids[dep], State(p.state_of(dep)), "group",
                              idx.group_name[g],
-                             f"{up} of {size} up, needs {int(idx.group_min_ok[g])}"))
+                             headroom(idx, g, p.members_down(g), p.members_not_ok(g))))
         else:
             rule = "soft" if idx.edge_soft[e] else "hard"
             out.append(Cause(idx.ids[dep], State(p.state_of(dep)), rule))

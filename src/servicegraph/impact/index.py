@@ -32,6 +32,8 @@ from servicegraph.impact import kernels
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
+from servicegraph.model.redundancy import ALL, Rule, codes
+from servicegraph.model.redundancy import resolve_one as _resolve_one
 
 #: Numbers the indexes a process makes (see :attr:`GraphIndex.generation`).
 _GENERATIONS = itertools.count(1)
@@ -48,6 +50,13 @@ def _grow(arr: npt.NDArray[np.generic], need: int) -> npt.NDArray[np.generic]:
     bigger = np.zeros(max(need, 2 * arr.shape[0], 16), dtype=arr.dtype)
     bigger[:arr.shape[0]] = arr
     return bigger
+
+
+def resolve(code: I64, size: I64) -> I64:
+    """Members each group's rule code asks for among its ``size`` members (see
+    :func:`servicegraph.model.redundancy.resolve_one`), for many groups at once."""
+    share = np.maximum(1, (-code * size + 99) // 100)
+    return np.where(code > 0, code, np.where(code == ALL, size, share)).astype(np.int64)
 
 
 def _links(src: I64, soft: npt.NDArray[np.bool_], grp: I64,
@@ -189,8 +198,15 @@ class GraphIndex:
         self._active_count = 0
         self._g = 0
         self._gnode = np.zeros(0, dtype=np.int64)
+        # Each group's rule as codes (see servicegraph.model.redundancy), and resolved
+        # against its current size: members needed up (_gmin) and ok (_gok). Resolved
+        # whenever the size or the rule changes, so the kernels read two integers.
+        self._gmin_code = np.zeros(0, dtype=np.int64)
+        self._gok_code = np.zeros(0, dtype=np.int64)
         self._gmin = np.zeros(0, dtype=np.int64)
+        self._gok = np.zeros(0, dtype=np.int64)
         self._gsize = np.zeros(0, dtype=np.int64)
+        self._grule: list[Rule] = []  # each group's rule as declared (1 when undeclared)
         self.group_name: list[str] = []
         self._group_at: dict[tuple[int, str], int] = {}
         self._out = _Blocks.empty()
@@ -284,7 +300,7 @@ class GraphIndex:
         groups = self._groups_of[v]
         return Node(self.ids[v], self.kind(v), self.names[v], owner=self.owners[v],
                     provider=self.providers[v],
-                    redundancy={name: int(self._gmin[g]) for name, g in groups.items()})
+                    redundancy={name: self._grule[g] for name, g in groups.items()})
 
     def of_kind(self, kind: NodeKind) -> I64:
         """Positions of the existing nodes of one kind, ascending."""
@@ -456,8 +472,19 @@ class GraphIndex:
 
     @property
     def group_min_ok(self) -> I64:
-        """How many members each group needs."""
+        """How many members each group needs up not to be down (its ``min_ok``
+        resolved against its current size)."""
         return self._gmin[:self._g]
+
+    @property
+    def group_ok_at(self) -> I64:
+        """How many members each group needs ok to be ok (its ``ok_at`` resolved
+        against its current size: all of them by default)."""
+        return self._gok[:self._g]
+
+    def group_rule(self, g: int) -> Rule:
+        """Group ``g``'s rule as its node declares it."""
+        return self._grule[g]
 
     @property
     def group_size(self) -> I64:
@@ -487,7 +514,7 @@ class GraphIndex:
             out_start=self._out.start, out_len=self._out.length, out_pool=self._out.pool,
             e_src=self._src, e_dst=self._dst, e_soft=self._soft, e_grp=self._grp,
             e_active=self._active, e_alive=self._alive, e_link=self._link, g_size=self._gsize,
-            g_min=self._gmin, n=self._n, g=self._g)
+            g_min=self._gmin, g_ok=self._gok, n=self._n, g=self._g)
 
     # --- building -----------------------------------------------------------------------
 
@@ -508,7 +535,7 @@ class GraphIndex:
         groups: dict[tuple[int, str], int] = {}
         group_node: list[int] = []
         group_name: list[str] = []
-        group_min: list[int] = []
+        group_min: list[Rule] = []
         for n in graph.nodes:
             for name, min_ok in n.redundancy.items():
                 groups[(position[n.id], name)] = len(group_node)
@@ -549,7 +576,7 @@ class GraphIndex:
         grp: I64,
         group_node: Sequence[int],
         group_name: Sequence[str],
-        group_min: Sequence[int],
+        group_min: Sequence[Rule],
         *,
         names: Sequence[str] | None = None,
         owners: Sequence[str | None] | None = None,
@@ -559,7 +586,8 @@ class GraphIndex:
         """Index from plain arrays (what a bulk loader or a benchmark has at hand).
 
         ``active`` marks the edges that count for impact (all by default); the others
-        are kept, e.g. retired edges of the live graph.
+        are kept, e.g. retired edges of the live graph. ``group_min`` holds each
+        group's rule (see :mod:`servicegraph.model.redundancy`), a count at its simplest.
         """
         idx = cls()
         n, m, g = len(ids), len(src), len(group_node)
@@ -584,9 +612,14 @@ class GraphIndex:
         idx._link = _links(idx._src, idx._soft, idx._grp, idx._active)
         idx._g = g
         idx._gnode = np.asarray(group_node, dtype=np.int64).copy()
-        idx._gmin = np.asarray(group_min, dtype=np.int64).copy()
+        idx._grule = list(group_min)
+        pairs = [codes(rule) for rule in idx._grule]
+        idx._gmin_code = np.array([p[0] for p in pairs], dtype=np.int64)
+        idx._gok_code = np.array([p[1] for p in pairs], dtype=np.int64)
         members = idx._grp[idx._active & (idx._grp >= 0)]
         idx._gsize = np.bincount(members, minlength=g).astype(np.int64)
+        idx._gmin = resolve(idx._gmin_code, idx._gsize)
+        idx._gok = resolve(idx._gok_code, idx._gsize)
         idx.group_name = list(group_name)
         idx._groups_of = [{} for _ in range(n)]
         for number, (node, name) in enumerate(zip(idx._gnode.tolist(), idx.group_name,
@@ -617,7 +650,7 @@ class GraphIndex:
 
     def add_node(self, node_id: str, kind: NodeKind, name: str, owner: str | None = None,
                  provider: str | None = None,
-                 redundancy: Mapping[str, int] | None = None) -> int:
+                 redundancy: Mapping[str, Rule] | None = None) -> int:
         """Add a node; returns its position."""
         if node_id in self.position:
             raise ValueError(f"node {node_id!r} is indexed already")
@@ -647,7 +680,7 @@ class GraphIndex:
 
     def set_node(self, v: int, kind: NodeKind, name: str, owner: str | None = None,
                  provider: str | None = None,
-                 redundancy: Mapping[str, int] | None = None) -> None:
+                 redundancy: Mapping[str, Rule] | None = None) -> None:
         """Change what the index keeps of node ``v``."""
         self._kind[v] = KIND_CODE[kind]
         self.names[v], self.owners[v], self.providers[v] = name, owner, provider
@@ -655,25 +688,37 @@ class GraphIndex:
         self._declare(v, redundancy or {})
         self._touch()
 
-    def _declare(self, v: int, redundancy: Mapping[str, int]) -> None:
+    def _declare(self, v: int, redundancy: Mapping[str, Rule]) -> None:
         declared = self._groups_of[v]
         for name in [n for n in declared if n not in redundancy]:
             # Undeclared now; its members (if any) are moved or removed by the same change.
-            self._gmin[declared.pop(name)] = 1
-        for name, min_ok in redundancy.items():
+            self._set_rule(declared.pop(name), 1)
+        for name, rule in redundancy.items():
             declared[name] = g = self._group(v, name)
-            self._gmin[g] = min_ok
+            self._set_rule(g, rule)
+
+    def _set_rule(self, g: int, rule: Rule) -> None:
+        self._grule[g] = rule
+        self._gmin_code[g], self._gok_code[g] = codes(rule)
+        self._resolve(g)
+
+    def _resolve(self, g: int) -> None:
+        """Resolve group ``g``'s rule against its size (after either changed)."""
+        size = int(self._gsize[g])
+        self._gmin[g] = _resolve_one(int(self._gmin_code[g]), size)
+        self._gok[g] = _resolve_one(int(self._gok_code[g]), size)
 
     def _group(self, v: int, name: str) -> int:
         g = self._group_at.get((v, name))
         if g is None:
             g = self._g
             self._g += 1
-            self._gnode = _grow(self._gnode, self._g)  # type: ignore[assignment]
-            self._gmin = _grow(self._gmin, self._g)  # type: ignore[assignment]
-            self._gsize = _grow(self._gsize, self._g)  # type: ignore[assignment]
-            self._gnode[g], self._gmin[g], self._gsize[g] = v, 1, 0
+            for name_ in ("_gnode", "_gmin", "_gok", "_gmin_code", "_gok_code", "_gsize"):
+                setattr(self, name_, _grow(getattr(self, name_), self._g))
+            self._gnode[g], self._gsize[g] = v, 0
+            self._grule.append(1)
             self.group_name.append(name)
+            self._set_rule(g, 1)  # needed whole until declared
             self._group_at[(v, name)] = g
         return g
 
@@ -732,9 +777,9 @@ class GraphIndex:
         self._link[e] = (int(self._src[e]) << 32) | code
         step = 1 if active else -1
         self._active_count += step
-        g = self._grp[e]
         if g >= 0:
             self._gsize[g] += step
+            self._resolve(g)
         self._touch()
 
     def remove_edge(self, e: int) -> None:
@@ -771,7 +816,7 @@ class GraphIndex:
             renumber[self._dst[edges]], self._soft[edges], new_grp,
             renumber[self._gnode[used_groups]].tolist(),
             [self.group_name[g] for g in used_groups.tolist()],
-            self._gmin[used_groups].tolist(),
+            [self._grule[g] for g in used_groups.tolist()],
             names=[self.names[v] for v in keep_list],
             owners=[self.owners[v] for v in keep_list],
             providers=[self.providers[v] for v in keep_list])
@@ -796,5 +841,6 @@ class KernelArrays:
     e_link: I64
     g_size: I64
     g_min: I64
+    g_ok: I64
     n: int
     g: int

@@ -21,11 +21,13 @@ _jit: Any = numba.njit(cache=True, nogil=True)
 
 
 @_jit
-def group_state(g: int, g_size: Any, g_min: Any, g_notok: Any, g_down: Any) -> int:
-    """What redundancy group ``g`` contributes under its member counters."""
+def group_state(g: int, g_size: Any, g_min: Any, g_ok: Any, g_notok: Any,
+                g_down: Any) -> int:
+    """What redundancy group ``g`` contributes under its member counters: down with
+    fewer than ``g_min`` members up, degraded with fewer than ``g_ok`` members ok."""
     if g_size[g] - g_down[g] < g_min[g]:
         return _DOWN
-    if g_notok[g] > 0:
+    if g_size[g] - g_notok[g] < g_ok[g]:
         return _DEGRADED
     return _OK
 
@@ -35,7 +37,7 @@ _LOW = 0xFFFFFFFF
 
 @_jit
 def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any,
-              g_min: Any, given_nodes: Any, given_states: Any,
+              g_min: Any, g_ok: Any, given_nodes: Any, given_states: Any,
               state: Any, prev: Any, inq: Any, queue: Any,
               g_notok: Any, g_down: Any, g_seen: Any,
               touched: Any, touched_groups: Any) -> tuple[int, int]:
@@ -87,7 +89,7 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any
                     g_notok[g] += 1
                 if new == _DOWN and old < _DOWN:
                     g_down[g] += 1
-                cand = group_state(g, g_size, g_min, g_notok, g_down)
+                cand = group_state(g, g_size, g_min, g_ok, g_notok, g_down)
             elif code == 2:
                 cand = _DEGRADED
             else:
@@ -110,11 +112,11 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any
 
 @_jit
 def contribution(e: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any, g_size: Any,
-                 g_min: Any, g_notok: Any, g_down: Any) -> int:
+                 g_min: Any, g_ok: Any, g_notok: Any, g_down: Any) -> int:
     """What edge ``e`` contributes to its dependant under final states."""
     g = e_grp[e]
     if g >= 0:
-        return group_state(g, g_size, g_min, g_notok, g_down)
+        return group_state(g, g_size, g_min, g_ok, g_notok, g_down)
     dep = state[e_dst[e]]
     if e_soft[e]:
         return _DEGRADED if dep > _OK else _OK
@@ -123,11 +125,12 @@ def contribution(e: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any, g_size
 
 @_jit
 def is_cause(e: int, final: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any,
-             g_size: Any, g_min: Any, g_notok: Any, g_down: Any) -> bool:
+             g_size: Any, g_min: Any, g_ok: Any, g_notok: Any, g_down: Any) -> bool:
     """Whether edge ``e``'s dependency is among the causes of its dependant's ``final``
     state: its contribution is that state, and (for a group that is down) the member
     itself is down."""
-    if contribution(e, state, e_dst, e_soft, e_grp, g_size, g_min, g_notok, g_down) != final:
+    if contribution(e, state, e_dst, e_soft, e_grp, g_size, g_min, g_ok, g_notok,
+                    g_down) != final:
         return False
     dep = state[e_dst[e]]
     if e_grp[e] >= 0 and final == _DOWN:
@@ -137,7 +140,7 @@ def is_cause(e: int, final: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any
 
 @_jit
 def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, g_min: Any,
-            g_notok: Any, g_down: Any, state: Any, rank: Any, roots: Any, parent: Any,
+            g_ok: Any, g_notok: Any, g_down: Any, state: Any, rank: Any, roots: Any, parent: Any,
             depth: Any, frontier: Any, following: Any) -> None:
     """Breadth-first parent pointers from the ``roots`` along cause edges (see
     :func:`is_cause`).
@@ -177,7 +180,7 @@ def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, 
                     continue
                 # is_cause, with the dependency's state at hand
                 if code >= 3:
-                    if group_state(code - 3, g_size, g_min, g_notok, g_down) != final:
+                    if group_state(code - 3, g_size, g_min, g_ok, g_notok, g_down) != final:
                         continue
                     if not (below == _DOWN if final == _DOWN else below > _OK):
                         continue
@@ -199,7 +202,8 @@ def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, 
 
 @_jit
 def causes(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_soft: Any, e_grp: Any,
-           e_active: Any, g_size: Any, g_min: Any, g_notok: Any, g_down: Any, state: Any,
+           e_active: Any, g_size: Any, g_min: Any, g_ok: Any, g_notok: Any, g_down: Any,
+           state: Any,
            nodes: Any, found: Any, ends: Any) -> int:
     """The cause edges of each of ``nodes`` (see :func:`is_cause`), in ``found``; the
     causes of ``nodes[i]`` end at ``ends[i]``. Returns how many were written (when
@@ -213,7 +217,7 @@ def causes(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_soft: Any,
             for j in range(out_start[v], out_start[v] + out_len[v]):
                 e = out_pool[j]
                 if e_active[e] and is_cause(e, final, state, e_dst, e_soft, e_grp, g_size,
-                                            g_min, g_notok, g_down):
+                                            g_min, g_ok, g_notok, g_down):
                     if k < cap:
                         found[k] = e
                     k += 1

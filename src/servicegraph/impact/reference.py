@@ -65,11 +65,28 @@ def _derived(g: Any, node: str, state: Mapping[str, State]) -> State:
                 worst = max(worst, State.DEGRADED)
         else:
             worst = max(worst, state[dep])
-    need = g.nodes[node].get("redundancy", {})
+    rules = g.nodes[node].get("redundancy", {})
     for group, members in groups.items():
+        need, ok_at = _needs(rules[group], len(members))
         up = sum(1 for s in members if s != State.DOWN)
-        if up < need[group]:
+        ok = sum(1 for s in members if s == State.OK)
+        if up < need:
             worst = max(worst, State.DOWN)
-        elif any(s != State.OK for s in members):
+        elif ok < ok_at:
             worst = max(worst, State.DEGRADED)
     return worst
+
+
+def _needs(rule: Any, size: int) -> tuple[int, int]:
+    """(members needed up, members needed ok) of a rule among ``size`` members, read
+    from the rule as written: a count, a share ``"N%"`` (rounded up, at least one),
+    or ``{min_ok, ok_at}`` of those (``ok_at`` all members when left out)."""
+    def count(amount: Any) -> int:
+        if isinstance(amount, str):
+            percent = int(amount.rstrip("%"))
+            return max(1, -(-percent * size // 100))
+        return int(amount)
+
+    if isinstance(rule, Mapping):
+        return count(rule["min_ok"]), count(rule.get("ok_at", size))
+    return count(rule), size

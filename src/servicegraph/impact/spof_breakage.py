@@ -133,17 +133,17 @@ def _gate_records(graph: DownGraph, promises: I64, promise: npt.NDArray[np.bool_
     return np.concatenate([r[0] for r in made]), np.concatenate([r[1] for r in made])
 
 
-def _by_engine(index: GraphIndex, promises: I64, promise: npt.NDArray[np.bool_]
-               ) -> tuple[I64, I64]:
+def _by_engine(index: GraphIndex, promises: I64, promise: npt.NDArray[np.bool_],
+               risk: bool = False) -> tuple[I64, I64]:
     """Records the slow, literal way: the engine once per component that a promise
-    depends on in any way, and a record for every node it takes down (so the
-    records alone imply everything)."""
+    depends on in any way, and a record for every node it takes down (with ``risk``,
+    every node it puts out of ok), so the records alone imply everything."""
     every = reachable(index, promises)
     comp_rows: list[I64] = [np.zeros(0, dtype=np.int64)]
     node_rows: list[I64] = [np.zeros(0, dtype=np.int64)]
     for c in every[~promise[every]].tolist():
         p = propagate(index, {c: _DOWN})
-        down = p.nodes[p.states == _DOWN]
+        down = p.nodes if risk else p.nodes[p.states == _DOWN]
         comp_rows.append(np.full(len(down), c, dtype=np.int64))
         node_rows.append(down)
     return np.concatenate(comp_rows), np.concatenate(node_rows)
@@ -173,8 +173,10 @@ def _counts(start: I64, adj: I64, promises: I64, workers: int) -> npt.NDArray[np
     return counts
 
 
-def breakage(index: GraphIndex, *, workers: int | None = None) -> Breakage:
-    """What every component takes down alone, on ``index`` (left untouched).
+def breakage(index: GraphIndex, *, workers: int | None = None, risk: bool = False
+             ) -> Breakage:
+    """What every component takes down alone, on ``index`` (left untouched); with
+    ``risk``, what it puts out of ok (down or degraded) instead.
 
     Parameters
     ----------
@@ -189,13 +191,13 @@ def breakage(index: GraphIndex, *, workers: int | None = None) -> Breakage:
     Breakage
         Promises taken down per node, and the implication graph.
     """
-    graph = DownGraph.of(index)
+    graph = DownGraph.of(index, risk=risk)
     n = graph.n
     wanted = max(1, workers or workers_available())
     promises = index.of_kind(NodeKind.PROMISE)
     promise = promise_mask(index)
     if graph.degenerate:
-        imp_src, imp_dst = _by_engine(index, promises, promise)
+        imp_src, imp_dst = _by_engine(index, promises, promise, risk)
     else:
         rec_comp, rec_node = _gate_records(graph, promises, promise, wanted)
         # The implication graph: the dependencies that pass "down" on, and the records.

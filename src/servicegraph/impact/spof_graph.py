@@ -8,6 +8,12 @@ members needs one, so it passes "down" on like a hard dependency); a soft
 dependency never takes anything down. A group with fewer members than it needs
 (which validation never lets into a graph) is down as soon as any member is not
 ok, which is no "down" rule: :attr:`DownGraph.degenerate` says an index holds one.
+
+The *risk graph* is the same for "not ok" (degraded or down): every dependency, soft
+ones included, passes "not ok" on, and a group of n members that is ok from k_ok of
+them ok is not ok once n - k_ok + 1 of its members are not ok (its ``ok_at``; all
+members by default, when one member not ok is enough). A component's failure puts at
+risk exactly what it reaches there.
 """
 
 from __future__ import annotations
@@ -55,8 +61,9 @@ class DownGraph:
     degenerate: bool
 
     @classmethod
-    def of(cls, index: GraphIndex) -> DownGraph:
-        """The down graph of ``index``'s active edges (the index is left untouched)."""
+    def of(cls, index: GraphIndex, *, risk: bool = False) -> DownGraph:
+        """The down graph of ``index``'s active edges (the index is left untouched), or
+        with ``risk`` its risk graph (see the module)."""
         n, m = index.node_count, index.edge_numbers
         live = np.flatnonzero(index.edge_active[:m])
         src, dst = index.edge_source[live], index.edge_target[live]
@@ -65,9 +72,14 @@ class DownGraph:
         # Members that must be down for the group to be down: up < min_ok.
         need = size - index.group_min_ok.astype(np.int64) + 1
         degenerate = bool(np.any((size >= 1) & (need <= 0)))
+        if risk:
+            # Members that must be not ok for the group to be not ok: ok < ok_at (or up
+            # < min_ok, which validation makes imply it; the larger rule is kept anyway).
+            most = np.maximum(index.group_ok_at, index.group_min_ok).astype(np.int64)
+            need = size - most + 1
         grouped = grp >= 0
         edge_need = np.where(grouped, need[np.maximum(grp, 0)] if len(need) else 0, 0)
-        keep = grouped | ~soft
+        keep = grouped | ~soft | risk
         src, dst = src[keep], dst[keep]
         gate = np.where(grouped & (edge_need >= 2), grp, -1)[keep]
         up_start, up_node = csr(dst, src, n)

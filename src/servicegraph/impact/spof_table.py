@@ -7,7 +7,9 @@ A question is then a walk: the components that break a promise are the nodes
 that reach it (backward); what a component breaks, the promises it reaches
 (forward); what it puts at risk, the promises that depend on it in any way and
 that it does not break (every node that depends on a failed node ends at least
-degraded). Only the page asked for is spelled out.
+degraded, unless a redundancy group ok short of all its members (an ``ok_at``)
+absorbs the loss: then the risk graph of the same kind says what it reaches). Only
+the page asked for is spelled out.
 """
 
 from __future__ import annotations
@@ -80,12 +82,13 @@ class _Walks:
     """The graphs questions walk, with the nodes renumbered level by level: nodes a walk
     visits one after the other sit together in memory (walks run about twice as fast).
 
-    ``imp``: the implication graph forward, ``back``: backward, ``every``: every active
-    dependency in the direction impact flows; ``new[v]`` is node ``v``'s number here,
-    ``old`` the inverse.
+    ``imp``: the implication graph forward, ``back``: backward, ``every``: what a
+    component puts at risk, every active dependency in the direction impact flows, or
+    the risk implication graph ``risk`` when one is given; ``new[v]`` is node ``v``'s
+    number here, ``old`` the inverse.
     """
 
-    def __init__(self, index: GraphIndex, found: Breakage) -> None:
+    def __init__(self, index: GraphIndex, found: Breakage, risk: Breakage | None) -> None:
         n = index.node_count
         live = np.flatnonzero(index.edge_active[:index.edge_numbers])
         every = csr(index.edge_target[live], index.edge_source[live], n)
@@ -100,7 +103,8 @@ class _Walks:
         self.promise = np.ascontiguousarray(promise_mask(index)[self.old])
         self.imp = self._renumber(found.imp_start, found.imp_node)
         self.back = self._renumber(found.back_start, found.back_node)
-        self.every = self._renumber(*every)
+        self.every = self._renumber(*every) if risk is None else self._renumber(
+            risk.imp_start, risk.imp_node)
         self.levels = int(level.max()) + 1 if n else 1
 
     def _renumber(self, start: I64, adj: I64) -> tuple[I64, I64]:
@@ -131,13 +135,14 @@ class SpofTable:
     'app'
     """
 
-    def __init__(self, index: GraphIndex, found: Breakage) -> None:
+    def __init__(self, index: GraphIndex, found: Breakage,
+                 risk: Breakage | None = None) -> None:
         self.index = index
         self._counts = found.counts
         self._rank = index.id_rank()
         #: Every component that breaks a promise: most promises first, then by id.
         self._ranked = self._order(np.flatnonzero(found.counts > 0))
-        self._walks = _Walks(index, found)
+        self._walks = _Walks(index, found, risk)
         self._scratch = _Scratches(index.node_count, self._walks.levels)
 
     @classmethod
@@ -151,7 +156,12 @@ class SpofTable:
         workers : int, optional
             Threads to compute with; all CPUs available by default.
         """
-        return cls(index, breakage(index, workers=workers))
+        # Only groups ok short of all their members (an ok_at) need the risk graph: else
+        # everything depending on a failed component is at risk, and no more is computed.
+        size = index.group_size
+        slack = bool(np.any((size > 0) & (index.group_ok_at < size)))
+        return cls(index, breakage(index, workers=workers),
+                   breakage(index, workers=workers, risk=True) if slack else None)
 
     def _order(self, nodes: I64) -> I64:
         """``nodes`` most promises broken first, then by id."""

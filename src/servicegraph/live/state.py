@@ -25,6 +25,7 @@ from servicegraph.impact.index import KIND_CODE, GraphIndex
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
+from servicegraph.model.redundancy import Rule
 from servicegraph.store.rows import EMPTY, observation_from_row, split_claim_key, string_list
 
 log = logging.getLogger("servicegraph.live")
@@ -323,7 +324,7 @@ class LiveGraph:
         providers: list[str | None] = []
         group_node: list[int] = []
         group_name: list[str] = []
-        group_min: list[int] = []
+        group_min: list[Rule] = []
         groups: dict[tuple[int, str], int] = {}
         intern = live._intern
         for row in nodes:
@@ -335,11 +336,11 @@ class LiveGraph:
             providers.append(intern(row.get("provider")))
             redundancy = row.get("redundancy") or EMPTY
             if redundancy != EMPTY:
-                for name, min_ok in json.loads(redundancy).items():
+                for name, rule in json.loads(redundancy).items():
                     groups[(v, name)] = len(group_node)
                     group_node.append(v)
                     group_name.append(name)
-                    group_min.append(int(min_ok))
+                    group_min.append(rule)
             live._append_columns(row)
         position = {node_id: v for v, node_id in enumerate(ids)}
         src: list[int] = []
@@ -483,7 +484,7 @@ class LiveGraph:
     def _upsert_node(self, row: Mapping[str, Any]) -> None:
         idx, intern = self.index, self._intern
         redundancy = row.get("redundancy") or EMPTY
-        declared = {str(k): int(m) for k, m in json.loads(redundancy).items()} \
+        declared = {str(k): rule for k, rule in json.loads(redundancy).items()} \
             if redundancy != EMPTY else {}
         kind = NodeKind(row["kind"])
         owner, provider = intern(row.get("owner")), intern(row.get("provider"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from servicegraph.model.kinds import Impact, NodeKind, State
+from servicegraph.model.redundancy import Rule
 
 #: Optional descriptive attributes a node may carry besides ``properties``.
 ATTRIBUTES = ("owner", "provider", "visible", "silo", "description", "source", "external_id")
@@ -74,8 +75,9 @@ class Node:
     source: str | None = None
     external_id: str | None = None
     properties: Mapping[str, Any] = field(default_factory=dict)
-    #: group name -> min_ok: how many members of that redundancy group this node needs.
-    redundancy: Mapping[str, int] = field(default_factory=dict)
+    #: group name -> its rule (see :mod:`servicegraph.model.redundancy`): how many
+    #: members of that redundancy group this node needs, and from how many it is ok.
+    redundancy: Mapping[str, Rule] = field(default_factory=dict)
     #: Provenance: what each source pushed (empty for nodes written by hand).
     claims: tuple[Claim, ...] = ()
     #: Set when every source that claimed the node stopped claiming it.

@@ -18,6 +18,7 @@ from servicegraph.model.bounds import properties_problem, text_problem
 from servicegraph.model.errors import Problem, ValidationError, short, show
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
+from servicegraph.model.redundancy import shape_problem
 
 _NODE_FIELDS = {
     "id", "kind", "name", "owner", "provider", "visible", "silo", "description",
@@ -59,14 +60,15 @@ def node_problems(section: str, i: int | None, node: Node) -> list[Problem]:
             out.append(Problem(section, i, item, attr, wrong))
     if node.visible is not None and not isinstance(node.visible, bool):
         out.append(Problem(section, i, item, "visible", "must be true or false"))
-    for group, min_ok in node.redundancy.items():
+    for group, rule in node.redundancy.items():
         wrong = text_problem(group, "identifier")
         if wrong:
             out.append(Problem(section, i, item, "redundancy",
                                f"group name {show(group)}: {wrong}"))
-        elif isinstance(min_ok, bool) or not isinstance(min_ok, int):
-            out.append(Problem(section, i, item, f"redundancy.{group}",
-                               f"min_ok must be an integer, got {show(min_ok)}"))
+        else:
+            shape = shape_problem(rule)
+            if shape is not None:
+                out.append(Problem(section, i, item, f"redundancy.{short(group)}", shape))
     found = properties_problem(node.properties)
     if found is not None:
         where, wrong = found
@@ -139,7 +141,8 @@ def _parse_node_fully(i: int, raw: Any, problems: list[Problem]) -> Node | None:
         props = {}
     redundancy = raw.get("redundancy") or {}
     if not isinstance(redundancy, Mapping):
-        bad("redundancy", "must be a mapping of group name to min_ok")
+        bad("redundancy", "must be a mapping of group name to its rule (a count, a share "
+            "or {min_ok, ok_at})")
         redundancy = {}
     known = isinstance(kind, str) and kind in _KINDS
     # Built even when something is wrong already (placeholders for what is), so the

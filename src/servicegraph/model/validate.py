@@ -21,6 +21,7 @@ from servicegraph.model.errors import (
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.interchange import edge_problems, node_problems
 from servicegraph.model.kinds import ALLOWED, Impact, may_depend
+from servicegraph.model.redundancy import group_problem
 
 
 def _locate(batch: GraphData) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
@@ -130,14 +131,13 @@ def find_problems(batch: GraphData, existing: GraphData | None = None,
                                    f"in {show(edge.source)}'s redundancy"))
     for node_id in sorted(touched & set(nodes), key=lambda n: node_at.get(n, len(node_at))):
         node = nodes[node_id]
-        for group, min_ok in node.redundancy.items():
+        for group, rule in node.redundancy.items():
             n = members[(node_id, group)]
-            if not 1 <= min_ok <= max(n, 1) or n == 0:
+            wrong = group_problem(rule, n) if n else f"group {show(group)} has no member edges"
+            if wrong is not None:
                 problems.append(Problem(
                     "nodes", node_at.get(node_id), show(node_id), f"redundancy.{short(group)}",
-                    f"min_ok {show(min_ok)} out of range 1..{n} ({n} member(s) in group)"
-                    if n else f"group {show(group)} has no member edges",
-                ))
+                    wrong))
     # Deduplicate (a duplicate edge is reported once per copy above).
     unique: dict[str, Problem] = {}
     for p in problems:
@@ -216,14 +216,16 @@ def validate_removal(graph: GraphData, node_ids: Collection[str] = (),
             members[(e.source, e.group)] += 1
     losers = {e.source for e in graph.edges if e.source not in drop_nodes
               and (e.key in drop_edges or e.target in drop_nodes)}
-    problems = [
-        Problem("nodes", None, show(node_id), f"redundancy.{group}",
-                f"removal leaves {members[(node_id, group)]} member(s) in group {show(group)}, "
-                f"which needs {min_ok}")
-        for node_id in sorted(losers)
-        for group, min_ok in nodes[node_id].redundancy.items()
-        if members[(node_id, group)] < min_ok
-    ]
+    problems = []
+    for node_id in sorted(losers):
+        for group, rule in nodes[node_id].redundancy.items():
+            left = members[(node_id, group)]
+            # A share fits any group left with members; none left fits no rule.
+            wrong = group_problem(rule, left) if left else "its rule needs a member"
+            if wrong is not None:
+                problems.append(Problem(
+                    "nodes", None, show(node_id), f"redundancy.{group}",
+                    f"removal leaves {left} member(s) in group {show(group)}: {wrong}"))
     if problems:
         raise ValidationError(problems)
     return remaining

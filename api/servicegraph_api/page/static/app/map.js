@@ -67,9 +67,11 @@ function nodeLabel(n, groupSizes) {
   const lines = [n.name || n.id];
   const who = n.provider ? `by ${n.provider}` : n.owner ? `owner ${n.owner}` : "";
   if (who) lines.push(who);
-  for (const [group, minOk] of Object.entries(n.redundancy || {})) {
+  for (const [group, rule] of Object.entries(n.redundancy || {})) {
     const size = groupSizes.get(keyOf(n.id, group));
-    lines.push(`needs ${minOk} of ${size ?? "?"} ${group}`);
+    // A rule is a count, a share ("50%") or {min_ok, ok_at}, each a count or a share.
+    const [minOk, okAt] = rule !== null && typeof rule === "object" ? [rule.min_ok, rule.ok_at] : [rule];
+    lines.push(`needs ${minOk} of ${size ?? "?"} ${group}${okAt === undefined ? "" : `, ok at ${okAt}`}`);
   }
   return lines.join("\n");
 }
