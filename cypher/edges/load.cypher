@@ -1,3 +1,4 @@
-// Every dependency as the live graph holds it (see nodes/load): no claims' text, no order.
+// Every dependency as the live graph holds it (see nodes/load): no claims' text, no
+// order; the projection is filled in from the fields' declaration.
 MATCH (a:Node)-[r:DEPENDS_ON]->(b:Node)
-RETURN r {.group, .impact, .claim_sources, .retired_at, source: a.id, target: b.id} AS row
+RETURN r { {{edge_load}}, source: a.id, target: b.id } AS row

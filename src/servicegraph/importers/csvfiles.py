@@ -2,7 +2,7 @@
 
 The columns are those of the interchange format. A file whose header has ``id`` and
 ``kind`` holds nodes: ``id, kind, name, owner, provider, visible, silo, description,
-external_id``, ``properties`` (a JSON object) and ``redundancy`` (``group:min_ok``
+source, external_id``, ``properties`` (a JSON object) and ``redundancy`` (``group:min_ok``
 pairs separated by ``;``, e.g. ``web:2``); any other column becomes a property of the
 same name, so a CMDB export keeps its extra fields. A file whose header has ``from``
 and ``to`` holds edges: ``from, to, group, impact``. Empty cells are absent values.
@@ -19,11 +19,11 @@ from typing import Any
 
 from servicegraph.importers.common import Builder, Imported, SourceFile, at_line
 from servicegraph.model.errors import ValidationError
+from servicegraph.model.fields import EDGE_FIELDS, NODE_FIELDS
 from servicegraph.model.interchange import parse_document
 
-NODE_COLUMNS = ("id", "kind", "name", "owner", "provider", "visible", "silo", "description",
-                "external_id", "properties", "redundancy")
-EDGE_COLUMNS = ("from", "to", "group", "impact")
+NODE_COLUMNS = tuple(f.name for f in NODE_FIELDS)
+EDGE_COLUMNS = tuple(f.name for f in EDGE_FIELDS)
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from servicegraph.model.fields import UNCLAIMED
 from servicegraph.model.graph import Claim, Edge, Node
 from servicegraph.model.kinds import Impact, NodeKind
 
@@ -83,7 +84,7 @@ def resolve_edge(edge: Edge, claims: tuple[Claim, ...], precedence: Sequence[str
 def node_fields(node: Node) -> dict[str, Any]:
     """What a push of ``node`` asserts: its interchange form without id and claim keys."""
     fields = node.to_dict()
-    for key in ("id", "source", "external_id"):
+    for key in UNCLAIMED:
         fields.pop(key, None)
     fields.setdefault("properties", {})
     fields.setdefault("redundancy", {})

@@ -23,6 +23,7 @@ import numpy as np
 
 from servicegraph.impact.index import KIND_CODE, GraphIndex
 from servicegraph.model.alerts import Alert, Status
+from servicegraph.model.fields import NODE_FIELDS
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
 from servicegraph.model.redundancy import Rule
@@ -30,10 +31,10 @@ from servicegraph.store.rows import EMPTY, observation_from_row, split_claim_key
 
 log = logging.getLogger("servicegraph.live")
 
-#: The node attributes kept as columns beside the index's own (kind, name, owner,
-#: provider, redundancy).
-COLUMNS = ("visible", "silo", "description", "source", "external_id", "properties",
-           "retired_at")
+#: The node fields the index holds itself (it needs them for every answer).
+INDEXED = frozenset({"id", "kind", "name", "owner", "provider", "redundancy"})
+#: The node attributes kept as columns beside the index's own.
+COLUMNS = (*(f.column for f in NODE_FIELDS if f.name not in INDEXED), "retired_at")
 _EMPTY: tuple[str, ...] = ()
 
 

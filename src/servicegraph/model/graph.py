@@ -10,11 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from servicegraph.model import fields
 from servicegraph.model.kinds import Impact, NodeKind, State
 from servicegraph.model.redundancy import Rule
 
-#: Optional descriptive attributes a node may carry besides ``properties``.
-ATTRIBUTES = ("owner", "provider", "visible", "silo", "description", "source", "external_id")
+#: Optional descriptive attributes a node may carry besides ``properties`` (declared in
+#: :mod:`servicegraph.model.fields`).
+ATTRIBUTES = fields.ATTRIBUTES
 
 
 @dataclass(frozen=True)

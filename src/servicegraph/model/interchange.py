@@ -13,25 +13,20 @@ from typing import Any
 
 import yaml
 
-from servicegraph.model import yaml_bounds
+from servicegraph.model import fields, yaml_bounds
 from servicegraph.model.bounds import properties_problem, text_problem
 from servicegraph.model.errors import Problem, ValidationError, short, show
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
 from servicegraph.model.redundancy import shape_problem
 
-_NODE_FIELDS = {
-    "id", "kind", "name", "owner", "provider", "visible", "silo", "description",
-    "source", "external_id", "properties", "redundancy",
-}
-_EDGE_FIELDS = {"from", "to", "group", "impact"}
+_NODE_FIELDS = set(fields.NODE_NAMES)
+_EDGE_FIELDS = set(fields.EDGE_NAMES)
 _KINDS = frozenset(k.value for k in NodeKind)
 _IMPACTS = frozenset(i.value for i in Impact)
 #: The sort of text (see :func:`~servicegraph.model.bounds.text_problem`) of each
 #: optional text attribute of a node.
-_TEXT_FIELDS = {"owner": "line", "provider": "line", "silo": "line",
-                "description": "description", "source": "identifier",
-                "external_id": "identifier"}
+_TEXT_FIELDS = fields.TEXT_BOUNDS
 
 
 def _field(key: Any) -> str:

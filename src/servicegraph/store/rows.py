@@ -17,16 +17,16 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from servicegraph.model import fields
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import ATTRIBUTES, Claim, Edge, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
 
-#: Columns a node upsert writes (its observed state is written by observations only).
-NODE_COLUMNS = ("id", "kind", "name", *ATTRIBUTES, "properties", "redundancy", "claims",
-                "claim_keys", "retired_at")
-OBSERVED_COLUMNS = ("observed_state", "observed_at", "observed_source")
-EDGE_COLUMNS = ("source", "target", "group", "impact", "claims", "claim_sources",
-                "retired_at")
+#: Columns a node upsert writes (its observed state is written by observations only),
+#: an edge upsert, and an observation: declared in :mod:`servicegraph.model.fields`.
+NODE_COLUMNS = fields.NODE_COLUMNS
+OBSERVED_COLUMNS = fields.OBSERVED_COLUMNS
+EDGE_COLUMNS = fields.EDGE_COLUMNS
 EMPTY = "{}"
 
 

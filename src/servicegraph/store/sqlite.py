@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from servicegraph.model import fields
 from servicegraph.model.graph import GraphData
 from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
@@ -51,29 +52,23 @@ from servicegraph.store.rows import (
     node_from_row,
 )
 
-_SCHEMA = """
+#: The node and edge tables, derived from the fields' declaration; the observed state
+#: is written by observations only.
+_NODE_TABLE = ",\n    ".join([
+    *fields.sqlite_columns(fields.NODE_FIELDS, fields.NODE_STORE_COLUMNS, key="id"),
+    *(f"{c} TEXT" for c in fields.OBSERVED_COLUMNS)])
+_EDGE_TABLE = ",\n    ".join([
+    *(f"{c} REFERENCES nodes(id) ON DELETE CASCADE" if c.startswith(('"source"', '"target"'))
+      else c for c in fields.sqlite_columns(fields.EDGE_FIELDS, fields.EDGE_STORE_COLUMNS,
+                                            key="")),
+    "PRIMARY KEY (source, target)"])
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS nodes (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    owner TEXT, provider TEXT, visible INTEGER, silo TEXT, description TEXT,
-    source TEXT, external_id TEXT,
-    properties TEXT NOT NULL DEFAULT '{}',
-    redundancy TEXT NOT NULL DEFAULT '{}',
-    claims TEXT NOT NULL DEFAULT '[]',
-    claim_keys TEXT NOT NULL DEFAULT '[]',
-    retired_at TEXT,
-    observed_state TEXT, observed_at TEXT, observed_source TEXT
+    {_NODE_TABLE}
 );
 CREATE TABLE IF NOT EXISTS edges (
-    source TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
-    target TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
-    "group" TEXT,
-    impact TEXT NOT NULL DEFAULT 'hard',
-    claims TEXT NOT NULL DEFAULT '[]',
-    claim_sources TEXT NOT NULL DEFAULT '[]',
-    retired_at TEXT,
-    PRIMARY KEY (source, target)
+    {_EDGE_TABLE}
 );
 CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -198,12 +193,9 @@ class SqliteStore:
     def _migrate(self) -> None:
         # Files made by an earlier version lack some columns: add them, then derive the
         # claim summaries from the claims they hold, so old data loads as it was.
-        wanted = {"nodes": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT",
-                            "observed_state": "TEXT", "observed_at": "TEXT",
-                            "observed_source": "TEXT",
-                            "claim_keys": "TEXT NOT NULL DEFAULT '[]'"},
-                  "edges": {"claims": "TEXT NOT NULL DEFAULT '[]'", "retired_at": "TEXT",
-                            "claim_sources": "TEXT NOT NULL DEFAULT '[]'"},
+        wanted = {"nodes": {**dict(fields.NODE_STORE_COLUMNS),
+                            **{c: "TEXT" for c in fields.OBSERVED_COLUMNS}},
+                  "edges": dict(fields.EDGE_STORE_COLUMNS),
                   "sync_sessions": {"opened_version": "INTEGER NOT NULL DEFAULT 0"}}
         added: set[str] = set()
         for table, columns in wanted.items():
