@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -147,6 +148,15 @@ def test_bad_input_names_file_line_and_item(kind: str, name: str, text: str,
         [str(p) for p in caught.value.problems]
 
 
+def redundancy_cell(rules: dict[str, Any]) -> str:
+    """A redundancy cell as a spreadsheet holds it: pairs, or JSON for mapping rules."""
+    import json
+
+    if any(isinstance(r, dict) for r in rules.values()):
+        return json.dumps(rules)
+    return ";".join(f"{g}:{k}" for g, k in rules.items())
+
+
 def _example_csv(tmp: Path) -> list[SourceFile]:
     """The example enterprise written as the two CSV files a spreadsheet would hold."""
     import csv
@@ -162,7 +172,7 @@ def _example_csv(tmp: Path) -> list[SourceFile]:
         w.writerow([n.id, n.kind.value, n.name, n.owner or "", n.provider or "",
                     "" if n.visible is None else str(n.visible).lower(), n.silo or "",
                     n.description or "", json.dumps(dict(n.properties)) if n.properties else "",
-                    ";".join(f"{g}:{k}" for g, k in n.redundancy.items())])
+                    redundancy_cell(dict(n.redundancy))])
     w = csv.writer(edges)
     w.writerow(["from", "to", "group", "impact"])
     for e in graph.edges:

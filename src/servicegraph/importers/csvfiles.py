@@ -2,8 +2,9 @@
 
 The columns are those of the interchange format. A file whose header has ``id`` and
 ``kind`` holds nodes: ``id, kind, name, owner, provider, visible, silo, description,
-source, external_id``, ``properties`` (a JSON object) and ``redundancy`` (``group:min_ok``
-pairs separated by ``;``, e.g. ``web:2``); any other column becomes a property of the
+source, external_id``, ``properties`` (a JSON object) and ``redundancy`` (``group:rule``
+pairs separated by ``;``, a rule being a count or a share, e.g. ``web:2; gates:50%``, or a
+JSON object for any rule); any other column becomes a property of the
 same name, so a CMDB export keeps its extra fields. A file whose header has ``from``
 and ``to`` holds edges: ``from, to, group, impact``. Empty cells are absent values.
 Being the interchange format as tables, CSV may carry any kind of node.
@@ -32,6 +33,35 @@ def _visible(cell: str) -> bool | str:
     return True if word in _TRUE else False if word in _FALSE else cell
 
 
+def _redundancy(cell: str) -> dict[str, Any] | str:
+    """A redundancy cell: ``group:rule`` pairs separated by ``;`` (a rule is a count or a
+    share, ``web:2; gates:50%``), or a JSON object for any rule (``{"links": {"min_ok":
+    1, "ok_at": 2}}``); else what is wrong. The rules themselves are checked with the
+    graph's.
+
+    >>> _redundancy("web:2; gates:50%")
+    {'web': 2, 'gates': '50%'}
+    >>> _redundancy('{"links": {"min_ok": 1, "ok_at": 2}}')
+    {'links': {'min_ok': 1, 'ok_at': 2}}
+    """
+    if cell.startswith("{"):
+        try:
+            given = json.loads(cell)
+        except ValueError as exc:
+            return f"not JSON: {exc}"
+        return given if isinstance(given, dict) else "must be a JSON object"
+    groups: dict[str, Any] = {}
+    for part in cell.split(";"):
+        group, sep, rule = part.strip().rpartition(":")
+        rule = rule.strip()
+        if not sep or not group.strip() or not (rule.isdigit() or (
+                rule.endswith("%") and rule[:-1].isdigit())):
+            return (f"expected group:rule pairs (a count or a share, e.g. web:2; gates:50%) "
+                    f"or a JSON object, got {cell!r}")
+        groups[group.strip()] = int(rule) if rule.isdigit() else rule
+    return groups
+
+
 def _node_row(row: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     """The interchange form of a node row, or a problem (field, message)."""
     doc: dict[str, Any] = {}
@@ -52,13 +82,10 @@ def _node_row(row: dict[str, str]) -> tuple[dict[str, Any], str | None]:
                 return doc, "properties: must be a JSON object"
             props = {**given, **props}
         elif column == "redundancy":
-            groups: dict[str, Any] = {}
-            for part in cell.split(";"):
-                group, sep, k = part.strip().rpartition(":")
-                if not sep or not group or not k.strip().isdigit():
-                    return doc, f"redundancy: expected group:min_ok pairs, got {cell!r}"
-                groups[group.strip()] = int(k)
-            doc["redundancy"] = groups
+            found = _redundancy(cell.strip())
+            if isinstance(found, str):
+                return doc, f"redundancy: {found}"
+            doc["redundancy"] = found
         else:
             doc[column] = cell.strip()
     if props:
