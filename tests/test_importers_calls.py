@@ -374,3 +374,31 @@ def test_cli_imports_a_directory(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["import", "compose", str(empty), "--source", "c",
                                    "--store", db])
     assert out.exit_code == 2 and "no compose files in" in out.output
+
+
+def test_traces_join_the_manifests_already_held(store: GraphStore) -> None:
+    graph = ServiceGraph(store)
+    run_import(graph.writes, "k8s", "kubernetes", files(DATA / "bookinfo" / "bookinfo.yaml"))
+    # Bookinfo's calls as Jaeger reports them, by the names the services trace under.
+    traced = SourceFile("deps.json", """[
+        {"parent": "istio-ingressgateway", "child": "productpage", "callCount": 9},
+        {"parent": "productpage", "child": "details", "callCount": 9},
+        {"parent": "productpage", "child": "reviews", "callCount": 9},
+        {"parent": "reviews", "child": "ratings", "callCount": 6}]""")
+    answer = run_import(graph.writes, "jaeger", "jaeger", [traced], full_sync=True)
+    imported = answer["imported"]
+    edges = {(e.source, e.target) for e in graph.questions.whole_graph().edges}
+    assert {
+        ("istio-ingressgateway", "service/productpage"),
+        ("deployment/productpage-v1", "service/details"),   # the app label productpage
+        ("deployment/productpage-v1", "service/reviews"),
+        # Three workloads answer to reviews (v1, v2, v3): the Service stands for them.
+        ("service/reviews", "service/ratings"),
+    } <= edges
+    # Only the name no manifest knows becomes a node of its own.
+    assert imported["nodes"] == 1 and imported["edges"] == 4
+    ids = {n.id for n in graph.questions.whole_graph().nodes}
+    assert "productpage" not in ids and "reviews" not in ids and "istio-ingressgateway" in ids
+    assert any("joined onto nodes already held" in n for n in imported["notes"])
+    again = run_import(graph.writes, "jaeger", "jaeger", [traced], full_sync=True)
+    assert again["changed"] is False

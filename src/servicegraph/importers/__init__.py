@@ -19,6 +19,7 @@ from servicegraph.importers.common import Imported, SourceFile
 from servicegraph.importers.compose import import_compose
 from servicegraph.importers.csvfiles import import_csv
 from servicegraph.importers.jaeger import import_jaeger
+from servicegraph.importers.joins import join_traces
 from servicegraph.importers.kubernetes import import_kubernetes
 from servicegraph.importers.otel import import_otel
 from servicegraph.model.errors import ValidationError
@@ -26,6 +27,9 @@ from servicegraph.model.validate import batch_problems
 
 if TYPE_CHECKING:
     from servicegraph.runtime.writes import Writer
+
+#: The kinds whose service names are joined onto the workloads already held.
+TRACING = ("jaeger", "otel")
 
 Importer = Callable[[Sequence[SourceFile]], Imported]
 
@@ -84,6 +88,9 @@ def run_import(writer: Writer, source: str, kind: str, files: Sequence[SourceFil
     inferred from, the ``unresolved`` addresses and the workloads
     ``without_dependencies``).
 
+    The service names of a tracing import (``jaeger``, ``otel``) are joined onto the
+    workloads and Services already held (see :mod:`servicegraph.importers.joins`).
+
     Problems the graph rules find (e.g. a dependency on an id the graph lacks) are
     re-addressed to the file and line of the offending item; nothing is written then.
     Reading the files and checking what they describe on its own (bounds, ids given
@@ -91,6 +98,10 @@ def run_import(writer: Writer, source: str, kind: str, files: Sequence[SourceFil
     needs the graph.
     """
     imported = parse(kind, files)
+    if kind in TRACING:
+        # Read outside the write lock: a node retired meanwhile is a problem of the push.
+        with writer.questions.reading() as live:
+            imported = join_traces(imported, live.nodes())
     try:
         problems = batch_problems(imported.graph)
         if problems:

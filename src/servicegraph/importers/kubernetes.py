@@ -218,6 +218,7 @@ def _workload(obj: _Object, replicas: int, ctx: _Context, builder: Builder) -> N
                       redundancy={REPLICAS: need} if replicas else {},
                       properties=plain({"kubernetes_kind": obj.kind, "namespace": obj.namespace,
                                         "replicas": replicas, "images": images,
+                                        "names": _names(obj),
                                         "replicas_from": "HorizontalPodAutoscaler minReplicas"
                                         if from_hpa else None})), obj.where)
     templates = _claim_templates(obj)
@@ -237,6 +238,17 @@ def _workload(obj: _Object, replicas: int, ctx: _Context, builder: Builder) -> N
                          obj.where)
             builder.infer(replica, claim, obj.where, "spec.volumeClaimTemplates",
                           template, why=f"volumeClaimTemplates:{template}")
+
+
+#: The pod labels that name the service a workload is (as tracing reports it).
+NAME_LABELS = ("app", "app.kubernetes.io/name")
+
+
+def _names(obj: _Object) -> list[str]:
+    """The names the workload's pods answer to in traces, besides its own."""
+    labels = _labels(obj)
+    return sorted({v for k in NAME_LABELS if isinstance(v := labels.get(k), str)
+                   and v and v != obj.name})
 
 
 def _containers(obj: _Object) -> list[dict[str, Any]]:
