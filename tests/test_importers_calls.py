@@ -23,6 +23,8 @@ from servicegraph.model.errors import ValidationError
 from servicegraph.model.kinds import Impact
 from servicegraph.store import GraphStore
 
+from apikit import api_client
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -402,3 +404,26 @@ def test_traces_join_the_manifests_already_held(store: GraphStore) -> None:
     assert any("joined onto nodes already held" in n for n in imported["notes"])
     again = run_import(graph.writes, "jaeger", "jaeger", [traced], full_sync=True)
     assert again["changed"] is False
+
+
+def test_http_import_answers_what_was_inferred_and_unseen(store: GraphStore,
+                                                          tmp_path: Path) -> None:
+    with api_client(store, tmp_path) as client:
+        answer = client.post("/v1/sources/k8s/import/kubernetes?name=shop.yaml",
+                             content=SHOP + SERVICES,
+                             headers={"Content-Type": "application/yaml"})
+        assert answer.status_code == 200, answer.text
+        imported = answer.json()["imported"]
+        assert {"from": "shop/deployment/web", "to": "shop/service/cart",
+                "where": "shop.yaml document 5 (line 26)", "field": "containers[web].args[1]",
+                "text": "cart"} in imported["inferred"]["first"]
+        assert imported["inferred"]["count"] == len(imported["inferred"]["first"])
+        assert {"item": "shop/deployment/web", "where": "shop.yaml document 5 (line 26)",
+                "field": "ConfigMap settings key ZIPKIN (envFrom)",
+                "text": "zipkin.jaeger.svc.cluster.local",
+                "host": "zipkin.jaeger.svc.cluster.local"} in imported["unresolved"]["first"]
+        assert imported["without_dependencies"] == {
+            "count": 2, "first": ["shop/deployment/api", "shop/statefulset/db"]}
+        bookinfo = client.post("/v1/sources/bi/import/kubernetes",
+                               content=(DATA / "bookinfo" / "bookinfo.yaml").read_bytes())
+        assert NO_CALLS in bookinfo.json()["imported"]["notes"]
