@@ -427,3 +427,19 @@ def test_http_import_answers_what_was_inferred_and_unseen(store: GraphStore,
         bookinfo = client.post("/v1/sources/bi/import/kubernetes",
                                content=(DATA / "bookinfo" / "bookinfo.yaml").read_bytes())
         assert NO_CALLS in bookinfo.json()["imported"]["notes"]
+
+
+@pytest.mark.parametrize("text", [
+    "services: {a: {volumes: 5}}\nvolumes: {x: {}}\n",
+    "services: {a: {volumes: {x: /data}}}\nvolumes: {x: {}}\n",
+    "services: {a: {volumes: [5, {type: volume}, null]}}\nvolumes: [x]\n",
+])
+def test_compose_malformed_volumes_add_nothing(text: str) -> None:
+    imp = parse("compose", [SourceFile("compose.yaml", text)])
+    assert [n.id for n in imp.graph.nodes] == ["a", "a/replica-1"]
+
+
+def test_a_service_selector_that_is_no_mapping_selects_nothing() -> None:
+    text = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: web}\n"
+    imp = parse("kubernetes", [SourceFile("svc.yaml", text)])
+    assert [n.id for n in imp.graph.nodes] == ["service/web"] and imp.graph.edges == ()

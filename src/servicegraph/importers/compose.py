@@ -139,7 +139,8 @@ def _named_volumes(service: dict[str, Any], declared: Mapping[str, Any]) -> list
     """The named volumes (declared at the top level) the service mounts; bind mounts of
     host paths and anonymous volumes are not shared things it needs."""
     out = []
-    for entry in service.get("volumes") or []:
+    given = service.get("volumes")
+    for entry in given if isinstance(given, list) else []:  # malformed: adds nothing
         if isinstance(entry, str):
             source, sep, _ = entry.partition(":")
             name = source if sep else ""

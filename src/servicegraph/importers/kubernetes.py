@@ -297,7 +297,7 @@ def _service(obj: _Object, index: _LabelIndex, builder: Builder) -> list[str]:
                 properties=plain({"kubernetes_kind": "Service", "namespace": obj.namespace,
                                   "type": text(_spec(obj, "spec", "type"))}))
     group = "backends" if len(selected) > 1 else None
-    why = "selector " + ",".join(f"{k}={v}" for k, v in (selector or {}).items())
+    why = "selector " + ",".join(f"{k}={v}" for k, v in _dict(selector).items())
     builder.node(node, obj.where)
     for w in selected:
         builder.infer(obj.id, w.id, obj.where, "spec.selector", why[len("selector "):],
