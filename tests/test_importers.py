@@ -223,7 +223,13 @@ _JSONISH = st.recursive(
         st.sampled_from(["kind", "apiVersion", "metadata", "name", "spec", "services",
                          "replicas", "template", "containers", "env", "value", "selector",
                          "depends_on", "environment", "parent", "child", "callCount",
-                         "dependsOn", "providesApis", "system", "data", "items"])
+                         "dependsOn", "providesApis", "system", "data", "items",
+                         "volumes", "command", "args", "envFrom", "configMapRef",
+                         "valueFrom", "configMapKeyRef", "key", "volumeMounts", "configMap",
+                         "rules", "http", "paths", "backend", "service", "defaultBackend",
+                         "scaleTargetRef", "minReplicas", "minAvailable", "matchLabels",
+                         "volumeClaimTemplates", "persistentVolumeClaim", "claimName",
+                         "claimRef", "volumeName", "profiles", "source", "type"])
         | st.text(max_size=8), inner, max_size=5),
     max_leaves=25)
 

@@ -30,6 +30,49 @@ from servicegraph_api.routing import ModelRoute
 router = APIRouter(tags=["integrators"], route_class=ModelRoute)
 
 
+class InferredOut(BaseModel):
+    """A dependency read from a value rather than stated, and what it was read from."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", description="the dependant")
+    to: str = Field(description="what it needs")
+    where: str = Field(description="the file and line or document")
+    field: str = Field(description="the field the value is in")
+    text: str = Field(description="the value (cut to 200 characters)")
+
+
+class InferredList(BaseModel):
+    """Every inferred dependency counted, the first 100 listed."""
+
+    count: int
+    first: list[InferredOut]
+
+
+class UnresolvedOut(BaseModel):
+    """An address naming nothing the files hold."""
+
+    item: str = Field(description="the workload or service whose value it is")
+    where: str
+    field: str
+    text: str
+    host: str = Field(description="the host named")
+
+
+class UnresolvedList(BaseModel):
+    """Every unresolved address counted, the first 100 listed."""
+
+    count: int
+    first: list[UnresolvedOut]
+
+
+class IdsList(BaseModel):
+    """Every item counted, the first 100 listed."""
+
+    count: int
+    first: list[str]
+
+
 class ImportedOut(BaseModel):
     """What the import read."""
 
@@ -38,7 +81,17 @@ class ImportedOut(BaseModel):
     nodes: int = Field(description="nodes the files describe")
     edges: int = Field(description="dependencies the files describe")
     notes: list[str] = Field(description="items left out on purpose (kinds with no place "
-                                         "in the model), with where they are")
+                                         "in the model), with where they are, and "
+                                         "what the files do not say (e.g. no calls "
+                                         "found)")
+    inferred: InferredList = Field(description="dependencies read from values (addresses "
+                                               "in env, commands, ConfigMaps; selectors; "
+                                               "traces), each with its file, field and text")
+    unresolved: UnresolvedList = Field(description="addresses naming nothing the files "
+                                                   "hold: services outside them, or typos")
+    without_dependencies: IdsList = Field(description="workloads that need nothing the "
+                                                      "files show: leaves, or calls the "
+                                                      "files hide")
 
 
 class ImportOut(PushOut):
@@ -51,7 +104,15 @@ class ImportOut(PushOut):
         "edges": {"created": 2, "updated": 0, "unchanged": 0, "retired": 0},
         "imported": {"kind": "kubernetes", "files": ["app.yaml"], "nodes": 3, "edges": 2,
                      "notes": ["app.yaml document 3 (line 30): ConfigMap settings left out "
-                               "(no place in the model)"]}}]})
+                               "(no place in the model)"],
+                     "inferred": {"count": 1, "first": [{
+                         "from": "deployment/frontend", "to": "service/cartservice",
+                         "where": "app.yaml document 1 (line 1)",
+                         "field": "containers[server].env[CART_SERVICE_ADDR]",
+                         "text": "cartservice:7070"}]},
+                     "unresolved": {"count": 0, "first": []},
+                     "without_dependencies": {"count": 1,
+                                              "first": ["deployment/cartservice"]}}}]})
 
     imported: ImportedOut
 

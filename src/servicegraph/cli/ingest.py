@@ -91,8 +91,9 @@ def import_(
         "backstage (catalog-info.yaml), kubernetes (manifests), compose (Compose files and "
         ".env), jaeger (/api/dependencies JSON), otel (service-graph metrics, Prometheus "
         "text), csv (a nodes and an edges file)"))],
-    files: Annotated[list[Path], typer.Argument(help="the files, read together",
-                                                exists=True, dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(
+        help="the files, read together; a directory is read recursively for the files "
+             "of KIND (Backstage Locations within it are followed)", exists=True)],
     source: Annotated[str, typer.Option("--source", "-s", help=(
         "the source's name: the import is a push from it (a later --full-sync import "
         "retires what it no longer lists)"))],
@@ -106,7 +107,17 @@ def import_(
     (servicegraph load or push). Bad input names the file, line or document, and item;
     nothing is written then.
     """
-    texts = [(str(f), read_text(f)) for f in files]
+    from servicegraph.importers.directories import TooManyFiles, expand
+
+    try:
+        paths, skipped = expand(kind.value, files, read_text)
+    except TooManyFiles as exc:
+        raise fail(str(exc)) from None
+    if not paths:
+        raise fail(f"no {kind.value} files in {', '.join(map(str, files))}")
+    for note in skipped:
+        typer.echo(note, err=True)
+    texts = [(str(f), read_text(f)) for f in paths]
     with connect(store, server, api_key) as backend:
         answer = backend.import_files(source, kind.value, texts, full_sync, dry_run,
                                       allow_empty)

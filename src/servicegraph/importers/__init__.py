@@ -19,6 +19,7 @@ from servicegraph.importers.common import Imported, SourceFile
 from servicegraph.importers.compose import import_compose
 from servicegraph.importers.csvfiles import import_csv
 from servicegraph.importers.jaeger import import_jaeger
+from servicegraph.importers.joins import join_traces
 from servicegraph.importers.kubernetes import import_kubernetes
 from servicegraph.importers.otel import import_otel
 from servicegraph.model.errors import ValidationError
@@ -26,6 +27,9 @@ from servicegraph.model.validate import batch_problems
 
 if TYPE_CHECKING:
     from servicegraph.runtime.writes import Writer
+
+#: The kinds whose service names are joined onto the workloads already held.
+TRACING = ("jaeger", "otel")
 
 Importer = Callable[[Sequence[SourceFile]], Imported]
 
@@ -42,7 +46,8 @@ IMPORTERS: dict[str, Importer] = {
 #: One line on each kind, for help texts.
 DESCRIPTIONS = {
     "backstage": "Backstage catalog-info.yaml (Component, API, Resource, System, Domain)",
-    "kubernetes": "Kubernetes manifests (Deployment, StatefulSet, Service)",
+    "kubernetes": "Kubernetes manifests (Deployment, StatefulSet, Service, Ingress, "
+                  "ConfigMap, HPA, PDB, PVC, PV)",
     "compose": "Compose files, with their .env files",
     "jaeger": "Jaeger service dependencies (/api/dependencies JSON)",
     "otel": "OpenTelemetry service-graph metrics (Prometheus text format)",
@@ -78,7 +83,13 @@ def run_import(writer: Writer, source: str, kind: str, files: Sequence[SourceFil
                full_sync: bool = False, dry_run: bool = False,
                allow_empty: bool = False) -> dict[str, Any]:
     """Import ``files`` as a push from ``source``; answers the push's counts and what
-    was read (``imported``: kind, files, nodes, edges, notes).
+    was read (``imported``: kind, files, nodes, edges, notes, and, each as a count and
+    the first :data:`MAX_LISTED`, the dependencies ``inferred`` with what they were
+    inferred from, the ``unresolved`` addresses and the workloads
+    ``without_dependencies``).
+
+    The service names of a tracing import (``jaeger``, ``otel``) are joined onto the
+    workloads and Services already held (see :mod:`servicegraph.importers.joins`).
 
     Problems the graph rules find (e.g. a dependency on an id the graph lacks) are
     re-addressed to the file and line of the offending item; nothing is written then.
@@ -87,6 +98,10 @@ def run_import(writer: Writer, source: str, kind: str, files: Sequence[SourceFil
     needs the graph.
     """
     imported = parse(kind, files)
+    if kind in TRACING:
+        # Read outside the write lock: a node retired meanwhile is a problem of the push.
+        with writer.questions.reading() as live:
+            imported = join_traces(imported, live.nodes())
     try:
         problems = batch_problems(imported.graph)
         if problems:
@@ -97,7 +112,33 @@ def run_import(writer: Writer, source: str, kind: str, files: Sequence[SourceFil
         raise ValidationError([imported.locate(p) for p in exc.problems]) from None
     return {**answer, "imported": {
         "kind": kind, "files": [f.name for f in files], "nodes": len(imported.graph.nodes),
-        "edges": len(imported.graph.edges), "notes": list(imported.notes)}}
+        "edges": len(imported.graph.edges), "notes": list(imported.notes),
+        **seen_and_unseen(imported)}}
 
 
-__all__ = ["DESCRIPTIONS", "IMPORTERS", "Imported", "SourceFile", "parse", "run_import"]
+#: How many inferred dependencies, unresolved addresses and workloads without a
+#: dependency an import answer lists; the counts are always whole.
+MAX_LISTED = 100
+
+
+def seen_and_unseen(imported: Imported, limit: int = MAX_LISTED) -> dict[str, Any]:
+    """What an import inferred and what it could not see, each as a count and the first
+    ``limit`` items, so that the answer stays small whatever the files hold.
+
+    >>> doc = "{kind: Deployment, metadata: {name: a}}"
+    >>> imp = parse("kubernetes", [SourceFile("a.yaml", doc)])
+    >>> seen_and_unseen(imp)["without_dependencies"]
+    {'count': 1, 'first': ['deployment/a']}
+    """
+    return {
+        "inferred": {"count": len(imported.inferred),
+                     "first": [i.as_dict() for i in imported.inferred[:limit]]},
+        "unresolved": {"count": len(imported.unresolved),
+                       "first": [u.as_dict() for u in imported.unresolved[:limit]]},
+        "without_dependencies": {"count": len(imported.without_dependencies),
+                                 "first": list(imported.without_dependencies[:limit])},
+    }
+
+
+__all__ = ["DESCRIPTIONS", "IMPORTERS", "MAX_LISTED", "Imported", "SourceFile", "parse",
+           "run_import", "seen_and_unseen"]

@@ -24,7 +24,8 @@ in the catalogue                          dependency
 ``metadata.title`` (else the name) is the node's name, ``spec.owner`` its owner;
 ``spec.type``, ``spec.lifecycle``, ``metadata.tags`` and the Backstage kind are kept
 in ``properties``. Other kinds (Group, User, Location, Template, ...) are left out
-and counted in the notes.
+and counted in the notes; a Location's targets are read when they are among the files (the
+command line adds them, see :mod:`servicegraph.importers.directories`).
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def _entity(builder: Builder, where: str, doc: Any) -> tuple[str, str, Any] | No
     if kind is None or not str(doc.get("apiVersion", "")).startswith("backstage.io/"):
         builder.problem(where, repr(name or "?"), "apiVersion",
                         "not a Backstage entity (needs apiVersion backstage.io/... and kind)")
+        return None
+    if kind == "Location":
+        builder.notes.append(f"{where}: Location {name or '?'} not an entity of the model: "
+                             "its targets are read when among the files (the command line "
+                             "follows relative targets within the given directory)")
         return None
     if kind.lower() not in KINDS:
         builder.notes.append(f"{where}: {kind} {name or '?'} left out (no place in the model)")

@@ -67,6 +67,12 @@ class Imported:
     node_origins: tuple[str, ...]
     edge_origins: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    #: Every inferred dependency with what it was inferred from (see :class:`Inference`).
+    inferred: tuple[Inference, ...] = ()
+    #: Addresses in the files that name nothing the files hold (see :class:`Unresolved`).
+    unresolved: tuple[Unresolved, ...] = ()
+    #: Workloads that need nothing the files show (a leaf, or calls the files hide).
+    without_dependencies: tuple[str, ...] = ()
 
     def locate(self, problem: Problem) -> Problem:
         """``problem`` re-addressed to the file and line of the item it is about.
@@ -100,6 +106,54 @@ def at_line(name: str, line: int | None, document: int | None = None) -> str:
     return f"{name} line {line}" if line else name
 
 
+@dataclass(frozen=True)
+class Inference:
+    """A dependency read from a value rather than stated: ``source`` needs ``target``
+    because ``field`` at ``where`` says ``text``."""
+
+    source: str
+    target: str
+    where: str
+    field: str
+    text: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The JSON form the import answer lists."""
+        return {"from": self.source, "to": self.target, "where": self.where,
+                "field": self.field, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """An address in ``field`` of ``item`` at ``where`` whose ``host`` the files do not
+    hold (a service outside them, a typo, or a name the importer cannot follow)."""
+
+    item: str
+    where: str
+    field: str
+    text: str
+    host: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The JSON form the import answer lists."""
+        return {"item": self.item, "where": self.where, "field": self.field,
+                "text": self.text, "host": self.host}
+
+
+#: Texts longer than this are cut in what an import answers (a ConfigMap may hold a
+#: whole configuration file).
+MAX_QUOTED = 200
+
+
+def quoted(value: str) -> str:
+    """``value`` cut to :data:`MAX_QUOTED` characters for an answer.
+
+    >>> quoted("x" * 300)[-2:]
+    'x…'
+    """
+    return value if len(value) <= MAX_QUOTED else value[:MAX_QUOTED - 1] + "…"
+
+
 @dataclass
 class Builder:
     """Collects nodes and edges with their origins, and the problems found on the way.
@@ -116,6 +170,9 @@ class Builder:
     aliases: AliasBudget = field(default_factory=AliasBudget)
     #: Items announced by :meth:`expect` before they are built.
     expected: int = 0
+    inferred: list[Inference] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    without_dependencies: list[str] = field(default_factory=list)
 
     def problem(self, origin: str, item: str, field_name: str, message: str) -> None:
         """Record a problem at ``origin`` about ``item``."""
@@ -159,6 +216,23 @@ class Builder:
         self.edges[(source, target)] = (Edge(source, target, group, impact), origin)
         return True
 
+    def infer(self, source: str, target: str, where: str, field_name: str, value: str, *,
+              why: str | None = None, group: str | None = None,
+              impact: Impact = Impact.HARD) -> None:
+        """Add ``source`` needs ``target``, inferred from ``value`` of ``field_name``:
+        recorded in the source's ``properties.inferred_edges`` (as ``why``, by default the
+        field) and in the import's :attr:`inferred` list."""
+        if source == target or source not in self.nodes:
+            return
+        self.edge(source, target, where, group=group, impact=impact)
+        self.replace(merge_inferred(self.nodes[source][0], target, why or field_name))
+        self.inferred.append(Inference(source, target, where, field_name, quoted(value)))
+
+    def unresolved_address(self, item: str, where: str, field_name: str, value: str,
+                           host: str) -> None:
+        """Record an address naming nothing the files hold."""
+        self.unresolved.append(Unresolved(item, where, field_name, quoted(value), host))
+
     def result(self) -> Imported:
         """The import, or :class:`ValidationError` with every problem found."""
         if self.problems:
@@ -167,7 +241,8 @@ class Builder:
         edges = list(self.edges.values())
         return Imported(GraphData(tuple(n for n, _ in nodes), tuple(e for e, _ in edges)),
                         tuple(o for _, o in nodes), tuple(o for _, o in edges),
-                        tuple(self.notes))
+                        tuple(self.notes), tuple(self.inferred), tuple(self.unresolved),
+                        tuple(self.without_dependencies))
 
 
 def _too_many(count: int) -> str:
@@ -284,6 +359,48 @@ def hosts_in(value: str) -> list[str]:
         if host and re.fullmatch(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?", host) and host not in found:
             found.append(host)
     return found
+
+
+@dataclass(frozen=True)
+class Address:
+    """A host named in a value; ``explicit`` when it came with a scheme or a port (so it
+    is surely an address, not a word that happens to be a name)."""
+
+    host: str
+    explicit: bool
+
+
+_HOST = re.compile(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?")
+#: Hosts that are the caller itself or any interface: never a dependency.
+LOCAL_HOSTS = frozenset({"localhost", "0.0.0.0", "127.0.0.1", "::", "::1"})
+
+
+def addresses_in(value: str) -> list[Address]:
+    """The addresses a value names, in order: ``host``, ``host:port``,
+    ``scheme://user@host:port/path``, lists of them, and ``--flag=address``.
+
+    >>> addresses_in("--backend-url=http://backend:9898/echo")
+    [Address(host='backend', explicit=True)]
+    >>> addresses_in("cache db:5432")
+    [Address(host='cache', explicit=False), Address(host='db', explicit=True)]
+    """
+    found: dict[str, Address] = {}
+    for token in _TOKEN.findall(value):
+        if token.startswith("-") and "=" in token:
+            token = token.split("=", 1)[1]
+        scheme, sep, rest = token.partition("://")
+        if not sep:
+            rest = token
+        rest = rest.rsplit("@", 1)[-1]
+        host, _, after = rest.partition("/")[0].partition(":")
+        host = host.lower()
+        port = after.split("/", 1)[0]
+        if not host or not _HOST.fullmatch(host) or re.fullmatch(r"[0-9.]+", host):
+            continue
+        explicit = bool(sep and scheme) or port.isdigit()
+        if host not in found or (explicit and not found[host].explicit):
+            found[host] = Address(host, explicit)
+    return list(found.values())
 
 
 def merge_inferred(node: Node, target: str, why: str) -> Node:

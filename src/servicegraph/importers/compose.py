@@ -8,7 +8,12 @@ its ``deploy.replicas`` or      n CIs ``NAME/replica-1`` ... that the service ne
 ``scale`` (n, default 1, at     as a redundancy group ``replicas`` with min_ok 1
 most 1,000)                     (each replica of a Compose service answers alone)
 ``depends_on``                  the service needs each one named (soft when the
-                                entry says ``required: false``)
+                                entry says ``required: false``); kept hard when it only
+                                orders start-up (the list form, ``condition:
+                                service_started``), and said so in the notes
+a named volume it mounts        a CI ``volume/NAME`` the service needs
+``profiles``                    imported like any service, noted (started only with
+                                ``--profile``)
 ``links``                       the service needs each one named
 an ``environment`` value naming the service needs that service (its name, its
 another service's address       ``hostname``, ``container_name`` or a network alias)
@@ -29,14 +34,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from servicegraph.importers.common import (
+    LOCAL_HOSTS,
     MAX_IMPORT_ITEMS,
     Builder,
     Imported,
     SourceFile,
+    addresses_in,
     at_line,
-    hosts_in,
     line_of,
-    merge_inferred,
     plain,
     replicas_of,
     strings,
@@ -111,8 +116,12 @@ def _environment(raw: Any, variables: Mapping[str, str]) -> Iterator[tuple[str, 
             yield key, resolved
 
 
-def _depends_on(raw: Any) -> list[tuple[str, Impact, str]]:
-    """(service, impact, why) for each ``depends_on`` entry (list or mapping)."""
+#: The ``depends_on`` condition that only orders start-up (the list form's too).
+STARTED = "service_started"
+
+
+def _depends_on(raw: Any) -> list[tuple[str, Impact, str, str]]:
+    """(service, impact, why, condition) for each ``depends_on`` entry (list or mapping)."""
     if isinstance(raw, dict):
         out = []
         for name, how in raw.items():
@@ -120,9 +129,28 @@ def _depends_on(raw: Any) -> list[tuple[str, Impact, str]]:
             soft = how.get("required") is False
             condition = text(how.get("condition"))
             why = "depends_on" + (f" ({condition})" if condition else "")
-            out.append((str(name), Impact.SOFT if soft else Impact.HARD, why))
+            out.append((str(name), Impact.SOFT if soft else Impact.HARD, why,
+                        condition or STARTED))
         return out
-    return [(name, Impact.HARD, "depends_on") for name in strings(raw)]
+    return [(name, Impact.HARD, "depends_on", STARTED) for name in strings(raw)]
+
+
+def _named_volumes(service: dict[str, Any], declared: Mapping[str, Any]) -> list[str]:
+    """The named volumes (declared at the top level) the service mounts; bind mounts of
+    host paths and anonymous volumes are not shared things it needs."""
+    out = []
+    given = service.get("volumes")
+    for entry in given if isinstance(given, list) else []:  # malformed: adds nothing
+        if isinstance(entry, str):
+            source, sep, _ = entry.partition(":")
+            name = source if sep else ""
+        elif isinstance(entry, dict) and entry.get("type", "volume") == "volume":
+            name = str(entry.get("source") or "")
+        else:
+            name = ""
+        if name and name in declared and name not in out:
+            out.append(name)
+    return out
 
 
 def _replicas(service: dict[str, Any]) -> Any:
@@ -143,10 +171,11 @@ def _counted(name: str, service: dict[str, Any], where: str, builder: Builder) -
     return replicas
 
 
-def _services(files: Sequence[SourceFile], builder: Builder,
+def _services(files: Sequence[SourceFile], builder: Builder, volumes: dict[str, str],
               ) -> tuple[dict[str, tuple[dict[str, Any], str]], dict[str, str]]:
     """Services merged across the Compose files (with where each was last defined), and
-    the variables of the ``.env`` files."""
+    the variables of the ``.env`` files; the named volumes declared go to ``volumes``
+    (name -> where)."""
     variables: dict[str, str] = {}
     for file in files:
         if file.name.rsplit("/", 1)[-1].endswith(".env"):
@@ -161,6 +190,9 @@ def _services(files: Sequence[SourceFile], builder: Builder,
                 builder.problem(at_line(file.name, line_of(doc), number if number > 1 else None),
                                 file.name, "services", "a Compose file needs a services mapping")
                 continue
+            declared = doc.get("volumes")
+            for volume in declared if isinstance(declared, dict) else {}:
+                volumes.setdefault(str(volume), at_line(file.name, line_of(declared)))
             for name, service in found.items():
                 where = at_line(file.name, line_of(service))
                 if not isinstance(service, dict):
@@ -202,9 +234,12 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
     [('shop', 'cache'), ('shop', 'db')]
     >>> imp.graph.nodes[0].properties["inferred_edges"]
     {'cache': 'depends_on', 'db': 'env:DB_URL'}
+    >>> imp.inferred[1].field, imp.inferred[1].text
+    ('environment.DB_URL', 'postgres://db:5432/shop')
     """
     builder = Builder()
-    services, variables = _services(files, builder)
+    declared: dict[str, str] = {}
+    services, variables = _services(files, builder, declared)
     # Every service's replicas are counted before any is built.
     counted = [(name, service, where, _counted(name, service, where, builder))
                for name, (service, where) in services.items()]
@@ -225,26 +260,60 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
                               properties={"inferred": f"service {name}: replica {i} of "
                                                       f"{replicas}, 1 needed"}), where)
             builder.edge(name, replica, where, group=REPLICAS)
+        if profiles := strings(service.get("profiles")):
+            builder.notes.append(f"{where}: service {name} has profiles "
+                                 f"({', '.join(profiles)}): started only with --profile, "
+                                 "imported like the others")
     hosts = _hosts(services)
 
-    def need(source: str, target: str, why: str, where: str,
-             impact: Impact = Impact.HARD) -> None:
+    def need(source: str, target: str, field_name: str, value: str, where: str,
+             impact: Impact = Impact.HARD, why: str | None = None) -> None:
         if target == source or source not in builder.nodes:
             return
         if target not in services:
-            builder.problem(where, repr(source), why.split(" ", 1)[0],
+            builder.problem(where, repr(source), field_name.split(" ", 1)[0],
                             f"names {target!r}, which is not a service of these files")
             return
-        builder.edge(source, target, where, impact=impact)
-        builder.replace(merge_inferred(builder.nodes[source][0], target, why))
+        builder.infer(source, target, where, field_name, value, why=why, impact=impact)
 
+    started: list[str] = []
     for name, (service, where) in services.items():
-        for target, impact, why in _depends_on(service.get("depends_on")):
-            need(name, target, why, where, impact)
+        for target, impact, why, condition in _depends_on(service.get("depends_on")):
+            need(name, target, "depends_on", f"{target} ({condition})", where, impact, why)
+            if condition == STARTED and impact is Impact.HARD:
+                started.append(f"{name} -> {target}")
         for link in strings(service.get("links")):
-            need(name, link.split(":", 1)[0], "links", where)
+            need(name, link.split(":", 1)[0], "links", link, where)
         for variable, value in _environment(service.get("environment"), variables):
-            for host in hosts_in(value):
-                if host in hosts:
-                    need(name, hosts[host], f"env:{variable}", where)
+            for address in addresses_in(value):
+                if address.host in hosts:
+                    need(name, hosts[address.host], f"environment.{variable}", value, where,
+                         why=f"env:{variable}")
+                elif address.explicit and address.host not in LOCAL_HOSTS:
+                    builder.unresolved_address(name, where, f"environment.{variable}", value,
+                                               address.host)
+        for volume in _named_volumes(service, declared):
+            volume_id = f"volume/{volume}"
+            if volume_id not in builder.nodes:
+                builder.node(Node(volume_id, NodeKind.CI, volume, silo="containers",
+                                  properties={"compose_volume": volume}), declared[volume])
+            builder.infer(name, volume_id, where, "volumes", volume, why=f"volume:{volume}")
+    if started:
+        builder.notes.append(
+            f"{len(started)} depends_on entr{'y' if len(started) == 1 else 'ies'} only "
+            f"order start-up (the list form or condition service_started), e.g. "
+            f"{started[0]}: read as hard dependencies, since a service is usually made to "
+            "wait for what it calls; write `required: false` under the entry for a soft one")
+    _without(services, builder)
     return builder.result()
+
+
+def _without(services: Mapping[str, Any], builder: Builder) -> None:
+    """Flag services needing no other service, and say when none needs any."""
+    needing = {e.source for e, _ in builder.edges.values() if e.group != REPLICAS}
+    builder.without_dependencies.extend(n for n in services if n in builder.nodes
+                                        and n not in needing)
+    if services and not any(t in services for _, t in builder.edges):
+        builder.notes.append("no calls found: nothing in these files says which service "
+                             "calls which; add a tracing import (jaeger, otel) or a calls "
+                             "file")

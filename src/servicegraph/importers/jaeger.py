@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from servicegraph.importers.common import (
     Builder,
     Imported,
+    Inference,
     SourceFile,
     at_line,
     merge_inferred,
@@ -82,4 +83,6 @@ def import_jaeger(files: Sequence[SourceFile]) -> Imported:
         for (parent, child), count in calls.items():
             builder.replace(merge_inferred(builder.nodes[parent][0], child,
                                            f"trace: {count} calls"))
+            builder.inferred.append(Inference(parent, child, builder.edges[(parent, child)][1],
+                                              "callCount", f"{count} calls"))
     return builder.result()

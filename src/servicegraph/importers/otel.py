@@ -14,7 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from servicegraph.importers.common import Builder, Imported, SourceFile, at_line, merge_inferred
+from servicegraph.importers.common import (
+    Builder,
+    Imported,
+    Inference,
+    SourceFile,
+    at_line,
+    merge_inferred,
+)
 from servicegraph.importers.jaeger import service_node
 
 METRIC = "traces_service_graph_request_total"
@@ -95,4 +102,7 @@ def import_otel(files: Sequence[SourceFile]) -> Imported:
         for (client, server), count in calls.items():
             builder.replace(merge_inferred(builder.nodes[client][0], server,
                                            f"trace: {count:g} requests"))
+            builder.inferred.append(Inference(client, server,
+                                              builder.edges[(client, server)][1], METRIC,
+                                              f"{count:g} requests"))
     return builder.result()
