@@ -8,12 +8,16 @@ Deployment / StatefulSet    a service system ``deployment/NAME`` (``statefulset/
                             namespace)
 its ``replicas`` (n,        n CIs ``deployment/NAME/replica-1`` ... that the workload
 default 1, at most 1,000)   needs as a redundancy group ``replicas``: a Deployment
-                            needs 1 of n (stateless replicas each answer alone), a
+                            needs 1 (stateless replicas each answer alone), a
                             StatefulSet a majority, n // 2 + 1 (stateful sets are
                             often quorum systems); the annotation
-                            ``servicegraph.io/min-ok`` on the workload overrides it,
-                            a PodDisruptionBudget's ``minAvailable`` count sets it
-                            otherwise; without ``replicas``, a HorizontalPodAutoscaler's
+                            ``servicegraph.io/min-ok`` on the workload overrides it.
+                            A PodDisruptionBudget's ``minAvailable`` (a count or a
+                            share) is the group's ``ok_at``: below it the workload is
+                            at risk (without one, any lost replica puts it at risk).
+                            Counts and shares of the group's members, not of a
+                            replica number, so the rule holds as the workload scales;
+                            without ``replicas``, a HorizontalPodAutoscaler's
                             ``minReplicas`` is the count
 Service                     a service system ``service/NAME`` that needs the workloads
                             its selector matches (one of them when several do)
@@ -160,13 +164,29 @@ class _Context:
 
     #: (namespace, kind, name) of a workload -> (HPA minReplicas, the HPA's place).
     min_replicas: dict[tuple[str | None, str, str], tuple[int, str]]
-    #: workload id -> (PDB minAvailable, the PDB's name).
-    min_available: dict[str, tuple[int, str]]
+    #: workload id -> (PDB minAvailable, a count or a share, and the PDB's name).
+    min_available: dict[str, tuple[int | str, str]]
     #: (namespace, name) -> the ConfigMap's data.
     config_maps: dict[tuple[str | None, str], dict[str, str]]
 
 
-def _min_ok(obj: _Object, replicas: int, ctx: _Context, builder: Builder) -> int:
+def _rule(obj: _Object, replicas: int, ctx: _Context, builder: Builder) -> Any:
+    """The replicas group's rule: how many must be up (``min_ok``), and, with a
+    PodDisruptionBudget, how many must be ok before it is at risk (``ok_at``)."""
+    need = _min_ok(obj, replicas, builder)
+    if obj.id not in ctx.min_available:
+        return need
+    wanted, pdb = ctx.min_available[obj.id]
+    share = isinstance(wanted, str) and wanted.endswith("%") and wanted[:-1].isdigit() \
+        and 1 <= int(wanted[:-1]) <= 100
+    if share or (isinstance(wanted, int) and need <= wanted <= replicas):
+        return {"min_ok": need, "ok_at": wanted}
+    builder.notes.append(f"{obj.where}: PodDisruptionBudget {pdb} asks minAvailable "
+                         f"{wanted} of {obj.id}'s {replicas} replica(s): not used")
+    return need
+
+
+def _min_ok(obj: _Object, replicas: int, builder: Builder) -> int:
     annotations = _spec(obj, "metadata", "annotations") or {}
     given = annotations.get(MIN_OK_ANNOTATION) if isinstance(annotations, dict) else None
     if given is not None:
@@ -178,12 +198,6 @@ def _min_ok(obj: _Object, replicas: int, ctx: _Context, builder: Builder) -> int
             return wanted
         builder.problem(obj.where, repr(obj.id), f"metadata.annotations.{MIN_OK_ANNOTATION}",
                         f"must be a whole number from 1 to replicas ({replicas}), got {given!r}")
-    if obj.id in ctx.min_available:
-        count, pdb = ctx.min_available[obj.id]
-        if 1 <= count <= replicas:
-            return count
-        builder.notes.append(f"{obj.where}: PodDisruptionBudget {pdb} asks minAvailable "
-                             f"{count} of {obj.id}'s {replicas} replica(s): not used")
     return 1 if obj.kind == "Deployment" else replicas // 2 + 1
 
 
@@ -211,22 +225,24 @@ def _claim_templates(obj: _Object) -> list[str]:
 def _workload(obj: _Object, replicas: int, ctx: _Context, builder: Builder) -> None:
     containers = _containers(obj)
     images = [c["image"] for c in containers if text(c.get("image"))]
-    need = _min_ok(obj, replicas, ctx, builder) if replicas else 0
+    rule = _rule(obj, replicas, ctx, builder) if replicas else 0
     from_hpa = _spec(obj, "spec", "replicas") is None and \
         (obj.namespace, obj.kind, obj.name) in ctx.min_replicas
     builder.node(Node(obj.id, NodeKind.SERVICE_SYSTEM, obj.name,
-                      redundancy={REPLICAS: need} if replicas else {},
+                      redundancy={REPLICAS: rule} if replicas else {},
                       properties=plain({"kubernetes_kind": obj.kind, "namespace": obj.namespace,
                                         "replicas": replicas, "images": images,
                                         "names": _names(obj),
                                         "replicas_from": "HorizontalPodAutoscaler minReplicas"
                                         if from_hpa else None})), obj.where)
     templates = _claim_templates(obj)
+    needed = (f"{rule['min_ok']} needed, ok at {rule['ok_at']}" if isinstance(rule, dict)
+              else f"{rule} needed")
     for i in range(1, replicas + 1):
         replica = f"{obj.id}/replica-{i}"
         builder.node(Node(replica, NodeKind.CI, f"{obj.name} replica {i}", silo="kubernetes",
                           properties={"inferred": f"{obj.kind} {obj.name}: replica {i} of "
-                                                  f"{replicas}, {need} needed"}), obj.where)
+                                                  f"{replicas}, {needed}"}), obj.where)
         builder.edge(obj.id, replica, obj.where, group=REPLICAS)
         for template in templates:
             # The claim a StatefulSet makes for its pod of ordinal i - 1.
@@ -318,15 +334,15 @@ def _context(objects: list[_Object], index: _LabelIndex, builder: Builder) -> _C
         elif o.kind == "PodDisruptionBudget":
             selected = _selected(o, _spec(o, "spec", "selector", "matchLabels"), index)
             wanted = _spec(o, "spec", "minAvailable")
-            if isinstance(wanted, int) and not isinstance(wanted, bool):
+            if (isinstance(wanted, int) and not isinstance(wanted, bool)) or \
+                    isinstance(wanted, str):
                 for w in selected:
                     ctx.min_available[w.id] = (wanted, o.name)
             else:
-                given = ("minAvailable " + str(wanted)) if wanted is not None else \
-                    f"maxUnavailable {_spec(o, 'spec', 'maxUnavailable')}"
+                given = f"maxUnavailable {_spec(o, 'spec', 'maxUnavailable')}"
                 builder.notes.append(
-                    f"{o.where}: PodDisruptionBudget {o.name} ({given}) not used: only a "
-                    "minAvailable count sets how many replicas are needed")
+                    f"{o.where}: PodDisruptionBudget {o.name} ({given}) not used: only "
+                    "minAvailable (a count or a share) sets when the workload is at risk")
         elif o.kind == "ConfigMap":
             data = _dict(o.body.get("data"))
             ctx.config_maps[(o.namespace, o.name)] = {
