@@ -248,3 +248,36 @@ def test_importers_refuse_any_input_with_problems_never_a_crash(kind: str, doc: 
             parse(kind, [SourceFile("input", text)])
         except ValidationError as exc:
             assert all(p.section.startswith("input") for p in exc.problems)
+
+
+def test_csv_and_backstage_take_shares_and_thresholds() -> None:
+    nodes = ("id,kind,name,redundancy\n"
+             "pool,service_system,Pool,web:50%\n"
+             'wan,ci,WAN,"{""links"": {""min_ok"": 1, ""ok_at"": ""50%""}}"\n'
+             "w1,ci,W1,\nw2,ci,W2,\nl1,ci,L1,\nl2,ci,L2,\n")
+    edges = "from,to,group\npool,w1,web\npool,w2,web\nwan,l1,links\nwan,l2,links\n"
+    imp = parse("csv", [SourceFile("nodes.csv", nodes), SourceFile("edges.csv", edges)])
+    found = imp.graph.node_map()
+    assert found["pool"].redundancy == {"web": "50%"}
+    assert found["wan"].redundancy == {"links": {"min_ok": 1, "ok_at": "50%"}}
+    bad = "id,kind,redundancy\npool,service_system,web:half\n"
+    with pytest.raises(ValidationError, match="group:rule pairs"):
+        parse("csv", [SourceFile("nodes.csv", bad)])
+    catalogue = """
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata: {name: orders, annotations: {servicegraph.io/providers: '{"min_ok": 1, "ok_at": 2}'}}
+spec: {type: openapi}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: orders-a}
+spec: {providesApis: [orders]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: orders-b}
+spec: {providesApis: [orders]}
+"""
+    api = parse("backstage", [SourceFile("catalog-info.yaml", catalogue)]).graph.node_map()
+    assert api["api:orders"].redundancy == {"providers": {"min_ok": 1, "ok_at": 2}}

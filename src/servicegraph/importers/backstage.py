@@ -13,7 +13,11 @@ in the catalogue                          dependency
 ``spec.consumesApis`` of X                X needs each API named
 ``spec.providesApis`` of X                the API needs X (an API provided by several
                                           components needs one of them: a redundancy
-                                          group ``providers`` with min_ok 1)
+                                          group ``providers`` with min_ok 1, or the
+                                          rule of the API's annotation
+                                          ``servicegraph.io/providers``: a count,
+                                          a share such as ``50%``, or JSON
+                                          ``{"min_ok": 1, "ok_at": 2}``)
 ``spec.subcomponentOf: P`` of X           P needs X
 ``spec.system: S`` of X                   S needs X (a system is whole only with its
                                           parts)
@@ -29,6 +33,8 @@ command line adds them, see :mod:`servicegraph.importers.directories`).
 """
 
 from __future__ import annotations
+
+import json
 
 from collections.abc import Sequence
 from typing import Any
@@ -121,6 +127,30 @@ def _node(kind: str, node_id: str, doc: dict[str, Any], spec: dict[str, Any]) ->
                           "tags": strings(meta.get("tags"))}))
 
 
+PROVIDERS_ANNOTATION = "servicegraph.io/providers"
+
+
+def _providers_rule(doc: Any, where: str, builder: Builder) -> Any:
+    """The rule an API's annotation gives its providers group, if any: a count, a
+    share, or JSON; the graph's checks judge the rule itself."""
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
+    notes = meta.get("annotations") if isinstance(meta, dict) else None
+    given = notes.get(PROVIDERS_ANNOTATION) if isinstance(notes, dict) else None
+    if not isinstance(given, str) or not given.strip():
+        return None
+    value = given.strip()
+    if value.isdigit():
+        return int(value)
+    if value.startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            builder.problem(where, repr(value), f"metadata.annotations.{PROVIDERS_ANNOTATION}",
+                            f"not JSON: {exc}")
+            return None
+    return value
+
+
 def import_backstage(files: Sequence[SourceFile]) -> Imported:
     """Read Backstage catalogue files (multi-document YAML) into service systems and CIs.
 
@@ -164,6 +194,8 @@ def import_backstage(files: Sequence[SourceFile]) -> Imported:
     # (dependant, dependency, origin), added once every entity is known.
     links: list[tuple[str, str, str]] = []
     providers: dict[str, list[tuple[str, str]]] = {}
+    #: API -> the rule its annotation gives its providers (None: one of them).
+    rules: dict[str, Any] = {}
     for file in files:
         for number, doc in yaml_documents(file, builder):
             where = at_line(file.name, line_of(doc), number)
@@ -177,6 +209,8 @@ def import_backstage(files: Sequence[SourceFile]) -> Imported:
                 return entity_ref(value, default, ns)
 
             builder.node(_node(kind, node_id, doc, spec), where)
+            if kind == "api":
+                rules[node_id] = _providers_rule(doc, where, builder)
             links += [(node_id, ref(r, "component"), where) for r in strings(spec.get("dependsOn"))]
             links += [(ref(r, "component"), node_id, where)
                       for r in strings(spec.get("dependencyOf"))]
@@ -200,7 +234,7 @@ def import_backstage(files: Sequence[SourceFile]) -> Imported:
         if group is not None and api in builder.nodes:
             node = builder.nodes[api][0]
             builder.replace(node.with_changes(
-                redundancy={**node.redundancy, PROVIDERS: 1},
+                redundancy={**node.redundancy, PROVIDERS: rules.get(api) or 1},
                 properties={**node.properties,
                             "inferred": f"answers while one of its {len(given_by)} "
                                         "providers does"}))
