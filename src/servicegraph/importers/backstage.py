@@ -35,7 +35,6 @@ command line adds them, see :mod:`servicegraph.importers.directories`).
 from __future__ import annotations
 
 import json
-
 from collections.abc import Sequence
 from typing import Any
 
