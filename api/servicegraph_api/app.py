@@ -30,6 +30,7 @@ from servicegraph_api.routers import (
     impact,
     imports,
     ingest,
+    maintenance,
     model,
     ops,
     page,
@@ -83,7 +84,8 @@ TAGS = [
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
              export.router, page.api_router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
-READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router)
+READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router,
+              maintenance.router)
 
 
 def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,

@@ -41,6 +41,7 @@ from servicegraph.model.kinds import Impact, NodeKind
 from servicegraph.model.redundancy import SHARE_PATTERN, shape_problem
 from servicegraph_api import examples
 from servicegraph_api.alert_schemas import AlertBriefOut
+from servicegraph_api.maintenance_schemas import PlannedOut
 
 StateWord = Literal["ok", "degraded", "down"]
 FailState = Literal["degraded", "down"]
@@ -253,6 +254,8 @@ class ImpactOut(BaseModel):
     alerts: dict[str, list[AlertBriefOut]] = Field(default_factory=dict, description=(
         "the current impact only: the firing alerts behind each failed component of "
         "the page of impacted nodes"))
+    planned: PlannedOut = Field(default_factory=PlannedOut, description=(
+        "the current impact only: what of it is planned work (active maintenance windows)"))
 
 
 # --- change impact ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.fields import NODE_FIELDS
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
+from servicegraph.model.maintenance import Window
 from servicegraph.model.redundancy import Rule
 from servicegraph.store.rows import EMPTY, observation_from_row, split_claim_key, string_list
 
@@ -72,6 +73,8 @@ class LiveGraph:
         self.node_retired: dict[int, str] = {}
         #: Every alert held, by (source, fingerprint): firing, resolved, matched or not.
         self.alerts: dict[tuple[str, str], Alert] = {}
+        #: Maintenance windows by id (cancelled and ended ones included).
+        self.windows: dict[str, Window] = {}
         #: Node id -> its firing alerts that impair it, by key, with their states.
         self.alerting: dict[str, dict[tuple[str, str], State]] = {}
         self._intern = _Interned()
@@ -312,9 +315,13 @@ class LiveGraph:
     @classmethod
     def build(cls, version: int, nodes: Iterable[Mapping[str, Any]],
               edges: Iterable[Mapping[str, Any]],
-              alerts: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
+              alerts: Iterable[Mapping[str, Any]] = (),
+              windows: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
         """A live graph from a whole graph in row form (a store's snapshot)."""
         live = cls()
+        for row in windows:
+            window = Window.from_dict(row)
+            live.windows[window.id] = window
         for row in alerts:
             live._hold_alert(Alert.from_dict(row))
         live.version = version
@@ -467,6 +474,9 @@ class LiveGraph:
                 self.observed[v] = seen
         for row in rows.get("alerts", ()):
             self._hold_alert(Alert.from_dict(row))
+        for row in rows.get("windows", ()):
+            window = Window.from_dict(row)
+            self.windows[window.id] = window
         self.version = version
 
     def _edge(self, source: str, target: str) -> int:

@@ -25,6 +25,7 @@ from servicegraph.formats import INTERCHANGE, ExportFormat
 from servicegraph.impact.analysis import ImpactResult, analyse, scenario
 from servicegraph.impact.change import PlannedChange, assess_changes
 from servicegraph.impact.index import GraphIndex
+from servicegraph.impact.planned import planned_marks
 from servicegraph.impact.rootcause import COMPONENTS, root_cause_candidates
 from servicegraph.impact.spof_cache import SpofAnswer, SpofCache, SpofResult
 from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
@@ -275,6 +276,7 @@ class Questions:
         with self.reading() as live:
             result = analyse(live.index, scenario(down, degraded))
             return {**result.answer(**size), "alerts": {},
+                    "planned": {"windows": [], "components": {}, "promises": []},
                     "as_of": self.freshness().to_dict()}
 
     def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
@@ -289,9 +291,28 @@ class Questions:
         :meth:`impact`, with the firing alerts behind each failed component of the
         page of impacted nodes (``alerts``)."""
         with self.reading() as live:
-            answer = self.current_on(live).answer(**size)
+            result = self.current_on(live)
+            answer = result.answer(**size)
+            planned = planned_marks(live.index, observed_failures(live), result,
+                                    live.windows.values(), iso(datetime.now(UTC)))
             return {**answer, "alerts": alerts_behind(live, answer.get("impacted", {})),
-                    "as_of": self.freshness().to_dict()}
+                    "planned": planned, "as_of": self.freshness().to_dict()}
+
+    def windows(self, *, phase: str | None = None) -> list[dict[str, Any]]:
+        """The maintenance windows (of one ``phase``: upcoming, active, ended,
+        cancelled), by start, each with its phase now."""
+        now = iso(datetime.now(UTC))
+        with self.reading() as live:
+            found = sorted(live.windows.values(), key=lambda w: (w.starts_at, w.id))
+        return [{**w.to_dict(), "phase": w.phase(now)} for w in found
+                if phase is None or w.phase(now) == phase]
+
+    def window(self, window_id: str) -> dict[str, Any] | None:
+        """One maintenance window with its phase now, if there is one of that id."""
+        with self.reading() as live:
+            found = live.windows.get(window_id)
+        return None if found is None else {**found.to_dict(),
+                                           "phase": found.phase(iso(datetime.now(UTC)))}
 
     def alerts(self, source: str, *, unmatched: bool = False, firing: bool | None = None,
                limit: int = 1000, offset: int = 0) -> tuple[list[Alert], int]:

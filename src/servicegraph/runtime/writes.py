@@ -27,8 +27,9 @@ from servicegraph.live import plan as planning
 from servicegraph.live.alert_plan import plan_alerts
 from servicegraph.live.replica import Replica
 from servicegraph.live.state import LiveGraph
-from servicegraph.model.errors import ValidationError
+from servicegraph.model.errors import Problem, ValidationError
 from servicegraph.model.graph import GraphData
+from servicegraph.model.maintenance import CANCELLED, Window
 from servicegraph.model.times import iso
 from servicegraph.model.validate import given_twice
 from servicegraph.runtime.questions import Questions
@@ -315,6 +316,38 @@ class Writer:
 
         answer, _ = self.transact(plan)
         return self._with_impact(answer)
+
+    def save_window(self, window: Window) -> Window:
+        """Register or edit a maintenance window (by id); answers it as stored. Every
+        component must be a node of the graph (a 422 names the others)."""
+        def plan(_: WriteView, live: LiveGraph) -> tuple[Change, ChangeInfo, Window]:
+            missing = [Problem("components", i, repr(c), "id", f"no node {c!r}")
+                       for i, c in enumerate(window.components) if c not in live]
+            if missing:
+                raise ValidationError(missing)
+            at = iso(_now())
+            held = live.windows.get(window.id)
+            stored = replace(window, created_at=held.created_at if held else at,
+                             updated_at=at)
+            return Change(windows=(stored,)), ChangeInfo(at, "maintenance"), stored
+
+        stored, _ = self.transact(plan)
+        return stored
+
+    def cancel_window(self, window_id: str) -> Window | None:
+        """Cancel a maintenance window (kept, marked cancelled); ``None`` when there is
+        no window of that id."""
+        def plan(_: WriteView, live: LiveGraph
+                 ) -> tuple[Change | None, ChangeInfo, Window | None]:
+            at = iso(_now())
+            held = live.windows.get(window_id)
+            if held is None or held.state == CANCELLED:
+                return None, ChangeInfo(at, "maintenance"), held
+            stored = replace(held, state=CANCELLED, updated_at=at)
+            return Change(windows=(stored,)), ChangeInfo(at, "maintenance"), stored
+
+        stored, _ = self.transact(plan)
+        return stored
 
     def _with_impact(self, answer: dict[str, Any]) -> dict[str, Any]:
         with self.replica.reading() as live:

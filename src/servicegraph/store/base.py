@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
+from servicegraph.model.maintenance import Window
 
 R = TypeVar("R")
 
@@ -128,6 +129,9 @@ class Change:
     #: Alerts written as they are (upserted by source and fingerprint); a replace
     #: removes every alert first.
     alerts: tuple[Alert, ...] = ()
+    #: Maintenance windows written as they are (upserted by id); a replace removes
+    #: every window first.
+    windows: tuple[Window, ...] = ()
 
     @classmethod
     def upsert(cls, batch: GraphData, *, replace: bool = False) -> Change:
@@ -138,7 +142,8 @@ class Change:
     def size(self) -> int:
         """Items written."""
         return (len(self.upsert_nodes) + len(self.upsert_edges) + len(self.delete_edges)
-                + len(self.delete_nodes) + len(self.observe) + len(self.alerts))
+                + len(self.delete_nodes) + len(self.observe) + len(self.alerts)
+                + len(self.windows))
 
     @property
     def empty(self) -> bool:
@@ -186,6 +191,8 @@ class Snapshot:
     edges: Iterator[dict[str, Any]]
     #: Every alert held, in its plain JSON form (read after the edges).
     alerts: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
+    #: Every maintenance window, in its plain JSON form.
+    windows: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
 
 
 class WriteView(Protocol):

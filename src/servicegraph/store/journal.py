@@ -33,7 +33,8 @@ def entry_for(change: Change, info: ChangeInfo, version: int,
     if change.size > inline_max:
         return JournalEntry(version, info, {}, reload=True)
     rows = change_rows(change.upsert_nodes, change.upsert_edges, change.delete_edges,
-                       change.delete_nodes, change.observe, change.replace, change.alerts)
+                       change.delete_nodes, change.observe, change.replace, change.alerts,
+                       change.windows)
     return JournalEntry(version, info, rows)
 
 

@@ -174,7 +174,7 @@ class Neo4jStore:
                          "schema/journal_version_unique", "schema/journal_at",
                          "schema/sync_id_unique", "schema/full_sync_source_unique",
                          "schema/sync_page_session", "schema/sync_source_state",
-                         "schema/alert_uid_unique",
+                         "schema/alert_uid_unique", "schema/window_id_unique",
                          "schema/await_indexes"):
                 self._run_once(statement(name))
             # Two processes starting at once may race to create it: one wins.
@@ -235,8 +235,10 @@ class Neo4jStore:
             # Alerts are few beside the graph: read at once; the journal replay that
             # follows a load makes them exact, as it does nodes and edges.
             held = [json.loads(r["payload"]) for r in self._run_once(statement("alerts/load"))]
+            windows = [json.loads(r["payload"])
+                       for r in self._run_once(statement("maintenance/load"))]
         return Snapshot(version, rows(statement("nodes/load")), rows(statement("edges/load")),
-                        iter(held))
+                        iter(held), iter(windows))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -326,6 +328,7 @@ class Neo4jStore:
         if change.replace:
             tx.run(statement("graph/clear")).consume()
             tx.run(statement("alerts/clear")).consume()
+            tx.run(statement("maintenance/clear")).consume()
         for rows in _chunks([{"source": s, "target": t} for s, t in change.delete_edges]):
             tx.run(statement("edges/delete"), rows=rows).consume()
         for ids in _chunks(list(change.delete_nodes)):
@@ -347,6 +350,9 @@ class Neo4jStore:
             tx.run(statement("nodes/observe"), rows=rows).consume()
         for rows in _chunks([_alert_param(a.to_dict()) for a in change.alerts]):
             tx.run(statement("alerts/upsert"), rows=rows).consume()
+        for rows in _chunks([{"id": w.id, "payload": json.dumps(w.to_dict(), sort_keys=True)}
+                             for w in change.windows]):
+            tx.run(statement("maintenance/upsert"), rows=rows).consume()
         record = to_record(entry)
         tx.run(statement("journal/commit"), record=record,
                cutoff=retention_cutoff(info.at, self.journal_days)).consume()

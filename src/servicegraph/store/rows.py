@@ -21,6 +21,7 @@ from servicegraph.model import fields
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import ATTRIBUTES, Claim, Edge, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
+from servicegraph.model.maintenance import Window
 
 #: Columns a node upsert writes (its observed state is written by observations only),
 #: an edge upsert, and an observation: declared in :mod:`servicegraph.model.fields`.
@@ -133,7 +134,8 @@ def string_list(value: Any) -> list[str]:
 def change_rows(upsert_nodes: Sequence[Node], upsert_edges: Sequence[Edge],
                 delete_edges: Sequence[tuple[str, str]], delete_nodes: Sequence[str],
                 observe: Sequence[tuple[str, Observation]], replace: bool,
-                alerts: Sequence[Alert] = ()) -> dict[str, Any]:
+                alerts: Sequence[Alert] = (), windows: Sequence[Window] = ()
+                ) -> dict[str, Any]:
     """A change in row form, as the journal keeps it (``alerts`` only when it has
     some: alert rows are the alerts' plain JSON form)."""
     rows: dict[str, Any] = {"nodes": [node_row(n) for n in upsert_nodes],
@@ -144,4 +146,6 @@ def change_rows(upsert_nodes: Sequence[Node], upsert_edges: Sequence[Edge],
                             "replace": replace}
     if alerts:
         rows["alerts"] = [a.to_dict() for a in alerts]
+    if windows:
+        rows["windows"] = [w.to_dict() for w in windows]
     return rows

@@ -92,6 +92,10 @@ CREATE TABLE IF NOT EXISTS sync_sessions (
     items INTEGER NOT NULL DEFAULT 0,
     opened_version INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS maintenance_windows (
+    id TEXT PRIMARY KEY,
+    payload TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alerts (
     source TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
@@ -125,6 +129,7 @@ _UPSERT_EDGE = (
     + ", ".join(f'"{c}" = excluded."{c}"' for c in EDGE_COLUMNS[2:])
 )
 _ALERTS = "SELECT payload FROM alerts ORDER BY source, fingerprint"
+_WINDOWS = "SELECT payload FROM maintenance_windows ORDER BY id"
 _OBSERVE = ("UPDATE nodes SET observed_state = :observed_state, observed_at = :observed_at, "
             "observed_source = :observed_source WHERE id = :id")
 #: Rows per IN (...) list when fetching by key (below SQLite's variable limit).
@@ -243,8 +248,9 @@ class SqliteStore:
                 edges = [dict(r) for r in self._db.execute(
                     "SELECT * FROM edges ORDER BY source, target")]
                 alerts = [json.loads(r[0]) for r in self._db.execute(_ALERTS)]
+                windows = [json.loads(r[0]) for r in self._db.execute(_WINDOWS)]
                 return Snapshot(self._version(self._db), iter(nodes), iter(edges),
-                                iter(alerts))
+                                iter(alerts), iter(windows))
         db = self._connect()
         try:
             db.execute("BEGIN")
@@ -255,6 +261,7 @@ class SqliteStore:
         # Alerts are few beside the graph: read at once, in the same read transaction.
         with _unavailable():
             held = [json.loads(r["payload"]) for r in db.execute(_ALERTS)]
+            windows = [json.loads(r["payload"]) for r in db.execute(_WINDOWS)]
         state = {"open": 2}
 
         def finished() -> None:
@@ -272,7 +279,8 @@ class SqliteStore:
                 finished()
 
         return Snapshot(version, rows("SELECT * FROM nodes ORDER BY id"),
-                        rows("SELECT * FROM edges ORDER BY source, target"), iter(held))
+                        rows("SELECT * FROM edges ORDER BY source, target"), iter(held),
+                        iter(windows))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -355,11 +363,13 @@ class SqliteStore:
         # (a reload entry keeps no rows, so those are made here).
         rows = entry.rows if not entry.reload else change_rows(
             change.upsert_nodes, change.upsert_edges, change.delete_edges,
-            change.delete_nodes, change.observe, change.replace, change.alerts)
+            change.delete_nodes, change.observe, change.replace, change.alerts,
+            change.windows)
         if change.replace:
             db.execute("DELETE FROM edges")
             db.execute("DELETE FROM nodes")
             db.execute("DELETE FROM alerts")
+            db.execute("DELETE FROM maintenance_windows")
         db.executemany("DELETE FROM edges WHERE source = ? AND target = ?",
                        change.delete_edges)
         db.executemany("DELETE FROM nodes WHERE id = ?", [(n,) for n in change.delete_nodes])
@@ -370,6 +380,10 @@ class SqliteStore:
                        "ON CONFLICT(source, fingerprint) DO UPDATE SET payload = excluded.payload",
                        [(a["source"], a["fingerprint"], json.dumps(a, sort_keys=True))
                         for a in rows.get("alerts", ())])
+        db.executemany("INSERT INTO maintenance_windows (id, payload) VALUES (?, ?) "
+                       "ON CONFLICT(id) DO UPDATE SET payload = excluded.payload",
+                       [(w["id"], json.dumps(w, sort_keys=True))
+                        for w in rows.get("windows", ())])
 
     @staticmethod
     def _mark(db: sqlite3.Connection, mark: SyncMark) -> None:
@@ -461,6 +475,7 @@ class SqliteStore:
             self._db.execute("DELETE FROM sync_sessions")
             self._db.execute("DELETE FROM full_syncs")
             self._db.execute("DELETE FROM alerts")
+            self._db.execute("DELETE FROM maintenance_windows")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
                              (version - 1,))
             self._db.execute("COMMIT")
