@@ -13,6 +13,7 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from fastapi.testclient import TestClient
 
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 
@@ -70,3 +71,13 @@ def store(request: pytest.FixtureRequest) -> GraphStore:
     if request.param == "neo4j":
         return request.getfixturevalue("neo4j_store")  # type: ignore[no-any-return]
     return request.getfixturevalue("sqlite_store")  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
+    """A client of an app serving the example enterprise from each store in turn (a
+    test file may define its own ``client`` when it needs another app)."""
+    from apikit import api_client
+
+    with api_client(store, tmp_path) as c:
+        yield c

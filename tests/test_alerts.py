@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +11,6 @@ from fastapi.testclient import TestClient
 
 from servicegraph.core import ServiceGraph
 from servicegraph.store import GraphStore
-
-from apikit import api_client
 
 URL = "/v1/sources/am/alerts/alertmanager"
 
@@ -41,12 +37,6 @@ def webhook(*alerts: dict[str, Any]) -> dict[str, Any]:
             "receiver": "servicegraph", "groupLabels": {}, "commonLabels": {},
             "commonAnnotations": {}, "externalURL": "http://127.0.0.1:9093",
             "alerts": list(alerts)}
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 def current(client: TestClient) -> dict[str, Any]:

@@ -5,7 +5,6 @@ refused on every way in with a 4xx naming the item, and nothing is written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,6 @@ from servicegraph.model.bounds import MAX_ID_LENGTH
 from servicegraph.store import GraphStore
 
 from apikit import api_client
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 def deep(levels: int) -> str:

@@ -4,8 +4,6 @@ on both stores; bad writes leave the store exactly as it was."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -27,20 +25,12 @@ from servicegraph_api.schemas import (
     SubgraphOut,
 )
 
-from apikit import api_client
-
 
 def fields_named(error: dict[str, Any]) -> list[str]:
     """The fields a 422 names: the library's problems, or FastAPI's locations."""
     if error.get("problems"):
         return [p["field"] for p in error["problems"]]
     return [".".join(str(part) for part in d["loc"][1:]) for d in error["detail"]]
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 # --- nodes ----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ unknown path gets a one-line answer saying what to do."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,6 @@ from servicegraph.store import GraphStore
 from servicegraph_api.auth import Scope
 
 from apikit import add_key, api_client
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 def allow(response: object) -> list[str]:

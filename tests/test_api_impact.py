@@ -3,13 +3,9 @@ single points of failure and root-cause candidates."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
-from servicegraph.store import GraphStore
 from servicegraph_api.schemas import (
     ChangeAssessmentOut,
     ImpactOut,
@@ -18,15 +14,6 @@ from servicegraph_api.schemas import (
     RootCauseOut,
     SpofRankingOut,
 )
-
-from apikit import api_client
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
-
 
 # --- POST /v1/impact --------------------------------------------------------------------
 

@@ -25,15 +25,8 @@ from servicegraph_api import create_app
 from servicegraph_api.deps import NdjsonLimit
 from servicegraph_api.logs import JsonFormatter
 
-from apikit import api_client, example_graph, local_client, settings_for
+from apikit import example_graph, local_client, settings_for
 from proxy import Proxy
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
-
 
 # --- health and readiness -----------------------------------------------------------------
 

@@ -5,8 +5,6 @@ bodies of the wrong media type or that cannot be read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
@@ -14,15 +12,7 @@ from fastapi.testclient import TestClient
 
 from servicegraph.store import GraphStore
 
-from apikit import api_client
-
 SECRET = "SECRET-BODY-TEXT"
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 # --- the schema states the items --------------------------------------------------------

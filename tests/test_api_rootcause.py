@@ -3,23 +3,11 @@ answer, healthy observations rule candidates out, kinds widen or narrow the sear
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
-from servicegraph.store import GraphStore
 from servicegraph_api import examples
 from servicegraph_api.schemas import RootCauseOut
-
-from apikit import api_client
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 def test_the_documented_example_is_the_answer(client: TestClient) -> None:

@@ -5,29 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from servicegraph.model import loads
-from servicegraph.store import GraphStore, SqliteStore
+from servicegraph.store import SqliteStore
 from servicegraph.views.export import EXPORTS, view_of
 from servicegraph_api import create_app
 from servicegraph_api.auth import Scope
 from servicegraph_api.page import STATIC, assets
 
-from apikit import add_key, api_client, example_graph, settings_for
+from apikit import add_key, example_graph, settings_for
 
 VENDOR = STATIC / "vendor"
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "vendor-page.sh"
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 def app_from(tmp_path: Path, address: str) -> TestClient:

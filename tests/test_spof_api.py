@@ -24,12 +24,6 @@ from apikit import api_client
 REAL_COMPUTE = SpofTable.compute
 
 
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
-
-
 def graph_of(client: TestClient) -> ServiceGraph:
     graph: ServiceGraph = client.app.state.graph  # type: ignore[attr-defined]
     return graph

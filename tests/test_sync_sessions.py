@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +14,6 @@ from fastapi.testclient import TestClient
 from servicegraph import ServiceGraph
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 from servicegraph_api.ingest_schemas import PushOut, SyncSessionOut
-
-from apikit import api_client
-
-
-@pytest.fixture()
-def client(store: GraphStore, tmp_path: Path) -> Iterator[TestClient]:
-    with api_client(store, tmp_path) as c:
-        yield c
 
 
 def vm(i: int) -> dict[str, Any]:
