@@ -8,13 +8,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from servicegraph_api.schemas import ChangeAssessmentOut
+
 WINDOW_EXAMPLE: dict[str, Any] = {
     "id": "chg-4711", "title": "Patch the ERP database", "owner": "IT operations",
     "components": ["erp-db"], "starts_at": "2030-01-01T22:00:00Z",
     "ends_at": "2030-01-01T23:30:00Z"}
 
 
-class WindowIn(BaseModel):
+class MaintenanceWindowIn(BaseModel):
     """A maintenance window: planned work on these components, for this time."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [WINDOW_EXAMPLE]})
@@ -29,7 +31,7 @@ class WindowIn(BaseModel):
     ends_at: datetime = Field(description="ISO 8601, after starts_at (half-open)")
 
 
-class WindowOut(BaseModel):
+class MaintenanceWindowOut(BaseModel):
     """A maintenance window as kept, with its phase now."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -50,45 +52,26 @@ class WindowOut(BaseModel):
     updated_at: str
 
 
-class WindowRegisteredOut(BaseModel):
+class MaintenanceWindowRegisteredOut(BaseModel):
     """A registered window, with the assessment of the change it makes."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "window": WindowOut.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
-        "assessment": {"changes": {}, "together": {}, "conflicts": []}}]})
+        "window": MaintenanceWindowOut.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+        "assessment": {"changes": {"chg-4711": {
+            "window": {"start": "2030-01-01T22:00:00+00:00", "end": "2030-01-01T23:30:00+00:00"},
+            "components": ["erp-db"], "state": "down", "broken_promises": ["order-anytime"],
+            "at_risk_promises": [], "impacted": {"erp-db": "down"}}}, "conflicts": []}}]})
 
-    window: WindowOut
-    assessment: dict[str, Any] = Field(description=(
+    window: MaintenanceWindowOut
+    assessment: ChangeAssessmentOut = Field(description=(
         "what the window's components going down would break, as `POST "
         "/v1/changes/assess` answers it"))
 
 
-class WindowListOut(BaseModel):
+class MaintenanceWindowListOut(BaseModel):
     """Maintenance windows, by start."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"windows": [
-        WindowOut.model_config["json_schema_extra"]["examples"][0]]}]})  # type: ignore[index]
+        MaintenanceWindowOut.model_config["json_schema_extra"]["examples"][0]]}]})  # type: ignore[index]
 
-    windows: list[WindowOut]
-
-
-class PlannedWindowOut(BaseModel):
-    """An active window that covers a failed component."""
-
-    id: str
-    title: str
-    owner: str | None
-    starts_at: str
-    ends_at: str
-    components: list[str] = Field(description="its failed components")
-
-
-class PlannedOut(BaseModel):
-    """What of the current impact is planned work (never hidden: marked)."""
-
-    windows: list[PlannedWindowOut] = Field(default_factory=list)
-    components: dict[str, str] = Field(
-        default_factory=dict, description="failed components an active window covers -> it")
-    promises: list[str] = Field(default_factory=list, description=(
-        "broken or at-risk promises the failures outside active windows alone would leave "
-        "ok: their breakage is the planned work's"))
+    windows: list[MaintenanceWindowOut]

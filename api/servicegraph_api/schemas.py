@@ -41,7 +41,7 @@ from servicegraph.model.kinds import Impact, NodeKind
 from servicegraph.model.redundancy import SHARE_PATTERN, shape_problem
 from servicegraph_api import examples
 from servicegraph_api.alert_schemas import AlertBriefOut
-from servicegraph_api.maintenance_schemas import PlannedOut
+from servicegraph_api.planned_schemas import PlannedOut
 
 StateWord = Literal["ok", "degraded", "down"]
 FailState = Literal["degraded", "down"]

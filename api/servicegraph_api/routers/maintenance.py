@@ -15,10 +15,10 @@ from servicegraph.model.times import iso
 from servicegraph_api.deps import QuestionsDep, WriterDep
 from servicegraph_api.errors import responses
 from servicegraph_api.maintenance_schemas import (
-    WindowIn,
-    WindowListOut,
-    WindowOut,
-    WindowRegisteredOut,
+    MaintenanceWindowIn,
+    MaintenanceWindowListOut,
+    MaintenanceWindowOut,
+    MaintenanceWindowRegisteredOut,
 )
 
 router = APIRouter(tags=["change impact"])
@@ -27,7 +27,7 @@ WindowId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0
                                description="the window's id", examples=["chg-4711"])]
 
 
-def _window(body: WindowIn) -> Window:
+def _window(body: MaintenanceWindowIn) -> Window:
     if body.starts_at.tzinfo is None or body.ends_at.tzinfo is None:
         raise HTTPException(422, "starts_at and ends_at need a time zone, e.g. "
                                  "2030-01-01T22:00:00Z")
@@ -38,9 +38,10 @@ def _window(body: WindowIn) -> Window:
                   body.owner)
 
 
-@router.post("/maintenance", response_model=WindowRegisteredOut, status_code=201,
+@router.post("/maintenance", response_model=MaintenanceWindowRegisteredOut, status_code=201,
              summary="Register (or replace) a maintenance window", responses=responses(413))
-def register(body: WindowIn, writer: WriterDep, questions: QuestionsDep) -> dict[str, Any]:
+def register(body: MaintenanceWindowIn, writer: WriterDep,
+             questions: QuestionsDep) -> dict[str, Any]:
     """Planned work on `components` from `starts_at` to `ends_at`; a window of the same
     id is replaced. The answer assesses the change (the components down for the window,
     as `POST /v1/changes/assess` does). Unknown components are refused (422)."""
@@ -50,7 +51,7 @@ def register(body: WindowIn, writer: WriterDep, questions: QuestionsDep) -> dict
     return {"window": questions.window(window.id), "assessment": assessment}
 
 
-@router.get("/maintenance", response_model=WindowListOut, summary="Maintenance windows",
+@router.get("/maintenance", response_model=MaintenanceWindowListOut, summary="Maintenance windows",
             responses=responses())
 def list_windows(questions: QuestionsDep,
                  phase: Annotated[Literal["upcoming", "active", "ended", "cancelled"] | None,
@@ -60,7 +61,7 @@ def list_windows(questions: QuestionsDep,
     return {"windows": questions.windows(phase=phase)}
 
 
-@router.get("/maintenance/{window_id}", response_model=WindowOut,
+@router.get("/maintenance/{window_id}", response_model=MaintenanceWindowOut,
             summary="One maintenance window", responses=responses(404))
 def get_window(window_id: WindowId, questions: QuestionsDep) -> dict[str, Any]:
     """A window with its phase now."""
@@ -70,7 +71,7 @@ def get_window(window_id: WindowId, questions: QuestionsDep) -> dict[str, Any]:
     return found
 
 
-@router.delete("/maintenance/{window_id}", response_model=WindowOut,
+@router.delete("/maintenance/{window_id}", response_model=MaintenanceWindowOut,
                summary="Cancel a maintenance window", responses=responses(404))
 def cancel(window_id: WindowId, writer: WriterDep, questions: QuestionsDep) -> dict[str, Any]:
     """The window is kept, marked cancelled: from now its components' failures are
