@@ -10,7 +10,9 @@ from fastapi import Depends, FastAPI
 
 from servicegraph import __version__
 from servicegraph.core import ServiceGraph
+from servicegraph.notify import DeliveryPolicy, Dispatcher, Subscriptions
 from servicegraph.settings import Settings
+from servicegraph.store.base import OutboxStore
 from servicegraph_api import errors
 from servicegraph_api.auth import KeyFile, Scope
 from servicegraph_api.browser_guard import BrowserGuard
@@ -35,6 +37,7 @@ from servicegraph_api.routers import (
     page,
     rootcause,
     spof,
+    subscriptions,
     syncs,
 )
 from servicegraph_api.security_headers import SecurityHeadersMiddleware
@@ -76,6 +79,8 @@ TAGS = [
                                           "service acts) and the silo x service matrix."},
     {"name": "graph", "description": "Node and edge reads and writes; neighbourhoods."},
     {"name": "exports", "description": "The graph for other tools."},
+    {"name": "subscriptions", "description": "Webhooks: promise events pushed to receivers, "
+                                             "signed, at least once, in order."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -84,6 +89,24 @@ QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catal
              export.router, page.api_router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router)
+
+
+def _dispatcher(settings: Settings, served: ServiceGraph) -> Dispatcher | None:
+    """Start this process's webhook dispatcher (only the lease holder of all the
+    processes on the store delivers)."""
+    if not isinstance(served.store, OutboxStore):
+        return None
+    policy = DeliveryPolicy(
+        allowed_networks=tuple(settings.subscription_allowed_networks),
+        timeout=settings.subscription_timeout_seconds,
+        max_attempts=settings.subscription_max_attempts,
+        backoff=settings.subscription_backoff_seconds,
+        backoff_max=settings.subscription_backoff_max_seconds,
+        lease_seconds=settings.subscription_lease_seconds,
+        interval=settings.subscription_interval_seconds)
+    dispatcher = Dispatcher(served.store, served.replica, served.questions, policy)
+    dispatcher.start()
+    return dispatcher
 
 
 def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,
@@ -125,9 +148,14 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
             # Reads the graph now (not at the first question) and keeps up with the
             # other processes' writes, so their events reach this process's listeners.
             served.background.follow(settings.follow_interval)
+        dispatcher = _dispatcher(settings, served)
+        app.state.subscriptions = Subscriptions(served.store,  # type: ignore[arg-type]
+                                                settings.subscription_allowed_networks)
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.close()
             app.state.readiness.close()
             metrics.close()
             if owned:
@@ -159,6 +187,9 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         app.include_router(router, prefix="/v1", responses=common,
                            dependencies=[Depends(asked), Depends(authorize)])
         templates.register(router.routes, "/v1")
+    app.include_router(subscriptions.router, prefix="/v1", responses=common,
+                       dependencies=[Depends(asked), Depends(require(Scope.ADMIN))])
+    templates.register(subscriptions.router.routes, "/v1")
     # Added last = outermost: observation sees every answer, 413s included.
     app.add_middleware(FreshnessMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

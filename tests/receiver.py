@@ -1,0 +1,30 @@
+"""A webhook receiver for tests, run as its own process: ``python receiver.py PORT FILE``.
+
+Every request is answered 200 and appended to FILE as one JSON line (headers and body),
+flushed at once, so a receiver killed mid-stream loses nothing it acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(sys.argv[2], "a", encoding="utf-8") as out:
+            out.write(json.dumps({"headers": dict(self.headers.items()),
+                                  "body": body.decode()}) + "\n")
+            out.flush()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+if __name__ == "__main__":
+    HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
