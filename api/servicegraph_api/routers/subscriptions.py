@@ -23,6 +23,32 @@ EventId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
                               description="the event's id", examples=[
                                   "1b4e28ba-2fa1-51d2-883f-0016d3cca427"])]
 Names = list[Annotated[str, Field(min_length=1, max_length=512)]]
+_DATA: dict[str, Any] = {
+    "promise": "onboarding", "name": "New staff are productive on day one", "owner": "HR",
+    "business_services": ["employee-onboarding"], "kind": "broken", "previous": "ok",
+    "state": "down", "version": 2, "at": "2026-11-23T08:00:00.412000Z",
+    "explanation": {"state": "down", "rule": "hard", "given": None, "causes": [
+        {"dependency": "employee-onboarding", "state": "down", "rule": "hard", "group": None,
+         "headroom": None}], "via": "employee-onboarding", "chain": [
+        "onboarding", "employee-onboarding", "act-new-employee", "hr-app", "recruiting-feed",
+        "feed-job"]},
+    "providers": [{"provider": "IT", "failed": ["feed-job"], "affected": []}], "alerts": {}}
+SUBSCRIPTION: dict[str, Any] = {
+    "id": "9c1e5b7d4e6f8a0b1c2d3e4f5a6b3f2a", "url": "https://hooks.example.org/sg",
+    "format": "native", "filter": {"promises": ["onboarding"]},
+    "created_at": "2026-11-23T08:00:00.000000Z", "sequence": 0}
+DEAD: dict[str, Any] = {
+    "subscription": SUBSCRIPTION["id"], "sequence": 1,
+    "event_id": "1b4e28ba-2fa1-51d2-883f-0016d3cca427", "kind": "broken",
+    "at": "2026-11-23T08:00:00.412000Z", "state": "dead", "attempts": 8,
+    "next_at": "2026-11-23T08:09:00.000000Z", "error": "the receiver answered 503",
+    "data": _DATA}
+
+
+def _example(value: Any) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": value}}}}
+
+
 Kind = Literal["broken", "at_risk", "recovered", "planned", "acknowledged", "new_cause"]
 
 
@@ -47,7 +73,9 @@ class FilterIn(BaseModel):
 class SubscriptionIn(BaseModel):
     """A new subscription."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "url": "https://hooks.example.org/sg", "filter": {"promises": ["onboarding"]},
+        "format": "native"}]})
 
     url: str = Field(min_length=1, max_length=2048, examples=["https://hooks.example.org/sg"],
                      description="where events are POSTed: http or https, on a host inside "
@@ -63,6 +91,9 @@ class SubscriptionIn(BaseModel):
 class SubscriptionOut(BaseModel):
     """A subscription; its secret only in the answer that created it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {**SUBSCRIPTION, "secret": "m1ZqV0p3bXk2c2VjcmV0LXNob3duLW9uY2U"}]})
+
     id: str
     url: str
     format: str
@@ -75,6 +106,8 @@ class SubscriptionOut(BaseModel):
 
 class DeadLetterOut(BaseModel):
     """An event whose last attempt failed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [DEAD]})
 
     subscription: str
     sequence: int
@@ -111,7 +144,7 @@ async def create(body: SubscriptionIn, request: Request) -> dict[str, Any]:
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut],
-            summary="Every subscription")
+            summary="Every subscription", responses=_example([SUBSCRIPTION]))
 async def listing(request: Request) -> list[dict[str, Any]]:
     """Oldest first, without their secrets."""
     return await run_in_threadpool(_subscriptions(request).all)
@@ -139,7 +172,8 @@ async def remove(subscription: SubscriptionId, request: Request) -> Response:
 
 
 @router.get("/subscriptions/{subscription}/dead", response_model=list[DeadLetterOut],
-            summary="A subscription's dead letters", responses=responses(404))
+            summary="A subscription's dead letters",
+            responses={**responses(404), **_example([DEAD])})
 async def dead(subscription: SubscriptionId, request: Request) -> list[dict[str, Any]]:
     """Events whose every attempt failed, in order, with the last error."""
     try:
