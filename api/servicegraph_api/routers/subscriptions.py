@@ -131,7 +131,7 @@ def _missing(exc: UnknownSubscription) -> HTTPException:
 
 
 @router.post("/subscriptions", response_model=SubscriptionOut, status_code=201,
-             summary="Subscribe a receiver to promise events", responses=responses(422))
+             summary="Subscribe a receiver to promise events", responses=responses(413, 422))
 async def create(body: SubscriptionIn, request: Request) -> dict[str, Any]:
     """Events (a promise broken, at risk, recovered) are POSTed to `url`, signed with
     `X-ServiceGraph-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "{t}.{body}">`, at least

@@ -51,7 +51,7 @@ from servicegraph.notify.networks import refusal
 from servicegraph.notify.signing import HEADER, sign
 from servicegraph.runtime.feed import promise_states
 from servicegraph.runtime.questions import Questions
-from servicegraph.store.base import OutboxItem, OutboxLease, OutboxStore
+from servicegraph.store.base import OutboxItem, OutboxLease, OutboxStore, StoreError
 
 log = logging.getLogger("servicegraph.notify")
 
@@ -135,9 +135,16 @@ class Dispatcher:
         self._client.close()
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.is_set():
             try:
                 self.tick()
+                failing = False
+            except StoreError as exc:
+                # The store is away: said once, not every round, until it answers again.
+                if not failing:
+                    log.warning("the outbox waits for the store: %s", exc)
+                failing = True
             except Exception:  # the dispatcher must outlive a failure of one round
                 log.exception("the outbox round failed; trying again")
             self._due.wait(self.policy.interval)
@@ -160,7 +167,7 @@ class Dispatcher:
 
     def derive(self, lease: OutboxLease) -> int:
         """Append the events of the changes since the lease's cursor; answers how many."""
-        self.replica.refresh(force=True)
+        self.replica.refresh()
         subscriptions = self.store.subscriptions()
         with self.replica.reading() as live:
             version = live.version

@@ -44,11 +44,17 @@ class Neo4jOutbox:
     ensure_schema: Callable[[], None]
     _translated: Callable[[], Any]
 
+    _lease_ready = False
+
     def _lease_init(self) -> None:
-        # Two processes starting at once may race to make it: one wins.
-        with contextlib.suppress(neo4j.exceptions.ConstraintError), \
+        # Once per store: two processes starting at once may race to make it; one wins.
+        if self._lease_ready:
+            return
+        self.ensure_schema()
+        with self._translated(), contextlib.suppress(neo4j.exceptions.ConstraintError), \
                 self.driver.session(database=self.database) as session:
             session.run(statement("outbox/lease_init")).consume()
+        self._lease_ready = True
 
     @contextlib.contextmanager
     def _outbox_session(self) -> Iterator[neo4j.Session]:
