@@ -159,3 +159,33 @@ def test_a_dead_letter_is_shown_and_delivered_again(store: GraphStore,
     assert (event["specversion"], event["id"], event["type"], event["subject"]) == (
         "1.0", dead["event_id"], "org.servicegraph.promise.broken", "onboarding")
     assert verify(made["secret"], got["body"].encode(), headers["x-servicegraph-signature"])
+
+
+def test_when_the_delivering_process_dies_another_takes_over(store: GraphStore,
+                                                              tmp_path: Path) -> None:
+    assert isinstance(store, OutboxStore)
+    store.outbox_reset()
+    ServiceGraph(store).writes.load(example_graph())
+    target = target_of(store)
+    port, log = free_port(), tmp_path / "received.jsonl"
+    with receiver(port, log), \
+            serve(tmp_path, target, env=ENV, name="first") as first, \
+            serve(tmp_path, target, env=ENV, name="second") as second:
+        made = httpx.post(f"{second.url}/v1/subscriptions", json={
+            "url": f"http://127.0.0.1:{port}/hook"}).json()
+        for n, (server, state) in enumerate([(first, "down"), (second, "ok")], start=1):
+            r = httpx.post(f"{server.url}/v1/sources/mon/status",
+                           json={"statuses": [{"id": "feed-job", "state": state}]})
+            assert r.status_code == 200
+            until(lambda n=n: len(received(log)) == n, f"event {n} never arrived")
+            if n == 1:
+                # Killed, not stopped: it cannot give its lease up (if it held it).
+                first.process.kill()
+                first.process.wait()
+        time.sleep(1.0)
+    bodies = [json.loads(g["body"]) for g in received(log)]
+    assert [(b["sequence"], b["type"]) for b in bodies] == [(1, "promise.broken"),
+                                                            (2, "promise.recovered")]
+    for g in received(log):
+        headers = {k.lower(): v for k, v in g["headers"].items()}
+        assert verify(made["secret"], g["body"].encode(), headers["x-servicegraph-signature"])
