@@ -91,3 +91,22 @@ def test_removing_a_subscription_drops_its_outbox(store: GraphStore) -> None:
     # An event for a subscription removed meanwhile is dropped, the cursor still moves.
     assert box.outbox_append("a", 1, 2, "{}", [("s1", item("e2"))])
     assert box.outbox_heads() == []
+
+
+def test_delivered_events_are_trimmed_dead_letters_kept(store: GraphStore) -> None:
+    box = outbox(store)
+    subscribe(box, "s1")
+    assert box.outbox_lease("a", T0, T1) is not None
+    assert box.outbox_append("a", -1, 1, "{}", [("s1", item("e1")), ("s1", item("e2")),
+                                                ("s1", item("e3"))])
+    first, = box.outbox_heads()
+    box.outbox_settle(replace(first, state="delivered"))
+    second, = box.outbox_heads()
+    box.outbox_settle(replace(second, state="dead"))
+    assert box.outbox_trim(T0) == 0  # nothing before the time given
+    assert box.outbox_trim(T2) == 1
+    assert [d.event_id for d in box.outbox_dead("s1")] == ["e2"]
+    assert [h.event_id for h in box.outbox_heads()] == ["e3"]
+    # Numbering goes on after a trim: never a number given twice.
+    assert box.outbox_append("a", 1, 2, "{}", [("s1", item("e4"))])
+    assert box.subscription("s1")["next_seq"] == 4  # type: ignore[index]

@@ -103,7 +103,8 @@ def _dispatcher(settings: Settings, served: ServiceGraph) -> Dispatcher | None:
         backoff=settings.subscription_backoff_seconds,
         backoff_max=settings.subscription_backoff_max_seconds,
         lease_seconds=settings.subscription_lease_seconds,
-        interval=settings.subscription_interval_seconds)
+        interval=settings.subscription_interval_seconds,
+        keep_days=settings.subscription_keep_days)
     dispatcher = Dispatcher(served.store, served.replica, served.questions, policy)
     dispatcher.start()
     return dispatcher

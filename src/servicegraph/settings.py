@@ -140,3 +140,6 @@ class Settings(BaseSettings):
         "when it dies, another process takes over after this."))
     subscription_interval_seconds: float = Field(default=0.5, gt=0, description=(
         "Seconds between the dispatcher's rounds when no change wakes it."))
+    subscription_keep_days: float = Field(default=7.0, gt=0, description=(
+        "Days delivered webhook events are kept in the outbox before they are forgotten "
+        "(dead letters stay until delivered again or their subscription is removed)."))

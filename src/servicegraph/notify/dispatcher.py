@@ -28,6 +28,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,7 @@ class DeliveryPolicy:
     backoff_max: float = 300.0
     lease_seconds: float = 10.0
     interval: float = 0.5
+    keep_days: float = 7.0
 
     def delay(self, attempts: int) -> float:
         """Seconds before the next attempt after ``attempts`` failed ones: doubling from
@@ -111,6 +113,8 @@ class Dispatcher:
         self._stop = threading.Event()
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
+        self._trim_due = _now()
+        self._renewed = 0.0
         self._client = httpx.Client(timeout=policy.timeout, follow_redirects=False,
                                     trust_env=False)
         replica.listen(lambda _: self._due.set())
@@ -152,8 +156,11 @@ class Dispatcher:
 
     def _lease(self) -> OutboxLease | None:
         now = _now()
-        return self.store.outbox_lease(self.owner, iso(now), iso(
+        lease = self.store.outbox_lease(self.owner, iso(now), iso(
             now + timedelta(seconds=self.policy.lease_seconds)))
+        if lease is not None:
+            self._renewed = time.monotonic()
+        return lease
 
     def tick(self) -> bool:
         """One round: take the lease, derive, deliver what is due; whether this process
@@ -163,6 +170,10 @@ class Dispatcher:
             return False
         self.derive(lease)
         self.deliver()
+        now = _now()
+        if now >= self._trim_due:
+            self.store.outbox_trim(iso(now - timedelta(days=self.policy.keep_days)))
+            self._trim_due = now + timedelta(minutes=10)
         return True
 
     def derive(self, lease: OutboxLease) -> int:
@@ -208,10 +219,15 @@ class Dispatcher:
                 subscription = subscriptions.get(item.subscription)
                 if subscription is None:
                     continue
+                # Slow receivers must not let the lease lapse midway: renewed well
+                # before it would (another process would take over and send again).
+                due = time.monotonic() - self._renewed > self.policy.lease_seconds / 3
+                if due and self._lease() is None:
+                    return delivered + progress
                 if self._send(subscription, item):
                     progress += 1
             delivered += progress
-            if not progress or self._lease() is None:
+            if not progress:
                 break
         return delivered
 

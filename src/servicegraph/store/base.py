@@ -414,6 +414,10 @@ class OutboxStore(Protocol):
         whether there was one."""
         ...
 
+    def outbox_trim(self, before: str) -> int:
+        """Forget delivered events derived before ``before``; answers how many."""
+        ...
+
     def outbox_reset(self) -> None:
         """Forget every subscription, the outbox and the lease."""
         ...

@@ -145,6 +145,11 @@ class Neo4jOutbox:
                             event_id=event_id, now=now)
         return bool(found and found[0]["queued"])
 
+    def outbox_trim(self, before: str) -> int:
+        """Forget delivered events derived before ``before`` (a bounded batch per call)."""
+        found = self._outbox_write("outbox/trim", before=before)
+        return int(found[0]["trimmed"]) if found else 0
+
     def outbox_reset(self) -> None:
         """Forget every subscription, the outbox and the lease."""
         self._lease_init()

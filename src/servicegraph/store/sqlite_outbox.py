@@ -174,6 +174,12 @@ class SqliteOutbox:
                               "error = NULL WHERE subscription = ? AND event_id = ? "
                               "AND state = 'dead'", (now, subscription, event_id)).rowcount > 0
 
+    def outbox_trim(self, before: str) -> int:
+        """Forget delivered events derived before ``before``."""
+        with self._outbox_tx() as db:
+            return int(db.execute("DELETE FROM outbox WHERE state = 'delivered' AND at < ?",
+                                  (before,)).rowcount)
+
     def outbox_reset(self) -> None:
         """Forget every subscription, the outbox and the lease."""
         with self._outbox_tx() as db:
