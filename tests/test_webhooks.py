@@ -5,6 +5,7 @@ once, each signature checks."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -41,9 +42,12 @@ def target_of(store: GraphStore) -> str:
 
 
 @contextmanager
-def receiver(port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """The receiver process on ``port``, answering once it listens."""
-    process = subprocess.Popen([sys.executable, str(RECEIVER), str(port), str(log)])
+def receiver(port: int, log: Path, delay: float | None = None
+             ) -> Iterator[subprocess.Popen[bytes]]:
+    """The receiver process on ``port`` (answering after ``delay`` seconds), once it
+    listens."""
+    process = subprocess.Popen([sys.executable, str(RECEIVER), str(port), str(log),
+                                *([str(delay)] if delay is not None else [])])
     try:
         until(lambda: _listening(port), "the receiver did not start")
         yield process
@@ -54,8 +58,9 @@ def receiver(port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 def _listening(port: int) -> bool:
     try:
-        httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
-    except httpx.TransportError:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            pass
+    except OSError:
         return False
     return True
 
@@ -189,3 +194,27 @@ def test_when_the_delivering_process_dies_another_takes_over(store: GraphStore,
     for g in received(log):
         headers = {k.lower(): v for k, v in g["headers"].items()}
         assert verify(made["secret"], g["body"].encode(), headers["x-servicegraph-signature"])
+
+
+def test_a_slow_receiver_never_holds_a_push_up(store: GraphStore, tmp_path: Path) -> None:
+    assert isinstance(store, OutboxStore)
+    store.outbox_reset()
+    ServiceGraph(store).writes.load(example_graph())
+    port, log = free_port(), tmp_path / "received.jsonl"
+    env = {**ENV, "SERVICEGRAPH_SUBSCRIPTION_TIMEOUT_SECONDS": "3"}
+    with receiver(port, log, delay=6), \
+            serve(tmp_path, target_of(store), env=env, args=["--workers", "2"]) as api:
+        made = httpx.post(f"{api.url}/v1/subscriptions", json={
+            "url": f"http://127.0.0.1:{port}/hook"})
+        assert made.status_code == 201
+        for state in ["down", "ok", "down", "ok"]:
+            started = time.monotonic()
+            r = httpx.post(f"{api.url}/v1/sources/mon/status",
+                           json={"statuses": [{"id": "feed-job", "state": state}]}, timeout=10)
+            assert r.status_code == 200, r.text
+            # A push that waited for a delivery would take the 3 s of its timeout.
+            assert time.monotonic() - started < 2.5, "a push waited for the receiver"
+            time.sleep(0.5)
+        # The receiver got the first event, too late: it is attempted again, not lost.
+        until(lambda: len(received(log)) >= 2, "the slow receiver was not tried again")
+        assert {json.loads(g["body"])["sequence"] for g in received(log)} == {1}
