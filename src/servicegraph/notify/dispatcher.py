@@ -240,12 +240,15 @@ class Dispatcher:
                        "X-ServiceGraph-Event": item.event_id,
                        "User-Agent": "servicegraph-webhook"}
             try:
-                answer = self._client.post(subscription["url"], content=body, headers=headers)
-                if 200 <= answer.status_code < 300:
+                # Streamed and never read: a receiver's answer body could be any size.
+                with self._client.stream("POST", subscription["url"], content=body,
+                                         headers=headers) as answer:
+                    status = answer.status_code
+                if 200 <= status < 300:
                     self.store.outbox_settle(replace(item, state="delivered",
                                                      attempts=item.attempts + 1, error=None))
                     return True
-                error = f"the receiver answered {answer.status_code}"
+                error = f"the receiver answered {status}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
         attempts = item.attempts + 1
