@@ -59,7 +59,8 @@ everyone asks for impact.
 **Security.** Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 GET routes and the questions asked by POST (impact, explanations, change assessment,
 root cause: they write nothing) need the `read` scope; every write needs `ingest` or
-`admin` (both imply `read`); purging retired items needs `admin`. Keys are made
+`admin` (both imply `read`); purging retired items and webhook subscriptions need
+`admin`. Keys are made
 with `servicegraph keys add`. With no key configured the API is open and the server
 binds to loopback only. `/healthz`, `/readyz` and the documentation are always open.
 

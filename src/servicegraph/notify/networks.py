@@ -35,12 +35,6 @@ def _networks(allowed: Sequence[str]) -> tuple[list[Network], set[str]]:
     return networks, names
 
 
-def check_networks(allowed: Sequence[str]) -> list[str]:
-    """The entries of ``allowed`` that are neither a network nor a plausible host name."""
-    _, names = _networks(allowed)
-    return [n for n in names if not n or "/" in n or " " in n]
-
-
 def refusal(url: str, allowed: Sequence[str]) -> str | None:
     """Why ``url`` may not be a subscription's (``None``: it may)."""
     try:
