@@ -179,6 +179,10 @@ class Dispatcher:
     def derive(self, lease: OutboxLease) -> int:
         """Append the events of the changes since the lease's cursor; answers how many."""
         self.replica.refresh()
+        if not self.replica.loaded or self.replica.version <= lease.cursor:
+            # Never read (the store is away), or nothing new here (or this process is
+            # behind the last holder): states derived now would be wrong or repeated.
+            return 0
         subscriptions = self.store.subscriptions()
         with self.replica.reading() as live:
             version = live.version
