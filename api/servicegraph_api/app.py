@@ -10,7 +10,9 @@ from fastapi import Depends, FastAPI
 
 from servicegraph import __version__
 from servicegraph.core import ServiceGraph
+from servicegraph.notify import DeliveryPolicy, Dispatcher, Subscriptions
 from servicegraph.settings import Settings
+from servicegraph.store.base import OutboxStore
 from servicegraph_api import errors
 from servicegraph_api.auth import KeyFile, Scope
 from servicegraph_api.browser_guard import BrowserGuard
@@ -36,6 +38,7 @@ from servicegraph_api.routers import (
     page,
     rootcause,
     spof,
+    subscriptions,
     syncs,
 )
 from servicegraph_api.security_headers import SecurityHeadersMiddleware
@@ -57,7 +60,8 @@ everyone asks for impact.
 **Security.** Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 GET routes and the questions asked by POST (impact, explanations, change assessment,
 root cause: they write nothing) need the `read` scope; every write needs `ingest` or
-`admin` (both imply `read`); purging retired items needs `admin`. Keys are made
+`admin` (both imply `read`); purging retired items and webhook subscriptions need
+`admin`. Keys are made
 with `servicegraph keys add`. With no key configured the API is open and the server
 binds to loopback only. `/healthz`, `/readyz` and the documentation are always open.
 
@@ -77,6 +81,8 @@ TAGS = [
                                           "service acts) and the silo x service matrix."},
     {"name": "graph", "description": "Node and edge reads and writes; neighbourhoods."},
     {"name": "exports", "description": "The graph for other tools."},
+    {"name": "subscriptions", "description": "Webhooks: promise events pushed to receivers, "
+                                             "signed, at least once, in order."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -86,6 +92,25 @@ QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catal
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router,
               maintenance.router)
+
+
+def _dispatcher(settings: Settings, served: ServiceGraph) -> Dispatcher | None:
+    """Start this process's webhook dispatcher (only the lease holder of all the
+    processes on the store delivers)."""
+    if not isinstance(served.store, OutboxStore):
+        return None
+    policy = DeliveryPolicy(
+        allowed_networks=tuple(settings.subscription_allowed_networks),
+        timeout=settings.subscription_timeout_seconds,
+        max_attempts=settings.subscription_max_attempts,
+        backoff=settings.subscription_backoff_seconds,
+        backoff_max=settings.subscription_backoff_max_seconds,
+        lease_seconds=settings.subscription_lease_seconds,
+        interval=settings.subscription_interval_seconds,
+        keep_days=settings.subscription_keep_days)
+    dispatcher = Dispatcher(served.store, served.replica, served.questions, policy)
+    dispatcher.start()
+    return dispatcher
 
 
 def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None = None,
@@ -127,9 +152,16 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
             # Reads the graph now (not at the first question) and keeps up with the
             # other processes' writes, so their events reach this process's listeners.
             served.background.follow(settings.follow_interval)
+        # Only a server that opened its store delivers: a graph passed in (tests,
+        # embedding) belongs to its owner, who starts a dispatcher if it wants one.
+        dispatcher = _dispatcher(settings, served) if owned else None
+        app.state.subscriptions = Subscriptions(served.store,  # type: ignore[arg-type]
+                                                settings.subscription_allowed_networks)
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.close()
             app.state.readiness.close()
             metrics.close()
             if owned:
@@ -161,6 +193,9 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         app.include_router(router, prefix="/v1", responses=common,
                            dependencies=[Depends(asked), Depends(authorize)])
         templates.register(router.routes, "/v1")
+    app.include_router(subscriptions.router, prefix="/v1", responses=common,
+                       dependencies=[Depends(asked), Depends(require(Scope.ADMIN))])
+    templates.register(subscriptions.router.routes, "/v1")
     # Added last = outermost: observation sees every answer, 413s included.
     app.add_middleware(FreshnessMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -118,3 +118,28 @@ class Settings(BaseSettings):
         "Largest input file the command line reads, in bytes (default 16 MiB, the "
         "server's default body limit); larger files, and anything that is not a "
         "regular file (a FIFO, a device), are refused before reading."))
+
+    # --- webhook subscriptions ------------------------------------------------------------
+    subscription_allowed_networks: list[str] = Field(default_factory=list, description=(
+        "Hosts and CIDR networks webhook receivers may be on, e.g. "
+        "`[\"10.20.0.0/16\", \"hooks.example.org\"]`. Empty (the default): every "
+        "subscription is refused (422), since a server that sends requests to addresses "
+        "its callers name is a way into the network behind it. A host name not listed "
+        "is allowed when all its addresses are inside a listed network."))
+    subscription_timeout_seconds: float = Field(default=5.0, gt=0, description=(
+        "Seconds a webhook receiver has to answer a delivery (connect and read)."))
+    subscription_max_attempts: int = Field(default=8, ge=1, description=(
+        "Attempts at delivering an event before it becomes a dead letter."))
+    subscription_backoff_seconds: float = Field(default=1.0, gt=0, description=(
+        "Wait before the second attempt; it doubles at each failure (with jitter), up to "
+        "`subscription_backoff_max_seconds`."))
+    subscription_backoff_max_seconds: float = Field(default=300.0, gt=0, description=(
+        "Longest wait between two attempts at delivering an event."))
+    subscription_lease_seconds: float = Field(default=10.0, gt=0, description=(
+        "How long the process that delivers events holds its lease without renewing it; "
+        "when it dies, another process takes over after this."))
+    subscription_interval_seconds: float = Field(default=0.5, gt=0, description=(
+        "Seconds between the dispatcher's rounds when no change wakes it."))
+    subscription_keep_days: float = Field(default=7.0, gt=0, description=(
+        "Days delivered webhook events are kept in the outbox before they are forgotten "
+        "(dead letters stay until delivered again or their subscription is removed)."))

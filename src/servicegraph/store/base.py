@@ -322,3 +322,109 @@ def require_complete(entries: Sequence[JournalEntry], since: int) -> None:
         if entry.version != since + offset:
             raise StoreError(f"journal gap: expected version {since + offset}, "
                              f"found {entry.version}")
+
+
+# --- webhook subscriptions and their outbox ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One event waiting in (or delivered from, or dead in) a subscription's outbox.
+
+    ``seq`` numbers a subscription's events from 1 in the order they were derived;
+    ``payload`` is the event's data as JSON text, written once and sent unchanged at
+    every attempt.
+    """
+
+    subscription: str
+    seq: int
+    event_id: str
+    kind: str
+    at: str
+    payload: str
+    state: str = "pending"  # pending, delivered, dead
+    attempts: int = 0
+    next_at: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the payload left as text)."""
+        return {"subscription": self.subscription, "sequence": self.seq,
+                "event_id": self.event_id, "kind": self.kind, "at": self.at,
+                "state": self.state, "attempts": self.attempts, "next_at": self.next_at,
+                "error": self.error}
+
+
+@dataclass(frozen=True)
+class OutboxLease:
+    """The dispatcher's lease as its holder took it: how far it derived events (the
+    journal version, -1 before the first derivation) and the promise states there
+    (JSON text)."""
+
+    cursor: int
+    states: str
+
+
+@runtime_checkable
+class OutboxStore(Protocol):
+    """Webhook subscriptions, the dispatcher's lease and the durable outbox, kept in the
+    store beside the graph so that every process (and machine) on it shares them."""
+
+    def add_subscription(self, record: dict[str, Any]) -> None:
+        """Keep a new subscription (``id``, ``url``, ``secret``, ``format``,
+        ``filter`` as JSON text, ``created_at``)."""
+        ...
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """Every subscription, oldest first."""
+        ...
+
+    def subscription(self, subscription: str) -> dict[str, Any] | None:
+        """One subscription (``None`` when there is none)."""
+        ...
+
+    def remove_subscription(self, subscription: str) -> bool:
+        """Forget a subscription and its outbox; whether there was one."""
+        ...
+
+    def outbox_lease(self, owner: str, now: str, until: str) -> OutboxLease | None:
+        """Take or renew the dispatcher's lease until ``until`` when it is free, expired
+        or ``owner``'s own; ``None`` when another holds it."""
+        ...
+
+    def outbox_release(self, owner: str, now: str) -> None:
+        """Give the lease up now, if ``owner`` holds it."""
+        ...
+
+    def outbox_append(self, owner: str, cursor: int, to: int, states: str,
+                      events: list[tuple[str, OutboxItem]]) -> bool:
+        """In one transaction: append ``events`` (subscription, item without its seq) to
+        their outboxes, numbered in order, and move the cursor from ``cursor`` to ``to``
+        with ``states``; only while ``owner`` holds the lease and the cursor is still
+        ``cursor``. Whether it was written (nothing is, otherwise)."""
+        ...
+
+    def outbox_heads(self) -> list[OutboxItem]:
+        """The first pending event of each subscription (the one that blocks the rest)."""
+        ...
+
+    def outbox_settle(self, item: OutboxItem) -> None:
+        """Record an attempt's outcome: ``item``'s state, attempts, next time and error."""
+        ...
+
+    def outbox_dead(self, subscription: str) -> list[OutboxItem]:
+        """A subscription's dead letters, in order."""
+        ...
+
+    def outbox_redeliver(self, subscription: str, event_id: str, now: str) -> bool:
+        """Queue a dead letter again (first of its subscription's, by its number);
+        whether there was one."""
+        ...
+
+    def outbox_trim(self, before: str) -> int:
+        """Forget delivered events derived before ``before``; answers how many."""
+        ...
+
+    def outbox_reset(self) -> None:
+        """Forget every subscription, the outbox and the lease."""
+        ...

@@ -46,6 +46,8 @@ from servicegraph.store.journal import (
     retention_cutoff,
     to_record,
 )
+from servicegraph.store.neo4j_outbox import SCHEMA as OUTBOX_SCHEMA
+from servicegraph.store.neo4j_outbox import Neo4jOutbox
 from servicegraph.store.rows import (
     edge_from_row,
     edge_row,
@@ -120,7 +122,7 @@ def _translated() -> Iterator[None]:
         raise StoreError(f"Neo4j refused: {type(exc).__name__}: {exc}") from exc
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jOutbox):
     """The graph in Neo4j: ``(:Node:<KindLabel>)-[:DEPENDS_ON]->(:Node)``, with the
     version and journal beside it (``:ServiceGraphMeta``, ``:ServiceGraphJournal``).
 
@@ -175,12 +177,17 @@ class Neo4jStore:
                          "schema/sync_id_unique", "schema/full_sync_source_unique",
                          "schema/sync_page_session", "schema/sync_source_state",
                          "schema/alert_uid_unique", "schema/window_id_unique",
+                         *OUTBOX_SCHEMA,
                          "schema/await_indexes"):
                 self._run_once(statement(name))
             # Two processes starting at once may race to create it: one wins.
             with contextlib.suppress(neo4j.exceptions.ConstraintError):
                 self._run_once(statement("graph/meta_init"))
         self._schema_ready = True
+
+    @staticmethod
+    def _translated() -> Any:
+        return _translated()
 
     def _run_once(self, query: str, **params: Any) -> list[neo4j.Record]:
         # An auto-commit run, not execute_query: the driver would retry a dead server,

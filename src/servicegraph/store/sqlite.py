@@ -51,6 +51,8 @@ from servicegraph.store.rows import (
     edge_from_row,
     node_from_row,
 )
+from servicegraph.store.sqlite_outbox import SCHEMA as OUTBOX_SCHEMA
+from servicegraph.store.sqlite_outbox import SqliteOutbox
 
 #: The node and edge tables, derived from the fields' declaration; the observed state
 #: is written by observations only.
@@ -145,7 +147,7 @@ def _stored(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class SqliteStore:
+class SqliteStore(SqliteOutbox):
     """A real embedded database in one file (``:memory:`` for a throwaway one).
 
     Parameters
@@ -177,6 +179,7 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode = WAL" if self.path != ":memory:" else
                              "PRAGMA journal_mode = MEMORY")
             self._db.executescript(_SCHEMA)
+            self._db.executescript(OUTBOX_SCHEMA)
             self._migrate()
         # Reads have a connection of their own: they never queue behind a write (WAL
         # lets them read the last commit meanwhile). A throwaway in-memory database
@@ -186,6 +189,10 @@ class SqliteStore:
         else:
             with _unavailable():
                 self._read_db, self._read_lock = self._connect(), threading.RLock()
+
+    @staticmethod
+    def _unavailable() -> Any:
+        return _unavailable()
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: BEGIN/COMMIT are ours, so one change is one transaction.

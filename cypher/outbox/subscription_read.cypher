@@ -1,0 +1,3 @@
+// One webhook subscription by id.
+MATCH (s:ServiceGraphSubscription {id: $id})
+RETURN s {.*} AS row
