@@ -62,3 +62,38 @@ def test_events_are_derived_filtered_and_numbered(store: GraphStore) -> None:
     assert heads[it].event_id == heads[every].event_id == heads[hr].event_id
     numbered = {s["id"]: s["sequence"] for s in subs.all()}
     assert numbered == {every: 2, hr: 2, it: 1, ordering: 0, recoveries: 1}
+
+
+def test_an_event_of_planned_work_says_so_with_its_window(store: GraphStore) -> None:
+    from datetime import timedelta
+
+    from servicegraph.model.maintenance import Window
+
+    assert isinstance(store, OutboxStore)
+    store.outbox_reset()
+    sg = ServiceGraph(store)
+    sg.writes.load(example_graph())
+    now = datetime.now(UTC)
+    sg.writes.save_window(Window(
+        "chg-1", "new feed job", ("feed-job",),
+        (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
+        (now + timedelta(hours=1)).isoformat().replace("+00:00", "Z"), owner="IT operations"))
+    subs = Subscriptions(store, ["127.0.0.1/32"])
+    every = subs.create(NewSubscription("http://127.0.0.1:9/hook"))["id"]
+    dispatcher = Dispatcher(store, sg.replica, sg.questions, DeliveryPolicy())
+    try:
+        def derive() -> int:
+            lease = store.outbox_lease(dispatcher.owner, "2000-01-01T00:00:00.000000Z",
+                                       "2999-01-01T00:00:00.000000Z")
+            assert lease is not None
+            return dispatcher.derive(lease)
+
+        derive()
+        status(sg, "feed-job", State.DOWN)
+        assert derive() == 1
+    finally:
+        dispatcher.close()
+    (head,) = [h for h in store.outbox_heads() if h.subscription == every]
+    event = json.loads(head.payload)
+    assert (event["promise"], event["state"], event["planned"]) == ("onboarding", "down", True)
+    assert [(w["id"], w["owner"]) for w in event["windows"]] == [("chg-1", "IT operations")]

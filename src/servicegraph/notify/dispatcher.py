@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from servicegraph.impact.planned import planned_marks
 from servicegraph.live.replica import Replica
 from servicegraph.model.kinds import State
 from servicegraph.model.times import iso
@@ -51,7 +52,7 @@ from servicegraph.notify.events import (
 from servicegraph.notify.networks import refusal
 from servicegraph.notify.signing import HEADER, sign
 from servicegraph.runtime.feed import promise_states
-from servicegraph.runtime.questions import Questions
+from servicegraph.runtime.questions import Questions, observed_failures
 from servicegraph.store.base import OutboxItem, OutboxLease, OutboxStore, StoreError
 
 log = logging.getLogger("servicegraph.notify")
@@ -194,11 +195,14 @@ class Dispatcher:
             events: list[tuple[str, OutboxItem]] = []
             if lease.cursor >= 0:  # the first derivation only records where it starts
                 before = states_from(lease.states)
+                planned = planned_marks(live.index, observed_failures(live), result,
+                                        live.windows.values(), at)
                 for promise, state in sorted(after.items()):
                     previous = before.get(promise, State.OK)
                     if state == previous:
                         continue
-                    data = event_data(live, result, promise, previous, state, version, at)
+                    data = event_data(live, result, promise, previous, state, version, at,
+                                      planned)
                     payload = json.dumps(data, sort_keys=True)
                     item = OutboxItem("", 0, event_id(version, promise, state),
                                       kind_of(state), at, payload)

@@ -66,8 +66,12 @@ def _failed_behind(result: ImpactResult, promise: str) -> list[str]:
 
 
 def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: State,
-               state: State, version: int, at: str) -> dict[str, Any]:
-    """The data of one promise event (see the module's description)."""
+               state: State, version: int, at: str,
+               planned: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The data of one promise event (see the module's description); ``planned`` is
+    the planned part of the current impact (see
+    :func:`~servicegraph.impact.planned.planned_marks`): a breakage that is the
+    planned work's is marked ``planned``, with the active windows behind it."""
     node = live.node(promise)
     explained = result.explain(promise) if state > State.OK else None
     failed = _failed_behind(result, promise) if state > State.OK else []
@@ -84,7 +88,10 @@ def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: St
             "kind": kind_of(state), "previous": previous.word, "state": state.word,
             "version": version, "at": at,
             "explanation": explained.to_dict() if explained else None,
-            "providers": providers, "alerts": alerts_behind(live, failed)}
+            "providers": providers, "alerts": alerts_behind(live, failed),
+            "planned": state > State.OK and promise in (planned or {}).get("promises", ()),
+            "windows": [w for w in (planned or {}).get("windows", [])
+                        if set(w["components"]) & behind] if state > State.OK else []}
 
 
 def event_id(version: int, promise: str, state: State) -> str:
