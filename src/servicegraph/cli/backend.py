@@ -45,14 +45,23 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+#: Kernels over fewer nodes than this run as Python in a command (see
+#: :mod:`servicegraph.impact.jit`); larger graphs load the compiled kernels.
+INTERPRET_BELOW = 2000
+
+
 class Local:
     """The library over a store (embedded or Neo4j): the same questions and writes the
     server's handlers call, answering the same documents."""
 
     def __init__(self, store: str | None) -> None:
         from servicegraph.core import ServiceGraph
+        from servicegraph.impact import jit
         from servicegraph.settings import Settings
 
+        # One command asks a question or two: on a small graph the kernels answer as
+        # Python sooner than their compiler would load (the same code, the same answers).
+        jit.interpret_below(INTERPRET_BELOW)
         self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
