@@ -19,6 +19,7 @@ import typer
 if TYPE_CHECKING:
     from servicegraph.client import ServiceGraphClient
     from servicegraph.core import ServiceGraph
+    from servicegraph.model.graph import Node
 
 #: The catalogue names of the command line -> the API's.
 CATALOGUES = {"promises": "promises", "systems": "service-systems", "acts": "service-acts"}
@@ -37,6 +38,7 @@ class Backend(Protocol):
     def matrix(self, columns: str) -> dict[str, Any]: ...
     def export(self, fmt: str) -> str: ...
     def nodes(self, kind: str | None) -> list[dict[str, Any]]: ...
+    def unknown(self, ids: Sequence[str]) -> str: ...
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
              allow_empty: bool) -> dict[str, Any]: ...
     def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
@@ -119,7 +121,35 @@ class Local:
 
         found, _total = self.graph.questions.node_page(
             kind=NodeKind(kind) if kind else None, limit=2**62)
-        return [n.to_dict() for n in found]
+        return [node_view(n) for n in found]
+
+    def unknown(self, ids: Sequence[str]) -> str:
+        from servicegraph.cli.hints import suggest, unknown_ids
+
+        questions = self.graph.questions
+        retired: dict[str, str | None] = {}
+        missing: list[str] = []
+        for node_id in ids:
+            node = questions.node(node_id) if questions.has_node(node_id) else None
+            if node is not None and node.retired_at is not None:
+                retired[node_id] = node.retired_at
+            else:
+                missing.append(node_id)
+        if not missing:
+            return unknown_ids(missing, retired, {})
+        with questions.reading() as live:
+            known = list(live.index.ids)
+
+        def containing(text: str) -> list[str]:
+            page, _ = questions.node_page(query=text, limit=SUGGESTIONS)
+            return [n.id for n in page if n.retired_at is None]
+
+        def not_retired(node_id: str) -> bool:
+            return questions.has_node(node_id) and questions.node(node_id).retired_at is None
+
+        # A retired id is no better an answer than the one asked.
+        return unknown_ids(missing, retired, {
+            i: [s for s in suggest(i, containing, known) if not_retired(s)] for i in missing})
 
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
              allow_empty: bool) -> dict[str, Any]:
@@ -144,6 +174,21 @@ class Local:
 
     def close(self) -> None:
         self.graph.close()
+
+
+#: Suggestions for an unknown id among the ids that contain it.
+SUGGESTIONS = 3
+
+
+def node_view(node: Node) -> dict[str, Any]:
+    """A node as the server lists it: the interchange form, plus its retirement mark and
+    observed state when it has them."""
+    out = node.to_dict()
+    if node.retired_at is not None:
+        out["retired_at"] = node.retired_at
+    if node.observed is not None:
+        out["observed"] = node.observed.to_dict()
+    return out
 
 
 #: Seconds the command line waits for single points of failure it computes itself.
@@ -205,6 +250,24 @@ class Remote:
     def export(self, fmt: str) -> str:
         return self.client.export(fmt)
 
+    def unknown(self, ids: Sequence[str]) -> str:
+        from servicegraph.cli.hints import unknown_ids
+        from servicegraph.client import ServiceGraphError
+
+        retired: dict[str, str | None] = {}
+        missing: list[str] = []
+        for node_id in ids:
+            try:
+                node = self.client.node(node_id)
+            except ServiceGraphError:
+                node = {}
+            if node.get("retired_at"):
+                retired[node_id] = node["retired_at"]
+            else:
+                missing.append(node_id)
+        # The server answers with the ids it does not know; it names none close to them.
+        return unknown_ids(missing, retired, {})
+
     def nodes(self, kind: str | None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         while True:
@@ -236,12 +299,17 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
-    """A message and exit code for an error a person can act on; None for a bug."""
-    from servicegraph.model.errors import UnknownNodeError, ValidationError
+def explain_error(exc: Exception, server: str | None,
+                  backend: Backend | None = None) -> tuple[str, int] | None:
+    """A message and exit code for an error a person can act on; None for a bug.
+    Unknown ids are told apart from retired ones, with suggestions, by ``backend``."""
+    from servicegraph.model.errors import UnknownEdgeError, UnknownNodeError, ValidationError
 
+    if isinstance(exc, UnknownNodeError) and not isinstance(exc, UnknownEdgeError):
+        return _unknown(exc.ids, backend) or (
+            f"{exc} (see `servicegraph nodes` for the ids in the store)"), 2
     if isinstance(exc, UnknownNodeError):
-        return f"{exc} (see `servicegraph nodes` for the ids in the store)", 2
+        return str(exc), 2
     if isinstance(exc, ValidationError | ValueError):
         return str(exc), 2
     module = type(exc).__module__
@@ -253,6 +321,11 @@ def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
         from servicegraph.client import DeadlineError, ServiceGraphError, UnexpectedAnswerError
 
         if isinstance(exc, ServiceGraphError):
+            ids = exc.body.get("ids") if isinstance(exc.body, dict) else None
+            told = (_unknown(ids, backend) if exc.status == 404 and isinstance(ids, list)
+                    and ids and all(isinstance(i, str) for i in ids) else None)
+            if told:
+                return told, 2
             return _server_refusal(exc), 2 if exc.status < 500 else 1
         if isinstance(exc, DeadlineError):
             return f"{exc} (SERVICEGRAPH_CLI_TIMEOUT sets how long to wait)", 1
@@ -267,6 +340,17 @@ def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
                     f"({type(exc).__name__}: {exc}): is it a servicegraph server of this "
                     "version?", 1)
     return None
+
+
+def _unknown(ids: Sequence[str], backend: Backend | None) -> str | None:
+    """What ``backend`` says of ids it did not know; None when it cannot say (the
+    plain message is given then)."""
+    if backend is None:
+        return None
+    try:
+        return backend.unknown(ids)
+    except Exception:  # the store or server failing now: the plain message will do
+        return None
 
 
 #: The longest part of a refusal's detail shown.
@@ -302,7 +386,7 @@ def connect(store: str | None, server: str | None, api_key: str | None) -> Itera
     except typer.Exit:
         raise
     except Exception as exc:
-        found = explain_error(exc, server)
+        found = explain_error(exc, server, backend)
         if found is None:
             raise
         raise fail(*found) from None
