@@ -73,3 +73,30 @@ def test_the_same_probe_sees_the_driver_when_the_store_is_neo4j(neo4j_store: obj
     assert done.returncode == 0, done.stderr[-2000:]
     assert "onboarding" in done.stdout
     assert "neo4j" in loaded
+
+
+def test_the_benchmark_times_every_command(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.cli import cli_rows
+
+    rows = cli_rows(tmp_path, seed=7, reps=1, sizes=(100,))
+    assert [r.figure for r in rows] == [
+        "`servicegraph --help`", *(f"`servicegraph {c}` on the embedded store"
+                                   for c in ("nodes", "impact", "spof", "root-cause",
+                                             "export"))]
+    assert all(r.value and r.met is not None for r in rows)
+    assert all(r.note.startswith("eager way: ") for r in rows[1:])
+
+
+def test_a_command_puts_the_process_bound_back(small_db: str) -> None:
+    from servicegraph.impact import jit
+
+    assert jit.interpreting() == 0
+    out = runner.invoke(app, ["impact", "feed-job", "--store", small_db])
+    assert out.exit_code == 0 and "BROKEN PROMISES (1)" in out.output
+    out = runner.invoke(app, ["impact", "ghost", "--store", small_db])
+    assert out.exit_code == 2
+    out = runner.invoke(app, ["nodes", "--store", str(Path(small_db).parent)])  # not a file
+    assert out.exit_code != 0
+    # A server or a test in the same process goes on with compiled kernels.
+    assert jit.interpreting() == 0

@@ -63,8 +63,14 @@ class Local:
 
         # One command asks a question or two: on a small graph the kernels answer as
         # Python sooner than their compiler would load (the same code, the same answers).
+        # The bound is the process's: it is put back when the command is done.
+        self._bound = jit.interpreting()
         jit.interpret_below(INTERPRET_BELOW)
-        self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
+        try:
+            self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
+        except BaseException:
+            jit.interpret_below(self._bound)
+            raise
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
                limit: int | None) -> dict[str, Any]:
@@ -173,7 +179,12 @@ class Local:
                           full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty)
 
     def close(self) -> None:
-        self.graph.close()
+        from servicegraph.impact import jit
+
+        try:
+            self.graph.close()
+        finally:
+            jit.interpret_below(self._bound)
 
 
 #: Suggestions for an unknown id among the ids that contain it.
