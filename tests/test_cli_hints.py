@@ -145,3 +145,11 @@ def test_import_text_names_every_item_left_out(tmp_path: Path) -> None:
     assert f"{len(notes)} item(s) left out (no place in the model):" in out
     assert all(f"  {note}" in out.splitlines() for note in notes)
     assert "e.g." not in out
+
+
+def test_many_unknown_ids_are_all_named(where: list[str]) -> None:
+    ghosts = [f"ghost-{i}" for i in range(40)]
+    code, out = ask(["impact", "vm-2", *ghosts], *where)
+    assert code == 2, out
+    assert all(g in out for g in ghosts) and "vm-2 is retired" in out
+    assert "Traceback" not in out

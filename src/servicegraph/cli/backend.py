@@ -135,14 +135,14 @@ class Local:
         questions = self.graph.questions
         retired: dict[str, str | None] = {}
         missing: list[str] = []
-        for node_id in ids:
+        for node_id in ids[:HINTED]:
             node = questions.node(node_id) if questions.has_node(node_id) else None
             if node is not None and node.retired_at is not None:
                 retired[node_id] = node.retired_at
             else:
                 missing.append(node_id)
         if not missing:
-            return unknown_ids(missing, retired, {})
+            return unknown_ids(ids[HINTED:], retired, {})
         with questions.reading() as live:
             known = list(live.index.ids)
 
@@ -154,7 +154,7 @@ class Local:
             return questions.has_node(node_id) and questions.node(node_id).retired_at is None
 
         # A retired id is no better an answer than the one asked.
-        return unknown_ids(missing, retired, {
+        return unknown_ids([*missing, *ids[HINTED:]], retired, {
             i: [s for s in suggest(i, containing, known) if not_retired(s)] for i in missing})
 
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
@@ -189,6 +189,9 @@ class Local:
 
 #: Suggestions for an unknown id among the ids that contain it.
 SUGGESTIONS = 3
+#: The most ids of one answer looked up for being retired and for suggestions: the
+#: others are named as given (a question may name thousands).
+HINTED = 20
 
 
 def node_view(node: Node) -> dict[str, Any]:
@@ -267,7 +270,7 @@ class Remote:
 
         retired: dict[str, str | None] = {}
         missing: list[str] = []
-        for node_id in ids:
+        for node_id in ids[:HINTED]:
             try:
                 node = self.client.node(node_id)
             except ServiceGraphError:
@@ -277,7 +280,7 @@ class Remote:
             else:
                 missing.append(node_id)
         # The server answers with the ids it does not know; it names none close to them.
-        return unknown_ids(missing, retired, {})
+        return unknown_ids([*missing, *ids[HINTED:]], retired, {})
 
     def nodes(self, kind: str | None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
