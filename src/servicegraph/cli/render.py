@@ -157,7 +157,7 @@ def left_out(notes: Sequence[str]) -> str:
 
     >>> print(left_out(["Secret db-pass: no place in the model", "Job backup: no place"]))
     <BLANKLINE>
-    2 item(s) left out (no place in the model):
+    2 item(s) left out:
       Secret db-pass: no place in the model
       Job backup: no place
     >>> left_out([])
@@ -165,7 +165,8 @@ def left_out(notes: Sequence[str]) -> str:
     """
     if not notes:
         return ""
-    lines = ["", f"{len(notes)} item(s) left out (no place in the model):"]
+    # Each note says why its item was left out.
+    lines = ["", f"{len(notes)} item(s) left out:"]
     lines += [f"  {note}" for note in notes[:NOTES_SHOWN]]
     if len(notes) > NOTES_SHOWN:
         lines.append(f"  ... and {len(notes) - NOTES_SHOWN} more (--format json lists them "
