@@ -38,7 +38,7 @@ class Backend(Protocol):
     def matrix(self, columns: str) -> dict[str, Any]: ...
     def export(self, fmt: str) -> str: ...
     def nodes(self, kind: str | None) -> list[dict[str, Any]]: ...
-    def unknown(self, ids: Sequence[str]) -> str: ...
+    def unknown(self, ids: Sequence[str], said: Mapping[str, Any] | None = None) -> str: ...
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
              allow_empty: bool) -> dict[str, Any]: ...
     def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
@@ -129,33 +129,12 @@ class Local:
             kind=NodeKind(kind) if kind else None, limit=2**62)
         return [node_view(n) for n in found]
 
-    def unknown(self, ids: Sequence[str]) -> str:
-        from servicegraph.cli.hints import suggest, unknown_ids
+    def unknown(self, ids: Sequence[str], said: Mapping[str, Any] | None = None) -> str:
+        from servicegraph.cli.hints import unknown_ids
+        from servicegraph.runtime.unknown import hints
 
-        questions = self.graph.questions
-        retired: dict[str, str | None] = {}
-        missing: list[str] = []
-        for node_id in ids[:HINTED]:
-            node = questions.node(node_id) if questions.has_node(node_id) else None
-            if node is not None and node.retired_at is not None:
-                retired[node_id] = node.retired_at
-            else:
-                missing.append(node_id)
-        if not missing:
-            return unknown_ids(ids[HINTED:], retired, {})
-        with questions.reading() as live:
-            known = list(live.index.ids)
-
-        def containing(text: str) -> list[str]:
-            page, _ = questions.node_page(query=text, limit=SUGGESTIONS)
-            return [n.id for n in page if n.retired_at is None]
-
-        def not_retired(node_id: str) -> bool:
-            return questions.has_node(node_id) and questions.node(node_id).retired_at is None
-
-        # A retired id is no better an answer than the one asked.
-        return unknown_ids([*missing, *ids[HINTED:]], retired, {
-            i: [s for s in suggest(i, containing, known) if not_retired(s)] for i in missing})
+        retired, suggestions = hints(self.graph.questions, ids[:HINTED])
+        return unknown_ids([i for i in ids if i not in retired], retired, suggestions)
 
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
              allow_empty: bool) -> dict[str, Any]:
@@ -187,8 +166,6 @@ class Local:
             jit.interpret_below(self._bound)
 
 
-#: Suggestions for an unknown id among the ids that contain it.
-SUGGESTIONS = 3
 #: The most ids of one answer looked up for being retired and for suggestions: the
 #: others are named as given (a question may name thousands).
 HINTED = 20
@@ -264,23 +241,26 @@ class Remote:
     def export(self, fmt: str) -> str:
         return self.client.export(fmt)
 
-    def unknown(self, ids: Sequence[str]) -> str:
+    def unknown(self, ids: Sequence[str], said: Mapping[str, Any] | None = None) -> str:
         from servicegraph.cli.hints import unknown_ids
         from servicegraph.client import ServiceGraphError
 
-        retired: dict[str, str | None] = {}
-        missing: list[str] = []
+        said = said or {}
+        if "retired" in said or "suggestions" in said:
+            # The server said which are retired and what the others likely meant.
+            retired = _str_map(said.get("retired"))
+            suggestions = {k: [str(s) for s in v] for k, v in
+                           _str_map(said.get("suggestions"), list).items()}
+            return unknown_ids([i for i in ids if i not in retired], retired, suggestions)
+        retired = {}
         for node_id in ids[:HINTED]:
             try:
                 node = self.client.node(node_id)
             except ServiceGraphError:
-                node = {}
+                continue
             if node.get("retired_at"):
-                retired[node_id] = node["retired_at"]
-            else:
-                missing.append(node_id)
-        # The server answers with the ids it does not know; it names none close to them.
-        return unknown_ids([*missing, *ids[HINTED:]], retired, {})
+                retired[node_id] = str(node["retired_at"])
+        return unknown_ids([i for i in ids if i not in retired], retired, {})
 
     def nodes(self, kind: str | None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -336,7 +316,8 @@ def explain_error(exc: Exception, server: str | None,
 
         if isinstance(exc, ServiceGraphError):
             ids = exc.body.get("ids") if isinstance(exc.body, dict) else None
-            told = (_unknown(ids, backend) if exc.status == 404 and isinstance(ids, list)
+            told = (_unknown(ids, backend, exc.body) if exc.status == 404
+                    and isinstance(ids, list)
                     and ids and all(isinstance(i, str) for i in ids) else None)
             if told:
                 return told, 2
@@ -356,13 +337,22 @@ def explain_error(exc: Exception, server: str | None,
     return None
 
 
-def _unknown(ids: Sequence[str], backend: Backend | None) -> str | None:
-    """What ``backend`` says of ids it did not know; None when it cannot say (the
-    plain message is given then)."""
+def _str_map(value: Any, kind: type = str) -> dict[str, Any]:
+    """The entries of a mapping in a server's answer whose keys are strings and whose
+    values are of ``kind`` (anything else is left out)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, kind)}
+
+
+def _unknown(ids: Sequence[str], backend: Backend | None,
+             said: Mapping[str, Any] | None = None) -> str | None:
+    """What ``backend`` says of ids it did not know (``said``: what the server's refusal
+    said of them); None when it cannot say (the plain message is given then)."""
     if backend is None:
         return None
     try:
-        return backend.unknown(ids)
+        return backend.unknown(ids, said)
     except Exception:  # the store or server failing now: the plain message will do
         return None
 
