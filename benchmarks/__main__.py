@@ -15,6 +15,8 @@ import httpx
 import neo4j
 
 from benchmarks import api
+from benchmarks.cli import cli_rows
+from benchmarks.cli import section as cli_section
 from benchmarks.enterprise import Enterprise, generate
 from benchmarks.inprocess import engine_rows, naive_rows
 from benchmarks.neo4j_server import cypher_reach, local_neo4j, server_version
@@ -194,7 +196,12 @@ def spof_until_ready(client: httpx.Client, limit: float) -> tuple[float | None, 
 
 def write(out: Path, tier: str, lines: Sequence[str]) -> None:
     """Replace this tier's section of the page (the rest is kept)."""
-    begin, end = f"<!-- tier {tier} -->", f"<!-- /tier {tier} -->"
+    write_section(out, f"tier {tier}", lines)
+
+
+def write_section(out: Path, name: str, lines: Sequence[str]) -> None:
+    """Replace the section ``name`` of the page (the rest is kept)."""
+    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
     text = out.read_text(encoding="utf-8") if out.exists() else ""
     section = "\n".join([begin, *lines, end])
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
@@ -224,7 +231,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-api", action="store_true",
                         help="in-process figures only (no Neo4j, no server)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--only", choices=["cli"],
+                        help="run only this section (cli: the command line from the shell)")
+    parser.add_argument("--cli-reps", type=int, default=5,
+                        help="runs of each command timed (after a warm-up)")
     args = parser.parse_args(argv)
+    cli_started = time.perf_counter()
+    log("the command line from the shell")
+    with tempfile.TemporaryDirectory(prefix="sg-bench-cli-") as work:
+        cli = cli_rows(Path(work), args.seed, reps=args.cli_reps)
+    for r in cli:
+        log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+    cli_lines = cli_section(cli, args.cli_reps, cli_started)
+    print("\n".join(cli_lines))
+    write_section(args.out, "cli", cli_lines)
+    if args.only == "cli":
+        return 0
     n = args.nodes or TIERS[args.tier]
     size = human(n)
     started, load_before = time.perf_counter(), load()

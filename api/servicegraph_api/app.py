@@ -67,7 +67,8 @@ binds to loopback only. `/healthz`, `/readyz` and the documentation are always o
 
 **Errors.** Every bad input gets a 4xx whose body says what is wrong: 422 lists each
 offending item (`problems`: section, index, item, field, message), 404 names unknown
-ids, 413 states the body size limit ({limit}). 503 means the store does not answer.
+ids (and, of the first few, which are retired nodes and which ids the others likely
+meant), 413 states the body size limit ({limit}). 503 means the store does not answer.
 """
 
 TAGS = [

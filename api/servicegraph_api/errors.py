@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,8 +36,16 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from servicegraph.model.bounds import DESCRIPTION_PATTERN, IDENTIFIER_PATTERN, LINE_PATTERN
-from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError, short, show
+from servicegraph.model.errors import (
+    Problem,
+    UnknownEdgeError,
+    UnknownNodeError,
+    ValidationError,
+    short,
+    show,
+)
 from servicegraph.runtime import SpofPending
+from servicegraph.runtime.unknown import hints
 from servicegraph.store.base import ChangeTooLarge, StoreError, StoreUnavailable, SyncClosed
 from servicegraph_api.limits import BodyTooLarge
 from servicegraph_api.media import accepted_media, is_json
@@ -52,7 +60,8 @@ _MEANING = {
     401: "No API key, or an unknown one (send `Authorization: Bearer <key>` or `X-API-Key`).",
     403: "The API key lacks the scope this route needs (`read` for GET and questions, "
          "`ingest` or `admin` for writes).",
-    404: "An id names nothing in the graph; `ids` lists them.",
+    404: ("An id names nothing in the live graph; `ids` lists them, `retired` those that "
+          "name retired nodes, `suggestions` the ids the others likely meant."),
     413: "The request body is larger than the configured limit (`limit_bytes`).",
     409: "The sync session is no longer open: committed, abandoned, expired or "
          "superseded (a newer full sync of its source was committed); `state` names "
@@ -186,9 +195,32 @@ def _media_problem(request: Request) -> str | None:
             f"`Content-Type: application/json`{media}")
 
 
-def _unknown(_: Request, exc: Exception) -> JSONResponse:
+#: A 404 looks at most this many of its ids up (retired? what was meant?), and suggests
+#: only on a graph of at most this many nodes: what a refusal costs stays small.
+HINTED_IDS = 5
+SUGGEST_MAX_NODES = 50_000
+
+
+def _unknown(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, UnknownNodeError)
-    return _json(404, {"detail": str(exc), "ids": list(exc.ids)})
+    body: dict[str, Any] = {"detail": str(exc), "ids": list(exc.ids)}
+    if not isinstance(exc, UnknownEdgeError):
+        body.update(_hints(request, exc.ids))
+    return _json(404, body)
+
+
+def _hints(request: Request, ids: Sequence[str]) -> dict[str, Any]:
+    """``retired`` (those of ``ids`` that name retired nodes, and since when) and
+    ``suggestions`` (the live ids the others likely meant), when there are any."""
+    graph = getattr(request.app.state, "graph", None)
+    if graph is None:
+        return {}
+    try:
+        retired, suggestions = hints(graph.questions, ids[:HINTED_IDS],
+                                     suggest_max_nodes=SUGGEST_MAX_NODES)
+    except Exception:  # the store not answering now: the ids alone say enough
+        return {}
+    return {k: v for k, v in (("retired", retired), ("suggestions", suggestions)) if v}
 
 
 def _value(_: Request, exc: Exception) -> JSONResponse:

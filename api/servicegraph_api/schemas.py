@@ -134,6 +134,12 @@ class ErrorOut(BaseModel):
     problems: list[ProblemOut] | None = Field(
         None, description="every rule the submitted items break (422 from the graph rules)")
     ids: list[str] | None = Field(None, description="the unknown ids (404)")
+    retired: dict[str, str | None] | None = Field(
+        None, description="of the first unknown ids, those that name retired nodes (stored, "
+                          "no part of impact), with when they were retired (404)")
+    suggestions: dict[str, list[str]] | None = Field(
+        None, description="live ids the first unknown ids likely meant: those containing "
+                          "them, then close spellings (404; graphs of up to 50,000 nodes)")
     limit_bytes: int | None = Field(None, description="the body size limit (413)")
 
 

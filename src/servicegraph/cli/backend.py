@@ -19,6 +19,7 @@ import typer
 if TYPE_CHECKING:
     from servicegraph.client import ServiceGraphClient
     from servicegraph.core import ServiceGraph
+    from servicegraph.model.graph import Node
 
 #: The catalogue names of the command line -> the API's.
 CATALOGUES = {"promises": "promises", "systems": "service-systems", "acts": "service-acts"}
@@ -37,6 +38,7 @@ class Backend(Protocol):
     def matrix(self, columns: str) -> dict[str, Any]: ...
     def export(self, fmt: str) -> str: ...
     def nodes(self, kind: str | None) -> list[dict[str, Any]]: ...
+    def unknown(self, ids: Sequence[str], said: Mapping[str, Any] | None = None) -> str: ...
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
              allow_empty: bool) -> dict[str, Any]: ...
     def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
@@ -45,15 +47,30 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+#: Kernels over fewer nodes than this run as Python in a command (see
+#: :mod:`servicegraph.impact.jit`); larger graphs load the compiled kernels.
+INTERPRET_BELOW = 2000
+
+
 class Local:
     """The library over a store (embedded or Neo4j): the same questions and writes the
     server's handlers call, answering the same documents."""
 
     def __init__(self, store: str | None) -> None:
         from servicegraph.core import ServiceGraph
+        from servicegraph.impact import jit
         from servicegraph.settings import Settings
 
-        self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
+        # One command asks a question or two: on a small graph the kernels answer as
+        # Python sooner than their compiler would load (the same code, the same answers).
+        # The bound is the process's: it is put back when the command is done.
+        self._bound = jit.interpreting()
+        jit.interpret_below(INTERPRET_BELOW)
+        try:
+            self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
+        except BaseException:
+            jit.interpret_below(self._bound)
+            raise
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
                limit: int | None) -> dict[str, Any]:
@@ -110,7 +127,14 @@ class Local:
 
         found, _total = self.graph.questions.node_page(
             kind=NodeKind(kind) if kind else None, limit=2**62)
-        return [n.to_dict() for n in found]
+        return [node_view(n) for n in found]
+
+    def unknown(self, ids: Sequence[str], said: Mapping[str, Any] | None = None) -> str:
+        from servicegraph.cli.hints import unknown_ids
+        from servicegraph.runtime.unknown import hints
+
+        retired, suggestions = hints(self.graph.questions, ids[:HINTED])
+        return unknown_ids([i for i in ids if i not in retired], retired, suggestions)
 
     def push(self, source: str, doc: Mapping[str, Any], full_sync: bool, dry_run: bool,
              allow_empty: bool) -> dict[str, Any]:
@@ -134,7 +158,28 @@ class Local:
                           full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty)
 
     def close(self) -> None:
-        self.graph.close()
+        from servicegraph.impact import jit
+
+        try:
+            self.graph.close()
+        finally:
+            jit.interpret_below(self._bound)
+
+
+#: The most ids of one answer looked up for being retired and for suggestions: the
+#: others are named as given (a question may name thousands).
+HINTED = 20
+
+
+def node_view(node: Node) -> dict[str, Any]:
+    """A node as the server lists it: the interchange form, plus its retirement mark and
+    observed state when it has them."""
+    out = node.to_dict()
+    if node.retired_at is not None:
+        out["retired_at"] = node.retired_at
+    if node.observed is not None:
+        out["observed"] = node.observed.to_dict()
+    return out
 
 
 #: Seconds the command line waits for single points of failure it computes itself.
@@ -196,6 +241,27 @@ class Remote:
     def export(self, fmt: str) -> str:
         return self.client.export(fmt)
 
+    def unknown(self, ids: Sequence[str], said: Mapping[str, Any] | None = None) -> str:
+        from servicegraph.cli.hints import unknown_ids
+        from servicegraph.client import ServiceGraphError
+
+        said = said or {}
+        if "retired" in said or "suggestions" in said:
+            # The server said which are retired and what the others likely meant.
+            retired = _str_map(said.get("retired"))
+            suggestions = {k: [str(s) for s in v] for k, v in
+                           _str_map(said.get("suggestions"), list).items()}
+            return unknown_ids([i for i in ids if i not in retired], retired, suggestions)
+        retired = {}
+        for node_id in ids[:HINTED]:
+            try:
+                node = self.client.node(node_id)
+            except ServiceGraphError:
+                continue
+            if node.get("retired_at"):
+                retired[node_id] = str(node["retired_at"])
+        return unknown_ids([i for i in ids if i not in retired], retired, {})
+
     def nodes(self, kind: str | None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         while True:
@@ -227,12 +293,17 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
-    """A message and exit code for an error a person can act on; None for a bug."""
-    from servicegraph.model.errors import UnknownNodeError, ValidationError
+def explain_error(exc: Exception, server: str | None,
+                  backend: Backend | None = None) -> tuple[str, int] | None:
+    """A message and exit code for an error a person can act on; None for a bug.
+    Unknown ids are told apart from retired ones, with suggestions, by ``backend``."""
+    from servicegraph.model.errors import UnknownEdgeError, UnknownNodeError, ValidationError
 
+    if isinstance(exc, UnknownNodeError) and not isinstance(exc, UnknownEdgeError):
+        return _unknown(exc.ids, backend) or (
+            f"{exc} (see `servicegraph nodes` for the ids in the store)"), 2
     if isinstance(exc, UnknownNodeError):
-        return f"{exc} (see `servicegraph nodes` for the ids in the store)", 2
+        return str(exc), 2
     if isinstance(exc, ValidationError | ValueError):
         return str(exc), 2
     module = type(exc).__module__
@@ -244,6 +315,12 @@ def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
         from servicegraph.client import DeadlineError, ServiceGraphError, UnexpectedAnswerError
 
         if isinstance(exc, ServiceGraphError):
+            ids = exc.body.get("ids") if isinstance(exc.body, dict) else None
+            told = (_unknown(ids, backend, exc.body) if exc.status == 404
+                    and isinstance(ids, list)
+                    and ids and all(isinstance(i, str) for i in ids) else None)
+            if told:
+                return told, 2
             return _server_refusal(exc), 2 if exc.status < 500 else 1
         if isinstance(exc, DeadlineError):
             return f"{exc} (SERVICEGRAPH_CLI_TIMEOUT sets how long to wait)", 1
@@ -258,6 +335,26 @@ def explain_error(exc: Exception, server: str | None) -> tuple[str, int] | None:
                     f"({type(exc).__name__}: {exc}): is it a servicegraph server of this "
                     "version?", 1)
     return None
+
+
+def _str_map(value: Any, kind: type = str) -> dict[str, Any]:
+    """The entries of a mapping in a server's answer whose keys are strings and whose
+    values are of ``kind`` (anything else is left out)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, kind)}
+
+
+def _unknown(ids: Sequence[str], backend: Backend | None,
+             said: Mapping[str, Any] | None = None) -> str | None:
+    """What ``backend`` says of ids it did not know (``said``: what the server's refusal
+    said of them); None when it cannot say (the plain message is given then)."""
+    if backend is None:
+        return None
+    try:
+        return backend.unknown(ids, said)
+    except Exception:  # the store or server failing now: the plain message will do
+        return None
 
 
 #: The longest part of a refusal's detail shown.
@@ -293,7 +390,7 @@ def connect(store: str | None, server: str | None, api_key: str | None) -> Itera
     except typer.Exit:
         raise
     except Exception as exc:
-        found = explain_error(exc, server)
+        found = explain_error(exc, server, backend)
         if found is None:
             raise
         raise fail(*found) from None

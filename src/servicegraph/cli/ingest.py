@@ -124,7 +124,5 @@ def import_(
         imported = answer.get("imported", {})
         text = render.write(answer, f"imported {imported.get('nodes', 0)} node(s) and "
                                     f"{imported.get('edges', 0)} dependencies")
-        notes = imported.get("notes", [])
-        if notes:
-            text += f"\n{len(notes)} item(s) left out (no place in the model), e.g. {notes[0]}"
+        text += render.left_out(imported.get("notes", []))
         emit(fmt, answer, text)

@@ -57,9 +57,15 @@ def spof(
     fmt: FormatOpt = Format.TEXT,
     store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None,
 ) -> None:
-    """Single points of failure: components whose failure alone breaks a promise."""
+    """Single points of failure: components whose failure alone breaks a promise.
+
+    With PROMISE, every node of any kind that breaks it alone (service acts and business
+    services included); without, service systems and CIs ranked across every promise.
+    The answer says which (``scope``).
+    """
     with connect(store, server, api_key) as backend:
         answer = backend.spof(promise, limit)
+        answer["scope"] = render.spof_scope(promise)
         emit(fmt, answer, render.spof(answer))
 
 
@@ -226,7 +232,10 @@ def nodes(
     fmt: FormatOpt = Format.TEXT,
     store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None,
 ) -> None:
-    """List the nodes: id, kind and name."""
+    """List the nodes: id, kind and name, and ``retired SINCE`` for those retired.
+
+    A retired node stays in the store (until purged) but takes no part in impact.
+    """
     with connect(store, server, api_key) as backend:
         found = backend.nodes(kind)
-        emit(fmt, found, "\n".join(f"{n['id']}\t{n['kind']}\t{n['name']}" for n in found))
+        emit(fmt, found, "\n".join(render.node_line(n) for n in found))

@@ -5,17 +5,33 @@ first: the promises."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
+def spof_scope(promise: str | None) -> str:
+    """What a list of single points of failure holds, and how it differs from the other
+    list: a promise's names nodes of every kind, the ranking only components.
+
+    >>> spof_scope(None).split(";")[0]
+    'service systems and CIs whose failure alone breaks at least one promise'
+    """
+    if promise:
+        return (f"every node of any kind whose failure alone breaks {promise}: service "
+                "acts and business services included; the ranking (`servicegraph spof` "
+                "without a promise) lists only service systems and CIs")
+    return ("service systems and CIs whose failure alone breaks at least one promise; a "
+            "promise's own list (`servicegraph spof PROMISE`) also names the service acts "
+            "and business services it needs, so it can be longer")
+
+
 def spof(answer: Mapping[str, Any]) -> str:
-    """Single points of failure, most promises broken first."""
+    """Single points of failure, most promises broken first, under what the list holds."""
     points = answer["single_points"]
     promise = answer.get("promise")
     title = (f"SINGLE POINTS OF FAILURE OF {promise} ({len(points)})" if promise
              else f"SINGLE POINTS OF FAILURE ({len(points)}), most promises broken first")
-    lines = [title]
+    lines = [title, f"  ({answer.get('scope') or spof_scope(promise)})"]
     if not points:
         lines.append("  none: no single component breaks "
                      + (promise if promise else "any promise") + " alone")
@@ -115,3 +131,44 @@ def write(answer: Mapping[str, Any], what: str) -> str:
     elif answer.get("dry_run"):
         line += f" (dry run: nothing written; the push {verb} the graph)"
     return line
+
+
+def node_line(node: Mapping[str, Any]) -> str:
+    """One node of the list: id, kind and name, tab-separated, and ``retired SINCE``
+    for a retired node.
+
+    >>> print(node_line({"id": "vm-1", "kind": "ci", "name": "VM 1",
+    ...                  "retired_at": "2030-01-01T00:00:00Z"}))
+    vm-1    ci    VM 1    retired 2030-01-01T00:00:00Z
+    """
+    line = f"{node['id']}\t{node['kind']}\t{node['name']}"
+    if node.get("retired_at"):
+        line += f"\tretired {node['retired_at']}"
+    return line
+
+
+#: The most notes of an import the text shows (the JSON answer holds them all).
+NOTES_SHOWN = 50
+
+
+def left_out(notes: Sequence[str]) -> str:
+    """The items an import left out, one a line, at most :data:`NOTES_SHOWN` of them
+    and how many more; empty when none was.
+
+    >>> print(left_out(["Secret db-pass: no place in the model", "Job backup: no place"]))
+    <BLANKLINE>
+    2 item(s) left out:
+      Secret db-pass: no place in the model
+      Job backup: no place
+    >>> left_out([])
+    ''
+    """
+    if not notes:
+        return ""
+    # Each note says why its item was left out.
+    lines = ["", f"{len(notes)} item(s) left out:"]
+    lines += [f"  {note}" for note in notes[:NOTES_SHOWN]]
+    if len(notes) > NOTES_SHOWN:
+        lines.append(f"  ... and {len(notes) - NOTES_SHOWN} more (--format json lists them "
+                     "all)")
+    return "\n".join(lines)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
+from servicegraph.impact.jit import kernel
 
 _OK, _DEGRADED, _DOWN = 0, 1, 2
 
-# Kernels are compiled on first use and cached beside this file when it is writable.
-_jit: Any = numba.njit(cache=True, nogil=True)
+# Kernels are compiled on first use and cached beside this file when it is writable;
+# small work runs as Python (see servicegraph.impact.jit).
+_jit: Any = kernel
 
 
 @_jit

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
-_jit: Any = numba.njit(cache=True, nogil=True)
+from servicegraph.impact.jit import kernel
+
+# Compiled on first use, or run as Python for small work (see servicegraph.impact.jit).
+_jit: Any = kernel
 
 _ONE = np.uint64(1)
 _M1 = np.uint64(0x5555555555555555)

@@ -1,6 +1,12 @@
-"""Stores: the embedded SQLite store and the Neo4j store of record, one interface."""
+"""Stores: the embedded SQLite store and the Neo4j store of record, one interface.
+
+The Neo4j store (and with it the Neo4j driver) is imported only when a Neo4j store is
+opened or named: a process over the embedded store never loads the driver.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from servicegraph.settings import Settings
 from servicegraph.store.base import (
@@ -15,8 +21,10 @@ from servicegraph.store.base import (
     SyncClosed,
     SyncSuperseded,
 )
-from servicegraph.store.neo4j import Neo4jStore
 from servicegraph.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from servicegraph.store.neo4j import Neo4jStore
 
 NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
 
@@ -35,6 +43,8 @@ def open_store(target: str | None = None, settings: Settings | None = None) -> G
     settings = settings or Settings()
     target = target or settings.store
     if is_neo4j_uri(target):
+        from servicegraph.store.neo4j import Neo4jStore
+
         password = settings.neo4j_password
         auth = (settings.neo4j_user, password.get_secret_value()) if password else None
         return Neo4jStore(target, auth=auth, database=settings.neo4j_database,
@@ -45,6 +55,15 @@ def open_store(target: str | None = None, settings: Settings | None = None) -> G
     return SqliteStore(target, busy_timeout=settings.store_retry_seconds,
                        journal_days=settings.journal_days,
                        inline_max=settings.journal_inline_max)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Neo4jStore":
+        from servicegraph.store.neo4j import Neo4jStore
+
+        globals()[name] = Neo4jStore
+        return Neo4jStore
+    raise AttributeError(f"module 'servicegraph.store' has no attribute {name!r}")
 
 
 __all__ = [

@@ -13,9 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
-
-from servicegraph.impact.reference import to_networkx
 from servicegraph.model.graph import GraphData, Node
 from servicegraph.model.kinds import NodeKind
 
@@ -177,6 +174,11 @@ def silo_matrix(graph: GraphData, *, columns: NodeKind = NodeKind.BUSINESS_SERVI
     named = sorted({s for s in silo_of.values() if s != UNASSIGNED})
     silos = (*named, UNASSIGNED) if UNASSIGNED in silo_of.values() else tuple(named)
     services = tuple(sorted(n.id for n in graph.nodes if n.kind is columns))
+    # networkx is loaded by the one view that walks with it, not by every command.
+    import networkx as nx
+
+    from servicegraph.impact.reference import to_networkx
+
     g = to_networkx(graph)
     cells: dict[tuple[str, str], list[str]] = {}
     for service in services:

@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-import networkx as nx
-
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import ATTRIBUTES, Edge, GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
@@ -62,12 +60,16 @@ def to_graphml(graph: GraphData) -> str:
 
     Examples
     --------
+    >>> import networkx as nx
     >>> from servicegraph.model import Edge, Node
     >>> g = GraphData.of([Node("a", NodeKind.CI, "A"), Node("b", NodeKind.CI, "B")],
     ...                  [Edge("a", "b")])
     >>> sorted(nx.parse_graphml(to_graphml(g)).edges)
     [('a', 'b')]
     """
+    # networkx is loaded by the one format that needs it, not by every command.
+    import networkx as nx
+
     g = nx.DiGraph()
     for n in graph.nodes:
         attrs: dict[str, Any] = {"kind": n.kind.value, "name": n.name}
