@@ -56,7 +56,7 @@ def no_errors(page: Watched) -> None:
 
 def wait_state(page: Watched, node_id: str, state: str) -> None:
     page.wait_for("([id, s]) => (sg.states[id] || 'ok') === s",
-                                arg=[node_id, state], timeout=30_000)
+                  arg=[node_id, state], timeout=30_000)
 
 
 def test_search_then_what_if_explains_the_broken_promise(browser: Browser,
@@ -124,7 +124,7 @@ def test_shares_and_thresholds_are_shown_as_declared(browser: Browser, server: S
         assert r.status_code == 200, r.text
     with page_of(browser, f"{server.url}/#node=wan") as page:
         page.ready()
-        label = page.page.evaluate("sg.cy.getElementById('wan').data('label')")
+        label = page.page.evaluate("sg.map.node('wan').data('label')")
         assert "needs 1 of 2 links, ok at 1" in label
         page.click_node("wan-a")
         page.page.click("#fail-down")
@@ -140,7 +140,7 @@ def test_shares_and_thresholds_are_shown_as_declared(browser: Browser, server: S
         no_errors(page)
     with page_of(browser, f"{server.url}/#node=gate-control") as page:
         page.ready()
-        label = page.page.evaluate("sg.cy.getElementById('gate-control').data('label')")
+        label = page.page.evaluate("sg.map.node('gate-control').data('label')")
         assert "needs 50% of 2 gates" in label
         no_errors(page)
 
