@@ -337,3 +337,15 @@ def test_a_running_server_refuses_the_review_s_requests_and_goes_on(
             assert problem["field"] == field, problem
         assert client.get("/healthz").status_code == 200
         assert client.get("/v1/nodes", params={"limit": 1}).json()["total"] == before
+
+
+def test_the_command_lines_own_yaml_readers_bound_aliases(tmp_path: Path) -> None:
+    """``servicegraph push FILE`` and ``changes assess FILE`` read YAML themselves."""
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(alias_bomb(), encoding="utf-8")
+    db = str(tmp_path / "g.db")
+    for args in (["push", "cmdb", str(bomb), "--store", db],
+                 ["changes", "assess", str(bomb), "--store", db]):
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code != 0, (args, out.output)
+        assert "alias" in out.output, (args, out.output)

@@ -43,9 +43,12 @@ def push(
 
     import yaml
 
+    from servicegraph.model import yaml_bounds
+
     text = read_text(file)
     try:
-        doc = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+        # Aliases bounded, as on every YAML way in.
+        doc = json.loads(text) if file.suffix.lower() == ".json" else yaml_bounds.load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise fail(f"{file}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}"
                    ) from None

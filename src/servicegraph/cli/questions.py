@@ -105,11 +105,12 @@ def read_changes(path: Path) -> list[dict[str, Any]]:
     import yaml
 
     from servicegraph.cli.files import read_text
+    from servicegraph.model import yaml_bounds
 
     text = read_text(path)
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        doc = yaml_bounds.load(text)  # aliases bounded, as on every YAML way in
+    except (yaml.YAMLError, ValueError) as exc:
         raise fail(f"{path}: cannot read it: {exc}") from None
     items = doc.get("changes") if isinstance(doc, dict) else doc
     if not isinstance(items, list) or not items:
