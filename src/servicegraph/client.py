@@ -313,6 +313,37 @@ class ServiceGraphClient:
             "a status push", applied=int, stale=int, broken_promises=list,
             at_risk_promises=list)
 
+    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Deliver alerts as Alertmanager's webhook (payload version 4) would."""
+        return _shaped(self._request("POST", f"/v1/sources/{source}/alerts/alertmanager",
+                                     json=dict(payload)),
+                       "an alert delivery", received=int, firing=int, resolved=int,
+                       unchanged=int, stale=int, broken_promises=list)
+
+    def alerts(self, source: str, *, unmatched: bool = False, limit: int = 1000,
+               offset: int = 0) -> dict[str, Any]:
+        """A page of the alerts ``source`` sent (only those that match no node, with
+        ``unmatched``)."""
+        path = f"/v1/sources/{source}/alerts" + ("/unmatched" if unmatched else "")
+        return _shaped(self._request("GET", path, params={"limit": limit, "offset": offset}),
+                       "a page of alerts", alerts=list, total=int)
+
+    def register_window(self, window: Mapping[str, Any]) -> dict[str, Any]:
+        """Register (or replace) a maintenance window; answers it with its assessment."""
+        return _shaped(self._request("POST", "/v1/maintenance", json=dict(window)),
+                       "a registered window", window=dict, assessment=dict)
+
+    def windows(self, phase: str | None = None) -> dict[str, Any]:
+        """The maintenance windows (of one phase: upcoming, active, ended, cancelled)."""
+        params = {"phase": phase} if phase else {}
+        return _shaped(self._request("GET", "/v1/maintenance", params=params),
+                       "the maintenance windows", windows=list)
+
+    def cancel_window(self, window_id: str) -> dict[str, Any]:
+        """Cancel a maintenance window."""
+        return _shaped(self._request("DELETE", f"/v1/maintenance/{window_id}"),
+                       "a cancelled window", id=str, state=str)
+
     def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]], *,
                      full_sync: bool = False, dry_run: bool = False,
                      allow_empty: bool = False) -> dict[str, Any]:

@@ -4,14 +4,11 @@ planned in the current impact."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from servicegraph.impact.change import PlannedChange
 from servicegraph.model.maintenance import Window
-from servicegraph.model.times import iso
 from servicegraph_api.deps import QuestionsDep, WriterDep
 from servicegraph_api.errors import responses
 from servicegraph_api.maintenance_schemas import (
@@ -27,17 +24,6 @@ WindowId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0
                                description="the window's id", examples=["chg-4711"])]
 
 
-def _window(body: MaintenanceWindowIn) -> Window:
-    if body.starts_at.tzinfo is None or body.ends_at.tzinfo is None:
-        raise HTTPException(422, "starts_at and ends_at need a time zone, e.g. "
-                                 "2030-01-01T22:00:00Z")
-    if body.ends_at <= body.starts_at:
-        raise HTTPException(422, f"window {body.id!r}: ends_at must be after starts_at")
-    return Window(body.id, body.title, tuple(dict.fromkeys(body.components)),
-                  iso(body.starts_at.astimezone(UTC)), iso(body.ends_at.astimezone(UTC)),
-                  body.owner)
-
-
 @router.post("/maintenance", response_model=MaintenanceWindowRegisteredOut, status_code=201,
              summary="Register (or replace) a maintenance window", responses=responses(413))
 def register(body: MaintenanceWindowIn, writer: WriterDep,
@@ -45,10 +31,9 @@ def register(body: MaintenanceWindowIn, writer: WriterDep,
     """Planned work on `components` from `starts_at` to `ends_at`; a window of the same
     id is replaced. The answer assesses the change (the components down for the window,
     as `POST /v1/changes/assess` does). Unknown components are refused (422)."""
-    window = writer.save_window(_window(body))
-    assessment = questions.assess([PlannedChange(window.id, window.components,
-                                                 body.starts_at, body.ends_at)])
-    return {"window": questions.window(window.id), "assessment": assessment}
+    window = writer.save_window(Window.plan(body.id, body.title, body.components,
+                                           body.starts_at, body.ends_at, body.owner))
+    return questions.registered(window)
 
 
 @router.get("/maintenance", response_model=MaintenanceWindowListOut, summary="Maintenance windows",

@@ -44,6 +44,11 @@ class Backend(Protocol):
     def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
     def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]],
                      full_sync: bool, dry_run: bool, allow_empty: bool) -> dict[str, Any]: ...
+    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]: ...
+    def alerts(self, source: str, unmatched: bool) -> dict[str, Any]: ...
+    def register_window(self, window: Mapping[str, Any]) -> dict[str, Any]: ...
+    def windows(self, phase: str | None) -> dict[str, Any]: ...
+    def cancel_window(self, window_id: str) -> dict[str, Any] | None: ...
     def close(self) -> None: ...
 
 
@@ -156,6 +161,33 @@ class Local:
         return run_import(self.graph.writes, source, kind,
                           [SourceFile(n, t) for n, t in files],
                           full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty)
+
+    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        from servicegraph.ingest.alerts import read_alertmanager
+
+        return self.graph.writes.push_alerts(
+            source, read_alertmanager(payload, now=datetime.now(UTC)))
+
+    def alerts(self, source: str, unmatched: bool) -> dict[str, Any]:
+        found, total = self.graph.questions.alerts(source, unmatched=unmatched, limit=10_000)
+        return {"alerts": [a.to_dict() for a in found], "total": total}
+
+    def register_window(self, window: Mapping[str, Any]) -> dict[str, Any]:
+        from servicegraph.model.maintenance import Window
+        from servicegraph.model.times import parse_iso
+
+        planned = Window.plan(window["id"], window["title"], window["components"],
+                              parse_iso(window["starts_at"]), parse_iso(window["ends_at"]),
+                              window.get("owner"))
+        return self.graph.questions.registered(self.graph.writes.save_window(planned))
+
+    def windows(self, phase: str | None) -> dict[str, Any]:
+        return {"windows": self.graph.questions.windows(phase=phase)}
+
+    def cancel_window(self, window_id: str) -> dict[str, Any] | None:
+        if self.graph.writes.cancel_window(window_id) is None:
+            return None
+        return self.graph.questions.window(window_id)
 
     def close(self) -> None:
         from servicegraph.impact import jit
@@ -282,6 +314,28 @@ class Remote:
                      full_sync: bool, dry_run: bool, allow_empty: bool) -> dict[str, Any]:
         return self.client.import_files(source, kind, files, full_sync=full_sync,
                                         dry_run=dry_run, allow_empty=allow_empty)
+
+    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return self.client.send_alerts(source, payload)
+
+    def alerts(self, source: str, unmatched: bool) -> dict[str, Any]:
+        return self.client.alerts(source, unmatched=unmatched, limit=10_000)
+
+    def register_window(self, window: Mapping[str, Any]) -> dict[str, Any]:
+        return self.client.register_window(window)
+
+    def windows(self, phase: str | None) -> dict[str, Any]:
+        return self.client.windows(phase)
+
+    def cancel_window(self, window_id: str) -> dict[str, Any] | None:
+        from servicegraph.client import ServiceGraphError
+
+        try:
+            return self.client.cancel_window(window_id)
+        except ServiceGraphError as exc:
+            if getattr(exc, "status", None) == 404:
+                return None
+            raise
 
     def close(self) -> None:
         self.client.close()

@@ -9,9 +9,12 @@ has an unplanned cause, is unplanned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+
+from servicegraph.model.times import iso, parse_iso
 
 #: A window's life: scheduled (active between its times), or cancelled.
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
@@ -54,6 +57,29 @@ class Window:
                 "starts_at": self.starts_at, "ends_at": self.ends_at, "owner": self.owner,
                 "state": self.state, "created_at": self.created_at,
                 "updated_at": self.updated_at}
+
+    @classmethod
+    def plan(cls, window_id: str, title: str, components: Sequence[str], starts: datetime,
+             ends: datetime, owner: str | None = None) -> Window:
+        """A window from times with a time zone; raises ``ValueError`` naming the window
+        when a time has none or the span is empty.
+
+        >>> from datetime import UTC
+        >>> Window.plan("w", "t", ["a", "a"], datetime(2030, 1, 1, tzinfo=UTC),
+        ...             datetime(2030, 1, 1, 1, tzinfo=UTC)).components
+        ('a',)
+        """
+        if starts.tzinfo is None or ends.tzinfo is None:
+            raise ValueError(f"window {window_id!r}: starts_at and ends_at need a time "
+                             "zone, e.g. 2030-01-01T22:00:00Z")
+        if ends <= starts:
+            raise ValueError(f"window {window_id!r}: ends_at must be after starts_at")
+        return cls(window_id, title, tuple(dict.fromkeys(components)),
+                   iso(starts.astimezone(UTC)), iso(ends.astimezone(UTC)), owner)
+
+    def span(self) -> tuple[datetime, datetime]:
+        """Its start and end as moments."""
+        return parse_iso(self.starts_at), parse_iso(self.ends_at)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Window:

@@ -37,6 +37,7 @@ from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.interchange import dumps
 from servicegraph.model.kinds import NodeKind, State
+from servicegraph.model.maintenance import Window
 from servicegraph.model.times import iso
 from servicegraph.runtime.feed import promise_states
 from servicegraph.store.base import GraphStore, StoreUnavailable
@@ -297,6 +298,14 @@ class Questions:
                                     live.windows.values(), iso(datetime.now(UTC)))
             return {**answer, "alerts": alerts_behind(live, answer.get("impacted", {})),
                     "planned": planned, "as_of": self.freshness().to_dict()}
+
+    def registered(self, window: Window) -> dict[str, Any]:
+        """A window as registered, with the assessment of its change (its components
+        down for its span, as :meth:`assess` judges it)."""
+        starts, ends = window.span()
+        return {"window": self.window(window.id),
+                "assessment": self.assess([PlannedChange(window.id, window.components,
+                                                         starts, ends)])}
 
     def windows(self, *, phase: str | None = None) -> list[dict[str, Any]]:
         """The maintenance windows (of one ``phase``: upcoming, active, ended,

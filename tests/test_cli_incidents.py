@@ -1,0 +1,79 @@
+"""``servicegraph alerts`` and ``servicegraph maintenance``, on the embedded store and
+against a running server: the same answers either way."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from servicegraph.cli import app as cli
+from servicegraph.examples import example_text
+
+from servers import serve
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def stamp(hours: float) -> str:
+    return (NOW + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+
+def loaded(tmp_path: Path) -> str:
+    source = tmp_path / "enterprise.yaml"
+    source.write_text(example_text(), encoding="utf-8")
+    db = str(tmp_path / "g.db")
+    subprocess.run([sys.executable, "-m", "servicegraph.cli", "load", str(source),
+                    "--store", db], check=True, capture_output=True)
+    return db
+
+
+def payload(tmp_path: Path) -> Path:
+    path = tmp_path / "alerts.json"
+    path.write_text(json.dumps({"version": "4", "status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": "FeedDown", "servicegraph_id": "feed-job",
+                                        "severity": "critical"},
+         "startsAt": stamp(-1), "fingerprint": "f1"},
+        {"status": "firing", "labels": {"alertname": "Elsewhere", "host": "db-9"},
+         "startsAt": stamp(-1), "fingerprint": "f2"}]}), encoding="utf-8")
+    return path
+
+
+def run(*args: str) -> str:
+    out = CliRunner().invoke(cli, list(args))
+    assert out.exit_code == 0, (args, out.output)
+    return out.output
+
+
+def test_alerts_and_windows_on_the_embedded_store_and_a_server(tmp_path: Path) -> None:
+    db = loaded(tmp_path)
+    sent = run("alerts", "send", "am", str(payload(tmp_path)), "--store", db)
+    assert "2 alert(s): 2 firing" in sent and "1 matching no node" in sent
+    assert "broken promises now: onboarding" in sent
+    assert "(no node)" in run("alerts", "list", "am", "--unmatched", "--store", db)
+    added = run("maintenance", "add", "chg-1", "--title", "Replace web servers",
+                "--component", "web-1", "--component", "web-2", "--start", stamp(-1),
+                "--end", stamp(1), "--owner", "IT operations", "--store", db)
+    assert "chg-1" in added and "would break: order-anytime" in added
+    assert "active" in run("maintenance", "list", "--phase", "active", "--store", db)
+    bad = CliRunner().invoke(cli, ["maintenance", "add", "chg-2", "--title", "x", "--component",
+                                   "web-1", "--start", stamp(1), "--end", stamp(-1),
+                                   "--store", db])
+    assert bad.exit_code == 2 and "after starts_at" in bad.output
+    with serve(tmp_path, db) as server:
+        listed = json.loads(run("alerts", "list", "am", "--format", "json",
+                                "--server", server.url))
+        assert listed["total"] == 2
+        windows = json.loads(run("maintenance", "list", "--format", "json",
+                                 "--server", server.url))
+        assert [w["id"] for w in windows["windows"]] == ["chg-1"]
+        cancelled = run("maintenance", "cancel", "chg-1", "--server", server.url)
+        assert "cancelled" in cancelled
+        missing = CliRunner().invoke(cli, ["maintenance", "cancel", "nope",
+                                           "--server", server.url])
+        assert missing.exit_code == 1 and "no maintenance window 'nope'" in missing.output
+    assert "cancelled" in run("maintenance", "list", "--store", db)
