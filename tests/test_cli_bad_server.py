@@ -152,11 +152,16 @@ def test_a_web_page_is_not_an_answer(tmp_path: Path) -> None:
 
 
 def test_json_of_another_shape_is_not_an_answer(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     for body in ({"hello": "world"}, [1, 2, 3], "a string", None):
         with fake_server(answering("200 OK", "application/json",
-                                   json.dumps(body).encode())) as url:
-            for args in QUESTIONS:
-                line = one_line(run([*args, "--server", url], tmp_path), 1)
+                                   json.dumps(body).encode())) as url, \
+                ThreadPoolExecutor(4) as pool:
+            # Each command a process of its own, a few at a time: the suite stays quick.
+            runs = pool.map(lambda args: run([*args, "--server", url], tmp_path), QUESTIONS)
+            for out in runs:
+                line = one_line(out, 1)
                 assert line.startswith(f"{url}: the answer to "), line
                 assert "servicegraph server" in line
 
