@@ -706,7 +706,9 @@ class GraphIndex:
         """Resolve group ``g``'s rule against its size (after either changed)."""
         size = int(self._gsize[g])
         self._gmin[g] = _resolve_one(int(self._gmin_code[g]), size)
-        self._gok[g] = _resolve_one(int(self._gok_code[g]), size)
+        # Never below min_ok: a share can resolve lower than a count once members
+        # retire, and a group short of min_ok up is not "ok" whatever ok_at says.
+        self._gok[g] = max(_resolve_one(int(self._gok_code[g]), size), int(self._gmin[g]))
 
     def _group(self, v: int, name: str) -> int:
         g = self._group_at.get((v, name))

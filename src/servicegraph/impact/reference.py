@@ -88,5 +88,6 @@ def _needs(rule: Any, size: int) -> tuple[int, int]:
         return int(amount)
 
     if isinstance(rule, Mapping):
-        return count(rule["min_ok"]), count(rule.get("ok_at", size))
-    return count(rule), size
+        needed = count(rule["min_ok"])
+        return needed, max(needed, count(rule.get("ok_at", size)))  # never below min_ok
+    return count(rule), max(count(rule), size)
