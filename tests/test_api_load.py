@@ -25,7 +25,7 @@ from apikit import add_key, example_graph
 from servers import serve
 
 #: Seconds of load.
-SECONDS = 12
+SECONDS = 8
 #: The longest any one request may take (generous: a loaded 2-core machine).
 REQUEST_BOUND = 30.0
 

@@ -25,7 +25,7 @@ from apikit import add_key, example_graph
 from servers import serve
 
 #: Seconds of generated requests per store.
-SECONDS = 15
+SECONDS = 8
 CHECKS = ",".join([
     "not_a_server_error", "status_code_conformance", "content_type_conformance",
     "response_headers_conformance", "response_schema_conformance", "unsupported_method",
