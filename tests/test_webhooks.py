@@ -113,14 +113,21 @@ def test_every_event_arrives_in_order_once_across_a_receiver_restart(
             until(lambda n=n: numbered(one.url, sub) == n, f"event {n} never numbered")
         assert len(received(log)) == 4
         with receiver(port, log):
-            until(lambda: len(received(log)) >= len(pushes), "the rest never arrived")
+            until(lambda: len(distinct(log)) >= len(pushes), "the rest never arrived")
             time.sleep(1.0)  # time for any duplicate to show
         assert httpx.get(f"{one.url}/v1/subscriptions/{sub}/dead").json() == []
     got = received(log)
     bodies = [json.loads(g["body"]) for g in got]
-    assert len({b["id"] for b in bodies}) == len(bodies) == len(pushes), "duplicates"
-    assert [b["sequence"] for b in bodies] == list(range(1, len(pushes) + 1))
-    assert [b["type"] for b in bodies] == ["promise.broken", "promise.recovered"] * 5
+    # Once each, across both servers and their four workers. The one repeat at-least-once
+    # allows: event 4, when the receiver was killed after recording it but before its
+    # answer reached the server (sent again, under the same id, before event 5).
+    repeats = [b["sequence"] for i, b in enumerate(bodies)
+               if b["id"] in {earlier["id"] for earlier in bodies[:i]}]
+    assert repeats in ([], [4]), f"duplicates: {repeats}"
+    firsts = distinct(log)
+    assert [b["sequence"] for b in firsts] == list(range(1, len(pushes) + 1))
+    assert [b["sequence"] for b in bodies] == sorted(b["sequence"] for b in bodies)
+    assert [b["type"] for b in firsts] == ["promise.broken", "promise.recovered"] * 5
     for g in got:
         headers = {k.lower(): v for k, v in g["headers"].items()}
         assert verify(secret, g["body"].encode(), headers["x-servicegraph-signature"])
@@ -166,6 +173,15 @@ def test_a_dead_letter_is_shown_and_delivered_again(store: GraphStore,
     assert verify(made["secret"], got["body"].encode(), headers["x-servicegraph-signature"])
 
 
+def distinct(log: Path) -> list[dict[str, Any]]:
+    """The events received, each once (receivers deduplicate by id), in arrival order."""
+    seen: dict[str, dict[str, Any]] = {}
+    for g in received(log):
+        body = json.loads(g["body"])
+        seen.setdefault(body["id"], body)
+    return list(seen.values())
+
+
 def test_when_the_delivering_process_dies_another_takes_over(store: GraphStore,
                                                               tmp_path: Path) -> None:
     assert isinstance(store, OutboxStore)
@@ -182,15 +198,20 @@ def test_when_the_delivering_process_dies_another_takes_over(store: GraphStore,
             r = httpx.post(f"{server.url}/v1/sources/mon/status",
                            json={"statuses": [{"id": "feed-job", "state": state}]})
             assert r.status_code == 200
-            until(lambda n=n: len(received(log)) == n, f"event {n} never arrived")
+            until(lambda n=n: len(distinct(log)) == n, f"event {n} never arrived")
             if n == 1:
-                # Killed, not stopped: it cannot give its lease up (if it held it).
+                # Killed, not stopped: it cannot give its lease up (if it held it). Killed
+                # between the receiver's answer and recording it, it leaves event 1 to be
+                # sent again by the other: at least once, under the same id.
                 first.process.kill()
                 first.process.wait()
         time.sleep(1.0)
+    assert [(b["sequence"], b["type"]) for b in distinct(log)] == [(1, "promise.broken"),
+                                                                   (2, "promise.recovered")]
     bodies = [json.loads(g["body"]) for g in received(log)]
-    assert [(b["sequence"], b["type"]) for b in bodies] == [(1, "promise.broken"),
-                                                            (2, "promise.recovered")]
+    # Any repeat is a whole earlier event again, in order: never a new event out of turn.
+    sequences = [b["sequence"] for b in bodies]
+    assert sequences == sorted(sequences), sequences
     for g in received(log):
         headers = {k.lower(): v for k, v in g["headers"].items()}
         assert verify(made["secret"], g["body"].encode(), headers["x-servicegraph-signature"])
