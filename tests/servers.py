@@ -14,12 +14,20 @@ from pathlib import Path
 
 import httpx
 
+#: Ports already handed out in this process: the kernel may offer a released port again
+#: at once, and two parts of one test (a receiver, then a server) must not share one.
+_GIVEN: set[int] = set()
+
 
 def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port nobody listens on now, and not handed out before in this process."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 @dataclass(frozen=True)
@@ -120,9 +128,27 @@ def serve(tmp_path: Path, store: str, *, host: str = "127.0.0.1",
         wait_ready(url, process, log)
         yield Server(url, port, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a process to stop (SIGTERM), and kill it if it has not within 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def example_store(tmp_path: Path) -> str:
+    """The example enterprise in a fresh embedded store, loaded by the command line as a
+    person would; the store's path."""
+    from servicegraph.examples import example_text
+
+    source = tmp_path / "enterprise.yaml"
+    source.write_text(example_text(), encoding="utf-8")
+    store = str(tmp_path / "graph.db")
+    subprocess.run([sys.executable, "-m", "servicegraph.cli", "load", str(source),
+                    "--store", store], check=True, capture_output=True)
+    return store

@@ -49,7 +49,10 @@ def receiver(port: int, log: Path, delay: float | None = None
     process = subprocess.Popen([sys.executable, str(RECEIVER), str(port), str(log),
                                 *([str(delay)] if delay is not None else [])])
     try:
-        until(lambda: _listening(port), "the receiver did not start")
+        # Our process must be the one listening: one that could not bind has exited.
+        until(lambda: process.poll() is not None or _listening(port),
+              "the receiver did not start")
+        assert process.poll() is None, f"the receiver could not listen on {port}"
         yield process
     finally:
         process.kill()
