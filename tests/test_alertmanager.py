@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,9 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from servicegraph.examples import example_text
-
-from servers import Server, free_port, serve
+from servers import Server, example_store, free_port, serve, stop
 
 ALERTMANAGER = os.environ.get("SERVICEGRAPH_ALERTMANAGER",
                               shutil.which("prometheus-alertmanager") or
@@ -69,12 +66,7 @@ def alertmanager(tmp_path: Path, webhook: str) -> Iterator[str]:
         until(lambda: _ready(url), f"Alertmanager to start:\n{log.read_text()}")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _ready(url: str) -> bool:
@@ -120,12 +112,7 @@ def deliveries(server: Server) -> int:
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[Server]:
-    source = tmp_path / "enterprise.yaml"
-    source.write_text(example_text(), encoding="utf-8")
-    store = str(tmp_path / "graph.db")
-    subprocess.run([sys.executable, "-m", "servicegraph.cli", "load", str(source),
-                    "--store", store], check=True, capture_output=True)
-    with serve(tmp_path, store) as s:
+    with serve(tmp_path, example_store(tmp_path)) as s:
         yield s
 
 

@@ -5,22 +5,15 @@ read. Every party listens on loopback; a resolver rule stands in for the attacke
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from servicegraph.examples import example_text
-
-from browser import ARGS, CHROMIUM
-from servers import Server, serve
+from browser import ARGS, CHROMIUM, other_origin
+from servers import Server, example_store, serve
 
 REBOUND = "rebind.attacker.test"
 
@@ -64,46 +57,15 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[Server]:
     """The example enterprise served with no key, plus an item of source ``victim``."""
-    source = tmp_path / "enterprise.yaml"
-    source.write_text(example_text(), encoding="utf-8")
-    store = str(tmp_path / "graph.db")
-    subprocess.run([sys.executable, "-m", "servicegraph.cli", "load", str(source),
-                    "--store", store], check=True, capture_output=True)
-    with serve(tmp_path, store) as s:
+    with serve(tmp_path, example_store(tmp_path)) as s:
         r = httpx.post(f"{s.url}/v1/sources/victim/push",
                        json={"nodes": [{"id": "v-1", "kind": "ci", "name": "Victim CI"}]})
         assert r.status_code == 200, r.text
         yield s
 
 
-@contextmanager
-def attacker_site(html: str) -> Iterator[str]:
-    """Another origin on loopback (its own port) serving ``html`` at ``/``."""
-    page = html.encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 def test_a_page_of_another_origin_cannot_write(browser: Browser, server: Server) -> None:
-    with attacker_site(ATTACK.replace("API", server.url)) as origin:
+    with other_origin(ATTACK.replace("API", server.url)) as origin:
         page = browser.new_page()
         try:
             page.goto(f"{origin}/")

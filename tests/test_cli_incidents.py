@@ -4,32 +4,20 @@ against a running server: the same answers either way."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from servicegraph.cli import app as cli
-from servicegraph.examples import example_text
 
-from servers import serve
+from servers import example_store, serve
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def stamp(hours: float) -> str:
     return (NOW + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
-
-
-def loaded(tmp_path: Path) -> str:
-    source = tmp_path / "enterprise.yaml"
-    source.write_text(example_text(), encoding="utf-8")
-    db = str(tmp_path / "g.db")
-    subprocess.run([sys.executable, "-m", "servicegraph.cli", "load", str(source),
-                    "--store", db], check=True, capture_output=True)
-    return db
 
 
 def payload(tmp_path: Path) -> Path:
@@ -50,7 +38,7 @@ def run(*args: str) -> str:
 
 
 def test_alerts_and_windows_on_the_embedded_store_and_a_server(tmp_path: Path) -> None:
-    db = loaded(tmp_path)
+    db = example_store(tmp_path)
     sent = run("alerts", "send", "am", str(payload(tmp_path)), "--store", db)
     assert "2 alert(s): 2 firing" in sent and "1 matching no node" in sent
     assert "broken promises now: onboarding" in sent

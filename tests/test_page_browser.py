@@ -17,11 +17,11 @@ import pytest
 from playwright.sync_api import Browser
 
 from servicegraph.core import ServiceGraph
-from servicegraph.examples import example_graph, example_text
+from servicegraph.examples import example_graph
 from servicegraph.store import Neo4jStore
 
 from browser import ARTIFACTS, Watched, chromium, other_origin, page_of
-from servers import Server, serve
+from servers import Server, example_store, serve
 
 CHAIN = ["onboarding", "employee-onboarding", "act-new-employee", "hr-app", "recruiting-feed",
          "feed-job"]
@@ -33,20 +33,10 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-def load_example(tmp_path: Path) -> str:
-    """The example enterprise in a fresh embedded store, loaded by the CLI; its path."""
-    source = tmp_path / "enterprise.yaml"
-    source.write_text(example_text(), encoding="utf-8")
-    store = str(tmp_path / "graph.db")
-    subprocess.run([sys.executable, "-m", "servicegraph.cli", "load", str(source),
-                    "--store", store], check=True, capture_output=True)
-    return store
-
-
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[Server]:
     """The API and page over the example enterprise, no key configured (loopback only)."""
-    with serve(tmp_path, load_example(tmp_path)) as s:
+    with serve(tmp_path, example_store(tmp_path)) as s:
         yield s
 
 
@@ -506,7 +496,7 @@ def test_exports_of_the_drawn_view(browser: Browser, server: Server, tmp_path: P
 
 def test_the_page_asks_for_a_key_and_keeps_it_for_the_session(browser: Browser,
                                                                tmp_path: Path) -> None:
-    store = load_example(tmp_path)
+    store = example_store(tmp_path)
     made = subprocess.run([sys.executable, "-m", "servicegraph.cli", "keys", "add", "viewer",
                            "--scope", "read", "--keys-file", str(tmp_path / "keys.json")],
                           check=True, capture_output=True, text=True)

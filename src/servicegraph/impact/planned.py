@@ -12,6 +12,12 @@ from servicegraph.model.kinds import State
 from servicegraph.model.maintenance import Window
 
 
+def nothing_planned() -> dict[str, Any]:
+    """The planned part of an answer in which nothing is planned (a what-if, or a graph
+    without active maintenance windows)."""
+    return {"windows": [], "components": {}, "promises": []}
+
+
 def planned_marks(index: GraphIndex, observed: Mapping[str, State], full: ImpactResult,
                   windows: Iterable[Window], now: str) -> dict[str, Any]:
     """The planned part of the current impact ``full`` (the impact of ``observed``).
@@ -32,7 +38,7 @@ def planned_marks(index: GraphIndex, observed: Mapping[str, State], full: Impact
             covering.setdefault(component, window.id)
     components = {n: covering[n] for n in sorted(observed) if n in covering}
     if not components:
-        return {"windows": [], "components": {}, "promises": []}
+        return nothing_planned()
     unplanned = {n: s for n, s in observed.items() if n not in components}
     alone = analyse(index, unplanned)
     hit = set(full.broken_promises) | set(full.at_risk_promises)

@@ -25,7 +25,7 @@ from servicegraph.formats import INTERCHANGE, ExportFormat
 from servicegraph.impact.analysis import ImpactResult, analyse, scenario
 from servicegraph.impact.change import PlannedChange, assess_changes
 from servicegraph.impact.index import GraphIndex
-from servicegraph.impact.planned import planned_marks
+from servicegraph.impact.planned import nothing_planned, planned_marks
 from servicegraph.impact.rootcause import COMPONENTS, root_cause_candidates
 from servicegraph.impact.spof_cache import SpofAnswer, SpofCache, SpofResult
 from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
@@ -277,7 +277,7 @@ class Questions:
         with self.reading() as live:
             result = analyse(live.index, scenario(down, degraded))
             return {**result.answer(**size), "alerts": {},
-                    "planned": {"windows": [], "components": {}, "promises": []},
+                    "planned": nothing_planned(),
                     "as_of": self.freshness().to_dict()}
 
     def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
@@ -294,8 +294,11 @@ class Questions:
         with self.reading() as live:
             result = self.current_on(live)
             answer = result.answer(**size)
-            planned = planned_marks(live.index, observed_failures(live), result,
-                                    live.windows.values(), iso(datetime.now(UTC)))
+            # Most graphs have no window: then nothing is planned, and the observed
+            # failures are not gathered a second time on the hot path.
+            planned = (planned_marks(live.index, observed_failures(live), result,
+                                     live.windows.values(), iso(datetime.now(UTC)))
+                       if live.windows else nothing_planned())
             return {**answer, "alerts": alerts_behind(live, answer.get("impacted", {})),
                     "planned": planned, "as_of": self.freshness().to_dict()}
 
