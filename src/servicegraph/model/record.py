@@ -1,0 +1,113 @@
+"""The promise record's unit: one transition of one node's state, with its cause.
+
+The record keeps, for the customer-facing layers (promises, business services and
+service acts), every change of state, and for every component, every change of its
+observed state (the input). One row per transition: a node's state between two of its
+transitions is the state of the first. Everything the record answers (time travel,
+the timeline, the kept/at-risk/broken minutes, the shares per provider) is computed
+from these rows.
+
+These are plain values; the stores keep them, the recorder writes them, and the
+figures are computed from them by pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from servicegraph.model.kinds import State
+
+#: The layer of a component's observed state, as the record names it (the other
+#: layers are the node kinds: ``promise``, ``business_service``, ``service_act``).
+OBSERVED = "observed"
+
+#: How the record names a cause whose component has no provider.
+NO_PROVIDER = "(no provider)"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A failed component behind a transition, and who answers for it.
+
+    ``planned`` says that the component's failure was covered by an active
+    maintenance window (``window`` names it).
+    """
+
+    component: str
+    state: State
+    provider: str | None = None
+    owner: str | None = None
+    planned: bool = False
+    window: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the stored one)."""
+        return {"component": self.component, "state": self.state.word,
+                "provider": self.provider, "owner": self.owner, "planned": self.planned,
+                "window": self.window}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Cause:
+        """Inverse of :meth:`to_dict`."""
+        return cls(str(raw["component"]), State.parse(str(raw["state"])),
+                   raw.get("provider"), raw.get("owner"), bool(raw.get("planned")),
+                   raw.get("window"))
+
+
+@dataclass(frozen=True)
+class Transition:
+    """``node`` entered ``state`` at ``at`` (ISO 8601 UTC, as :func:`~servicegraph.model.
+    times.iso` writes it), and stayed in it until its next transition.
+
+    ``layer`` is the node's kind for the customer-facing layers, or :data:`OBSERVED` for
+    a component's observed state. ``version`` is the store version whose change caused
+    the transition (``None`` when time alone caused it: a maintenance window or an
+    alert's ``endsAt`` that passed). ``planned`` marks a state that is not ok only
+    because of failures under active maintenance windows. ``causes`` are the failed
+    components behind it (for an observed transition: the component itself), and
+    ``inputs`` what was observed (alert fingerprints by source, the status held).
+
+    >>> t = Transition("2030-01-01T00:00:00.000000Z", "onboarding", "promise", State.DOWN,
+    ...                causes=(Cause("db-1", State.DOWN, provider="Northwind"),))
+    >>> Transition.from_dict(t.to_dict()) == t
+    True
+    >>> t.providers
+    ('Northwind',)
+    """
+
+    at: str
+    node: str
+    layer: str
+    state: State
+    planned: bool = False
+    causes: tuple[Cause, ...] = ()
+    version: int | None = None
+    acknowledged_by: str | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The distinct providers of the causes, sorted (:data:`NO_PROVIDER` for a cause
+        without one); empty when the state is ok."""
+        if self.state is State.OK:
+            return ()
+        return tuple(sorted({c.provider or NO_PROVIDER for c in self.causes}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the stored one)."""
+        return {"at": self.at, "node": self.node, "layer": self.layer,
+                "state": self.state.word, "planned": self.planned,
+                "causes": [c.to_dict() for c in self.causes], "version": self.version,
+                "acknowledged_by": self.acknowledged_by, "inputs": dict(self.inputs)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Transition:
+        """Inverse of :meth:`to_dict`."""
+        version = raw.get("version")
+        return cls(str(raw["at"]), str(raw["node"]), str(raw["layer"]),
+                   State.parse(str(raw["state"])), bool(raw.get("planned")),
+                   tuple(Cause.from_dict(c) for c in raw.get("causes") or ()),
+                   None if version is None else int(version), raw.get("acknowledged_by"),
+                   dict(raw.get("inputs") or {}))
