@@ -58,15 +58,15 @@ vendor:
 ## make test: lint, types, then the whole suite against both stores with a real
 ## Neo4j started here (fetched from Maven Central on first use) and stopped after,
 ## the page in headless Chromium and both notebooks included.
-## Set NEO4J_URI to test against a Neo4j of your own instead.
+## The Neo4j tests and the rest run side by side (scripts/test-suite.sh), each half
+## printing its slowest tests. Set NEO4J_URI to test against a Neo4j of your own instead.
 test: lint typecheck test-tools
 	@set -e; \
 	if [ -n "$$NEO4J_URI" ]; then uri="$$NEO4J_URI"; started=; \
 	else uri=$$($(SG) neo4j start); started=1; fi; \
 	echo "Neo4j for the tests: $$uri"; \
-	status=0; NEO4J_URI="$$uri" $(PY) -m pytest --durations=20 --doctest-modules src api tests || status=$$?; \
+	status=0; NEO4J_URI="$$uri" scripts/test-suite.sh $(PY) || status=$$?; \
 	if [ -n "$$started" ]; then $(SG) neo4j stop; fi; \
-	if [ $$status -eq 5 ]; then echo "pytest ran no tests: that is a failure"; fi; \
 	exit $$status
 
 ## make bench TIER=S|M: the benchmark (S: 100k nodes, M: 1M nodes) against its targets,

@@ -20,6 +20,27 @@ from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _uses_neo4j(item: pytest.Item) -> bool:
+    """Whether a test talks to the session's Neo4j: marked so (the store fixture's
+    Neo4j half), or asking for a Neo4j fixture, directly or through another."""
+    names = getattr(item, "fixturenames", ())
+    return (item.get_closest_marker("neo4j") is not None
+            or any(name.startswith("neo4j_") for name in names))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``neo4j`` every test that talks to the session's Neo4j.
+
+    ``make test`` runs the ``neo4j`` tests and the others in two processes side by
+    side. Community Neo4j has one database, and these tests clear it, so none of them
+    may land in the other half: a test asking for a Neo4j fixture is marked even when
+    its author forgot to.
+    """
+    for item in items:
+        if _uses_neo4j(item):
+            item.add_marker(pytest.mark.neo4j)
+
+
 @pytest.fixture(scope="session")
 def neo4j_uri() -> Iterator[str]:
     """The Bolt URI of a real Neo4j for this session."""
