@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite in two pytest processes side by side: the tests that talk to the
 # session's Neo4j (marked `neo4j`; Community Neo4j has one database, which they clear,
-# so they run one at a time) and all the others. Each half writes its own log, printed
+# so they run one at a time) with a few slow others (together marked `first_half`),
+# and all the others. Each half writes its own log, printed
 # when both are done; the run fails when either half fails or runs no tests.
 # Usage: scripts/test-suite.sh PYTHON  (NEO4J_URI set to a running Neo4j)
 set -uo pipefail
@@ -17,12 +18,12 @@ half() {  # name, marker expression, extra pytest arguments...
 }
 
 start=$(date +%s)
-half neo4j "neo4j" tests &
-half others "not neo4j" --doctest-modules src api tests &
+half first "first_half" tests &
+half second "not first_half" --doctest-modules src api tests &
 wait
 
 status=0
-for name in others neo4j; do
+for name in second first; do
 	rc=$(cat "$logs/$name.rc")
 	echo "================================ the $name half (exit $rc) ================================"
 	cat "$logs/$name.log"

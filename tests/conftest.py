@@ -28,17 +28,27 @@ def _uses_neo4j(item: pytest.Item) -> bool:
             or any(name.startswith("neo4j_") for name in names))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``neo4j`` every test that talks to the session's Neo4j.
+#: Modules of slow tests that need no Neo4j, run in the Neo4j tests' process to even
+#: out the two halves of ``make test``.
+WITH_THE_NEO4J_HALF = frozenset({"test_page_browser.py", "test_cli_bad_server.py",
+                                 "test_cli_startup.py"})
 
-    ``make test`` runs the ``neo4j`` tests and the others in two processes side by
-    side. Community Neo4j has one database, and these tests clear it, so none of them
-    may land in the other half: a test asking for a Neo4j fixture is marked even when
-    its author forgot to.
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``neo4j`` every test that talks to the session's Neo4j, and ``first_half``
+    those and the tests run beside them.
+
+    ``make test`` runs the ``first_half`` and the others in two processes side by
+    side. Community Neo4j has one database, and the Neo4j tests clear it, so none of
+    them may land in the other half: a test asking for a Neo4j fixture is marked even
+    when its author forgot to.
     """
     for item in items:
         if _uses_neo4j(item):
             item.add_marker(pytest.mark.neo4j)
+            item.add_marker(pytest.mark.first_half)
+        elif item.path.name in WITH_THE_NEO4J_HALF:
+            item.add_marker(pytest.mark.first_half)
 
 
 @pytest.fixture(scope="session")
