@@ -152,21 +152,24 @@ NOTES_SHOWN = 50
 
 
 def left_out(notes: Sequence[str]) -> str:
-    """The items an import left out, one a line, at most :data:`NOTES_SHOWN` of them
-    and how many more; empty when none was.
+    """The notes of an import (the items it left out, the decisions it took, what the
+    files do not say), one a line, at most :data:`NOTES_SHOWN` of them and how many
+    more; empty when there is none.
 
-    >>> print(left_out(["Secret db-pass: no place in the model", "Job backup: no place"]))
+    >>> print(left_out(["Secret db-pass left out (no place in the model)",
+    ...                 "service debug has profiles (debug): imported like the others"]))
     <BLANKLINE>
-    2 item(s) left out:
-      Secret db-pass: no place in the model
-      Job backup: no place
+    2 note(s):
+      Secret db-pass left out (no place in the model)
+      service debug has profiles (debug): imported like the others
     >>> left_out([])
     ''
     """
     if not notes:
         return ""
-    # Each note says why its item was left out.
-    lines = ["", f"{len(notes)} item(s) left out:"]
+    # Each note says what it is about: an item left out and why, or a decision taken
+    # (profiles imported, start-up order read as a dependency), so one heading fits all.
+    lines = ["", f"{len(notes)} note(s):"]
     lines += [f"  {note}" for note in notes[:NOTES_SHOWN]]
     if len(notes) > NOTES_SHOWN:
         lines.append(f"  ... and {len(notes) - NOTES_SHOWN} more (--format json lists them "
