@@ -197,6 +197,18 @@ def test_the_command_line_imports_the_vendored_files(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert out.stdout.startswith("imported 9 node(s) and 13 dependencies")
     assert "8 note(s):" in out.stdout
+    # The text says what the files do not show, after the notes.
+    out = runner.invoke(app, ["import", "compose", str(DATA / "voting-app" / "docker-stack.yml"),
+                              "--source", "voting", "--store", db])
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    assert lines[1:3] == ["1 note(s):", "  4 depends_on entries only order start-up (the "
+                          "list form or condition service_started), e.g. vote -> redis: read "
+                          "as hard dependencies, since a service is usually made to wait for "
+                          "what it calls; write `required: false` under the entry for a soft "
+                          "one"]
+    assert lines[3:] == ["2 service(s) needing nothing these files show (leaves, or calls "
+                         "the files hide):", "  redis", "  visualizer"]
     out = runner.invoke(app, ["impact", "resource:pgdb", "postgres", "--store", db,
                               "--format", "json"])
     assert out.exit_code == 0, out.output
@@ -204,6 +216,21 @@ def test_the_command_line_imports_the_vendored_files(tmp_path: Path) -> None:
     down = {node for node, state in impacted.items() if state == "down"}
     assert {"system:janus-idp", "component:backstage-showcase", "airflow-webserver",
             "airflow-init", "flower"} <= down
+
+
+def test_the_command_line_names_unresolved_addresses(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  shop:\n    image: shop\n    environment:\n"
+                       "      - OTLP=http://tempo:4318\n      - DB=postgres://db:5432/shop\n"
+                       "  db: {image: postgres}\n")
+    out = CliRunner().invoke(app, ["import", "compose", str(compose), "--source", "c",
+                                   "--store", str(tmp_path / "g.db")])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[1:] == [
+        "1 address(es) naming nothing in these files:",
+        f"  {compose} line 3: shop environment.OTLP: http://tempo:4318",
+        "1 service(s) needing nothing these files show (leaves, or calls the files hide):",
+        "  db"]
 
 
 def test_a_failed_database_breaks_what_airflow_keeps(store: GraphStore) -> None:
