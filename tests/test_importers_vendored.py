@@ -13,11 +13,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from servicegraph.cli import app
 from servicegraph.core import ServiceGraph
 from servicegraph.importers import Imported, SourceFile, parse, run_import
+from servicegraph.importers.compose import interpolate, interpolated
 from servicegraph.importers.directories import expand
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
@@ -275,6 +278,33 @@ def test_compose_dollar_escapes_are_read_once() -> None:
                             SourceFile(".env", "HOST=db\nUSER=me\n")])
     (inferred,) = imp.inferred
     assert (inferred.target, inferred.text) == ("db", "postgres://${USER}@db:5432/x")
+
+
+_PLAIN = st.text(st.characters(blacklist_characters="$", blacklist_categories=("Cs",)),
+                 max_size=20)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _PLAIN,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_PLAIN, inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_VALUES, st.dictionaries(st.from_regex(r"[A-Z_]{1,6}", fullmatch=True), _PLAIN))
+def test_interpolation_keeps_what_names_no_variable(value: object,
+                                                    variables: dict[str, str]) -> None:
+    # A value with no `$` comes back as it was, keys and shape included.
+    assert interpolated(value, variables) == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(_PLAIN, st.from_regex(r"[A-Z_]{1,6}", fullmatch=True), _PLAIN)
+def test_a_dollar_escape_is_a_dollar_and_a_variable_its_value(
+        before: str, name: str, value: str) -> None:
+    variables = {name: value}
+    assert interpolate(f"{before}$${{{name}}}", variables) == f"{before}${{{name}}}"
+    assert interpolate(f"{before}${{{name}}}", variables) == before + value
+    default = before.replace("}", "")  # a default ends at the first `}`, as in Compose
+    assert interpolate(f"${{{name}:-{default}}}", variables) == (value or default)
 
 
 def _location(path: Path, *targets: str) -> None:
