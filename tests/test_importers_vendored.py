@@ -22,6 +22,7 @@ from servicegraph.core import ServiceGraph
 from servicegraph.importers import Imported, SourceFile, parse, run_import
 from servicegraph.importers.compose import interpolate, interpolated
 from servicegraph.importers.directories import expand
+from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.kinds import Impact, NodeKind
 from servicegraph.store import GraphStore
@@ -305,6 +306,22 @@ def test_a_dollar_escape_is_a_dollar_and_a_variable_its_value(
     assert interpolate(f"{before}${{{name}}}", variables) == before + value
     default = before.replace("}", "")  # a default ends at the first `}`, as in Compose
     assert interpolate(f"${{{name}:-{default}}}", variables) == (value or default)
+
+
+def test_variables_may_not_expand_an_import_past_its_bound() -> None:
+    # A variable of a mebibyte named by 17 services would write 17 MiB: refused, naming
+    # the service at which the bound was passed, before anything is built.
+    env = SourceFile(".env", "BIG=" + "x" * 2**20 + "\n")
+    lines = [f"  s{i}: {{image: app, environment: ['A=${{BIG}}']}}\n" for i in range(17)]
+    services = "".join(lines)
+    with pytest.raises(ValidationError) as caught:
+        parse("compose", [SourceFile("compose.yaml", "services:\n" + services), env])
+    (problem,) = caught.value.problems
+    assert problem.item == "'s15'" and "16,777,216 characters" in problem.message
+    assert problem.section == "compose.yaml line 17"
+    # Within it, the same variable is read as usual.
+    imp = parse("compose", [SourceFile("compose.yaml", "services:\n" + "".join(lines[:10])), env])
+    assert len(imp.graph.nodes) > 0
 
 
 def _location(path: Path, *targets: str) -> None:

@@ -81,20 +81,44 @@ def interpolate(value: str, variables: Mapping[str, str]) -> str:
     return _VAR.sub(one, value)
 
 
-def interpolated(value: Any, variables: Mapping[str, str]) -> Any:
+#: The most characters the values of one Compose import may be rewritten into by
+#: interpolation: as much text as the largest request body carries. A variable of a
+#: megabyte named in many values (or in one value that aliases repeat) would otherwise
+#: ask for gigabytes.
+MAX_INTERPOLATED = 16 * 2**20
+
+
+class TooMuchText(ValueError):
+    """Interpolation would write more than :data:`MAX_INTERPOLATED` characters."""
+
+
+def interpolated(value: Any, variables: Mapping[str, str], budget: list[int] | None = None,
+                 ) -> Any:
     """``value`` with every string in it interpolated, keys left as they are: Compose
     replaces variables in all values before it reads them (a volume
     ``${DATA:-pgdata}:/var/lib/postgresql/data`` is the named volume ``pgdata``).
 
+    ``budget`` (one count, shared by the calls of one import) is what may still be
+    written; :class:`TooMuchText` past it.
+
     >>> interpolated({"volumes": ["${DATA:-pgdata}:/data"], "scale": 2}, {})
     {'volumes': ['pgdata:/data'], 'scale': 2}
     """
+    budget = [MAX_INTERPOLATED] if budget is None else budget
     if isinstance(value, str):
-        return interpolate(value, variables)
+        if "$" not in value:
+            return value  # nothing new written: an aliased text costs nothing twice
+        out = interpolate(value, variables)
+        budget[0] -= len(out)
+        if budget[0] < 0:
+            raise TooMuchText(f"its values, with the variables replaced, come to more than "
+                              f"{MAX_INTERPOLATED:,} characters over the import, the most "
+                              "one import may")
+        return out
     if isinstance(value, dict):
-        return {k: interpolated(v, variables) for k, v in value.items()}
+        return {k: interpolated(v, variables, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [interpolated(v, variables) for v in value]
+        return [interpolated(v, variables, budget) for v in value]
     return value
 
 
@@ -223,8 +247,15 @@ def _services(files: Sequence[SourceFile], builder: Builder, volumes: dict[str, 
                 before = services.get(str(name), ({}, where))[0]
                 services[str(name)] = ({**before, **service}, where)
     # Once, after merging: a value interpolated twice would lose its `$$` escapes.
-    return {name: (interpolated(service, variables), where)
-            for name, (service, where) in services.items()}, variables
+    budget = [MAX_INTERPOLATED]
+    out: dict[str, tuple[dict[str, Any], str]] = {}
+    for name, (service, where) in services.items():
+        try:
+            out[name] = (interpolated(service, variables, budget), where)
+        except TooMuchText as exc:
+            builder.problem(where, repr(name), "", str(exc))
+            return {}, variables
+    return out, variables
 
 
 def _hosts(services: Mapping[str, tuple[dict[str, Any], str]]) -> dict[str, str]:
@@ -265,6 +296,8 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
     builder = Builder()
     declared: dict[str, str] = {}
     services, variables = _services(files, builder, declared)
+    if builder.problems and not services:
+        return builder.result()  # nothing read to build from: the problems say why
     # Every service's replicas are counted before any is built.
     counted = [(name, service, where, _counted(name, service, where, builder))
                for name, (service, where) in services.items()]
