@@ -188,17 +188,23 @@ def _line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
+_LEADING = re.compile(r"^([#+\-=]|\d+[.)])")
 
 
 def md(text: object) -> str:
-    """Text safe in a Markdown table cell: one line, Markdown punctuation escaped,
-    HTML escaped.
+    """Text safe in Markdown, inline or at the start of a line (a table cell, a
+    heading): one line, the punctuation that makes emphasis, code, links, tables or
+    blocks escaped, and HTML escaped.
 
     >>> md("a|b <script>*x*")
     'a\\\\|b &lt;script&gt;\\\\*x\\\\*'
+    >>> md("# not a heading"), md("1. not a list")
+    ('\\\\# not a heading', '1\\\\. not a list')
     """
-    return html.escape(_MARKDOWN.sub(r"\\\1", _line(text)), quote=False)
+    escaped = _MARKDOWN.sub(r"\\\1", _line(text))
+    escaped = _LEADING.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], escaped)
+    return html.escape(escaped, quote=False)
 
 
 def h(text: object) -> str:
@@ -318,7 +324,9 @@ def _tables(doc: Mapping[str, Any]) -> list[tuple[str, _Table]]:
                    ", ".join(c["component"] for c in b["causes"]) or "-",
                    ", ".join(f"{p['provider']} ({duration_text(p['seconds'])})"
                              for p in b["providers"])] for b in node["breaks"]]
-        return [(f"{node['layer'].replace('_', ' ')} {node['id']}",
+        layer = node["layer"].replace("_", " ").capitalize()
+        named = f": {node['name']}" if node["name"] and node["name"] != node["id"] else ""
+        return [(f"{layer} {node['id']}{named}",
                  (_NODE_HEAD, [_node_row(node)])),
                 ("Breaks", (["start", "end", "broken", "planned", "time to recover",
                              "causes", "providers"], breaks)),
