@@ -51,12 +51,15 @@ class Nodes(Protocol):
 
 
 def asked(start: str | None, end: str | None, tz: str, hours: str | None,
-          now: datetime) -> tuple[Period, Schedule | None]:
-    """The period and business hours a caller asked for; ``ValueError`` naming the
+          now: datetime) -> tuple[Period, Schedule | None, int | None]:
+    """The period and business hours a caller asked for, and the instant after which
+    nothing counts yet (``None`` for a period past); ``ValueError`` naming the
     parameter (``from``, ``to``, ``tz``, ``hours``) that is wrong."""
     where = zone(tz)
     span = period(start, end, where, now)
-    return span, None if hours is None else Schedule.parse(hours)
+    schedule = None if hours is None else Schedule.parse(hours)
+    present = micros(now)
+    return span, schedule, present if present < span.end else None
 
 
 def promise_record(graph: Nodes, transitions: TransitionSource, node_id: str, *,
@@ -70,7 +73,7 @@ def promise_record(graph: Nodes, transitions: TransitionSource, node_id: str, *,
     ``ValueError`` for a node of another kind or a parameter that is wrong.
     """
     now = now or datetime.now(UTC)
-    span, schedule = asked(start, end, tz, hours, now)
+    span, schedule, as_of = asked(start, end, tz, hours, now)
     node = graph.node(node_id)
     if node.kind.value not in LAYERS:
         raise ValueError(f"{node_id!r} is a {node.kind.value}: only promises, business "
@@ -78,7 +81,7 @@ def promise_record(graph: Nodes, transitions: TransitionSource, node_id: str, *,
     found = transitions(start=iso(moment(span.start)), end=iso(moment(span.end)),
                         nodes=[node_id], layers=[node.kind.value])
     rec = record([t for t in found if t.node == node_id], span, hours=schedule,
-                 as_of=micros(now), nodes={node_id: node.kind.value},
+                 as_of=as_of, nodes={node_id: node.kind.value},
                  names={node_id: node.name}, owners={node_id: node.owner},
                  targets={node_id: target_of(node.properties)})
     return promise_document(rec, node_id)
@@ -94,7 +97,7 @@ def records(graph: Nodes, transitions: TransitionSource, *, by: str = "promise",
     if by not in BY:
         raise ValueError(f"by: {by!r} is not one of {', '.join(BY)}")
     now = now or datetime.now(UTC)
-    span, schedule = asked(start, end, tz, hours, now)
+    span, schedule, as_of = asked(start, end, tz, hours, now)
     whole = graph.whole_graph()
     facing = {n.id: n for n in whole.nodes if n.kind.value in LAYERS}
     live = {n.id for n in whole.live().nodes}
@@ -106,7 +109,7 @@ def records(graph: Nodes, transitions: TransitionSource, *, by: str = "promise",
             services[edge.source].append(edge.target)
     found = transitions(start=iso(moment(span.start)), end=iso(moment(span.end)),
                         layers=list(LAYERS))
-    rec = record(found, span, hours=schedule, as_of=micros(now),
+    rec = record(found, span, hours=schedule, as_of=as_of,
                  nodes={i: n.kind.value for i, n in facing.items() if i in live},
                  names={i: n.name for i, n in facing.items()},
                  owners={i: n.owner for i, n in facing.items()},
