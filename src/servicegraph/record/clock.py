@@ -41,6 +41,23 @@ def micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * SECOND + delta.microseconds
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def micros_of(text: str) -> int:
+    """An ISO 8601 time with a zone (as the store writes them: UTC with a ``Z``) as
+    :func:`micros`.
+
+    >>> micros_of("1970-01-01T00:00:01.000005Z"), micros_of("1970-01-01T01:00:00+01:00")
+    (1000005, 0)
+    """
+    if text.endswith("Z"):
+        # The stored form: read as naive UTC, which spares the time zone arithmetic.
+        delta = datetime.fromisoformat(text[:-1]) - _NAIVE_EPOCH
+        return (delta.days * 86_400 + delta.seconds) * SECOND + delta.microseconds
+    return micros(datetime.fromisoformat(text))
+
+
 def moment(us: int, where: tzinfo = UTC) -> datetime:
     """The instant ``us`` (:func:`micros`) as an aware datetime in ``where``."""
     return (_EPOCH + timedelta(microseconds=us)).astimezone(where)
@@ -350,6 +367,8 @@ class Clock:
     """
 
     def __init__(self, intervals: Sequence[tuple[int, int]]) -> None:
+        # One interval (no business hours): counting is clipping.
+        self.single = intervals[0] if len(intervals) == 1 else None
         self.starts = [a for a, _ in intervals]
         self.ends = [b for _, b in intervals]
         self.prefix = [0]
@@ -365,6 +384,8 @@ class Clock:
 
     def counted(self, a: int, b: int) -> int:
         """How much of ``[a, b)`` counts."""
+        if self.single is not None:
+            return max(0, min(b, self.single[1]) - max(a, self.single[0]))
         return self._before(b) - self._before(a) if b > a else 0
 
 

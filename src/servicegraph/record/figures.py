@@ -36,14 +36,13 @@ from typing import Any
 
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.record import NO_PROVIDER, OBSERVED, Cause, Transition
-from servicegraph.model.times import parse_iso
 from servicegraph.record.clock import (
     SECOND,
     Clock,
     Period,
     Schedule,
     clock,
-    micros,
+    micros_of,
     period,
     show,
     zone,
@@ -68,6 +67,8 @@ def share(duration: int, providers: Sequence[str]) -> dict[str, int]:
     >>> share(5, [])
     {'(no cause recorded)': 5}
     """
+    if len(providers) == 1:
+        return {providers[0]: duration}
     names = sorted(set(providers)) or [NO_CAUSE]
     each, left = divmod(duration, len(names))
     return {name: each + (1 if i < left else 0) for i, name in enumerate(names)}
@@ -267,14 +268,15 @@ class Record:
         return _providers([self.node(node_id)])
 
 
-def _segments(transitions: Sequence[Transition]) -> list[tuple[int, Transition]]:
-    return sorted(((micros(parse_iso(t.at)), t) for t in transitions), key=lambda p: p[0])
+def _first(step: tuple[int, Transition]) -> int:
+    return step[0]
 
 
-def node_record(node: str, layer: str, transitions: Sequence[Transition], start: int,
+def node_record(node: str, layer: str, transitions: Sequence[tuple[int, Transition]], start: int,
                 end: int, counting: Clock, whole: Clock, *, name: str | None = None,
                 owner: str | None = None, target: Fraction | None = None) -> NodeRecord:
-    """The record of one node from its transitions, over ``[start, end)`` as
+    """The record of one node from its transitions (each with its time, :func:`~servicegraph.
+    record.clock.micros`), over ``[start, end)`` as
     ``counting`` counts it; ``whole`` counts the time before ``start`` too (for the
     time to recover of a break that began before the period)."""
     totals = {State.OK: 0, State.DEGRADED: 0, State.DOWN: 0}
@@ -282,7 +284,7 @@ def node_record(node: str, layer: str, transitions: Sequence[Transition], start:
     breaks: list[Break] = []
     # The break being followed: its start, counted and planned time, causes, shares.
     current: dict[str, Any] | None = None
-    steps = [(at, t) for at, t in _segments(transitions) if at < end]
+    steps = sorted(((at, t) for at, t in transitions if at < end), key=_first)
 
     def close(until: int | None) -> None:
         nonlocal current
@@ -386,15 +388,16 @@ def record(transitions: Iterable[Transition], span: Period, *,
     """
     start, end = span.start, span.end if as_of is None else max(span.start,
                                                                  min(span.end, as_of))
-    by_node: dict[str, list[Transition]] = defaultdict(list)
+    by_node: dict[str, list[tuple[int, Transition]]] = defaultdict(list)
     layers: dict[str, str] = dict(nodes or {})
+    earliest = start
     for t in transitions:
         if t.layer == OBSERVED:
             continue
-        by_node[t.node].append(t)
+        at = micros_of(t.at)
+        earliest = min(earliest, at)
+        by_node[t.node].append((at, t))
         layers.setdefault(t.node, t.layer)
-    earliest = min((micros(parse_iso(t.at)) for ts in by_node.values() for t in ts),
-                   default=start)
     whole = clock(min(earliest, start), end, span.where, hours)
     counting = Clock([(max(a, start), b) for a, b in zip(whole.starts, whole.ends, strict=True)
                       if b > start]) if earliest < start else whole
