@@ -266,6 +266,25 @@ def test_dst_fall_back_in_new_york() -> None:
     assert record([], sunday, hours=hours, nodes={"p": "promise"}).counted == 2 * HOUR
 
 
+def test_the_other_dst_change_of_each_zone() -> None:
+    # Berlin goes back on 25 October: 25 hours, 02:00-03:00 lived twice
+    sunday = day(date(2026, 10, 25), BERLIN)
+    assert sunday.end - sunday.start == 25 * HOUR
+    down = berlin("2026-10-25T01:30")  # CEST
+    up = micros(datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN, fold=1))  # CET
+    node = record([t(down, "p", State.DOWN, "IT"), t(up, "p", State.OK)], sunday).node("p")
+    assert node.broken == 2 * HOUR and node.kept == 23 * HOUR
+    # New York goes forward on 8 March: 23 hours, 02:00-03:00 never lived
+    sunday = day(date(2026, 3, 8), NEW_YORK)
+    assert sunday.end - sunday.start == 23 * HOUR
+    hours = Schedule.parse("sun 01:00-04:00")
+    down = local(datetime(2026, 3, 8, 1, 30), NEW_YORK)
+    up = local(datetime(2026, 3, 8, 3, 30), NEW_YORK)
+    node = record([t(down, "p", State.DOWN, "IT"), t(up, "p", State.OK)], sunday,
+                  hours=hours).node("p")
+    assert node.period == 2 * HOUR and node.broken == HOUR
+
+
 def test_business_hours_across_a_dst_week() -> None:
     w = week(date(2026, 3, 25), BERLIN)  # Monday 23 to Sunday 29 March
     hours = Schedule.parse("mon-fri 08:00-18:00")

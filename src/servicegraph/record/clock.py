@@ -183,6 +183,9 @@ def _midnight(which: date, where: tzinfo) -> int:
 
 
 _MONTH = re.compile(r"\d{4}-\d{2}")
+#: The years a period may touch, and its longest span: what one question may ask for.
+YEARS = (1900, 2999)
+LONGEST_DAYS = 3700
 
 
 def instant(text: str, where: ZoneInfo, parameter: str) -> int:
@@ -197,16 +200,22 @@ def instant(text: str, where: ZoneInfo, parameter: str) -> int:
     '2026-07-01T14:00:00+02:00'
     """
     given = text.strip()
+    if len(given) > 100:
+        raise ValueError(f"{parameter}: longer than 100 characters")
     try:
         if _MONTH.fullmatch(given):
-            return _midnight(date.fromisoformat(given + "-01"), where)
-        if len(given) == 10:
-            return _midnight(date.fromisoformat(given), where)
-        found = datetime.fromisoformat(given.replace("Z", "+00:00").replace("z", "+00:00"))
+            found = datetime.fromisoformat(given + "-01")
+        elif len(given) == 10:
+            found = datetime.fromisoformat(given)
+        else:
+            found = datetime.fromisoformat(given.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ValueError(f"{parameter}: {text[:100]!r} is not a month (2026-03), a day "
                          "(2026-03-01) or an ISO 8601 time (2026-03-01T08:00:00+01:00)"
                          ) from None
+    if not YEARS[0] <= found.year <= YEARS[1]:
+        raise ValueError(f"{parameter}: {text[:100]!r} is outside the years {YEARS[0]} "
+                         f"to {YEARS[1]}")
     if found.tzinfo is None:
         return local(found, where)
     return micros(found)
@@ -234,6 +243,8 @@ def period(start: str | None, end: str | None, where: ZoneInfo,
     if last is None:
         held = moment(first, where).date()
         last = month(held.year, held.month, where).end
+    if last - first > LONGEST_DAYS * 86_400 * SECOND:
+        raise ValueError(f"to: a period spans at most {LONGEST_DAYS} days")
     return Period(first, last, where)
 
 
