@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from servicegraph.record import MEDIA, render
-from servicegraph.runtime import record as asked
+from servicegraph.runtime import record as the_record
 from servicegraph_api.deps import QuestionsDep, TransitionsDep
 from servicegraph_api.errors import responses
 from servicegraph_api.paths import SEGMENT
@@ -125,8 +125,8 @@ def promise_record(
     fmt: Fmt = None,
     accept: Accept = None,
 ) -> Any:
-    doc = asked.promise_record(questions, transitions, promise_id, start=start, end=end,
-                               tz=tz, hours=hours)
+    doc = the_record.promise_record(questions, transitions, promise_id, start=start,
+                                    end=end, tz=tz, hours=hours)
     return _answer(doc, chosen(fmt, accept))
 
 
@@ -152,8 +152,8 @@ def every_record(
     fmt: Fmt = None,
     accept: Accept = None,
 ) -> Any:
-    doc = asked.records(questions, transitions, by=by.value, start=start, end=end, tz=tz,
-                        hours=hours)
+    doc = the_record.records(questions, transitions, by=by.value, start=start, end=end,
+                             tz=tz, hours=hours)
     return _answer(doc, chosen(fmt, accept))
 
 

@@ -377,7 +377,9 @@ def to_html(doc: Mapping[str, Any]) -> str:
         if not rows:
             out.append("<p>None.</p>")
             continue
-        out.append("<table>")
+        # Attributes rather than a style sheet: mail readers keep them, and the page
+        # needs nothing inline under a strict content security policy.
+        out.append('<table border="1" cellspacing="0" cellpadding="4">')
         out.append("<thead><tr>" + "".join(f"<th>{h(c)}</th>" for c in head)
                    + "</tr></thead>")
         out.append("<tbody>")
