@@ -100,9 +100,10 @@ def records(graph: Nodes, transitions: TransitionSource, *, by: str = "promise",
     span, schedule, as_of = asked(start, end, tz, hours, now)
     whole = graph.whole_graph()
     facing = {n.id: n for n in whole.nodes if n.kind.value in LAYERS}
-    live = {n.id for n in whole.live().nodes}
+    current = whole.live()
+    live = {n.id for n in current.nodes}
     services: dict[str, list[str]] = defaultdict(list)
-    for edge in whole.live().edges:
+    for edge in current.edges:
         dependant, dependency = facing.get(edge.source), facing.get(edge.target)
         if (dependant is not None and dependant.kind is NodeKind.PROMISE
                 and dependency is not None and dependency.kind is NodeKind.BUSINESS_SERVICE):
