@@ -113,7 +113,8 @@ class Break:
     period saw).
 
     ``duration`` is the counted time of the break within the period, ``planned`` the
-    part of it marked planned; ``shares`` the duration per provider of its causes;
+    part of it marked planned; ``shares`` the duration per provider of its causes, and
+    ``planned_shares`` the planned part of each share;
     ``time_to_recover`` the counted time from its start to its end, the time before
     the period included (``None`` while open).
     """
@@ -126,6 +127,7 @@ class Break:
     causes: tuple[Cause, ...]
     shares: Mapping[str, int]
     time_to_recover: int | None
+    planned_shares: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def is_planned(self) -> bool:
@@ -207,8 +209,8 @@ class NodeRecord:
 @dataclass(frozen=True)
 class ProviderShare:
     """A provider's part in the broken promises: the broken time its components caused
-    (shared with the other providers of the same break), how many breaks it was in,
-    and which promises."""
+    (shared with the other providers of the same break), of which planned, how many
+    breaks it was in, and which promises."""
 
     provider: str
     broken: int
@@ -295,7 +297,8 @@ def node_record(node: str, layer: str, transitions: Sequence[tuple[int, Transiti
                                 current["planned"],
                                 tuple(sorted(current["causes"].values(),
                                              key=lambda c: c.component)),
-                                dict(sorted(current["shares"].items())), recover))
+                                dict(sorted(current["shares"].items())), recover,
+                                dict(sorted(current["planned_shares"].items()))))
         current = None
 
     if steps and steps[0][0] > start:
@@ -312,7 +315,7 @@ def node_record(node: str, layer: str, transitions: Sequence[tuple[int, Transiti
         if t.state is State.DOWN:
             if current is None:
                 current = {"start": at, "duration": 0, "planned": 0, "causes": {},
-                           "shares": defaultdict(int)}
+                           "shares": defaultdict(int), "planned_shares": defaultdict(int)}
             current["duration"] += counted
             if t.planned:
                 current["planned"] += counted
@@ -321,6 +324,8 @@ def node_record(node: str, layer: str, transitions: Sequence[tuple[int, Transiti
             for provider, part in share(counted, t.providers).items():
                 if part:
                     current["shares"][provider] += part
+                    if t.planned:
+                        current["planned_shares"][provider] += part
         elif current is not None:
             close(at)
     if current is not None:
@@ -339,8 +344,7 @@ def _providers(promises: Iterable[NodeRecord]) -> tuple[ProviderShare, ...]:
         for brk in rec.breaks:
             for provider, part in brk.shares.items():
                 broken[provider] += part
-                if brk.is_planned:
-                    planned[provider] += part
+                planned[provider] += brk.planned_shares.get(provider, 0)
                 count[provider] += 1
                 whose[provider].add(rec.node)
     return tuple(ProviderShare(p, broken[p], planned[p], count[p], tuple(sorted(whose[p])))
