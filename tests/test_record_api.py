@@ -243,6 +243,8 @@ def test_the_command_line_names_what_is_wrong(local_db: str, double) -> None:  #
     assert out.exit_code == 2 and "tz: 'Nowhere' is not an IANA time zone" in out.output
     out = runner.invoke(cli, ["record", "onbaording", "--store", local_db])
     assert out.exit_code == 2 and "onboarding" in out.output
+    out = runner.invoke(cli, ["record", "onboarding", "--by", "owner", "--store", local_db])
+    assert out.exit_code == 2 and "--by" in out.output
 
 
 def test_the_command_line_asks_a_server_the_same(tmp_path: Path, local_db: str,  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from servicegraph.cli.backend import connect
+from servicegraph.cli.backend import connect, fail
 from servicegraph.cli.options import ApiKeyOpt, ServerOpt, StoreOpt
 
 app = typer.Typer()
@@ -45,11 +45,11 @@ def record(
     tz: Annotated[str, typer.Option(
         "--tz", help="the IANA time zone of the calendar and the business hours")] = "UTC",
     hours: Annotated[str | None, typer.Option(
-        "--hours", help="business hours, only which count: e.g. 'mon-fri 08:00-18:00' "
-                        "(entries joined by ';')")] = None,
-    by: Annotated[By, typer.Option(
-        "--by", help="without PROMISE: promise, provider, owner or business_service")
-    ] = By.PROMISE,
+        "--hours", help="business hours, local in --tz; only time inside them counts: "
+                        "e.g. 'mon-fri 08:00-18:00' (entries joined by ';')")] = None,
+    by: Annotated[By | None, typer.Option(
+        "--by", help="without PROMISE: promise (the default), provider, owner or "
+                     "business_service")] = None,
     fmt: Annotated[RecordFormat, typer.Option(
         "--format", "-f", help="markdown (a report), json, csv or html (a report)")
     ] = RecordFormat.MARKDOWN,
@@ -62,6 +62,8 @@ def record(
     """
     from servicegraph.record import render
 
+    if promise is not None and by is not None:
+        raise fail("--by lists every promise's record: give it without PROMISE")
     with connect(store, server, api_key) as backend:
-        doc = backend.record(promise, start, end, tz, hours, by.value)
+        doc = backend.record(promise, start, end, tz, hours, (by or By.PROMISE).value)
     typer.echo(render(doc, fmt.value).rstrip("\n"))
