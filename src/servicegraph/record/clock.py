@@ -396,7 +396,9 @@ class Clock:
     def counted(self, a: int, b: int) -> int:
         """How much of ``[a, b)`` counts."""
         if self.single is not None:
-            return max(0, min(b, self.single[1]) - max(a, self.single[0]))
+            low, high = self.single
+            a, b = (a if a > low else low), (b if b < high else high)
+            return b - a if b > a else 0
         return self._before(b) - self._before(a) if b > a else 0
 
 

@@ -274,65 +274,88 @@ def _first(step: tuple[int, Transition]) -> int:
     return step[0]
 
 
+class _Open:
+    """The break being followed: its start, counted and planned time, causes, shares."""
+
+    __slots__ = ("causes", "duration", "planned", "planned_shares", "shares", "start")
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.duration = 0
+        self.planned = 0
+        self.causes: dict[str, Cause] = {}
+        self.shares: dict[str, int] = defaultdict(int)
+        self.planned_shares: dict[str, int] = defaultdict(int)
+
+    def closed(self, node: str, until: int | None, whole: Clock) -> Break:
+        recover = None if until is None else whole.counted(self.start, until)
+        return Break(node, self.start, until, self.duration, self.planned,
+                     tuple(self.causes[c] for c in sorted(self.causes)),
+                     dict(sorted(self.shares.items())), recover,
+                     dict(sorted(self.planned_shares.items())))
+
+
+_OK, _DEGRADED, _DOWN = State.OK, State.DEGRADED, State.DOWN
+
+
 def node_record(node: str, layer: str, transitions: Sequence[tuple[int, Transition]], start: int,
                 end: int, counting: Clock, whole: Clock, *, name: str | None = None,
-                owner: str | None = None, target: Fraction | None = None) -> NodeRecord:
+                owner: str | None = None, target: Fraction | None = None,
+                providers: dict[tuple[Cause, ...], tuple[str, ...]] | None = None
+                ) -> NodeRecord:
     """The record of one node from its transitions (each with its time, :func:`~servicegraph.
-    record.clock.micros`), over ``[start, end)`` as
-    ``counting`` counts it; ``whole`` counts the time before ``start`` too (for the
-    time to recover of a break that began before the period)."""
-    totals = {State.OK: 0, State.DEGRADED: 0, State.DOWN: 0}
-    planned = {State.DEGRADED: 0, State.DOWN: 0}
+    record.clock.micros`), over ``[start, end)`` as ``counting`` counts it; ``whole``
+    counts the time before ``start`` too (for the time to recover of a break that began
+    before the period). ``providers`` caches the providers of cause tuples across calls.
+    """
+    totals = [0, 0, 0]  # by state: ok, degraded, down
+    planned = [0, 0, 0]
     breaks: list[Break] = []
-    # The break being followed: its start, counted and planned time, causes, shares.
-    current: dict[str, Any] | None = None
+    current: _Open | None = None
     steps = sorted(((at, t) for at, t in transitions if at < end), key=_first)
-
-    def close(until: int | None) -> None:
-        nonlocal current
-        assert current is not None
-        if current["duration"] > 0:
-            recover = None if until is None else whole.counted(current["start"], until)
-            breaks.append(Break(node, current["start"], until, current["duration"],
-                                current["planned"],
-                                tuple(sorted(current["causes"].values(),
-                                             key=lambda c: c.component)),
-                                dict(sorted(current["shares"].items())), recover,
-                                dict(sorted(current["planned_shares"].items()))))
-        current = None
-
-    if steps and steps[0][0] > start:
-        totals[State.OK] += counting.counted(start, steps[0][0])
-    elif not steps:
-        totals[State.OK] += counting.counted(start, end)
+    # One incident gives many transitions the same causes: their providers once.
+    known = {} if providers is None else providers
+    count = counting.counted
+    if not steps or steps[0][0] > start:
+        totals[0] += count(start, steps[0][0] if steps else end)
+    last = len(steps) - 1
     for i, (at, t) in enumerate(steps):
-        until = steps[i + 1][0] if i + 1 < len(steps) else end
-        a, b = max(at, start), min(until, end)
-        counted = counting.counted(a, b) if b > a else 0
-        totals[t.state] += counted
-        if t.state is not State.OK and t.planned:
-            planned[t.state] += counted
-        if t.state is State.DOWN:
+        until = steps[i + 1][0] if i < last else end
+        a, b = (at if at > start else start), (until if until < end else end)
+        counted = count(a, b) if b > a else 0
+        state = t.state
+        totals[state] += counted
+        if t.planned and state is not _OK:
+            planned[state] += counted
+        if state is _DOWN:
             if current is None:
-                current = {"start": at, "duration": 0, "planned": 0, "causes": {},
-                           "shares": defaultdict(int), "planned_shares": defaultdict(int)}
-            current["duration"] += counted
+                current = _Open(at)
+            if not counted:
+                for cause in t.causes:
+                    current.causes.setdefault(cause.component, cause)
+                continue
+            current.duration += counted
             if t.planned:
-                current["planned"] += counted
+                current.planned += counted
             for cause in t.causes:
-                current["causes"].setdefault(cause.component, cause)
-            for provider, part in share(counted, t.providers).items():
+                current.causes.setdefault(cause.component, cause)
+            names = known.get(t.causes)
+            if names is None:
+                names = known[t.causes] = t.providers
+            for provider, part in share(counted, names).items():
                 if part:
-                    current["shares"][provider] += part
+                    current.shares[provider] += part
                     if t.planned:
-                        current["planned_shares"][provider] += part
+                        current.planned_shares[provider] += part
         elif current is not None:
-            close(at)
-    if current is not None:
-        close(None)
-    return NodeRecord(node, layer, counting.counted(start, end), totals[State.OK],
-                      totals[State.DEGRADED], totals[State.DOWN], planned[State.DEGRADED],
-                      planned[State.DOWN], tuple(breaks), name, owner, target)
+            if current.duration > 0:
+                breaks.append(current.closed(node, at, whole))
+            current = None
+    if current is not None and current.duration > 0:
+        breaks.append(current.closed(node, None, whole))
+    return NodeRecord(node, layer, count(start, end), totals[_OK], totals[_DEGRADED],
+                      totals[_DOWN],
+                      planned[_DEGRADED], planned[_DOWN], tuple(breaks), name, owner, target)
 
 
 def _providers(promises: Iterable[NodeRecord]) -> tuple[ProviderShare, ...]:
@@ -395,21 +418,27 @@ def record(transitions: Iterable[Transition], span: Period, *,
     by_node: dict[str, list[tuple[int, Transition]]] = defaultdict(list)
     layers: dict[str, str] = dict(nodes or {})
     earliest = start
+    # One incident gives many transitions the same time: each text read once.
+    instants: dict[str, int] = {}
     for t in transitions:
         if t.layer == OBSERVED:
             continue
-        at = micros_of(t.at)
-        earliest = min(earliest, at)
+        at = instants.get(t.at)
+        if at is None:
+            at = instants[t.at] = micros_of(t.at)
+        if at < earliest:
+            earliest = at
         by_node[t.node].append((at, t))
         layers.setdefault(t.node, t.layer)
     whole = clock(min(earliest, start), end, span.where, hours)
     counting = Clock([(max(a, start), b) for a, b in zip(whole.starts, whole.ends, strict=True)
                       if b > start]) if earliest < start else whole
     order = {layer: i for i, layer in enumerate(LAYERS)}
+    providers: dict[tuple[Cause, ...], tuple[str, ...]] = {}
     records = tuple(
         node_record(n, layers[n], by_node.get(n, ()), start, end, counting, whole,
                     name=(names or {}).get(n), owner=(owners or {}).get(n),
-                    target=(targets or {}).get(n))
+                    target=(targets or {}).get(n), providers=providers)
         for n in sorted(layers, key=lambda n: (order.get(layers[n], len(order)), n)))
     promises = [r for r in records if r.layer == NodeKind.PROMISE.value]
     by_owner: dict[str, list[NodeRecord]] = defaultdict(list)
