@@ -110,7 +110,7 @@ def records(graph: Nodes, transitions: TransitionSource, *, by: str = "promise",
             services[edge.source].append(edge.target)
     found = transitions(start=iso(moment(span.start)), end=iso(moment(span.end)),
                         layers=list(LAYERS))
-    rec = record(found, span, hours=schedule, as_of=as_of,
+    rec = record([t for t in found if t.layer in LAYERS], span, hours=schedule, as_of=as_of,
                  nodes={i: n.kind.value for i, n in facing.items() if i in live},
                  names={i: n.name for i, n in facing.items()},
                  owners={i: n.owner for i, n in facing.items()},
