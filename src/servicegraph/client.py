@@ -389,6 +389,20 @@ class ServiceGraphClient:
             "POST", "/v1/changes/assess", json={"changes": [dict(c) for c in changes]}),
             "a change assessment", changes=dict, conflicts=list)
 
+    def record(self, promise: str | None = None, *, start: str | None = None,
+               end: str | None = None, tz: str = "UTC", hours: str | None = None,
+               by: str = "promise") -> dict[str, Any]:
+        """The promise record as JSON: one promise's (with its breaks), or every
+        promise's listed ``by`` promise, provider, owner or business_service."""
+        params = {k: v for k, v in (("from", start), ("to", end), ("tz", tz),
+                                    ("hours", hours)) if v is not None}
+        if promise is not None:
+            return _shaped(self._request("GET", f"/v1/promises/{promise}/record",
+                                         params=params), "a promise record",
+                           period=dict, record=dict, providers=list)
+        return _shaped(self._request("GET", "/v1/record", params={**params, "by": by}),
+                       "the promise record", period=dict, by=str)
+
     def catalogue(self, which: str, *, visible: bool | None = None) -> dict[str, Any]:
         """A catalogue: ``promises``, ``service-systems`` or ``service-acts``."""
         params = {"visible": visible} if visible is not None else {}

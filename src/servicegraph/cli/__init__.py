@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import typer
 
-from servicegraph.cli import admin, graph, incidents, ingest, questions
+from servicegraph.cli import admin, graph, incidents, ingest, questions, record
 
 app = typer.Typer(help="servicegraph: which promises break, for whom, why, and who must act.",
                   no_args_is_help=True, add_completion=False)
-for group in (graph.app, questions.app, ingest.app, admin.app):
+for group in (graph.app, questions.app, record.app, ingest.app, admin.app):
     app.registered_commands += group.registered_commands
 app.add_typer(questions.changes_app, name="changes")
 app.add_typer(incidents.alerts_app, name="alerts")

@@ -34,6 +34,8 @@ class Backend(Protocol):
     def spof(self, promise: str | None, limit: int | None) -> dict[str, Any]: ...
     def root_cause(self, observed: Mapping[str, str], limit: int) -> dict[str, Any]: ...
     def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
+    def record(self, promise: str | None, start: str | None, end: str | None, tz: str,
+               hours: str | None, by: str) -> dict[str, Any]: ...
     def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]: ...
     def matrix(self, columns: str) -> dict[str, Any]: ...
     def export(self, fmt: str) -> str: ...
@@ -113,6 +115,20 @@ class Local:
             PlannedChange(c["id"], tuple(c["components"]), datetime.fromisoformat(c["start"]),
                           datetime.fromisoformat(c["end"]), State.parse(c["state"]))
             for c in changes])
+
+    def record(self, promise: str | None, start: str | None, end: str | None, tz: str,
+               hours: str | None, by: str) -> dict[str, Any]:
+        from servicegraph.runtime import record
+
+        questions = self.graph.questions
+        transitions = getattr(questions, "record_transitions", None)
+        if transitions is None:
+            raise fail("this servicegraph keeps no record of transitions")
+        if promise is None:
+            return record.records(questions, transitions, by=by, start=start, end=end,
+                                  tz=tz, hours=hours)
+        return record.promise_record(questions, transitions, promise, start=start, end=end,
+                                     tz=tz, hours=hours)
 
     def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]:
         return self.graph.questions.catalogue(CATALOGUES[which], visible=visible)
@@ -263,6 +279,10 @@ class Remote:
 
     def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return self.client.assess_changes(changes)
+
+    def record(self, promise: str | None, start: str | None, end: str | None, tz: str,
+               hours: str | None, by: str) -> dict[str, Any]:
+        return self.client.record(promise, start=start, end=end, tz=tz, hours=hours, by=by)
 
     def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]:
         return self.client.catalogue(CATALOGUES[which], visible=visible)
