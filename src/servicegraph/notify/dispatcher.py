@@ -5,12 +5,14 @@ Every API process runs a dispatcher thread; only the holder of the lease kept in
 store (an owner and an expiry, taken and renewed in a transaction) works. The holder:
 
 1. catches its live graph up with the store and, when it is past the cursor (the
-   version events were last derived at), compares the promise states there with
-   those recorded with the cursor, and appends one event per changed promise to the
-   outbox of each subscription whose filter admits it, moving the cursor and its
-   states in the same transaction. That transaction is fenced: it writes only while
-   the caller holds the lease and the cursor is where it derived from, so no change
-   is told twice, and a change no holder told is told by the next;
+   version events were last derived at), compares the promises' marks there (state,
+   planned, acknowledged, the failed components behind) with those recorded with
+   the cursor, and appends the events of each changed promise (see
+   :mod:`servicegraph.notify.events`) to the outbox of each subscription whose
+   filter admits them, moving the cursor and its marks in the same transaction.
+   That transaction is fenced: it writes only while the caller holds the lease and
+   the cursor is where it derived from, so no change is told twice, and a change no
+   holder told is told by the next;
 2. delivers, for each subscription, its first pending event (never a later one
    before it: order per subscription), signed; a failure is retried with
    exponential back-off and jitter, and after the last attempt the event is a dead
@@ -36,15 +38,18 @@ from typing import Any
 
 import httpx
 
+from servicegraph.impact.acknowledged import acknowledged_marks, nothing_acknowledged
 from servicegraph.impact.planned import planned_marks
 from servicegraph.live.replica import Replica
-from servicegraph.model.kinds import State
 from servicegraph.model.times import iso
 from servicegraph.notify.events import (
+    OK_MARK,
+    Behind,
     envelope,
     event_data,
     event_id,
-    kind_of,
+    kinds_between,
+    marks_of,
     matches,
     states_from,
     states_text,
@@ -190,24 +195,29 @@ class Dispatcher:
             if version <= lease.cursor:
                 return 0  # nothing new here (or this process is behind the last holder)
             result = self.questions.current_on(live)
-            after = promise_states(result)
             at = iso(_now())
+            observed = observed_failures(live)
+            planned = planned_marks(live.index, observed, result, live.windows.values(), at)
+            acknowledged = (acknowledged_marks(live.index, observed, result, live.acks)
+                            if live.acks else nothing_acknowledged())
+            behind = Behind(result)
+            states = promise_states(result)
+            after = marks_of(result, states, planned, acknowledged, behind)
             events: list[tuple[str, OutboxItem]] = []
             if lease.cursor >= 0:  # the first derivation only records where it starts
                 before = states_from(lease.states)
-                planned = planned_marks(live.index, observed_failures(live), result,
-                                        live.windows.values(), at)
-                for promise, state in sorted(after.items()):
-                    previous = before.get(promise, State.OK)
-                    if state == previous:
-                        continue
-                    data = event_data(live, result, promise, previous, state, version, at,
-                                      planned)
-                    payload = json.dumps(data, sort_keys=True)
-                    item = OutboxItem("", 0, event_id(version, promise, state),
-                                      kind_of(state), at, payload)
-                    events += [(s["id"], item) for s in subscriptions
-                               if matches(json.loads(s["filter"]), data)]
+                for promise in sorted(states):  # a promise removed is not told of
+                    previous, now = before.get(promise, OK_MARK), after.get(promise, OK_MARK)
+                    for kind, new in kinds_between(previous, now):
+                        data = event_data(live, result, promise, previous.state, now.state,
+                                          version, at, planned, kind=kind,
+                                          acknowledged=acknowledged, new_causes=new,
+                                          behind=behind)
+                        payload = json.dumps(data, sort_keys=True)
+                        item = OutboxItem("", 0, event_id(version, promise, now.state, kind),
+                                          kind, at, payload)
+                        events += [(s["id"], item) for s in subscriptions
+                                   if matches(json.loads(s["filter"]), data)]
         if not self.store.outbox_append(self.owner, lease.cursor, version,
                                         states_text(after), events):
             return 0
