@@ -51,6 +51,9 @@ class AcknowledgementOut(AcknowledgementBriefOut):
 class AcknowledgementListOut(BaseModel):
     """The acknowledgements that hold, by node."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"acknowledgements": [
+        AcknowledgementOut.model_config["json_schema_extra"]["examples"][0]]}]})  # type: ignore[index]
+
     acknowledgements: list[AcknowledgementOut]
 
 
