@@ -22,7 +22,7 @@ NodeId = Annotated[str, Path(min_length=1, max_length=512, description="the node
 
 
 @router.post("/acknowledgements", response_model=AcknowledgementOut, status_code=201,
-             summary="Acknowledge a failure", responses=responses(404, 409))
+             summary="Acknowledge a failure", responses=responses(404, 409, 413))
 def acknowledge(body: AcknowledgementIn, writer: WriterDep,
                 questions: QuestionsDep) -> dict[str, Any]:
     """Say that `by` is on `node`: a failed component, a broken or at-risk promise, or
