@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from servicegraph import ServiceGraph
 from servicegraph.examples import example_graph
 from servicegraph.ingest.status import StatusUpdate
@@ -165,18 +167,29 @@ def test_an_acknowledgement_is_told_and_ends_with_the_recovery(store: GraphStore
     assert [(p, k) for p, k, _ in d.told("acks")] == [("onboarding", "acknowledged")]
 
 
-def test_a_new_cause_under_a_broken_promise_is_told(store: GraphStore) -> None:
+@pytest.mark.parametrize("taken_over", [False, True], ids=["same", "taken-over"])
+def test_a_new_cause_under_a_broken_promise_is_told(store: GraphStore, taken_over: bool) -> None:
     d = Derived(store, every={}, causes={"kinds": ["new_cause"], "promises": ["order-anytime"]})
     try:
         status(d.sg, "erp-db", State.DOWN)
         d.derive()
+        status(d.sg, "feed-job", State.DOWN)  # elsewhere: no new cause of order-anytime
+        d.derive()
+        if taken_over:  # another process derives next: it finds every cause again
+            d.dispatcher.close()
+            d.dispatcher = Dispatcher(store, d.sg.replica, d.sg.questions, DeliveryPolicy())
         d.sg.writes.push_status("mon", [StatusUpdate(State.DOWN, datetime.now(UTC), id=n)
                                         for n in ("web-1", "web-2")])
+        d.derive()
+        status(d.sg, "web-1", State.OK)  # a cause fewer: nothing new
+        d.derive()
+        status(d.sg, "web-1", State.DOWN)  # back: a new cause again
         d.derive()
     finally:
         d.dispatcher.close()
     told = d.told("causes")
-    assert [(p, k) for p, k, _ in told] == [("order-anytime", "new_cause")]
+    assert [(p, k) for p, k, _ in told] == [("order-anytime", "new_cause")] * 2
+    assert told[1][2]["new_causes"] == ["web-1"]
     data = told[0][2]
     assert data["new_causes"] == ["web-1", "web-2"]
     assert (data["previous"], data["state"]) == ("down", "down")

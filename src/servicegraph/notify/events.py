@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,14 +133,15 @@ class Behind:
         return tuple(sorted(failed))
 
 
-def marks_of(result: ImpactResult, states: Mapping[str, State],
-             planned: Mapping[str, Any], acknowledged: Mapping[str, Any],
-             behind: Behind) -> dict[str, Mark]:
+def marks_of(states: Mapping[str, State], planned: Mapping[str, Any],
+             acknowledged: Mapping[str, Any],
+             failed: Callable[[str], tuple[str, ...]]) -> dict[str, Mark]:
     """The marks of the promises not ok among ``states`` (see :class:`Mark`), from the
-    planned and acknowledged parts of the current impact ``result``."""
+    planned and acknowledged parts of the current impact and ``failed``, the failed
+    components behind a promise."""
     planned_set = set(planned.get("promises", ()))
     acked_set = set(acknowledged.get("promises", ()))
-    return {p: Mark(s, p in planned_set, p in acked_set, behind.failed(p))
+    return {p: Mark(s, p in planned_set, p in acked_set, failed(p))
             for p, s in states.items() if s > State.OK}
 
 
