@@ -134,10 +134,9 @@ def ack(words: Annotated[list[str], typer.Argument(
         store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None) -> None:
     """Acknowledge a failing node ("on it"): `ack NODE --by WHO [--comment TEXT]`.
 
-    A failed component, a broken or at-risk promise, or any node the current impact
-    reaches. The acknowledgement shows in the current impact and in the events sent
-    to subscribers, and ends by itself when the node recovers. `ack list` shows those
-    that hold; `ack clear NODE` withdraws one.
+    It shows in the current impact and in webhook events, and ends when the node recovers.
+
+    `ack list` shows those that hold; `ack clear NODE` withdraws one.
     """
     verb, rest = words[0], words[1:]
     if verb == "list" and not rest:
@@ -198,8 +197,7 @@ def subscribe(url: Annotated[str, typer.Argument(help="the receiver's http(s) UR
               fmt: FormatOpt = Format.TEXT,
               store: StoreOpt = None, server: ServerOpt = None,
               api_key: ApiKeyOpt = None) -> None:
-    """Subscribe URL to promise events; prints the subscription and its secret (shown
-    only now)."""
+    """Subscribe URL to promise events; prints it with its secret (shown only now)."""
     flt = {k: v for k, v in (("kinds", kind), ("promises", promise),
                              ("business_services", business_service), ("owners", owner),
                              ("providers", provider)) if v}
