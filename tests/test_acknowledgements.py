@@ -3,9 +3,15 @@ ended by recovery, withdrawn; refused for unknown nodes and nodes that are ok.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from fastapi.testclient import TestClient
 
 from servicegraph.core import ServiceGraph
+from servicegraph.examples import example_graph
+from servicegraph.ingest.status import StatusUpdate
+from servicegraph.model.kinds import State
 from servicegraph.store import GraphStore
 
 
@@ -99,3 +105,35 @@ def test_acknowledgements_are_kept_in_the_store(client: TestClient,
     # Broken again: a process that reads the store now sees no acknowledgement.
     status(client, "down", "web-1")
     assert ServiceGraph(store).questions.acknowledgement("web-1") is None
+
+
+def observe(sg: ServiceGraph, node: str, state: State) -> None:
+    sg.writes.push_status("mon", [StatusUpdate(state, datetime.now(UTC), id=node)])
+
+
+def test_a_recovery_written_by_another_process_ends_it(store: GraphStore) -> None:
+    first, second = ServiceGraph(store), ServiceGraph(store)
+    first.writes.load(example_graph())
+    observe(first, "feed-job", State.DOWN)
+    first.writes.acknowledge("feed-job", "alice")
+    assert second.questions.acknowledgement("feed-job") is not None
+    observe(second, "feed-job", State.OK)
+    observe(second, "feed-job", State.DOWN)
+    assert first.questions.acknowledgements() == []
+    assert ServiceGraph(store).questions.acknowledgements() == []
+
+
+def test_no_breakage_is_written_over_an_earlier_acknowledgement(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    sg = ServiceGraph(store)
+    sg.writes.load(example_graph())
+    observe(sg, "feed-job", State.DOWN)
+    sg.writes.acknowledge("feed-job", "alice")
+    # The process that wrote the recovery dies before ending the acknowledgement.
+    monkeypatch.setattr(sg.writes, "_end_recovered", lambda: None)
+    observe(sg, "feed-job", State.OK)
+    # The store still holds it; a node ok shows none, and the next write ends it first.
+    assert ServiceGraph(store).questions.acknowledgements() == []
+    other = ServiceGraph(store)
+    observe(other, "feed-job", State.DOWN)
+    assert ServiceGraph(store).questions.acknowledgement("feed-job") is None
