@@ -24,6 +24,7 @@ from servicegraph_api.metrics import Metrics, shared_directory
 from servicegraph_api.middleware import ObservationMiddleware, RouteTemplates
 from servicegraph_api.paths import EncodedSlashMiddleware
 from servicegraph_api.routers import (
+    acknowledgements,
     alerts,
     catalogue,
     changes,
@@ -96,7 +97,7 @@ QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catal
              export.router, page.api_router, record.router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router,
-              maintenance.router)
+              maintenance.router, acknowledgements.router)
 
 
 def _dispatcher(settings: Settings, served: ServiceGraph) -> Dispatcher | None:

@@ -18,6 +18,8 @@ for group in (graph.app, questions.app, record.app, ingest.app, admin.app):
 app.add_typer(questions.changes_app, name="changes")
 app.add_typer(incidents.alerts_app, name="alerts")
 app.add_typer(incidents.maintenance_app, name="maintenance")
+app.command("ack")(incidents.ack)
+app.add_typer(incidents.subscriptions_app, name="subscriptions")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.neo4j_app, name="neo4j")
 
