@@ -142,7 +142,7 @@ def test_import_text_names_every_item_left_out(tmp_path: Path) -> None:
     assert len(notes) > 1
     code, out = ask(["import", "backstage", *files, "--source", "catalog"], "--store", db)
     assert code == 0, out
-    assert f"{len(notes)} item(s) left out:" in out
+    assert f"{len(notes)} note(s):" in out
     assert all(f"  {note}" in out.splitlines() for note in notes)
     assert "e.g." not in out
 

@@ -1,5 +1,5 @@
-"""``servicegraph alerts`` and ``servicegraph maintenance``, on the embedded store and
-against a running server: the same answers either way."""
+"""``servicegraph alerts``, ``maintenance``, ``ack`` and ``subscriptions``, on the
+embedded store and against a running server: the same answers either way."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from servicegraph.cli import app as cli
@@ -65,3 +66,48 @@ def test_alerts_and_windows_on_the_embedded_store_and_a_server(tmp_path: Path) -
                                            "--server", server.url])
         assert missing.exit_code == 1 and "no maintenance window 'nope'" in missing.output
     assert "cancelled" in run("maintenance", "list", "--store", db)
+
+
+def test_acks_and_subscriptions_on_the_embedded_store_and_a_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SERVICEGRAPH_SUBSCRIPTION_ALLOWED_NETWORKS", '["127.0.0.1/32"]')
+    db = example_store(tmp_path)
+    sent = run("alerts", "send", "am", str(payload(tmp_path)), "--store", db)
+    assert "broken promises now: onboarding" in sent
+    given = run("ack", "feed-job", "--by", "alice", "--comment", "restarting", "--store", db)
+    assert "feed-job" in given and "alice" in given and "restarting" in given
+    refused = CliRunner().invoke(cli, ["ack", "web-1", "--by", "alice", "--store", db])
+    assert refused.exit_code == 2 and "'web-1' is not failing" in refused.output
+    unknown = CliRunner().invoke(cli, ["ack", "nope", "--by", "alice", "--store", db])
+    assert unknown.exit_code == 2 and "nope" in unknown.output
+    made = json.loads(run("subscriptions", "add", "http://127.0.0.1:9/hook", "--kind",
+                          "acknowledged", "--promise", "onboarding", "--format", "json",
+                          "--store", db))
+    assert made["filter"] == {"kinds": ["acknowledged"], "promises": ["onboarding"]}
+    assert made["secret"]
+    assert made["id"] in run("subscriptions", "list", "--store", db)
+    assert run("subscriptions", "dead", made["id"], "--store", db).strip() == "no dead letters"
+    with serve(tmp_path, db, env={"SERVICEGRAPH_SUBSCRIPTION_ALLOWED_NETWORKS":
+                                  '["127.0.0.1/32"]'}) as server:
+        listed = json.loads(run("ack", "list", "--format", "json", "--server", server.url))
+        assert [(a["node"], a["by"]) for a in listed["acknowledgements"]] == [
+            ("feed-job", "alice")]
+        again = run("ack", "onboarding", "--by", "bob", "--server", server.url)
+        assert "onboarding" in again and "bob" in again
+        cleared = run("ack", "clear", "feed-job", "--server", server.url)
+        assert "cleared" in cleared
+        missing = CliRunner().invoke(cli, ["ack", "clear", "feed-job", "--server", server.url])
+        assert missing.exit_code == 1 and "holds no acknowledgement" in missing.output
+        remote = json.loads(run("subscriptions", "list", "--format", "json",
+                                "--server", server.url))
+        assert [s["id"] for s in remote] == [made["id"]]
+        other = json.loads(run("subscriptions", "add", "http://127.0.0.1:9/other", "--format",
+                               "json", "--server", server.url))
+        run("subscriptions", "remove", other["id"], "--server", server.url)
+        gone = CliRunner().invoke(cli, ["subscriptions", "redeliver", made["id"], "nope",
+                                        "--server", server.url])
+        assert gone.exit_code == 2 and "no dead letter" in gone.output
+    left = run("ack", "list", "--store", db)
+    assert "onboarding" in left and "feed-job" not in left
+    run("subscriptions", "remove", made["id"], "--store", db)
+    assert run("subscriptions", "list", "--store", db).strip() == "no subscriptions"

@@ -1,5 +1,5 @@
-"""Planned work: maintenance windows over the API on both stores, and the planned marks
-held to a naive reading of the rule on random graphs."""
+"""Planned work: maintenance windows over the API on both stores, and the planned and
+acknowledged marks held to a naive reading of their rules on random graphs."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from servicegraph.core import ServiceGraph
 from servicegraph.impact import GraphIndex, analyse
+from servicegraph.impact.acknowledged import acknowledged_marks
 from servicegraph.impact.planned import planned_marks
 from servicegraph.impact.reference import naive_states, to_networkx
+from servicegraph.model.acknowledgements import Acknowledgement
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.maintenance import CANCELLED, Window
 from servicegraph.store import GraphStore
@@ -141,3 +143,26 @@ def test_planned_promises_follow_the_naive_rule(case: Any, data: st.DataObject) 
                       and alone.get(p, State.OK) == State.OK)
     assert marks["promises"] == expected
     assert marks["components"] == {n: "w" for n in sorted(planned_now)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(graphs_with_scenario(), st.data())
+def test_acknowledged_promises_follow_the_naive_rule(case: Any, data: st.DataObject) -> None:
+    graph, observed = case
+    index = GraphIndex.from_graph(graph)
+    full = analyse(index, observed)
+    impacted = sorted(full.impacted)
+    acked = data.draw(st.lists(st.sampled_from(impacted), unique=True) if impacted
+                      else st.just([]))
+    acks = {n: Acknowledgement(n, "alice", "2030-01-01T00:00:00Z", "down") for n in acked}
+    marks = acknowledged_marks(index, observed, full, acks)
+    # Naive: a hit promise is acknowledged when it is itself, or when the failures
+    # nobody acknowledged alone leave it ok.
+    g = to_networkx(graph)
+    everything = naive_states(g, observed)
+    alone = naive_states(g, {n: s for n, s in observed.items() if n not in acks})
+    promises = [n.id for n in graph.nodes if n.kind is NodeKind.PROMISE]
+    expected = sorted(p for p in promises if everything.get(p, State.OK) > State.OK
+                      and (p in acks or alone.get(p, State.OK) == State.OK))
+    assert marks["promises"] == expected
+    assert sorted(marks["nodes"]) == sorted(acked)

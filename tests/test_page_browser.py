@@ -192,6 +192,69 @@ def test_live_mode_follows_pushed_status(browser: Browser, server: Server) -> No
         no_errors(page)
 
 
+def test_live_mode_marks_planned_work_acknowledgements_and_alerts(browser: Browser,
+                                                                  server: Server) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+
+    def stamp(hours: float) -> str:
+        return (now + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+    with page_of(browser, f"{server.url}/#node=onboarding") as page:
+        page.ready()
+        # The legend names both marks.
+        assert page.page.inner_text("#legend .m.planned") == "planned work (live)"
+        assert page.page.inner_text("#legend .m.acked") == "acknowledged (live)"
+        page.page.click("#mode-live")
+        page.wait_for("sg.liveEvents.some(e => e.name === 'snapshot')")
+        r = httpx.post(f"{server.url}/v1/maintenance", json={
+            "id": "chg-7", "title": "Replace the feed job", "owner": "IT operations",
+            "components": ["feed-job"], "starts_at": stamp(-1), "ends_at": stamp(1)})
+        assert r.status_code == 201, r.text
+        r = httpx.post(f"{server.url}/v1/sources/am/alerts/alertmanager", json={
+            "version": "4", "status": "firing", "alerts": [{
+                "status": "firing", "startsAt": stamp(-0.5), "fingerprint": "fp-feed",
+                "labels": {"alertname": "FeedJobDown", "servicegraph_id": "feed-job",
+                           "severity": "critical"},
+                "annotations": {"summary": "the recruiting feed stopped"}}]})
+        assert r.status_code == 200 and r.json()["broken_promises"] == ["onboarding"], r.text
+        wait_state(page, "onboarding", "down")
+        # Broken, and marked planned: on the map and in the summary.
+        page.wait_for("sg.map.node('feed-job').hasClass('planned') && "
+                      "sg.map.node('onboarding').hasClass('planned')")
+        page.page.wait_for_selector("#broken li[data-id='onboarding'] .mark.planned")
+        # The failed component's panel: its window and the alerts behind it.
+        page.click_node("feed-job")
+        page.page.wait_for_selector("#panel ul.windows li[data-window='chg-7']")
+        assert "Replace the feed job" in page.page.inner_text("#panel ul.windows")
+        alerts = page.page.inner_text("#panel ul.alerts li[data-fingerprint='fp-feed']")
+        assert "FeedJobDown" in alerts and "the recruiting feed stopped" in alerts
+        # Acknowledged elsewhere (no promise changes state): the live page shows it.
+        r = httpx.post(f"{server.url}/v1/acknowledgements", json={
+            "node": "feed-job", "by": "alice", "comment": "rolling back"})
+        assert r.status_code == 201, r.text
+        page.wait_for("sg.map.node('feed-job').hasClass('acked') && "
+                      "sg.map.node('onboarding').hasClass('acked')")
+        page.page.wait_for_selector("#panel p.ack[data-by='alice']")
+        assert "rolling back" in page.page.inner_text("#panel p.ack")
+        assert "acknowledged · alice" in page.page.inner_text("#panel h2[data-id='feed-job'] ~ p")
+        page.shot("live-marks")
+        # Recovered: the marks go with the breakage.
+        r = httpx.post(f"{server.url}/v1/sources/am/alerts/alertmanager", json={
+            "version": "4", "status": "resolved", "alerts": [{
+                "status": "resolved", "startsAt": stamp(-0.5), "endsAt": stamp(0),
+                "fingerprint": "fp-feed",
+                "labels": {"alertname": "FeedJobDown", "servicegraph_id": "feed-job",
+                           "severity": "critical"}}]})
+        assert r.status_code == 200, r.text
+        wait_state(page, "onboarding", "ok")
+        page.wait_for("!sg.map.node('feed-job').hasClass('acked') && "
+                      "!sg.map.node('feed-job').hasClass('planned')")
+        assert httpx.get(f"{server.url}/v1/acknowledgements").json() == {"acknowledgements": []}
+        no_errors(page)  # CSP violations included: the page keeps to its policy
+
+
 def big_batch(systems: int = 100, cis_per_system: int = 19) -> dict[str, Any]:
     """A promise over 10 acts, 100 systems and 1,900 CIs: 2,012 nodes."""
     nodes: list[dict[str, Any]] = [

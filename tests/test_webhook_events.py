@@ -4,7 +4,11 @@ the graph, filtered per subscription, written to the outbox (both stores)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from servicegraph import ServiceGraph
 from servicegraph.examples import example_graph
@@ -96,4 +100,121 @@ def test_an_event_of_planned_work_says_so_with_its_window(store: GraphStore) -> 
     (head,) = [h for h in store.outbox_heads() if h.subscription == every]
     event = json.loads(head.payload)
     assert (event["promise"], event["state"], event["planned"]) == ("onboarding", "down", True)
+    assert event["kind"] == head.kind == "planned"  # told as planned, not as broken
     assert [(w["id"], w["owner"]) for w in event["windows"]] == [("chg-1", "IT operations")]
+
+
+class Derived:
+    """A dispatcher's derivations over one graph, and what each subscription got."""
+
+    def __init__(self, store: GraphStore, **filters: dict[str, list[str]]) -> None:
+        assert isinstance(store, OutboxStore)
+        store.outbox_reset()
+        self.store = store
+        self.sg = ServiceGraph(store)
+        self.sg.writes.load(example_graph())
+        subs = Subscriptions(store, ["127.0.0.1/32"])
+        self.ids = {name: subs.create(NewSubscription("http://127.0.0.1:9/hook", flt))["id"]
+                    for name, flt in filters.items()}
+        self.dispatcher = Dispatcher(store, self.sg.replica, self.sg.questions,
+                                     DeliveryPolicy())
+        self.derive()
+
+    def derive(self) -> int:
+        lease = self.store.outbox_lease(self.dispatcher.owner, "2000-01-01T00:00:00.000000Z",
+                                        "2999-01-01T00:00:00.000000Z")
+        assert lease is not None
+        return self.dispatcher.derive(lease)
+
+    def told(self, name: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(promise, kind, data) of every event of the subscription, in order (read
+        from the outbox: none is delivered, the receiver is not there)."""
+        out = []
+        sub = self.ids[name]
+        while True:
+            heads = [h for h in self.store.outbox_heads() if h.subscription == sub]
+            if not heads:
+                return out
+            data = json.loads(heads[0].payload)
+            out.append((data["promise"], heads[0].kind, data))
+            self.store.outbox_settle(replace(heads[0], state="delivered", attempts=1))
+
+
+def test_an_acknowledgement_is_told_and_ends_with_the_recovery(store: GraphStore) -> None:
+    d = Derived(store, every={}, acks={"kinds": ["acknowledged"]})
+    try:
+        status(d.sg, "feed-job", State.DOWN)
+        d.derive()
+        d.sg.writes.acknowledge("feed-job", "alice", "on it")
+        d.derive()
+        assert d.derive() == 0  # told once
+        status(d.sg, "feed-job", State.OK)
+        d.derive()
+        status(d.sg, "feed-job", State.DOWN)  # broken again: unacknowledged
+        d.derive()
+    finally:
+        d.dispatcher.close()
+    every = d.told("every")
+    assert [(p, k) for p, k, _ in every] == [
+        ("onboarding", "broken"), ("onboarding", "acknowledged"),
+        ("onboarding", "recovered"), ("onboarding", "broken")]
+    acked = every[1][2]
+    assert acked["acknowledged"] is True
+    assert acked["acknowledgements"]["feed-job"]["by"] == "alice"
+    assert acked["acknowledgements"]["feed-job"]["comment"] == "on it"
+    assert every[3][2]["acknowledged"] is False and every[3][2]["acknowledgements"] == {}
+    # The filter by kind: only the acknowledgement.
+    assert [(p, k) for p, k, _ in d.told("acks")] == [("onboarding", "acknowledged")]
+
+
+@pytest.mark.parametrize("taken_over", [False, True], ids=["same", "taken-over"])
+def test_a_new_cause_under_a_broken_promise_is_told(store: GraphStore, taken_over: bool) -> None:
+    d = Derived(store, every={}, causes={"kinds": ["new_cause"], "promises": ["order-anytime"]})
+    try:
+        status(d.sg, "erp-db", State.DOWN)
+        d.derive()
+        status(d.sg, "feed-job", State.DOWN)  # elsewhere: no new cause of order-anytime
+        d.derive()
+        if taken_over:  # another process derives next: it finds every cause again
+            d.dispatcher.close()
+            d.dispatcher = Dispatcher(store, d.sg.replica, d.sg.questions, DeliveryPolicy())
+        d.sg.writes.push_status("mon", [StatusUpdate(State.DOWN, datetime.now(UTC), id=n)
+                                        for n in ("web-1", "web-2")])
+        d.derive()
+        status(d.sg, "web-1", State.OK)  # a cause fewer: nothing new
+        d.derive()
+        status(d.sg, "web-1", State.DOWN)  # back: a new cause again
+        d.derive()
+    finally:
+        d.dispatcher.close()
+    told = d.told("causes")
+    assert [(p, k) for p, k, _ in told] == [("order-anytime", "new_cause")] * 2
+    assert told[1][2]["new_causes"] == ["web-1"]
+    data = told[0][2]
+    assert data["new_causes"] == ["web-1", "web-2"]
+    assert (data["previous"], data["state"]) == ("down", "down")
+    every = [(p, k) for p, k, _ in d.told("every")]
+    assert every[0] == ("order-anytime", "broken")
+    assert ("order-anytime", "new_cause") in every and ("fun-day", "at_risk") in every
+
+
+def test_planned_work_that_outlives_its_window_is_told_as_broken(store: GraphStore) -> None:
+    from servicegraph.model.maintenance import Window
+
+    d = Derived(store, every={}, pages={"kinds": ["broken"]})
+    now = datetime.now(UTC)
+    try:
+        d.sg.writes.save_window(Window(
+            "chg-1", "new feed job", ("feed-job",),
+            (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
+            (now + timedelta(hours=1)).isoformat().replace("+00:00", "Z")))
+        status(d.sg, "feed-job", State.DOWN)
+        d.derive()
+        d.sg.writes.cancel_window("chg-1")  # the work is off, the job still down
+        d.derive()
+    finally:
+        d.dispatcher.close()
+    assert [(p, k) for p, k, _ in d.told("every")] == [
+        ("onboarding", "planned"), ("onboarding", "broken")]
+    (page,) = d.told("pages")
+    assert (page[1], page[2]["planned"], page[2]["windows"]) == ("broken", False, [])

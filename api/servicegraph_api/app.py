@@ -24,6 +24,7 @@ from servicegraph_api.metrics import Metrics, shared_directory
 from servicegraph_api.middleware import ObservationMiddleware, RouteTemplates
 from servicegraph_api.paths import EncodedSlashMiddleware
 from servicegraph_api.routers import (
+    acknowledgements,
     alerts,
     catalogue,
     changes,
@@ -36,6 +37,7 @@ from servicegraph_api.routers import (
     model,
     ops,
     page,
+    record,
     rootcause,
     spof,
     subscriptions,
@@ -78,6 +80,9 @@ TAGS = [
     {"name": "change impact", "description": "Planned changes assessed before they happen."},
     {"name": "single points of failure", "description": "What breaks a promise alone."},
     {"name": "root cause", "description": "Which single component explains what is seen."},
+    {"name": "record", "description": "Was each promise kept over a period, and whose part "
+                                      "failed: the promise record, per promise, provider, "
+                                      "owner and business service."},
     {"name": "catalogues", "description": "The three catalogues (promises, service systems, "
                                           "service acts) and the silo x service matrix."},
     {"name": "graph", "description": "Node and edge reads and writes; neighbourhoods."},
@@ -89,10 +94,10 @@ TAGS = [
 
 #: Routers that only answer questions (their POSTs write nothing): the ``read`` scope.
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
-             export.router, page.api_router)
+             export.router, page.api_router, record.router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router,
-              maintenance.router)
+              maintenance.router, acknowledgements.router)
 
 
 def _dispatcher(settings: Settings, served: ServiceGraph) -> Dispatcher | None:

@@ -2,7 +2,8 @@
 
 ``GraphDep`` is the one :class:`~servicegraph.ServiceGraph` of the app (opened by
 the lifespan); ``QuestionsDep`` and ``WriterDep`` its questions and its writes (what
-the handlers call); ``SettingsDep`` its settings; ``MetricsDep`` its metrics.
+the handlers call); ``TransitionsDep`` the transitions its store recorded (for the promise record);
+``SettingsDep`` its settings; ``MetricsDep`` its metrics.
 Access control, applied to the ``/v1`` routers by
 :func:`~servicegraph_api.app.create_app`: routers that only answer questions
 need ``read`` whatever the method (``require(Scope.READ)``); routers that write
@@ -24,6 +25,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from servicegraph.core import ASKED_AT, ServiceGraph
 from servicegraph.model.kinds import NodeKind
 from servicegraph.runtime import PromiseFeed, Questions, Writer
+from servicegraph.runtime.record import TransitionSource
 from servicegraph.settings import Settings
 from servicegraph_api.auth import ApiKey, KeyFile, KeyFileError, Scope, is_loopback
 from servicegraph_api.limits import use_ndjson_limit
@@ -60,6 +62,15 @@ def get_feed(request: Request) -> PromiseFeed:
     return get_graph(request).feed
 
 
+def get_transitions(request: Request) -> TransitionSource:
+    """The recorded transitions of the app's store (``Questions.record_transitions``)."""
+    found: TransitionSource | None = getattr(get_questions(request), "record_transitions",
+                                             None)
+    if found is None:
+        raise HTTPException(501, "this server keeps no record of transitions")
+    return found
+
+
 def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
@@ -76,6 +87,7 @@ GraphDep = Annotated[ServiceGraph, Depends(get_graph)]
 QuestionsDep = Annotated[Questions, Depends(get_questions)]
 WriterDep = Annotated[Writer, Depends(get_writer)]
 FeedDep = Annotated[PromiseFeed, Depends(get_feed)]
+TransitionsDep = Annotated[TransitionSource, Depends(get_transitions)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 KeysDep = Annotated[KeyFile, Depends(get_keys)]

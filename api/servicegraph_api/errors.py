@@ -35,6 +35,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import Scope
 
+from servicegraph.model.acknowledgements import NotImpacted
 from servicegraph.model.bounds import DESCRIPTION_PATTERN, IDENTIFIER_PATTERN, LINE_PATTERN
 from servicegraph.model.errors import (
     Problem,
@@ -63,9 +64,10 @@ _MEANING = {
     404: ("An id names nothing in the live graph; `ids` lists them, `retired` those that "
           "name retired nodes, `suggestions` the ids the others likely meant."),
     413: "The request body is larger than the configured limit (`limit_bytes`).",
-    409: "The sync session is no longer open: committed, abandoned, expired or "
-         "superseded (a newer full sync of its source was committed); `state` names "
-         "which. Open a new one.",
+    409: "The state forbids it: a sync session no longer open (committed, abandoned, "
+         "expired or superseded by a newer full sync of its source; `state` names which: "
+         "open a new one), or an acknowledgement of a node that is not failing or broken "
+         "now (`node` names it).",
     415: "The body was not sent as JSON (`Content-Type: application/json`; the push routes "
          "also take YAML): `detail` says what to send.",
     422: "The input is invalid: a request-shape error (FastAPI's `detail` list) or a graph "
@@ -245,6 +247,11 @@ def _sync_closed(_: Request, exc: Exception) -> JSONResponse:
     return _json(409, {"detail": f"{exc}: open a new one", "state": exc.state})
 
 
+def _not_impacted(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotImpacted)
+    return _json(409, {"detail": str(exc), "node": exc.node})
+
+
 def _spof_pending(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SpofPending)
     return _json(503, {"detail": str(exc), "retry_after": exc.retry_after},
@@ -351,6 +358,7 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(UnknownNodeError, _unknown)
+    app.add_exception_handler(NotImpacted, _not_impacted)
     app.add_exception_handler(ValueError, _value)
     app.add_exception_handler(ClientDisconnect, _hung_up)
     app.add_exception_handler(StoreUnavailable, _unavailable)

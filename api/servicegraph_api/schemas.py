@@ -40,6 +40,7 @@ from servicegraph.model.interchange import parse_document
 from servicegraph.model.kinds import Impact, NodeKind
 from servicegraph.model.redundancy import SHARE_PATTERN, shape_problem
 from servicegraph_api import examples
+from servicegraph_api.ack_schemas import AcknowledgedOut
 from servicegraph_api.alert_schemas import AlertBriefOut
 from servicegraph_api.planned_schemas import PlannedOut
 
@@ -262,6 +263,8 @@ class ImpactOut(BaseModel):
         "the page of impacted nodes"))
     planned: PlannedOut = Field(default_factory=PlannedOut, description=(
         "the current impact only: what of it is planned work (active maintenance windows)"))
+    acknowledged: AcknowledgedOut = Field(default_factory=AcknowledgedOut, description=(
+        "the current impact only: what of it is acknowledged (someone is on it)"))
 
 
 # --- change impact ------------------------------------------------------------------

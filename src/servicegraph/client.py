@@ -344,6 +344,55 @@ class ServiceGraphClient:
         return _shaped(self._request("DELETE", f"/v1/maintenance/{window_id}"),
                        "a cancelled window", id=str, state=str)
 
+    def acknowledge(self, node: str, by: str, comment: str | None = None) -> dict[str, Any]:
+        """Acknowledge a failing node (someone is on it)."""
+        return _shaped(self._request("POST", "/v1/acknowledgements",
+                                     json={"node": node, "by": by, "comment": comment}),
+                       "an acknowledgement", node=str, by=str, at=str)
+
+    def acknowledgements(self) -> dict[str, Any]:
+        """The acknowledgements that hold."""
+        return _shaped(self._request("GET", "/v1/acknowledgements"),
+                       "the acknowledgements", acknowledgements=list)
+
+    def clear_ack(self, node: str) -> dict[str, Any]:
+        """Withdraw a node's acknowledgement."""
+        return _shaped(self._request("DELETE", f"/v1/acknowledgements/{node}"),
+                       "a withdrawn acknowledgement", node=str, ended=str)
+
+    def subscribe(self, url: str, *, filter: Mapping[str, Sequence[str]] | None = None,
+                  secret: str | None = None, fmt: str = "native") -> dict[str, Any]:
+        """Subscribe a receiver to promise events (scope ``admin``); answers it with its
+        secret, shown only here."""
+        body: dict[str, Any] = {"url": url, "filter": dict(filter or {}), "format": fmt}
+        if secret is not None:
+            body["secret"] = secret
+        return _shaped(self._request("POST", "/v1/subscriptions", json=body),
+                       "a subscription", id=str, url=str)
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """Every subscription, without its secret."""
+        found = self._request("GET", "/v1/subscriptions")
+        if not isinstance(found, list):
+            raise UnexpectedAnswerError(f"the subscriptions: not a list: {_quote(found)}")
+        return found
+
+    def unsubscribe(self, subscription: str) -> None:
+        """Remove a subscription."""
+        self._request("DELETE", f"/v1/subscriptions/{subscription}", raw=True)
+
+    def dead_letters(self, subscription: str) -> list[dict[str, Any]]:
+        """A subscription's dead letters, in order."""
+        found = self._request("GET", f"/v1/subscriptions/{subscription}/dead")
+        if not isinstance(found, list):
+            raise UnexpectedAnswerError(f"the dead letters: not a list: {_quote(found)}")
+        return found
+
+    def redeliver(self, subscription: str, event: str) -> None:
+        """Queue a dead letter again."""
+        self._request("POST", f"/v1/subscriptions/{subscription}/dead/{event}/redeliver",
+                      raw=True)
+
     def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]], *,
                      full_sync: bool = False, dry_run: bool = False,
                      allow_empty: bool = False) -> dict[str, Any]:
@@ -388,6 +437,20 @@ class ServiceGraphClient:
         return _shaped(self._request(
             "POST", "/v1/changes/assess", json={"changes": [dict(c) for c in changes]}),
             "a change assessment", changes=dict, conflicts=list)
+
+    def record(self, promise: str | None = None, *, start: str | None = None,
+               end: str | None = None, tz: str = "UTC", hours: str | None = None,
+               by: str = "promise") -> dict[str, Any]:
+        """The promise record as JSON: one promise's (with its breaks), or every
+        promise's listed ``by`` promise, provider, owner or business_service."""
+        params = {k: v for k, v in (("from", start), ("to", end), ("tz", tz),
+                                    ("hours", hours)) if v is not None}
+        if promise is not None:
+            return _shaped(self._request("GET", f"/v1/promises/{promise}/record",
+                                         params=params), "a promise record",
+                           period=dict, record=dict, providers=list)
+        return _shaped(self._request("GET", "/v1/record", params={**params, "by": by}),
+                       "the promise record", period=dict, by=str)
 
     def catalogue(self, which: str, *, visible: bool | None = None) -> dict[str, Any]:
         """A catalogue: ``promises``, ``service-systems`` or ``service-acts``."""

@@ -81,9 +81,12 @@ class ImportedOut(BaseModel):
     nodes: int = Field(description="nodes the files describe")
     edges: int = Field(description="dependencies the files describe")
     notes: list[str] = Field(description="items left out on purpose (kinds with no place "
-                                         "in the model), with where they are, and "
-                                         "what the files do not say (e.g. no calls "
-                                         "found)")
+                                         "in the model), with where they are; decisions "
+                                         "taken (Compose services behind profiles "
+                                         "imported, depends_on that only orders start-up "
+                                         "or waits for a one-off job read as a "
+                                         "dependency); and what the files do not say "
+                                         "(e.g. no calls found)")
     inferred: InferredList = Field(description="dependencies read from values (addresses "
                                                "in env, commands, ConfigMaps; selectors; "
                                                "traces), each with its file, field and text")

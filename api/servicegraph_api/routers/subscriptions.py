@@ -66,8 +66,10 @@ class FilterIn(BaseModel):
     providers: Names = Field(default_factory=list, max_length=10000, description=(
         "providers who must act (named on broken and at-risk events)"))
     kinds: list[Kind] = Field(default_factory=list, max_length=6, description=(
-        "kinds of event: `broken`, `at_risk`, `recovered` (default: these three); "
-        "`planned`, `acknowledged` and `new_cause` are accepted for kinds to come"))
+        "kinds of event (default: every kind): `broken`, `at_risk`, `recovered`; "
+        "`planned` (a breakage only planned work causes, told instead of `broken` or "
+        "`at_risk`), `acknowledged` (a broken promise came to count as acknowledged), "
+        "`new_cause` (a failed component newly behind a promise still broken)"))
 
 
 class SubscriptionIn(BaseModel):
@@ -133,7 +135,8 @@ def _missing(exc: UnknownSubscription) -> HTTPException:
 @router.post("/subscriptions", response_model=SubscriptionOut, status_code=201,
              summary="Subscribe a receiver to promise events", responses=responses(413, 422))
 async def create(body: SubscriptionIn, request: Request) -> dict[str, Any]:
-    """Events (a promise broken, at risk, recovered) are POSTed to `url`, signed with
+    """Events (a promise broken, at risk, recovered, broken by planned work,
+    acknowledged, or with a new cause) are POSTed to `url`, signed with
     `X-ServiceGraph-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "{t}.{body}">`, at least
     once, in order per subscription (`sequence`); a failed delivery is retried with
     back-off, then kept as a dead letter. A URL outside the allowed networks is refused

@@ -34,6 +34,8 @@ class Backend(Protocol):
     def spof(self, promise: str | None, limit: int | None) -> dict[str, Any]: ...
     def root_cause(self, observed: Mapping[str, str], limit: int) -> dict[str, Any]: ...
     def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
+    def record(self, promise: str | None, start: str | None, end: str | None, tz: str,
+               hours: str | None, by: str) -> dict[str, Any]: ...
     def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]: ...
     def matrix(self, columns: str) -> dict[str, Any]: ...
     def export(self, fmt: str) -> str: ...
@@ -49,6 +51,15 @@ class Backend(Protocol):
     def register_window(self, window: Mapping[str, Any]) -> dict[str, Any]: ...
     def windows(self, phase: str | None) -> dict[str, Any]: ...
     def cancel_window(self, window_id: str) -> dict[str, Any] | None: ...
+    def acknowledge(self, node: str, by: str, comment: str | None) -> dict[str, Any]: ...
+    def acknowledgements(self) -> dict[str, Any]: ...
+    def clear_ack(self, node: str) -> dict[str, Any] | None: ...
+    def subscribe(self, url: str, flt: Mapping[str, Sequence[str]], secret: str | None,
+                  fmt: str) -> dict[str, Any]: ...
+    def subscriptions(self) -> list[dict[str, Any]]: ...
+    def unsubscribe(self, subscription: str) -> None: ...
+    def dead_letters(self, subscription: str) -> list[dict[str, Any]]: ...
+    def redeliver(self, subscription: str, event: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -71,8 +82,9 @@ class Local:
         # The bound is the process's: it is put back when the command is done.
         self._bound = jit.interpreting()
         jit.interpret_below(INTERPRET_BELOW)
+        self.settings = Settings()
         try:
-            self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
+            self.graph: ServiceGraph = ServiceGraph.open(self.settings, store)
         except BaseException:
             jit.interpret_below(self._bound)
             raise
@@ -113,6 +125,20 @@ class Local:
             PlannedChange(c["id"], tuple(c["components"]), datetime.fromisoformat(c["start"]),
                           datetime.fromisoformat(c["end"]), State.parse(c["state"]))
             for c in changes])
+
+    def record(self, promise: str | None, start: str | None, end: str | None, tz: str,
+               hours: str | None, by: str) -> dict[str, Any]:
+        from servicegraph.runtime import record
+
+        questions = self.graph.questions
+        transitions = getattr(questions, "record_transitions", None)
+        if transitions is None:
+            raise fail("this servicegraph keeps no record of transitions")
+        if promise is None:
+            return record.records(questions, transitions, by=by, start=start, end=end,
+                                  tz=tz, hours=hours)
+        return record.promise_record(questions, transitions, promise, start=start, end=end,
+                                     tz=tz, hours=hours)
 
     def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]:
         return self.graph.questions.catalogue(CATALOGUES[which], visible=visible)
@@ -189,6 +215,45 @@ class Local:
             return None
         return self.graph.questions.window(window_id)
 
+    def acknowledge(self, node: str, by: str, comment: str | None) -> dict[str, Any]:
+        ack = self.graph.writes.acknowledge(node, by, comment)
+        return self.graph.questions.acknowledgement(node) or {**ack.to_dict(), "now": "ok"}
+
+    def acknowledgements(self) -> dict[str, Any]:
+        return {"acknowledgements": self.graph.questions.acknowledgements()}
+
+    def clear_ack(self, node: str) -> dict[str, Any] | None:
+        ended = self.graph.writes.clear_ack(node)
+        if ended is None:
+            return None
+        return {**ended.to_dict(),
+                "now": self.graph.questions.explain_current(node)["state"]}
+
+    def _subscriptions(self) -> Any:
+        from servicegraph.notify import Subscriptions
+
+        return Subscriptions(self.graph.store,  # type: ignore[arg-type]
+                             self.settings.subscription_allowed_networks)
+
+    def subscribe(self, url: str, flt: Mapping[str, Sequence[str]], secret: str | None,
+                  fmt: str) -> dict[str, Any]:
+        from servicegraph.notify import NewSubscription
+
+        return self._subscriptions().create(  # type: ignore[no-any-return]
+            NewSubscription(url, {k: list(v) for k, v in flt.items()}, secret, fmt))
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        return self._subscriptions().all()  # type: ignore[no-any-return]
+
+    def unsubscribe(self, subscription: str) -> None:
+        self._subscriptions().remove(subscription)
+
+    def dead_letters(self, subscription: str) -> list[dict[str, Any]]:
+        return self._subscriptions().dead(subscription)  # type: ignore[no-any-return]
+
+    def redeliver(self, subscription: str, event: str) -> None:
+        self._subscriptions().redeliver(subscription, event)
+
     def close(self) -> None:
         from servicegraph.impact import jit
 
@@ -264,6 +329,10 @@ class Remote:
     def assess(self, changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return self.client.assess_changes(changes)
 
+    def record(self, promise: str | None, start: str | None, end: str | None, tz: str,
+               hours: str | None, by: str) -> dict[str, Any]:
+        return self.client.record(promise, start=start, end=end, tz=tz, hours=hours, by=by)
+
     def catalogue(self, which: str, visible: bool | None) -> dict[str, Any]:
         return self.client.catalogue(CATALOGUES[which], visible=visible)
 
@@ -337,6 +406,39 @@ class Remote:
                 return None
             raise
 
+    def acknowledge(self, node: str, by: str, comment: str | None) -> dict[str, Any]:
+        return self.client.acknowledge(node, by, comment)
+
+    def acknowledgements(self) -> dict[str, Any]:
+        return self.client.acknowledgements()
+
+    def clear_ack(self, node: str) -> dict[str, Any] | None:
+        from servicegraph.client import ServiceGraphError
+
+        try:
+            return self.client.clear_ack(node)
+        except ServiceGraphError as exc:
+            # No acknowledgement held; an unknown node is told by its 404's ids.
+            if exc.status == 404 and not (isinstance(exc.body, dict) and exc.body.get("ids")):
+                return None
+            raise
+
+    def subscribe(self, url: str, flt: Mapping[str, Sequence[str]], secret: str | None,
+                  fmt: str) -> dict[str, Any]:
+        return self.client.subscribe(url, filter=flt, secret=secret, fmt=fmt)
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        return self.client.subscriptions()
+
+    def unsubscribe(self, subscription: str) -> None:
+        self.client.unsubscribe(subscription)
+
+    def dead_letters(self, subscription: str) -> list[dict[str, Any]]:
+        return self.client.dead_letters(subscription)
+
+    def redeliver(self, subscription: str, event: str) -> None:
+        self.client.redeliver(subscription, event)
+
     def close(self) -> None:
         self.client.close()
 
@@ -358,6 +460,8 @@ def explain_error(exc: Exception, server: str | None,
             f"{exc} (see `servicegraph nodes` for the ids in the store)"), 2
     if isinstance(exc, UnknownNodeError):
         return str(exc), 2
+    if type(exc).__name__ == "UnknownSubscription":  # not imported: it loads the notifier
+        return str(exc), 1
     if isinstance(exc, ValidationError | ValueError):
         return str(exc), 2
     module = type(exc).__module__

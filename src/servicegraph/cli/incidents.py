@@ -1,5 +1,6 @@
 """The incident loop from the command line: alerts (sent as Alertmanager's webhook, and
-listed) and maintenance windows (registered, listed, cancelled)."""
+listed), maintenance windows (registered, listed, cancelled), acknowledgements and
+webhook subscriptions."""
 
 from __future__ import annotations
 
@@ -112,3 +113,138 @@ def cancel(window_id: Annotated[str, typer.Argument(help="the window's id")],
     if answer is None:
         raise fail(f"no maintenance window {window_id!r}", 1)
     emit(fmt, answer, _window_line(answer))
+
+
+# --- acknowledgements -------------------------------------------------------------------
+
+
+def _ack_line(a: dict[str, Any]) -> str:
+    comment = f"  \u2014 {a['comment']}" if a.get("comment") else ""
+    ended = f"  (ended: {a['ended']} {a['ended_at']})" if a.get("ended") else ""
+    return f"{a['node']:24} {a['now']:8} {a['by']} since {a['at']}{comment}{ended}"
+
+
+def ack(words: Annotated[list[str], typer.Argument(
+            metavar="NODE | list | clear NODE",
+            help="the node to acknowledge; `list` for those that hold; `clear NODE` to "
+                 "withdraw one")],
+        by: Annotated[str | None, typer.Option(help="who is on it")] = None,
+        comment: Annotated[str | None, typer.Option(help="what is being done")] = None,
+        fmt: FormatOpt = Format.TEXT,
+        store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None) -> None:
+    """Acknowledge a failing node ("on it"): `ack NODE --by WHO [--comment TEXT]`.
+
+    It shows in the current impact and in webhook events, and ends when the node recovers.
+
+    `ack list` shows those that hold; `ack clear NODE` withdraws one.
+    """
+    verb, rest = words[0], words[1:]
+    if verb == "list" and not rest:
+        with connect(store, server, api_key) as backend:
+            answer = backend.acknowledgements()
+        emit(fmt, answer, "\n".join(_ack_line(a) for a in answer["acknowledgements"])
+             or "no acknowledgements")
+        return
+    if verb == "clear" and len(rest) == 1:
+        with connect(store, server, api_key) as backend:
+            ended = backend.clear_ack(rest[0])
+        if ended is None:
+            raise fail(f"node {rest[0]!r} holds no acknowledgement", 1)
+        emit(fmt, ended, _ack_line(ended))
+        return
+    if rest:
+        raise fail("use: servicegraph ack NODE --by WHO | ack list | ack clear NODE")
+    if not by:
+        raise fail(f"who is on {verb!r}? give --by WHO")
+    with connect(store, server, api_key) as backend:
+        given = backend.acknowledge(verb, by, comment)
+    emit(fmt, given, _ack_line(given))
+
+
+# --- webhook subscriptions --------------------------------------------------------------
+
+subscriptions_app = typer.Typer(help="Webhook subscriptions: promise events POSTed to a "
+                                     "receiver, signed, at least once, in order.",
+                                no_args_is_help=True)
+
+SubscriptionArg = Annotated[str, typer.Argument(help="the subscription's id")]
+
+
+def _subscription_line(s: dict[str, Any]) -> str:
+    flt = "; ".join(f"{k}={','.join(v)}" for k, v in sorted(s.get("filter", {}).items()) if v)
+    return (f"{s['id']}  {s['url']}  {s['format']}  {flt or 'every event'}"
+            + (f"  sequence {s['sequence']}" if "sequence" in s else ""))
+
+
+@subscriptions_app.command("add")
+def subscribe(url: Annotated[str, typer.Argument(help="the receiver's http(s) URL")],
+              kind: Annotated[list[str] | None, typer.Option(
+                  help="only events of this kind (repeat): broken, at_risk, recovered, "
+                       "planned, acknowledged, new_cause")] = None,
+              promise: Annotated[list[str] | None, typer.Option(
+                  help="only events of this promise (repeat)")] = None,
+              business_service: Annotated[list[str] | None, typer.Option(
+                  help="only promises of this business service (repeat)")] = None,
+              owner: Annotated[list[str] | None, typer.Option(
+                  help="only promises this owner owns (repeat)")] = None,
+              provider: Annotated[list[str] | None, typer.Option(
+                  help="only when this provider must act (repeat)")] = None,
+              secret: Annotated[str | None, typer.Option(
+                  help="the signing secret (16+ characters; one is made if not given)")
+              ] = None,
+              event_format: Annotated[str, typer.Option(
+                  "--event-format", help="native or cloudevents")] = "native",
+              fmt: FormatOpt = Format.TEXT,
+              store: StoreOpt = None, server: ServerOpt = None,
+              api_key: ApiKeyOpt = None) -> None:
+    """Subscribe URL to promise events; prints it with its secret (shown only now)."""
+    flt = {k: v for k, v in (("kinds", kind), ("promises", promise),
+                             ("business_services", business_service), ("owners", owner),
+                             ("providers", provider)) if v}
+    with connect(store, server, api_key) as backend:
+        made = backend.subscribe(url, flt, secret, event_format)
+    emit(fmt, made, f"{_subscription_line(made)}\nsecret: {made['secret']}")
+
+
+@subscriptions_app.command("list")
+def list_subscriptions(fmt: FormatOpt = Format.TEXT,
+                       store: StoreOpt = None, server: ServerOpt = None,
+                       api_key: ApiKeyOpt = None) -> None:
+    """Every subscription, oldest first (without secrets)."""
+    with connect(store, server, api_key) as backend:
+        found = backend.subscriptions()
+    emit(fmt, found, "\n".join(_subscription_line(s) for s in found) or "no subscriptions")
+
+
+@subscriptions_app.command("remove")
+def unsubscribe(subscription: SubscriptionArg, fmt: FormatOpt = Format.TEXT,
+                store: StoreOpt = None, server: ServerOpt = None,
+                api_key: ApiKeyOpt = None) -> None:
+    """Remove a subscription (its undelivered events go with it)."""
+    with connect(store, server, api_key) as backend:
+        backend.unsubscribe(subscription)
+    emit(fmt, {"removed": subscription}, f"removed {subscription}")
+
+
+@subscriptions_app.command("dead")
+def dead_letters(subscription: SubscriptionArg, fmt: FormatOpt = Format.TEXT,
+                 store: StoreOpt = None, server: ServerOpt = None,
+                 api_key: ApiKeyOpt = None) -> None:
+    """A subscription's dead letters (every attempt failed), in order."""
+    with connect(store, server, api_key) as backend:
+        found = backend.dead_letters(subscription)
+    emit(fmt, found, "\n".join(
+        f"{d['sequence']:>5} {d['event_id']} {d['kind']:12} {d['data'].get('promise')}  "
+        f"{d['error']}" for d in found) or "no dead letters")
+
+
+@subscriptions_app.command("redeliver")
+def redeliver(subscription: SubscriptionArg,
+              event: Annotated[str, typer.Argument(help="the dead letter's event id")],
+              fmt: FormatOpt = Format.TEXT,
+              store: StoreOpt = None, server: ServerOpt = None,
+              api_key: ApiKeyOpt = None) -> None:
+    """Queue a dead letter again: it is sent before the subscription's later events."""
+    with connect(store, server, api_key) as backend:
+        backend.redeliver(subscription, event)
+    emit(fmt, {"queued": event}, f"queued {event} again")

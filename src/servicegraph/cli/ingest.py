@@ -128,4 +128,5 @@ def import_(
         text = render.write(answer, f"imported {imported.get('nodes', 0)} node(s) and "
                                     f"{imported.get('edges', 0)} dependencies")
         text += render.left_out(imported.get("notes", []))
+        text += render.unseen(imported)
         emit(fmt, answer, text)

@@ -152,23 +152,65 @@ NOTES_SHOWN = 50
 
 
 def left_out(notes: Sequence[str]) -> str:
-    """The items an import left out, one a line, at most :data:`NOTES_SHOWN` of them
-    and how many more; empty when none was.
+    """The notes of an import (the items it left out, the decisions it took, what the
+    files do not say), one a line, at most :data:`NOTES_SHOWN` of them and how many
+    more; empty when there is none.
 
-    >>> print(left_out(["Secret db-pass: no place in the model", "Job backup: no place"]))
+    >>> print(left_out(["Secret db-pass left out (no place in the model)",
+    ...                 "service debug has profiles (debug): imported like the others"]))
     <BLANKLINE>
-    2 item(s) left out:
-      Secret db-pass: no place in the model
-      Job backup: no place
+    2 note(s):
+      Secret db-pass left out (no place in the model)
+      service debug has profiles (debug): imported like the others
     >>> left_out([])
     ''
     """
     if not notes:
         return ""
-    # Each note says why its item was left out.
-    lines = ["", f"{len(notes)} item(s) left out:"]
+    # Each note says what it is about: an item left out and why, or a decision taken
+    # (profiles imported, start-up order read as a dependency), so one heading fits all.
+    lines = ["", f"{len(notes)} note(s):"]
     lines += [f"  {note}" for note in notes[:NOTES_SHOWN]]
     if len(notes) > NOTES_SHOWN:
         lines.append(f"  ... and {len(notes) - NOTES_SHOWN} more (--format json lists them "
                      "all)")
     return "\n".join(lines)
+
+
+def unseen(imported: Mapping[str, Any]) -> str:
+    """What an import could not see, after its notes: the addresses naming nothing the
+    files hold, and the services needing nothing they show, each with its count and at
+    most :data:`NOTES_SHOWN` of them; empty when there is neither.
+
+    >>> print(unseen({"unresolved": {"count": 1, "first": [
+    ...     {"item": "deployment/web", "where": "app.yaml document 2", "field": "env",
+    ...      "text": "ZIPKIN=zipkin.jaeger.svc", "host": "zipkin.jaeger.svc"}]},
+    ...     "without_dependencies": {"count": 2, "first": ["redis", "visualizer"]}}))
+    <BLANKLINE>
+    1 address(es) naming nothing in these files:
+      app.yaml document 2: deployment/web env: ZIPKIN=zipkin.jaeger.svc
+    2 service(s) needing nothing these files show (leaves, or calls the files hide):
+      redis
+      visualizer
+    """
+    lines: list[str] = []
+    unresolved = imported.get("unresolved") or {}
+    if unresolved.get("count"):
+        lines.append(f"{unresolved['count']} address(es) naming nothing in these files:")
+        lines += [f"  {u['where']}: {u['item']} {u['field']}: {u['text']}"
+                  for u in unresolved["first"][:NOTES_SHOWN]]
+        lines += _more(unresolved["count"], NOTES_SHOWN)
+    without = imported.get("without_dependencies") or {}
+    if without.get("count"):
+        lines.append(f"{without['count']} service(s) needing nothing these files show "
+                     "(leaves, or calls the files hide):")
+        lines += [f"  {node}" for node in without["first"][:NOTES_SHOWN]]
+        lines += _more(without["count"], NOTES_SHOWN)
+    # Each line after the notes' (or the counts', when no note was).
+    return "".join(f"\n{line}" for line in lines)
+
+
+def _more(count: int, shown: int) -> list[str]:
+    # The JSON answer lists the first hundred; the counts are always whole.
+    return [f"  ... and {count - shown} more (--format json lists the first 100)"] \
+        if count > shown else []

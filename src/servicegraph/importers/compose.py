@@ -10,7 +10,9 @@ most 1,000)                     (each replica of a Compose service answers alone
 ``depends_on``                  the service needs each one named (soft when the
                                 entry says ``required: false``); kept hard when it only
                                 orders start-up (the list form, ``condition:
-                                service_started``), and said so in the notes
+                                service_started``) or waits for a one-off job
+                                (``condition: service_completed_successfully``), and
+                                said so in the notes
 a named volume it mounts        a CI ``volume/NAME`` the service needs
 ``profiles``                    imported like any service, noted (started only with
                                 ``--profile``)
@@ -20,9 +22,9 @@ another service's address       ``hostname``, ``container_name`` or a network al
 ==============================  ====================================================
 
 Files whose name is ``.env`` or ends in ``.env`` give the variables that
-``${VAR}``, ``${VAR:-default}`` and ``$VAR`` are replaced with, as ``docker
-compose`` does with the project's ``.env``; an entry ``- VAR`` with no value takes
-the variable's value. Several Compose files are merged service by service, later
+``${VAR}``, ``${VAR:-default}`` and ``$VAR`` are replaced with in every value, as
+``docker compose`` does with the project's ``.env``; an entry ``- VAR`` with no value
+takes the variable's value. Several Compose files are merged service by service, later
 files winning, as with ``docker compose -f a.yaml -f b.yaml``. Everything inferred
 is marked as for Kubernetes (``properties.inferred``, ``properties.inferred_edges``).
 """
@@ -79,6 +81,47 @@ def interpolate(value: str, variables: Mapping[str, str]) -> str:
     return _VAR.sub(one, value)
 
 
+#: The most characters the values of one Compose import may be rewritten into by
+#: interpolation: as much text as the largest request body carries. A variable of a
+#: megabyte named in many values (or in one value that aliases repeat) would otherwise
+#: ask for gigabytes.
+MAX_INTERPOLATED = 16 * 2**20
+
+
+class TooMuchText(ValueError):
+    """Interpolation would write more than :data:`MAX_INTERPOLATED` characters."""
+
+
+def interpolated(value: Any, variables: Mapping[str, str], budget: list[int] | None = None,
+                 ) -> Any:
+    """``value`` with every string in it interpolated, keys left as they are: Compose
+    replaces variables in all values before it reads them (a volume
+    ``${DATA:-pgdata}:/var/lib/postgresql/data`` is the named volume ``pgdata``).
+
+    ``budget`` (one count, shared by the calls of one import) is what may still be
+    written; :class:`TooMuchText` past it.
+
+    >>> interpolated({"volumes": ["${DATA:-pgdata}:/data"], "scale": 2}, {})
+    {'volumes': ['pgdata:/data'], 'scale': 2}
+    """
+    budget = [MAX_INTERPOLATED] if budget is None else budget
+    if isinstance(value, str):
+        if "$" not in value:
+            return value  # nothing new written: an aliased text costs nothing twice
+        out = interpolate(value, variables)
+        budget[0] -= len(out)
+        if budget[0] < 0:
+            raise TooMuchText(f"its values, with the variables replaced, come to more than "
+                              f"{MAX_INTERPOLATED:,} characters over the import, the most "
+                              "one import may")
+        return out
+    if isinstance(value, dict):
+        return {k: interpolated(v, variables, budget) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolated(v, variables, budget) for v in value]
+    return value
+
+
 def read_env(file: SourceFile, builder: Builder) -> dict[str, str]:
     """The variables of a ``.env`` file, each interpolated with those before it."""
     out: dict[str, str] = {}
@@ -102,7 +145,8 @@ def read_env(file: SourceFile, builder: Builder) -> dict[str, str]:
 
 
 def _environment(raw: Any, variables: Mapping[str, str]) -> Iterator[tuple[str, str]]:
-    """(variable, value) pairs of a service's ``environment`` (list or mapping)."""
+    """(variable, value) pairs of a service's ``environment`` (list or mapping), its
+    values interpolated already; an entry with no value takes the variable's."""
     pairs: list[tuple[str, str | None]] = []
     if isinstance(raw, dict):
         pairs = [(str(k), None if v is None else str(v)) for k, v in raw.items()]
@@ -111,13 +155,16 @@ def _environment(raw: Any, variables: Mapping[str, str]) -> Iterator[tuple[str, 
             key, sep, given = entry.partition("=")
             pairs.append((key, given if sep else None))
     for key, value in pairs:
-        resolved = variables.get(key) if value is None else interpolate(value, variables)
+        resolved = variables.get(key) if value is None else value
         if resolved:
             yield key, resolved
 
 
 #: The ``depends_on`` condition that only orders start-up (the list form's too).
 STARTED = "service_started"
+#: The ``depends_on`` condition that waits for a one-off job (a migration, a set-up
+#: step) to finish: the dependant does not start when the job fails.
+COMPLETED = "service_completed_successfully"
 
 
 def _depends_on(raw: Any) -> list[tuple[str, Impact, str, str]]:
@@ -199,7 +246,16 @@ def _services(files: Sequence[SourceFile], builder: Builder, volumes: dict[str, 
                     service = {}
                 before = services.get(str(name), ({}, where))[0]
                 services[str(name)] = ({**before, **service}, where)
-    return services, variables
+    # Once, after merging: a value interpolated twice would lose its `$$` escapes.
+    budget = [MAX_INTERPOLATED]
+    out: dict[str, tuple[dict[str, Any], str]] = {}
+    for name, (service, where) in services.items():
+        try:
+            out[name] = (interpolated(service, variables, budget), where)
+        except TooMuchText as exc:
+            builder.problem(where, repr(name), "", str(exc))
+            return {}, variables
+    return out, variables
 
 
 def _hosts(services: Mapping[str, tuple[dict[str, Any], str]]) -> dict[str, str]:
@@ -240,6 +296,8 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
     builder = Builder()
     declared: dict[str, str] = {}
     services, variables = _services(files, builder, declared)
+    if builder.problems and not services:
+        return builder.result()  # nothing read to build from: the problems say why
     # Every service's replicas are counted before any is built.
     counted = [(name, service, where, _counted(name, service, where, builder))
                for name, (service, where) in services.items()]
@@ -252,8 +310,7 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
         builder.node(Node(name, NodeKind.SERVICE_SYSTEM, name,
                           redundancy={REPLICAS: 1} if replicas else {},
                           properties=plain({"compose_service": name, "replicas": replicas,
-                                            "image": interpolate(image, variables) if image
-                                            else None})), where)
+                                            "image": image})), where)
         for i in range(1, replicas + 1):
             replica = f"{name}/replica-{i}"
             builder.node(Node(replica, NodeKind.CI, f"{name} replica {i}", silo="containers",
@@ -277,11 +334,14 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
         builder.infer(source, target, where, field_name, value, why=why, impact=impact)
 
     started: list[str] = []
+    jobs: list[str] = []
     for name, (service, where) in services.items():
         for target, impact, why, condition in _depends_on(service.get("depends_on")):
             need(name, target, "depends_on", f"{target} ({condition})", where, impact, why)
             if condition == STARTED and impact is Impact.HARD:
                 started.append(f"{name} -> {target}")
+            elif condition == COMPLETED and impact is Impact.HARD:
+                jobs.append(f"{name} -> {target}")
         for link in strings(service.get("links")):
             need(name, link.split(":", 1)[0], "links", link, where)
         for variable, value in _environment(service.get("environment"), variables):
@@ -304,6 +364,13 @@ def import_compose(files: Sequence[SourceFile]) -> Imported:
             f"order start-up (the list form or condition service_started), e.g. "
             f"{started[0]}: read as hard dependencies, since a service is usually made to "
             "wait for what it calls; write `required: false` under the entry for a soft one")
+    if jobs:
+        builder.notes.append(
+            f"{len(jobs)} depends_on entr{'y' if len(jobs) == 1 else 'ies'} wait for a "
+            f"one-off job to finish (condition service_completed_successfully), e.g. "
+            f"{jobs[0]}: read as hard dependencies, since the dependant does not start "
+            "when the job fails; the job is not expected to keep running, so report it "
+            "down only when it failed")
     _without(services, builder)
     return builder.result()
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from servicegraph.impact.index import KIND_CODE, GraphIndex
+from servicegraph.model.acknowledgements import Acknowledgement
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.fields import NODE_FIELDS
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
@@ -75,6 +76,8 @@ class LiveGraph:
         self.alerts: dict[tuple[str, str], Alert] = {}
         #: Maintenance windows by id (cancelled and ended ones included).
         self.windows: dict[str, Window] = {}
+        #: Active acknowledgements by node id (ended ones are not held).
+        self.acks: dict[str, Acknowledgement] = {}
         #: Node id -> its firing alerts that impair it, by key, with their states.
         self.alerting: dict[str, dict[tuple[str, str], State]] = {}
         self._intern = _Interned()
@@ -295,6 +298,12 @@ class LiveGraph:
 
     # --- changing -------------------------------------------------------------------------
 
+    def _hold_ack(self, ack: Acknowledgement) -> None:
+        if ack.active:
+            self.acks[ack.node] = ack
+        else:
+            self.acks.pop(ack.node, None)
+
     def alert_state(self, node_id: str) -> State:
         """The worst state the node's firing alerts give it (ok without any)."""
         held = self.alerting.get(node_id)
@@ -316,12 +325,15 @@ class LiveGraph:
     def build(cls, version: int, nodes: Iterable[Mapping[str, Any]],
               edges: Iterable[Mapping[str, Any]],
               alerts: Iterable[Mapping[str, Any]] = (),
-              windows: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
+              windows: Iterable[Mapping[str, Any]] = (),
+              acks: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
         """A live graph from a whole graph in row form (a store's snapshot)."""
         live = cls()
         for row in windows:
             window = Window.from_dict(row)
             live.windows[window.id] = window
+        for row in acks:
+            live._hold_ack(Acknowledgement.from_dict(row))
         for row in alerts:
             live._hold_alert(Alert.from_dict(row))
         live.version = version
@@ -457,6 +469,7 @@ class LiveGraph:
                 idx.remove_node(v)
                 self.observed.pop(v, None)
                 self.node_retired.pop(v, None)
+                self.acks.pop(node_id, None)
         with idx.bulk():  # ids are put in order once, not node by node
             for row in rows.get("nodes", ()):
                 self._upsert_node(row)
@@ -477,6 +490,8 @@ class LiveGraph:
         for row in rows.get("windows", ()):
             window = Window.from_dict(row)
             self.windows[window.id] = window
+        for row in rows.get("acks", ()):
+            self._hold_ack(Acknowledgement.from_dict(row))
         self.version = version
 
     def _edge(self, source: str, target: str) -> int:

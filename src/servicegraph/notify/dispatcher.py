@@ -5,12 +5,14 @@ Every API process runs a dispatcher thread; only the holder of the lease kept in
 store (an owner and an expiry, taken and renewed in a transaction) works. The holder:
 
 1. catches its live graph up with the store and, when it is past the cursor (the
-   version events were last derived at), compares the promise states there with
-   those recorded with the cursor, and appends one event per changed promise to the
-   outbox of each subscription whose filter admits it, moving the cursor and its
-   states in the same transaction. That transaction is fenced: it writes only while
-   the caller holds the lease and the cursor is where it derived from, so no change
-   is told twice, and a change no holder told is told by the next;
+   version events were last derived at), compares the promises' marks there (state,
+   planned, acknowledged, the failed components behind) with those recorded with
+   the cursor, and appends the events of each changed promise (see
+   :mod:`servicegraph.notify.events`) to the outbox of each subscription whose
+   filter admits them, moving the cursor and its marks in the same transaction.
+   That transaction is fenced: it writes only while the caller holds the lease and
+   the cursor is where it derived from, so no change is told twice, and a change no
+   holder told is told by the next;
 2. delivers, for each subscription, its first pending event (never a later one
    before it: order per subscription), signed; a failure is retried with
    exponential back-off and jitter, and after the last attempt the event is a dead
@@ -30,21 +32,28 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from servicegraph.impact.acknowledged import acknowledged_marks, nothing_acknowledged
+from servicegraph.impact.analysis import ImpactResult
 from servicegraph.impact.planned import planned_marks
 from servicegraph.live.replica import Replica
+from servicegraph.live.state import LiveGraph
 from servicegraph.model.kinds import State
 from servicegraph.model.times import iso
 from servicegraph.notify.events import (
+    OK_MARK,
+    Behind,
     envelope,
     event_data,
     event_id,
-    kind_of,
+    kinds_between,
+    marks_of,
     matches,
     states_from,
     states_text,
@@ -115,6 +124,9 @@ class Dispatcher:
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
         self._trim_due = _now()
+        #: The version, structure and observed failures of this process's last
+        #: derivation (see :meth:`_failed_behind`).
+        self._derived: tuple[int, object, dict[str, State]] | None = None
         self._renewed = 0.0
         self._client = httpx.Client(timeout=policy.timeout, follow_redirects=False,
                                     trust_env=False)
@@ -190,28 +202,75 @@ class Dispatcher:
             if version <= lease.cursor:
                 return 0  # nothing new here (or this process is behind the last holder)
             result = self.questions.current_on(live)
-            after = promise_states(result)
+            index_key = live.index.key
             at = iso(_now())
+            observed = observed_failures(live)
+            planned = planned_marks(live.index, observed, result, live.windows.values(), at)
+            acknowledged = (acknowledged_marks(live.index, observed, result, live.acks)
+                            if live.acks else nothing_acknowledged())
+            behind = Behind(result)
+            states = promise_states(result)
+            failed = self._failed_behind(live, lease, result, observed, behind)
+            after = marks_of(states, planned, acknowledged, failed)
             events: list[tuple[str, OutboxItem]] = []
             if lease.cursor >= 0:  # the first derivation only records where it starts
                 before = states_from(lease.states)
-                planned = planned_marks(live.index, observed_failures(live), result,
-                                        live.windows.values(), at)
-                for promise, state in sorted(after.items()):
-                    previous = before.get(promise, State.OK)
-                    if state == previous:
-                        continue
-                    data = event_data(live, result, promise, previous, state, version, at,
-                                      planned)
-                    payload = json.dumps(data, sort_keys=True)
-                    item = OutboxItem("", 0, event_id(version, promise, state),
-                                      kind_of(state), at, payload)
-                    events += [(s["id"], item) for s in subscriptions
-                               if matches(json.loads(s["filter"]), data)]
+                for promise in sorted(states):  # a promise removed is not told of
+                    previous, now = before.get(promise, OK_MARK), after.get(promise, OK_MARK)
+                    for kind, new in kinds_between(previous, now):
+                        data = event_data(live, result, promise, previous.state, now.state,
+                                          version, at, planned, kind=kind,
+                                          acknowledged=acknowledged, new_causes=new,
+                                          behind=behind)
+                        payload = json.dumps(data, sort_keys=True)
+                        item = OutboxItem("", 0, event_id(version, promise, now.state, kind),
+                                          kind, at, payload)
+                        events += [(s["id"], item) for s in subscriptions
+                                   if matches(json.loads(s["filter"]), data)]
         if not self.store.outbox_append(self.owner, lease.cursor, version,
                                         states_text(after), events):
+            self._derived = None
             return 0
+        self._derived = (version, index_key, observed)
         return len(events)
+
+    def _failed_behind(self, live: LiveGraph, lease: OutboxLease, result: ImpactResult,
+                       observed: dict[str, State], behind: Behind
+                       ) -> Callable[[str], tuple[str, ...]]:
+        """The failed components behind each promise, found again only where they may
+        have changed since the marks at the cursor.
+
+        Finding them costs an explanation of every node behind a promise, which in a
+        large incident is seconds; while one stands, most writes (an acknowledgement, a
+        window, a failure elsewhere) change what is behind few promises or none. When
+        this process derived the cursor's marks itself, on the same structure, a
+        promise still in the same state keeps its recorded components (less those
+        recovered) unless a failure that is new or worse since then reaches it.
+        """
+        before = states_from(lease.states)
+        seen = self._derived
+        if seen is None or seen[0] != lease.cursor or seen[1] != live.index.key:
+            return behind.failed
+        previous = seen[2]
+        fresh = [n for n, s in observed.items() if s > previous.get(n, State.OK)]
+        reached: set[str] = set(fresh)
+        todo = list(fresh)
+        impacted = result.impacted
+        walk = live.neighbours()
+        while todo:  # upwards, through impacted nodes only
+            for up in walk.needed_by(todo.pop()):
+                if up not in reached and up in impacted:
+                    reached.add(up)
+                    todo.append(up)
+
+        def failed(promise: str) -> tuple[str, ...]:
+            held = before.get(promise)
+            if (held is None or held.failed is None or promise in reached
+                    or held.state != impacted.get(promise, State.OK)):
+                return behind.failed(promise)
+            return tuple(c for c in held.failed if c in observed)
+
+        return failed
 
     def deliver(self) -> int:
         """Send each subscription's first pending event when it is due; answers how many

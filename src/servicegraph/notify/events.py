@@ -1,28 +1,43 @@
 """Promise events as subscribers receive them: what changed, why, who must act.
 
-An event is derived by comparing the promise states the dispatcher recorded last with
-the states at the version it has caught up to. Its data carries what the dependency
-explorer's panel shows for the promise: the previous and new state, the explanation
-(chain, rule, causes with their headroom), the providers who must act (those of the
-failed components behind the promise) and the firing alerts behind those components.
+An event is derived by comparing what the dispatcher recorded last of each promise
+(its state, whether its breakage is planned, whether it counts as acknowledged, and
+the failed components behind it) with the same at the version it has caught up to.
+Its data carries what the dependency explorer's panel shows for the promise: the
+previous and new state, the explanation (chain, rule, causes with their headroom),
+the providers who must act (those of the failed components behind the promise), the
+firing alerts behind those components, the planned mark with its windows, and the
+acknowledgements.
+
+The kinds of event, for one promise between two derivations:
+
+- ``broken``, ``at_risk``, ``recovered``: its state changed (to down, degraded, ok), or
+  a breakage that was planned no longer is (its window ended, or an unplanned cause
+  joined);
+- ``planned``: it broke (or went at risk) only by planned work, or a breakage became
+  the planned work's alone; told instead of ``broken`` or ``at_risk``;
+- ``new_cause``: still broken or at risk in the same state, with a failed component
+  behind it that was not there before (``new_causes`` names them);
+- ``acknowledged``: it came to count as acknowledged while broken or at risk (told
+  beside the others of the same derivation).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from servicegraph.impact.analysis import ImpactResult
+from servicegraph.impact.explain import Explanation
 from servicegraph.live.state import LiveGraph
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.runtime.questions import alerts_behind
 
-#: Kinds of event told now; ``planned``, ``acknowledged`` and ``new_cause`` are accepted
-#: in filters already, for the kinds to come.
-KINDS = ("broken", "at_risk", "recovered")
-FUTURE_KINDS = ("planned", "acknowledged", "new_cause")
+#: Every kind of event (see the module's description).
+KINDS = ("broken", "at_risk", "recovered", "planned", "acknowledged", "new_cause")
 
 #: The namespace of event ids: an id is a function of the change, so the same change
 #: told twice (at least once) carries the same id.
@@ -38,65 +53,174 @@ def kind_of(state: State) -> str:
     return {State.DOWN: "broken", State.DEGRADED: "at_risk"}.get(state, "recovered")
 
 
-def states_text(states: Mapping[str, State]) -> str:
-    """The stored form of promise states (only those not ok)."""
-    return json.dumps({p: s.word for p, s in sorted(states.items()) if s > State.OK})
+@dataclass(frozen=True)
+class Mark:
+    """What the dispatcher records of a promise at a derivation (ok promises are not
+    recorded). ``failed`` is ``None`` when not recorded (a cursor written before it
+    was): no ``new_cause`` is told against it."""
+
+    state: State
+    planned: bool = False
+    acknowledged: bool = False
+    failed: tuple[str, ...] | None = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"state": self.state.word, "planned": self.planned,
+                "acknowledged": self.acknowledged,
+                "failed": None if self.failed is None else list(self.failed)}
+
+    @classmethod
+    def from_stored(cls, raw: Any) -> Mark:
+        """Inverse of :meth:`to_dict`; a bare state word is a cursor's older form."""
+        if isinstance(raw, str):
+            return cls(State.parse(raw), failed=None)
+        failed = raw.get("failed")
+        return cls(State.parse(raw["state"]), bool(raw.get("planned")),
+                   bool(raw.get("acknowledged")), None if failed is None else tuple(failed))
 
 
-def states_from(text: str) -> dict[str, State]:
-    """Inverse of :func:`states_text`."""
-    return {p: State.parse(w) for p, w in json.loads(text or "{}").items()}
+OK_MARK = Mark(State.OK)
 
 
-def _failed_behind(result: ImpactResult, promise: str) -> list[str]:
-    """The failed components the promise's state traces back to (through its causes)."""
-    seen, todo, failed = {promise}, [promise], []
-    while todo:
-        node = todo.pop()
-        found = result.explain(node, chain=False)
-        if found is None:
-            continue
-        if found.given is not None:
-            failed.append(node)
-        for cause in found.causes:
-            if cause.dependency not in seen:
-                seen.add(cause.dependency)
-                todo.append(cause.dependency)
-    return sorted(failed)
+def states_text(marks: Mapping[str, Mark]) -> str:
+    """The stored form of promise marks (only those not ok).
+
+    >>> states_text({"p": Mark(State.DOWN, failed=("db",)), "q": OK_MARK})
+    '{"p": {"acknowledged": false, "failed": ["db"], "planned": false, "state": "down"}}'
+    """
+    return json.dumps({p: m.to_dict() for p, m in sorted(marks.items())
+                       if m.state > State.OK}, sort_keys=True)
+
+
+def states_from(text: str) -> dict[str, Mark]:
+    """Inverse of :func:`states_text` (also reads the older form, state words alone).
+
+    >>> states_from('{"p": "down"}')["p"].failed is None
+    True
+    """
+    return {p: Mark.from_stored(raw) for p, raw in json.loads(text or "{}").items()}
+
+
+class Behind:
+    """The failed components behind promises of one result, each node explained once
+    (promises share most of what is behind them)."""
+
+    def __init__(self, result: ImpactResult) -> None:
+        self.result = result
+        self._explained: dict[str, Explanation | None] = {}
+
+    def _explain(self, node: str) -> Explanation | None:
+        if node not in self._explained:
+            self._explained[node] = self.result.explain(node, chain=False)
+        return self._explained[node]
+
+    def failed(self, promise: str) -> tuple[str, ...]:
+        """The failed components the promise's state traces back to (through its
+        causes), in id order."""
+        seen, todo, failed = {promise}, [promise], []
+        while todo:
+            node = todo.pop()
+            found = self._explain(node)
+            if found is None:
+                continue
+            if found.given is not None:
+                failed.append(node)
+            for cause in found.causes:
+                if cause.dependency not in seen:
+                    seen.add(cause.dependency)
+                    todo.append(cause.dependency)
+        return tuple(sorted(failed))
+
+
+def marks_of(states: Mapping[str, State], planned: Mapping[str, Any],
+             acknowledged: Mapping[str, Any],
+             failed: Callable[[str], tuple[str, ...]]) -> dict[str, Mark]:
+    """The marks of the promises not ok among ``states`` (see :class:`Mark`), from the
+    planned and acknowledged parts of the current impact and ``failed``, the failed
+    components behind a promise."""
+    planned_set = set(planned.get("promises", ()))
+    acked_set = set(acknowledged.get("promises", ()))
+    return {p: Mark(s, p in planned_set, p in acked_set, failed(p))
+            for p, s in states.items() if s > State.OK}
+
+
+def kinds_between(before: Mark, after: Mark) -> list[tuple[str, tuple[str, ...]]]:
+    """The events a promise's change from ``before`` to ``after`` makes, in the order
+    told: each kind with the new causes it names (``new_cause`` only).
+
+    >>> down = Mark(State.DOWN, failed=("a",))
+    >>> kinds_between(OK_MARK, down), kinds_between(down, OK_MARK)
+    ([('broken', ())], [('recovered', ())])
+    >>> kinds_between(OK_MARK, Mark(State.DOWN, planned=True, failed=("a",)))
+    [('planned', ())]
+    >>> kinds_between(down, Mark(State.DOWN, failed=("a", "b")))
+    [('new_cause', ('b',))]
+    >>> kinds_between(down, Mark(State.DOWN, acknowledged=True, failed=("a",)))
+    [('acknowledged', ())]
+    """
+    told: list[tuple[str, tuple[str, ...]]] = []
+    if after.state == State.OK:
+        return [("recovered", ())] if before.state > State.OK else []
+    if after.state != before.state or after.planned != before.planned:
+        told.append(("planned" if after.planned else kind_of(after.state), ()))
+    elif before.failed is not None and after.failed is not None:
+        new = tuple(c for c in after.failed if c not in set(before.failed))
+        if new:
+            told.append(("new_cause", new))
+    if after.acknowledged and not (before.acknowledged and before.state > State.OK):
+        told.append(("acknowledged", ()))
+    return told
 
 
 def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: State,
                state: State, version: int, at: str,
-               planned: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               planned: Mapping[str, Any] | None = None, *,
+               kind: str | None = None, acknowledged: Mapping[str, Any] | None = None,
+               new_causes: Sequence[str] = (),
+               behind: Behind | None = None) -> dict[str, Any]:
     """The data of one promise event (see the module's description); ``planned`` is
     the planned part of the current impact (see
     :func:`~servicegraph.impact.planned.planned_marks`): a breakage that is the
-    planned work's is marked ``planned``, with the active windows behind it."""
+    planned work's is marked ``planned``, with the active windows behind it;
+    ``acknowledged`` its acknowledged part (see
+    :func:`~servicegraph.impact.acknowledged.acknowledged_marks`): the event says
+    whether the promise counts as acknowledged, and names the acknowledgements of it
+    and of the failed components behind it. ``kind`` defaults to the kind the state
+    makes."""
     node = live.node(promise)
     explained = result.explain(promise) if state > State.OK else None
-    failed = _failed_behind(result, promise) if state > State.OK else []
-    behind = set(failed)
-    providers = [c.to_dict() for c in result.providers() if behind & set(c.failed)]
+    failed = list((behind or Behind(result)).failed(promise)) if state > State.OK else []
+    behind_set = set(failed)
+    acks = (acknowledged or {}).get("nodes", {}) if state > State.OK else {}
+    providers = [c.to_dict() for c in result.providers() if behind_set & set(c.failed)]
     for call in providers:
-        call["failed"] = [f for f in call["failed"] if f in behind]
+        call["failed"] = [f for f in call["failed"] if f in behind_set]
     idx = live.index
     services = sorted(d for d in live.neighbours().needs(promise)
                       if (v := idx.position.get(d)) is not None
                       and live.node_at(v).kind is NodeKind.BUSINESS_SERVICE)
     return {"promise": promise, "name": node.name if node else promise,
             "owner": node.owner if node else None, "business_services": services,
-            "kind": kind_of(state), "previous": previous.word, "state": state.word,
+            "kind": kind or kind_of(state), "previous": previous.word, "state": state.word,
             "version": version, "at": at,
             "explanation": explained.to_dict() if explained else None,
             "providers": providers, "alerts": alerts_behind(live, failed),
             "planned": state > State.OK and promise in (planned or {}).get("promises", ()),
             "windows": [w for w in (planned or {}).get("windows", [])
-                        if set(w["components"]) & behind] if state > State.OK else []}
+                        if set(w["components"]) & behind_set] if state > State.OK else [],
+            "acknowledged": state > State.OK and promise in (acknowledged or {}).get(
+                "promises", ()),
+            "acknowledgements": {n: acks[n] for n in sorted({promise, *failed}) if n in acks},
+            "new_causes": list(new_causes)}
 
 
-def event_id(version: int, promise: str, state: State) -> str:
-    """The stable id of the event of ``promise`` reaching ``state`` at ``version``."""
-    return str(uuid.uuid5(_NAMESPACE, f"{version} {promise} {state.word}"))
+def event_id(version: int, promise: str, state: State, kind: str | None = None) -> str:
+    """The stable id of the event of ``promise`` reaching ``state`` at ``version`` (of
+    ``kind``, for the kinds a state alone does not make: planned, new cause,
+    acknowledged)."""
+    key = state.word if kind is None or kind == kind_of(state) else kind
+    return str(uuid.uuid5(_NAMESPACE, f"{version} {promise} {key}"))
 
 
 def matches(flt: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
@@ -105,7 +229,7 @@ def matches(flt: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
         wanted = flt.get(key) or []
         return not wanted or bool(set(wanted) & {v for v in values if v})
 
-    kinds = flt.get("kinds") or list(KINDS)
+    kinds = flt.get("kinds") or KINDS
     return (data["kind"] in kinds and admits("promises", [data["promise"]])
             and admits("business_services", data["business_services"])
             and admits("owners", [data["owner"]])

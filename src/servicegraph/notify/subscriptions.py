@@ -12,7 +12,7 @@ from typing import Any
 
 from servicegraph.model.errors import Problem, ValidationError
 from servicegraph.model.times import utc_now
-from servicegraph.notify.events import FUTURE_KINDS, KINDS
+from servicegraph.notify.events import KINDS
 from servicegraph.notify.networks import refusal
 from servicegraph.store.base import OutboxStore
 
@@ -74,9 +74,9 @@ class Subscriptions:
                 problems.append(_problem(f"filter.{key}", f"unknown filter {key!r}: use "
                                          f"{', '.join(FILTER_KEYS)}", key))
         for kind in asked.filter.get("kinds", []):
-            if kind not in KINDS + FUTURE_KINDS:
+            if kind not in KINDS:
                 problems.append(_problem("filter.kinds", f"unknown kind of event {kind!r}: "
-                                         f"use {', '.join(KINDS + FUTURE_KINDS)}", kind))
+                                         f"use {', '.join(KINDS)}", kind))
         if asked.secret is not None and len(asked.secret) < 16:
             problems.append(_problem("secret", "a secret must be at least 16 characters"))
         if problems:

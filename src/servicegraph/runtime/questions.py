@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from servicegraph.formats import INTERCHANGE, ExportFormat
+from servicegraph.impact.acknowledged import acknowledged_marks, nothing_acknowledged
 from servicegraph.impact.analysis import ImpactResult, analyse, scenario
 from servicegraph.impact.change import PlannedChange, assess_changes
 from servicegraph.impact.index import GraphIndex
@@ -277,7 +278,7 @@ class Questions:
         with self.reading() as live:
             result = analyse(live.index, scenario(down, degraded))
             return {**result.answer(**size), "alerts": {},
-                    "planned": nothing_planned(),
+                    "planned": nothing_planned(), "acknowledged": nothing_acknowledged(),
                     "as_of": self.freshness().to_dict()}
 
     def explain(self, node_id: str, down: Sequence[str] = (), degraded: Sequence[str] = ()
@@ -299,8 +300,31 @@ class Questions:
             planned = (planned_marks(live.index, observed_failures(live), result,
                                      live.windows.values(), iso(datetime.now(UTC)))
                        if live.windows else nothing_planned())
+            acknowledged = (acknowledged_marks(live.index, observed_failures(live), result,
+                                               live.acks)
+                            if live.acks else nothing_acknowledged())
             return {**answer, "alerts": alerts_behind(live, answer.get("impacted", {})),
-                    "planned": planned, "as_of": self.freshness().to_dict()}
+                    "planned": planned, "acknowledged": acknowledged,
+                    "as_of": self.freshness().to_dict()}
+
+    def acknowledgements(self) -> list[dict[str, Any]]:
+        """The acknowledgements that hold (of nodes impacted now), by node, each with
+        the node's state now."""
+        with self.reading() as live:
+            impacted = self.current_on(live).impacted if live.acks else {}
+            return [{**a.to_dict(), "now": impacted[n].word}
+                    for n, a in sorted(live.acks.items()) if n in impacted]
+
+    def acknowledgement(self, node_id: str) -> dict[str, Any] | None:
+        """One node's acknowledgement, if it holds one (:class:`UnknownNodeError` for
+        an unknown node)."""
+        with self.reading() as live:
+            if node_id not in live:
+                raise UnknownNodeError([node_id])
+            held = live.acks.get(node_id)
+            state = self.current_on(live).impacted.get(node_id) if held else None
+            return None if held is None or state is None else {**held.to_dict(),
+                                                                "now": state.word}
 
     def registered(self, window: Window) -> dict[str, Any]:
         """A window as registered, with the assessment of its change (its components

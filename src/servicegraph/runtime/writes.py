@@ -13,6 +13,7 @@ on a write's store I/O.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,8 @@ from servicegraph.live import plan as planning
 from servicegraph.live.alert_plan import plan_alerts
 from servicegraph.live.replica import Replica
 from servicegraph.live.state import LiveGraph
-from servicegraph.model.errors import Problem, ValidationError
+from servicegraph.model.acknowledgements import CLEARED, RECOVERED, Acknowledgement, NotImpacted
+from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError
 from servicegraph.model.graph import GraphData
 from servicegraph.model.maintenance import CANCELLED, Window
 from servicegraph.model.times import iso
@@ -37,6 +39,7 @@ from servicegraph.store.base import (
     Change,
     ChangeInfo,
     GraphStore,
+    StoreError,
     StoreUnavailable,
     SyncClosed,
     SyncMark,
@@ -46,6 +49,8 @@ from servicegraph.store.base import (
 )
 
 R = TypeVar("R")
+
+log = logging.getLogger("servicegraph.runtime")
 
 #: A write planned on the live graph inside the store's transaction: the change to write
 #: (``None``: nothing), what it is, and what the write answers.
@@ -140,11 +145,27 @@ class Writer:
         Returns what ``plan`` answered and the version written (``None`` when it
         wrote nothing).
         """
+        answer, version = self._transact(plan)
+        if version is not None:
+            self._end_recovered()
+        return answer, version
+
+    def _transact(self, plan: Plan[R]) -> tuple[R, int | None]:
         def inside(view: WriteView) -> tuple[Change | None, ChangeInfo, R]:
             if not self.replica.catch_up_in(view):
                 raise _Behind
             with self.replica.reading() as live:
-                return plan(view, live)
+                change, info, answer = plan(view, live)
+                if change is not None and live.acks:
+                    # A write never lands on an acknowledgement whose node recovered
+                    # before it: the ack ends first, so the next breakage is
+                    # unacknowledged whichever process writes next.
+                    named = {a.node for a in change.acks}
+                    ended = tuple(a for a in self._recovered(live, info.at)
+                                  if a.node not in named)
+                    if ended:
+                        change = replace(change, acks=(*ended, *change.acks))
+                return change, info, answer
 
         with self._queued():
             for _ in range(self.reload_attempts):
@@ -348,6 +369,75 @@ class Writer:
 
         stored, _ = self.transact(plan)
         return stored
+
+    # --- acknowledgements -----------------------------------------------------------------
+
+    def acknowledge(self, node: str, by: str, comment: str | None = None) -> Acknowledgement:
+        """Acknowledge ``node`` ("on it") for ``by``; answers it as stored. A node the
+        current impact leaves ok raises :class:`NotImpacted`, an unknown one
+        :class:`UnknownNodeError`; acknowledging it again replaces the one it held."""
+        if not by.strip():
+            raise ValueError("an acknowledgement needs who gives it ('by')")
+
+        def plan(_: WriteView, live: LiveGraph
+                 ) -> tuple[Change, ChangeInfo, Acknowledgement]:
+            if node not in live:
+                raise UnknownNodeError([node])
+            state = self.questions.current_on(live).impacted.get(node)
+            if state is None:
+                raise NotImpacted(node)
+            at = iso(_now())
+            ack = Acknowledgement(node, by, at, state.word, comment or None)
+            return Change(acks=(ack,)), ChangeInfo(at, "acknowledgement"), ack
+
+        ack, _ = self.transact(plan)
+        return ack
+
+    def clear_ack(self, node: str) -> Acknowledgement | None:
+        """Withdraw ``node``'s acknowledgement; answers it as ended, ``None`` when it
+        held none (:class:`UnknownNodeError` for an unknown node)."""
+        def plan(_: WriteView, live: LiveGraph
+                 ) -> tuple[Change | None, ChangeInfo, Acknowledgement | None]:
+            if node not in live:
+                raise UnknownNodeError([node])
+            at = iso(_now())
+            held = live.acks.get(node)
+            if held is None:
+                return None, ChangeInfo(at, "acknowledgement"), None
+            ended = replace(held, ended_at=at, ended=CLEARED)
+            return Change(acks=(ended,)), ChangeInfo(at, "acknowledgement"), ended
+
+        ended, _ = self.transact(plan)
+        return ended
+
+    def _recovered(self, live: LiveGraph, at: str) -> tuple[Acknowledgement, ...]:
+        """The acknowledgements ``live`` holds for nodes now ok, ended at ``at``."""
+        if not live.acks:
+            return ()
+        impacted = self.questions.current_on(live).impacted
+        return tuple(replace(a, ended_at=at, ended=RECOVERED)
+                     for n, a in sorted(live.acks.items()) if n not in impacted)
+
+    def _end_recovered(self) -> None:
+        """After a write: end, in a write of their own, the acknowledgements of the
+        nodes it made recover (the next write would end them anyway; this one makes
+        the store say so at once). A failure here leaves the write done."""
+        with self.replica.reading() as live:
+            if not live.acks or not self._recovered(live, ""):
+                return
+
+        def plan(_: WriteView, live: LiveGraph
+                 ) -> tuple[Change | None, ChangeInfo, None]:
+            at = iso(_now())
+            ended = self._recovered(live, at)
+            return (Change(acks=ended) if ended else None,
+                    ChangeInfo(at, "acknowledgement"), None)
+
+        try:
+            self._transact(plan)
+        except StoreError:
+            log.warning("could not end the acknowledgements of recovered nodes now; "
+                        "the next write ends them", exc_info=True)
 
     def _with_impact(self, answer: dict[str, Any]) -> dict[str, Any]:
         with self.replica.reading() as live:

@@ -153,6 +153,7 @@ async function refreshStates() {
     for (const p of parts.slice(1)) {
       Object.assign(answer.impacted, p.impacted);
       Object.assign(answer.explanations, p.explanations);
+      Object.assign(answer.alerts, p.alerts);
     }
   }
   sg.answer = answer;
@@ -160,8 +161,18 @@ async function refreshStates() {
   const given = sg.mode === "whatif" ? Object.fromEntries(sg.given)
     : Object.fromEntries(Object.entries(answer.explanations).filter(([, w]) => w.given).map(([id, w]) => [id, w.given]));
   sg.paintedGiven = given;
-  map.paint(sg.states, given);
+  map.paint(sg.states, given, marksOf(answer));
   renderPanel();
+}
+
+/** The nodes to mark planned and acknowledged (a what-if has neither). */
+function marksOf(answer) {
+  const planned = answer.planned || { components: {}, promises: [] };
+  const acked = answer.acknowledged || { nodes: {}, promises: [] };
+  return {
+    planned: new Set([...Object.keys(planned.components), ...planned.promises]),
+    acked: new Set([...Object.keys(acked.nodes), ...acked.promises]),
+  };
 }
 
 function context() {
@@ -245,6 +256,15 @@ function onEvent(name, data) {
   refreshSoon();
 }
 
+// Acknowledgements and windows change no promise's state, so the stream does not tell
+// of them: the live answer is read again now and then as well.
+const LIVE_REREAD_MS = 5000;
+let rereadTimer = null;
+function rereadLive() {
+  clearInterval(rereadTimer);
+  rereadTimer = setInterval(() => { if (sg.mode === "live") refreshStates().catch(failed); }, LIVE_REREAD_MS);
+}
+
 function startLive() {
   const controller = new AbortController();
   sg.live = controller;
@@ -270,7 +290,8 @@ function setMode(mode) {
   $("#mode-live").setAttribute("aria-pressed", String(mode === "live"));
   $("#clear").hidden = mode !== "whatif";
   if (sg.live) { sg.live.abort(); sg.live = null; }
-  if (mode === "live") startLive();
+  clearInterval(rereadTimer);
+  if (mode === "live") { startLive(); rereadLive(); }
   refreshStates().catch(failed);
 }
 

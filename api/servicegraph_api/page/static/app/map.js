@@ -44,6 +44,16 @@ const STYLE = [
   { selector: "node.failed", style: {
     "border-color": "#111111", "border-width": 7, "border-style": "double",
   } },
+  // Planned work: hatched over its state's colour (the impact is shown, not hidden).
+  { selector: "node.planned", style: {
+    "background-fill": "linear-gradient", "background-gradient-stop-colors": "#ffffff #8d99ae",
+    "background-gradient-direction": "to-bottom-right", "border-style": "dashed",
+    "border-color": "#5c6773", "border-width": 3 } },
+  { selector: "node.planned.down", style: { "background-gradient-stop-colors": "#d62828 #8d99ae" } },
+  { selector: "node.planned.degraded", style: { "background-gradient-stop-colors": "#f4a100 #8d99ae" } },
+  // Acknowledged: someone is on it (a green ring).
+  { selector: "node.acked", style: { "outline-color": "#2d6a2e", "outline-width": 4,
+    "outline-offset": 2, "outline-opacity": 1 } },
   { selector: "node.aggregate", style: {
     "shape": "round-rectangle", "border-style": "dashed", "background-color": "#f6f7f9",
     "width": 130, "height": 46,
@@ -154,10 +164,11 @@ export class DependencyMap {
     return done.then(() => new Promise((resolve) => requestAnimationFrame(() => resolve(big ? "layered" : "dagre"))));
   }
 
-  /** Colour nodes (and the edges between impacted nodes) by state. */
-  paint(states, given) {
+  /** Colour nodes (and the edges between impacted nodes) by state; mark those of
+   *  planned work and those acknowledged (`marks`: sets of model ids). */
+  paint(states, given, marks = { planned: new Set(), acked: new Set() }) {
     this.cy.batch(() => {
-      this.cy.nodes().removeClass("down degraded failed");
+      this.cy.nodes().removeClass("down degraded failed planned acked");
       this.cy.edges().removeClass("down degraded");
       for (const n of this.cy.nodes()) {
         let s = states[n.data("ref")];
@@ -167,6 +178,8 @@ export class DependencyMap {
           n.addClass("failed");
         }
         if (s === "down" || s === "degraded") n.addClass(s);
+        if (marks.planned.has(n.data("ref"))) n.addClass("planned");
+        if (marks.acked.has(n.data("ref"))) n.addClass("acked");
       }
       for (const e of this.cy.edges()) {
         // A folded group's edge has no model ends: its group node carries the state.

@@ -52,12 +52,57 @@ function providersList(ctx, answer, onChain) {
   ];
 }
 
+/** The planned and acknowledged badges of a node in the live answer (none in a what-if). */
+function markBadges(ctx, id) {
+  const a = ctx.answer;
+  if (!ctx.live || !a) return [];
+  const out = [];
+  const planned = a.planned || { components: {}, promises: [] };
+  if (planned.components[id] || planned.promises.includes(id)) {
+    out.push(" ", h("span", { class: "mark planned", title: "broken by planned work alone" }, "planned"));
+  }
+  const acked = a.acknowledged || { nodes: {}, promises: [] };
+  const own = acked.nodes[id];
+  if (own || acked.promises.includes(id)) {
+    out.push(" ", h("span", { class: "mark acked", title: own ? `acknowledged by ${own.by}` : "every failure behind it is acknowledged" },
+      own ? `acknowledged · ${own.by}` : "acknowledged"));
+  }
+  return out;
+}
+
 function promiseLines(ctx, ids, state) {
   return ids.map((id) => {
     const n = ctx.names.get(id);
     return h("li", { dataset: { id, state } }, stateBadge(state, "promise"), " ", nodeLink(ctx, id),
-             n && n.owner ? ` (owner ${n.owner})` : "");
+             n && n.owner ? ` (owner ${n.owner})` : "", ...markBadges(ctx, id));
   });
+}
+
+/** Live: the window behind a planned node, its acknowledgement, the alerts behind it. */
+function liveMarks(ctx, id) {
+  const a = ctx.answer;
+  if (!ctx.live || !a) return [];
+  const out = [];
+  const planned = a.planned || { windows: [], components: {}, promises: [] };
+  const windowIds = planned.components[id] ? [planned.components[id]]
+    : planned.promises.includes(id) ? planned.windows.map((w) => w.id) : [];
+  const windows = planned.windows.filter((w) => windowIds.includes(w.id));
+  if (windows.length) {
+    out.push(h("h3", {}, "Planned work"), h("ul", { class: "windows" }, windows.map((w) => h("li", { dataset: { window: w.id } },
+      h("strong", {}, w.title), ` (${w.id}${w.owner ? `, ${w.owner}` : ""}) until ${new Date(w.ends_at).toLocaleString()}`))));
+  }
+  const ack = (a.acknowledged || { nodes: {} }).nodes[id];
+  if (ack) {
+    out.push(h("h3", {}, "Acknowledged"), h("p", { class: "ack", dataset: { by: ack.by } },
+      h("strong", {}, ack.by), ` since ${new Date(ack.at).toLocaleString()}`, ack.comment ? `: ${ack.comment}` : ""));
+  }
+  const alerts = (a.alerts || {})[id] || [];
+  if (alerts.length) {
+    out.push(h("h3", {}, `Alerts behind it (${alerts.length})`), h("ul", { class: "alerts" }, alerts.map((x) =>
+      h("li", { dataset: { fingerprint: x.fingerprint } }, stateBadge(x.state), " ", h("strong", {}, x.alertname || x.fingerprint),
+        ` from ${x.source}`, x.summary ? `: ${x.summary}` : "", x.starts_at ? ` (since ${new Date(x.starts_at).toLocaleString()})` : ""))));
+  }
+  return out;
 }
 
 /** Nothing selected: what the scenario (or the observed status) breaks. */
@@ -93,8 +138,9 @@ export function renderNode(panel, ctx, node, why) {
   const state = why ? why.state : "ok";
   put(panel, 
     h("h2", { dataset: { id: node.id, state } }, kindBadge(node.kind), " ", node.name || node.id),
-    h("p", {}, stateBadge(state, node.kind), " ", h("code", {}, node.id),
+    h("p", {}, stateBadge(state, node.kind), ...markBadges(ctx, node.id), " ", h("code", {}, node.id),
       node.provider ? ` · provider ${node.provider}` : "", node.owner ? ` · owner ${node.owner}` : ""),
+    ...liveMarks(ctx, node.id),
   );
   if (node.description) put(panel, h("p", { class: "rule" }, node.description));
   if (!ctx.live) {
