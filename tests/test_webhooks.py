@@ -24,6 +24,17 @@ from servicegraph.store.base import OutboxStore
 
 from servers import free_port, serve
 
+
+# The servers here share two cores with a Neo4j and the other half of the suite: an
+#: answer may take seconds, and only a lost one is a failure.
+def post(url: str, **kwargs: Any) -> httpx.Response:
+    return httpx.post(url, timeout=30, **kwargs)
+
+
+def get(url: str, **kwargs: Any) -> httpx.Response:
+    return httpx.get(url, timeout=30, **kwargs)
+
+
 RECEIVER = Path(__file__).with_name("receiver.py")
 ENV = {"SERVICEGRAPH_SUBSCRIPTION_ALLOWED_NETWORKS": '["127.0.0.1/32"]',
        "SERVICEGRAPH_FOLLOW_INTERVAL": "0.2",
@@ -82,7 +93,7 @@ def received(log: Path) -> list[dict[str, Any]]:
 
 
 def numbered(url: str, subscription: str) -> int:
-    return int(httpx.get(f"{url}/v1/subscriptions/{subscription}").json()["sequence"])
+    return int(get(f"{url}/v1/subscriptions/{subscription}").json()["sequence"])
 
 
 def test_every_event_arrives_in_order_once_across_a_receiver_restart(
@@ -94,7 +105,7 @@ def test_every_event_arrives_in_order_once_across_a_receiver_restart(
     port, log = free_port(), tmp_path / "received.jsonl"
     with serve(tmp_path, target, env=ENV, args=["--workers", "2"], name="one") as one, \
             serve(tmp_path, target, env=ENV, args=["--workers", "2"], name="two") as two:
-        made = httpx.post(f"{one.url}/v1/subscriptions", json={
+        made = post(f"{one.url}/v1/subscriptions", json={
             "url": f"http://127.0.0.1:{port}/hook", "filter": {"promises": ["onboarding"]}})
         assert made.status_code == 201, made.text
         sub, secret = made.json()["id"], made.json()["secret"]
@@ -102,7 +113,7 @@ def test_every_event_arrives_in_order_once_across_a_receiver_restart(
         with receiver(port, log) as first:
             for n, state in enumerate(pushes[:4], start=1):
                 # Pushed through either server; each change is numbered before the next.
-                r = httpx.post(f"{(one, two)[n % 2].url}/v1/sources/mon/status",
+                r = post(f"{(one, two)[n % 2].url}/v1/sources/mon/status",
                                json={"statuses": [{"id": "feed-job", "state": state}]})
                 assert r.status_code == 200, r.text
                 until(lambda n=n: numbered(two.url, sub) == n, f"event {n} never numbered")
@@ -110,15 +121,15 @@ def test_every_event_arrives_in_order_once_across_a_receiver_restart(
             first.kill()
         for n, state in enumerate(pushes[4:], start=5):
             # The receiver is down: the pushes are answered at once all the same.
-            r = httpx.post(f"{(one, two)[n % 2].url}/v1/sources/mon/status",
-                           json={"statuses": [{"id": "feed-job", "state": state}]}, timeout=10)
+            r = post(f"{(one, two)[n % 2].url}/v1/sources/mon/status",
+                           json={"statuses": [{"id": "feed-job", "state": state}]})
             assert r.status_code == 200, r.text
             until(lambda n=n: numbered(one.url, sub) == n, f"event {n} never numbered")
         assert len(received(log)) == 4
         with receiver(port, log):
             until(lambda: len(distinct(log)) >= len(pushes), "the rest never arrived")
             time.sleep(1.0)  # time for any duplicate to show
-        assert httpx.get(f"{one.url}/v1/subscriptions/{sub}/dead").json() == []
+        assert get(f"{one.url}/v1/subscriptions/{sub}/dead").json() == []
     got = received(log)
     bodies = [json.loads(g["body"]) for g in got]
     # Once each, across both servers and their four workers. The one repeat at-least-once
@@ -152,21 +163,21 @@ def test_a_dead_letter_is_shown_and_delivered_again(store: GraphStore,
     port, log = free_port(), tmp_path / "received.jsonl"
     env = {**ENV, "SERVICEGRAPH_SUBSCRIPTION_MAX_ATTEMPTS": "2"}
     with serve(tmp_path, target_of(store), env=env, name="api") as api:
-        made = httpx.post(f"{api.url}/v1/subscriptions", json={
+        made = post(f"{api.url}/v1/subscriptions", json={
             "url": f"http://127.0.0.1:{port}/hook", "format": "cloudevents"}).json()
         sub = made["id"]
-        r = httpx.post(f"{api.url}/v1/sources/mon/status",
+        r = post(f"{api.url}/v1/sources/mon/status",
                        json={"statuses": [{"id": "feed-job", "state": "down"}]})
         assert r.status_code == 200
-        until(lambda: len(httpx.get(f"{api.url}/v1/subscriptions/{sub}/dead").json()) == 1,
+        until(lambda: len(get(f"{api.url}/v1/subscriptions/{sub}/dead").json()) == 1,
               "no dead letter")
-        (dead,) = httpx.get(f"{api.url}/v1/subscriptions/{sub}/dead").json()
+        (dead,) = get(f"{api.url}/v1/subscriptions/{sub}/dead").json()
         assert dead["attempts"] == 2 and dead["error"] and dead["data"]["promise"] == "onboarding"
         with receiver(port, log):
-            r = httpx.post(f"{api.url}/v1/subscriptions/{sub}/dead/{dead['event_id']}/redeliver")
+            r = post(f"{api.url}/v1/subscriptions/{sub}/dead/{dead['event_id']}/redeliver")
             assert r.status_code == 202
             until(lambda: len(received(log)) == 1, "the dead letter was not delivered again")
-        assert httpx.get(f"{api.url}/v1/subscriptions/{sub}/dead").json() == []
+        assert get(f"{api.url}/v1/subscriptions/{sub}/dead").json() == []
     (got,) = received(log)
     headers = {k.lower(): v for k, v in got["headers"].items()}
     assert headers["content-type"] == "application/cloudevents+json"
@@ -195,10 +206,10 @@ def test_when_the_delivering_process_dies_another_takes_over(store: GraphStore,
     with receiver(port, log), \
             serve(tmp_path, target, env=ENV, name="first") as first, \
             serve(tmp_path, target, env=ENV, name="second") as second:
-        made = httpx.post(f"{second.url}/v1/subscriptions", json={
+        made = post(f"{second.url}/v1/subscriptions", json={
             "url": f"http://127.0.0.1:{port}/hook"}).json()
         for n, (server, state) in enumerate([(first, "down"), (second, "ok")], start=1):
-            r = httpx.post(f"{server.url}/v1/sources/mon/status",
+            r = post(f"{server.url}/v1/sources/mon/status",
                            json={"statuses": [{"id": "feed-job", "state": state}]})
             assert r.status_code == 200
             until(lambda n=n: len(distinct(log)) == n, f"event {n} never arrived")
@@ -231,13 +242,13 @@ def test_a_slow_receiver_never_holds_a_push_up(store: GraphStore, tmp_path: Path
     env = {**ENV, "SERVICEGRAPH_SUBSCRIPTION_TIMEOUT_SECONDS": "6"}
     with receiver(port, log, delay=12), \
             serve(tmp_path, target_of(store), env=env, args=["--workers", "2"]) as api:
-        made = httpx.post(f"{api.url}/v1/subscriptions", json={
+        made = post(f"{api.url}/v1/subscriptions", json={
             "url": f"http://127.0.0.1:{port}/hook"})
         assert made.status_code == 201
         for state in ["down", "ok", "down", "ok"]:
             started = time.monotonic()
-            r = httpx.post(f"{api.url}/v1/sources/mon/status",
-                           json={"statuses": [{"id": "feed-job", "state": state}]}, timeout=10)
+            r = post(f"{api.url}/v1/sources/mon/status",
+                           json={"statuses": [{"id": "feed-job", "state": state}]})
             assert r.status_code == 200, r.text
             assert time.monotonic() - started < 5, "a push waited for the receiver"
             time.sleep(0.5)
