@@ -295,6 +295,10 @@ class GraphIndex:
         """Whether node ``v`` declares redundancy groups."""
         return bool(self._groups_of[v])
 
+    def declares_group(self, v: int, name: str) -> bool:
+        """Whether node ``v`` declares the redundancy group ``name``."""
+        return name in self._groups_of[v]
+
     def node(self, v: int) -> Node:
         """What the index keeps of node number ``v``, as a Node."""
         groups = self._groups_of[v]
