@@ -586,12 +586,15 @@ class GraphIndex:
         owners: Sequence[str | None] | None = None,
         providers: Sequence[str | None] | None = None,
         active: npt.NDArray[np.bool_] | None = None,
+        declared: npt.NDArray[np.bool_] | None = None,
     ) -> GraphIndex:
         """Index from plain arrays (what a bulk loader or a benchmark has at hand).
 
         ``active`` marks the edges that count for impact (all by default); the others
         are kept, e.g. retired edges of the live graph. ``group_min`` holds each
         group's rule (see :mod:`servicegraph.model.redundancy`), a count at its simplest.
+        ``declared`` marks the groups their node declares (all by default); the others
+        are only named by edges, as an index changed in place keeps them.
         """
         idx = cls()
         n, m, g = len(ids), len(src), len(group_node)
@@ -626,9 +629,11 @@ class GraphIndex:
         idx._gok = resolve(idx._gok_code, idx._gsize)
         idx.group_name = list(group_name)
         idx._groups_of = [{} for _ in range(n)]
-        for number, (node, name) in enumerate(zip(idx._gnode.tolist(), idx.group_name,
-                                                  strict=True)):
-            idx._groups_of[node][name] = number
+        declared_list = [True] * g if declared is None else np.asarray(declared).tolist()
+        for number, (node, name, own) in enumerate(zip(idx._gnode.tolist(), idx.group_name,
+                                                       declared_list, strict=True)):
+            if own:
+                idx._groups_of[node][name] = number
             idx._group_at[(node, name)] = number
         idx._out = _Blocks.build(idx._src, n)
         idx._in = _Blocks.build(idx._dst, n)

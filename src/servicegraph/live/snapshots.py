@@ -150,7 +150,7 @@ def encode(c: LiveColumns) -> Arrays:
     """The columns of a live graph as named arrays (see :func:`decode`)."""
     out: Arrays = {"kinds": np.asarray(c.kinds, dtype=np.int8), "src": c.src, "dst": c.dst,
                    "soft": c.soft, "grp": c.grp, "active": c.active,
-                   "group_node": c.group_node}
+                   "group_node": c.group_node, "group_declared": c.group_declared}
     _strings(out, "ids", c.ids)
     _strings(out, "names", c.names)
     _coded(out, "owners", c.owners)
@@ -209,6 +209,7 @@ def decode(version: int, arrays: Arrays) -> LiveColumns:
         soft=np.array(arrays["soft"], dtype=np.bool_), grp=np.array(arrays["grp"], dtype=np.int64),
         active=np.array(arrays["active"], dtype=np.bool_),
         group_node=np.array(arrays["group_node"], dtype=np.int64),
+        group_declared=np.array(arrays["group_declared"], dtype=np.bool_),
         group_name=_read_strings(arrays, "group_name"),
         group_rule=_read_json(arrays, "group_rule"), columns=columns,
         claim_keys=_read_tuples(arrays, "claim_keys"),
@@ -233,7 +234,7 @@ def _check(c: LiveColumns) -> None:
         raise SnapshotRejected("its node columns differ in length")
     if any(len(a) != m for a in (c.dst, c.soft, c.grp, c.active, c.edge_sources)):
         raise SnapshotRejected("its edge columns differ in length")
-    if len(c.group_node) != g or len(c.group_rule) != g:
+    if len(c.group_node) != g or len(c.group_rule) != g or len(c.group_declared) != g:
         raise SnapshotRejected("its group columns differ in length")
     for ends in (c.src, c.dst, c.group_node):
         if len(ends) and (int(ends.min()) < 0 or int(ends.max()) >= n):
@@ -448,6 +449,11 @@ class SnapshotDirectory:
             handle.close()
             return False
         self._lock_file = handle
+        # Only the lock's holder writes: what a writer killed mid-write left is garbage.
+        for name in os.listdir(self.path):
+            if name.startswith(".snapshot-") and name.endswith(".tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.path / name).unlink()
         return True
 
     def write(self, freeze: Callable[[], FrozenGraph]) -> Path:

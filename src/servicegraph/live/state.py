@@ -72,10 +72,12 @@ class LiveColumns:
     soft: np.ndarray[Any, np.dtype[np.bool_]]
     grp: np.ndarray[Any, np.dtype[np.int64]]
     active: np.ndarray[Any, np.dtype[np.bool_]]
-    #: Per redundancy group: its node, name and rule.
+    #: Per redundancy group: its node, name, rule, and whether its node declares it
+    #: (else only edges name it).
     group_node: np.ndarray[Any, np.dtype[np.int64]]
     group_name: list[str]
     group_rule: list[Rule]
+    group_declared: np.ndarray[Any, np.dtype[np.bool_]]
     #: The attribute columns (see :data:`COLUMNS`), by node number.
     columns: dict[str, list[Any]]
     claim_keys: list[tuple[str, ...]]
@@ -154,6 +156,7 @@ class FrozenGraph:
             active=self.active[edges], group_node=renumber[self.group_node[groups]],
             group_name=[self.group_name[k] for k in groups.tolist()],
             group_rule=[self.group_rule[k] for k in groups.tolist()],
+            group_declared=self.declared[groups],
             columns={c: nodes(values) for c, values in self.columns.items()},
             claim_keys=nodes(self.claim_keys),
             by_key=[(s, k, int(renumber[v])) for (s, k), v in self.by_key.items()
@@ -447,6 +450,7 @@ class LiveGraph:
         group_node: list[int] = []
         group_name: list[str] = []
         group_min: list[Rule] = []
+        group_declared: list[bool] = []
         groups: dict[tuple[int, str], int] = {}
         intern = live._intern
         for row in nodes:
@@ -463,6 +467,7 @@ class LiveGraph:
                     group_node.append(v)
                     group_name.append(name)
                     group_min.append(rule)
+                    group_declared.append(True)
             live._append_columns(row)
         position = {node_id: v for v, node_id in enumerate(ids)}
         src: list[int] = []
@@ -482,7 +487,8 @@ class LiveGraph:
                 groups[(s, group)] = len(group_node)
                 group_node.append(s)
                 group_name.append(group)
-                group_min.append(1)
+                group_min.append(1)  # needed whole until declared, as in the index
+                group_declared.append(False)
             e = len(src)
             src.append(s)
             dst.append(t)
@@ -497,7 +503,8 @@ class LiveGraph:
             np.array(dst, dtype=np.int64), np.array(soft, dtype=np.bool_),
             np.array(grp, dtype=np.int64), group_node, group_name, group_min,
             names=names, owners=owners, providers=providers,
-            active=np.array(active, dtype=np.bool_))
+            active=np.array(active, dtype=np.bool_),
+            declared=np.array(group_declared, dtype=np.bool_))
         live._recount(list(live.node_retired))
         return live
 
@@ -523,7 +530,7 @@ class LiveGraph:
         live.index = GraphIndex.from_arrays(
             c.ids, c.kinds, c.src, c.dst, c.soft, c.grp, c.group_node.tolist(),
             c.group_name, c.group_rule, names=c.names, owners=c.owners,
-            providers=c.providers, active=c.active)
+            providers=c.providers, active=c.active, declared=c.group_declared)
         live._columns = {name: c.columns[name] for name in COLUMNS}
         live.claim_keys = c.claim_keys
         live.by_key = {(source, key): v for source, key, v in c.by_key}
