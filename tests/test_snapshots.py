@@ -193,8 +193,8 @@ def damage(kind: str, path: Path, store: GraphStore, graph: ServiceGraph) -> str
         return "checksum does not match"
     if kind == "flipped-header":
         data = path.read_bytes()
-        # One digit of the version becomes another: the header still reads.
-        flip(path, data.index(b'"version":') + len('"version":'), 0x01)
+        # One digit of the time it was written becomes another: the header still reads.
+        flip(path, data.index(b'"written_at":') + len('"written_at":') + 1, 0x01)
         return "checksum does not match"
     if kind == "other-format":
         rewrite_header(path, format=99)
