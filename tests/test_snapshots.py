@@ -60,7 +60,7 @@ def canonical(live: LiveGraph) -> dict[str, Any]:
 
 
 def snapshots_of(store: GraphStore, tmp_path: Path) -> SnapshotDirectory:
-    return SnapshotDirectory(tmp_path / "snapshots", store.identity)
+    return SnapshotDirectory(tmp_path / "snapshots", store)
 
 
 def started(store: GraphStore, snapshots: SnapshotDirectory | None) -> ServiceGraph:
@@ -205,6 +205,9 @@ def damage(kind: str, path: Path, store: GraphStore, graph: ServiceGraph) -> str
     if kind == "ahead":
         rewrite_header(path, version=store.version() + 5)
         return "ahead of the store"
+    if kind == "other-history":
+        rewrite_header(path, at="2001-01-01T00:00:00.000000Z")
+        return "restored from a backup"
     if kind == "empty":
         path.write_bytes(b"")
         return "truncated"
@@ -220,7 +223,7 @@ def damage(kind: str, path: Path, store: GraphStore, graph: ServiceGraph) -> str
 
 #: Each way a snapshot can be unusable ("stale" last: it writes to the store).
 FAULTS = ["truncated", "truncated-header", "flipped-payload", "flipped-header",
-          "other-format", "other-store", "ahead", "empty", "stale"]
+          "other-format", "other-store", "ahead", "other-history", "empty", "stale"]
 
 
 def test_an_unusable_snapshot_falls_back_to_the_whole_read(
@@ -234,7 +237,7 @@ def test_an_unusable_snapshot_falls_back_to_the_whole_read(
         said = damage(fault, path, store, graph)
         caplog.clear()
         with caplog.at_level(logging.INFO, "servicegraph.live"):
-            fallback = started(store, SnapshotDirectory(folder, store.identity))
+            fallback = started(store, SnapshotDirectory(folder, store))
         assert fallback.replica.started_from == "store", fault
         why = [r.getMessage() for r in caplog.records
                if "no usable snapshot" in r.getMessage()]
@@ -361,6 +364,6 @@ def test_a_live_graph_saved_and_read_back_is_the_same(tmp_path: Path) -> None:
 
     live = LiveGraph.build(7, [node_row(n) for n in graph.nodes],
                            [edge_row(e) for e in graph.edges])
-    path = write_file(tmp_path / "s.sgsnap", live.columns(), "sqlite:1")
+    path = write_file(tmp_path / "s.sgsnap", live.columns(), "sqlite:1", "t")
     back = LiveGraph.from_columns(read_file(path, "sqlite:1"))
     assert canonical(back) == canonical(live)

@@ -86,7 +86,7 @@ class ServiceGraph:
         settings' precedence, retention, timings and snapshot directory."""
         opened = open_store(store, settings)
         snapshots = (None if settings.snapshot_dir is None
-                     else SnapshotDirectory(settings.snapshot_dir, opened.identity))
+                     else SnapshotDirectory(settings.snapshot_dir, opened))
         return cls(opened, precedence=settings.source_precedence,
                    retention=timedelta(days=settings.retention_days),
                    write_timeout=settings.write_timeout,

@@ -188,11 +188,19 @@ class Replica:
                     why.append(f"{name}: its version {found.version} is ahead of the "
                                f"store's ({top})")
                     continue
-                entries = self.store.journal(found.version)
-                if entries is None:
+                # From the change of its own version: its commit time must match.
+                entries = self.store.journal(max(found.version - 1, 0))
+                if entries is None or (found.version and (
+                        not entries or entries[0].version != found.version)):
                     why.append(f"{name}: the journal no longer reaches back to its "
                                f"version {found.version}")
                     continue
+                if found.version:
+                    mine = entries.pop(0)
+                    if mine.info.at != found.at:
+                        why.append(f"{name}: the store's change {found.version} is not "
+                                   "the one it holds (a store restored from a backup?)")
+                        continue
                 if any(e.reload for e in entries):
                     why.append(f"{name}: a change too big for the journal followed it")
                     continue

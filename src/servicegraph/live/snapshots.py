@@ -15,7 +15,9 @@ A file is::
 
 The header carries the format version, the store's identity
 (:meth:`GraphStore.identity <servicegraph.store.base.GraphStore.identity>`), the graph
-version, the kinds and states the codes stand for, and where each array lies; the
+version and when the change of that version was committed (which the store's journal
+must confirm: a store restored from a backup keeps its identity, not its history), the
+kinds and states the codes stand for, and where each array lies; the
 digest covers the header and every array, so a truncated file or a flipped bit is
 found before anything is used. A file is written whole beside its final name, synced,
 then renamed over it: a reader sees an old snapshot or a new one, never half of one.
@@ -24,7 +26,7 @@ then renamed over it: a reader sees an old snapshot or a new one, never half of 
 >>> from servicegraph.live.state import LiveGraph
 >>> live = LiveGraph.build(3, [{"id": "a", "kind": "ci", "name": "A"}], [])
 >>> with tempfile.TemporaryDirectory() as folder:
-...     path = write_file(Path(folder) / "s.sgsnap", live.columns(), "sqlite:1")
+...     path = write_file(Path(folder) / "s.sgsnap", live.columns(), "sqlite:1", "t")
 ...     back = read_file(path, "sqlite:1")
 ...     (back.version, back.ids)
 (3, ['a'])
@@ -56,6 +58,7 @@ from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Observation
 from servicegraph.model.kinds import State
 from servicegraph.model.maintenance import Window
+from servicegraph.store.base import GraphStore
 
 log = logging.getLogger("servicegraph.live")
 
@@ -257,9 +260,10 @@ def _pad(size: int) -> int:
     return -size % _ALIGN
 
 
-def write_file(path: Path, columns: LiveColumns, store: str) -> Path:
+def write_file(path: Path, columns: LiveColumns, store: str, at: str | None) -> Path:
     """Write ``columns`` of the store named ``store`` to ``path`` atomically: a file
-    beside it, synced, renamed over it, the directory synced."""
+    beside it, synced, renamed over it, the directory synced. ``at`` is when the
+    change of the columns' version was committed (``None`` for version 0)."""
     arrays = encode(columns)
     toc: dict[str, list[Any]] = {}
     offset = 0
@@ -267,7 +271,7 @@ def write_file(path: Path, columns: LiveColumns, store: str) -> Path:
         toc[name] = [array.dtype.str, int(array.shape[0]), offset]
         offset += array.nbytes + _pad(array.nbytes)
     header = json.dumps({
-        "format": FORMAT, "store": store, "version": columns.version,
+        "format": FORMAT, "store": store, "version": columns.version, "at": at,
         "written_at": time.time(), "kinds": [k.value for k in KINDS],
         "states": [s.word for s in State], "payload": offset, "arrays": toc,
     }, separators=(",", ":")).encode()
@@ -308,6 +312,8 @@ class Header:
     path: Path
     version: int
     store: str
+    #: When the change of :attr:`version` was committed, as the journal says.
+    at: str | None
     written_at: float
     raw: bytes
     fields: dict[str, Any]
@@ -338,6 +344,7 @@ def read_header(path: Path, store: str) -> Header:
         found_format = fields["format"]
         version = int(fields["version"])
         found_store = str(fields["store"])
+        at = fields["at"]
     except (ValueError, KeyError, TypeError) as exc:
         raise SnapshotRejected("its header is damaged") from exc
     if found_format != FORMAT:
@@ -347,8 +354,8 @@ def read_header(path: Path, store: str) -> Header:
     if fields.get("kinds") != [k.value for k in KINDS] or \
             fields.get("states") != [s.word for s in State]:
         raise SnapshotRejected("its kinds or states are not this version's")
-    return Header(path, version, found_store, float(fields.get("written_at", 0)), raw,
-                  fields)
+    return Header(path, version, found_store, None if at is None else str(at),
+                  float(fields.get("written_at", 0)), raw, fields)
 
 
 def read_columns(header: Header) -> LiveColumns:
@@ -412,15 +419,15 @@ class SnapshotDirectory:
     ----------
     path : Path
         The directory (made when missing).
-    identity : callable
-        Answers the store's identity (asked at each use: it is the store's to say).
+    store : GraphStore
+        The store whose live graph is saved (asked for its identity at each use).
     keep : int
         Snapshots kept: the newest and the ones before it, in case it is damaged.
     """
 
-    def __init__(self, path: Path, identity: Callable[[], str], keep: int = KEEP) -> None:
+    def __init__(self, path: Path, store: GraphStore, keep: int = KEEP) -> None:
         self.path = Path(path)
-        self.identity = identity
+        self.store = store
         self.keep = max(1, keep)
         self._lock_file: IO[bytes] | None = None
         self._writing = threading.Lock()
@@ -456,18 +463,35 @@ class SnapshotDirectory:
                     (self.path / name).unlink()
         return True
 
-    def write(self, freeze: Callable[[], FrozenGraph]) -> Path:
+    def committed_at(self, version: int) -> str | None:
+        """When the change of ``version`` was committed, as the journal says (``None``
+        for version 0); raises :class:`SnapshotRejected` when the journal no longer
+        holds it."""
+        if version == 0:
+            return None
+        entries = self.store.journal(version - 1)
+        if not entries or entries[0].version != version:
+            raise SnapshotRejected(f"the journal no longer holds its version {version}")
+        return entries[0].info.at
+
+    def write(self, freeze: Callable[[], FrozenGraph]) -> Path | None:
         """Save the live graph ``freeze()`` copies (under the read lock, quickly: the
         encoding and writing come after it is released); older snapshots beyond
-        :attr:`keep` are removed."""
+        :attr:`keep` are removed. Nothing is saved (``None``) when the journal no
+        longer holds the graph's version: such a snapshot could never be used."""
         with self._writing:
             started = time.perf_counter()
             frozen = freeze()
             columns = frozen.compact()
             del frozen
+            try:
+                at = self.committed_at(columns.version)
+            except SnapshotRejected as exc:
+                log.info("no snapshot saved at version %d: %s", columns.version, exc)
+                return None
             self.path.mkdir(parents=True, exist_ok=True)
             path = self.path / f"snapshot-{columns.version:020d}.sgsnap"
-            write_file(path, columns, self.identity())
+            write_file(path, columns, self.store.identity(), at)
             self.last_written = (columns.version, time.monotonic())
             for old in self.files()[self.keep:]:
                 with contextlib.suppress(FileNotFoundError):
@@ -479,7 +503,7 @@ class SnapshotDirectory:
 
     def candidates(self) -> Iterator[Header | tuple[Path, str]]:
         """Each snapshot, newest first: its checked header, or (path, why not)."""
-        store = self.identity()
+        store = self.store.identity()
         for path in self.files():
             try:
                 yield read_header(path, store)
