@@ -431,7 +431,7 @@ class SnapshotDirectory:
         self.keep = max(1, keep)
         self._lock_file: IO[bytes] | None = None
         self._writing = threading.Lock()
-        #: Version and monotonic time of the last snapshot this process wrote.
+        #: Version and time (epoch seconds) of the last snapshot this process wrote.
         self.last_written: tuple[int, float] | None = None
 
     def files(self) -> list[Path]:
@@ -442,6 +442,13 @@ class SnapshotDirectory:
             return []
         found = [(int(m.group(1)), name) for name in names if (m := _NAME.match(name))]
         return [self.path / name for _, name in sorted(found, reverse=True)]
+
+    def newest(self) -> tuple[int, float] | None:
+        """Version and time (epoch seconds) of the newest snapshot file, if any."""
+        for path in self.files():
+            with contextlib.suppress(FileNotFoundError):
+                return int(path.name[9:29]), path.stat().st_mtime
+        return None
 
     def elected(self) -> bool:
         """Whether this process writes the snapshots: the first to take the
@@ -492,7 +499,7 @@ class SnapshotDirectory:
             self.path.mkdir(parents=True, exist_ok=True)
             path = self.path / f"snapshot-{columns.version:020d}.sgsnap"
             write_file(path, columns, self.store.identity(), at)
-            self.last_written = (columns.version, time.monotonic())
+            self.last_written = (columns.version, time.time())
             for old in self.files()[self.keep:]:
                 with contextlib.suppress(FileNotFoundError):
                     old.unlink()

@@ -68,8 +68,8 @@ class Background:
         """Save a snapshot of the live graph every ``interval`` seconds when it changed
         since the last, if this process is the one of its snapshot directory that
         saves them (it holds the directory's lock; another takes over when it ends).
-        The first is saved as soon as the graph was read, unless the directory holds
-        a snapshot of that version already."""
+        The first is saved as soon as the graph was read when the directory holds
+        none, else once the newest is ``interval`` old."""
         snapshots = self.replica.snapshots
         if snapshots is None:
             return
@@ -80,13 +80,11 @@ class Background:
             def due() -> bool:
                 if not self.replica.loaded or not snapshots.elected():
                     return False
-                last = snapshots.last_written
+                last = snapshots.last_written or snapshots.newest()
                 if last is None:
-                    newest = snapshots.files()
-                    held = f"snapshot-{self.replica.version:020d}.sgsnap"
-                    return not newest or newest[0].name != held
+                    return True
                 version, at = last
-                return self.replica.version != version and time.monotonic() - at >= interval
+                return self.replica.version != version and time.time() - at >= interval
 
             def run() -> None:
                 failed = -interval
