@@ -356,9 +356,11 @@ def test_random_graphs_started_from_a_snapshot_equal_a_whole_read(
 
 
 def test_a_live_graph_saved_and_read_back_is_the_same(tmp_path: Path) -> None:
-    graph = GraphData.of([Node("a", NodeKind.SERVICE_SYSTEM, "A", redundancy={"g": 1}),
-                          Node("b", NodeKind.CI, "B", owner="Ops ✓", description="x\ny"),
-                          Node("c", NodeKind.CI, "C")],
+    # Text of every kind: beyond the basic plane, and a NUL (the columns are then kept
+    # with the end of each value rather than split on NUL).
+    graph = GraphData.of([Node("a", NodeKind.SERVICE_SYSTEM, "A 𝄞", redundancy={"g": 1}),
+                          Node("b", NodeKind.CI, "B", owner="Ops ✓", description="x\ny\0z"),
+                          Node("c", NodeKind.CI, "", silo="")],
                          [Edge("a", "b", "g"), Edge("a", "c", "g")])
     from servicegraph.store.rows import edge_row, node_row
 

@@ -83,23 +83,36 @@ class SnapshotRejected(Exception):
 
 
 def _strings(out: Arrays, name: str, values: Sequence[str | None]) -> None:
-    """Text values (``None`` allowed) as one UTF-8 blob, the end of each value in code
-    points, and which are ``None``."""
+    """Text values (``None`` allowed) as one UTF-8 blob, and which are ``None``. The
+    values are joined with NUL when none holds one (then read back with one split),
+    else the end of each value in code points is kept beside the blob."""
     null = np.fromiter((v is None for v in values), dtype=np.bool_, count=len(values))
-    texts = [v or "" for v in values] if null.any() else values
+    texts: Sequence[str] = [v or "" for v in values] if null.any() else values  # type: ignore[assignment]
     out[f"{name}.null"] = null
-    out[f"{name}.ends"] = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64,  # type: ignore[arg-type]
-                                                count=len(texts)), dtype=np.int64)
-    blob = "".join(texts).encode("utf-8", "surrogatepass")  # type: ignore[arg-type]
-    out[f"{name}.text"] = np.frombuffer(blob, dtype=np.uint8)
+    joined = "\0".join(texts)
+    if joined.count("\0") == max(len(texts) - 1, 0):
+        out[f"{name}.split"] = np.array([len(texts)], dtype=np.int64)
+    else:
+        joined = "".join(texts)
+        out[f"{name}.ends"] = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64,
+                                                    count=len(texts)), dtype=np.int64)
+    out[f"{name}.text"] = np.frombuffer(joined.encode("utf-8", "surrogatepass"),
+                                        dtype=np.uint8)
 
 
 def _read_strings(arrays: Arrays, name: str) -> list[Any]:
     text = arrays[f"{name}.text"].tobytes().decode("utf-8", "surrogatepass")
-    ends = arrays[f"{name}.ends"].tolist()
-    starts = [0, *ends[:-1]] if ends else []
-    values: list[Any] = [text[a:b] for a, b in zip(starts, ends, strict=True)]
     null = arrays[f"{name}.null"]
+    values: list[str | None]
+    if f"{name}.split" in arrays:
+        values = list[str | None](text.split("\0")) if len(null) else []
+    else:
+        ends = arrays[f"{name}.ends"].tolist()
+        starts = [0, *ends[:-1]] if ends else []
+        values = [text[a:b] for a, b in zip(starts, ends, strict=True)]
+    if len(values) != len(null):
+        raise SnapshotRejected(f"its column {name} holds {len(values)} values, not "
+                               f"{len(null)}")
     for v in np.flatnonzero(null).tolist():
         values[v] = None
     return values
