@@ -369,3 +369,27 @@ def test_a_live_graph_saved_and_read_back_is_the_same(tmp_path: Path) -> None:
     path = write_file(tmp_path / "s.sgsnap", live.columns(), "sqlite:1", "t")
     back = LiveGraph.from_columns(read_file(path, "sqlite:1"))
     assert canonical(back) == canonical(live)
+
+
+def test_a_server_with_a_snapshot_directory_saves_one_and_the_next_starts_from_it(
+        tmp_path: Path) -> None:
+    """The settings wire it: ``snapshot_dir`` for the store ``store`` names."""
+    from servicegraph.store import SqliteStore
+
+    path = tmp_path / "graph.db"
+    example_graph(SqliteStore(path)).close()
+    settings = settings_for(tmp_path, store=str(path), snapshot_dir=tmp_path / "snaps",
+                            snapshot_interval=0.05)
+    import time
+
+    with local_client(create_app(settings)) as client:
+        assert client.get("/v1/current").status_code == 200
+        deadline = time.monotonic() + 10
+        while not list((tmp_path / "snaps").glob("snapshot-*")) and \
+                time.monotonic() < deadline:
+            time.sleep(0.02)
+        first = client.app.state.graph  # type: ignore[attr-defined]
+        assert first.replica.started_from == "store"
+    with local_client(create_app(settings)) as client:
+        assert client.get("/v1/current").status_code == 200
+        assert client.app.state.graph.replica.started_from == "snapshot"  # type: ignore[attr-defined]
