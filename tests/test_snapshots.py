@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -393,3 +394,13 @@ def test_a_server_with_a_snapshot_directory_saves_one_and_the_next_starts_from_i
     with local_client(create_app(settings)) as client:
         assert client.get("/v1/current").status_code == 200
         assert client.app.state.graph.replica.started_from == "snapshot"  # type: ignore[attr-defined]
+
+
+def test_a_wrong_id_order_in_the_columns_is_not_trusted() -> None:
+    live = LiveGraph.build(1, [{"id": i, "kind": "ci", "name": i} for i in "cab"], [])
+    columns = live.columns()
+    assert [columns.ids[v] for v in columns.id_order.tolist()] == ["a", "b", "c"]
+    columns.id_order = columns.id_order[::-1].copy()
+    back = LiveGraph.from_columns(columns)
+    idx = back.index
+    assert [idx.ids[v] for v in idx.in_id_order(np.arange(3))] == ["a", "b", "c"]

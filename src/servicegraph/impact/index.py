@@ -587,6 +587,7 @@ class GraphIndex:
         providers: Sequence[str | None] | None = None,
         active: npt.NDArray[np.bool_] | None = None,
         declared: npt.NDArray[np.bool_] | None = None,
+        id_order: I64 | None = None,
     ) -> GraphIndex:
         """Index from plain arrays (what a bulk loader or a benchmark has at hand).
 
@@ -595,6 +596,8 @@ class GraphIndex:
         group's rule (see :mod:`servicegraph.model.redundancy`), a count at its simplest.
         ``declared`` marks the groups their node declares (all by default); the others
         are only named by edges, as an index changed in place keeps them.
+        ``id_order`` lists the positions in id order, when known (it is checked; the
+        ids are sorted when it is wrong).
         """
         idx = cls()
         n, m, g = len(ids), len(src), len(group_node)
@@ -637,9 +640,18 @@ class GraphIndex:
             idx._group_at[(node, name)] = number
         idx._out = _Blocks.build(idx._src, n)
         idx._in = _Blocks.build(idx._dst, n)
-        idx._sorted_ids = sorted(idx.ids)
         idx._order = np.zeros(n, dtype=np.float64)
-        idx._renumber_order()
+        ranked: list[str] | None = None
+        if id_order is not None and len(id_order) == n:
+            ranked = [idx.ids[v] for v in np.asarray(id_order).tolist()]
+            if not all(a < b for a, b in itertools.pairwise(ranked)):
+                ranked = None  # not the id order: sorted below
+        if ranked is None:
+            idx._sorted_ids = sorted(idx.ids)
+            idx._renumber_order()
+        else:
+            idx._sorted_ids = ranked
+            idx._order[np.asarray(id_order, dtype=np.int64)] = np.arange(n, dtype=np.float64)
         idx._who = np.full(n, -1, dtype=np.int32)
         for v in range(n):
             if idx.providers[v] is not None or idx.owners[v] is not None:

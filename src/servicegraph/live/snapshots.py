@@ -166,7 +166,8 @@ def encode(c: LiveColumns) -> Arrays:
     """The columns of a live graph as named arrays (see :func:`decode`)."""
     out: Arrays = {"kinds": np.asarray(c.kinds, dtype=np.int8), "src": c.src, "dst": c.dst,
                    "soft": c.soft, "grp": c.grp, "active": c.active,
-                   "group_node": c.group_node, "group_declared": c.group_declared}
+                   "group_node": c.group_node, "group_declared": c.group_declared,
+                   "id_order": c.id_order}
     _strings(out, "ids", c.ids)
     _strings(out, "names", c.names)
     _coded(out, "owners", c.owners)
@@ -226,6 +227,7 @@ def decode(version: int, arrays: Arrays) -> LiveColumns:
         active=np.array(arrays["active"], dtype=np.bool_),
         group_node=np.array(arrays["group_node"], dtype=np.int64),
         group_declared=np.array(arrays["group_declared"], dtype=np.bool_),
+        id_order=np.array(arrays["id_order"], dtype=np.int64),
         group_name=_read_strings(arrays, "group_name"),
         group_rule=_read_json(arrays, "group_rule"), columns=columns,
         claim_keys=_read_tuples(arrays, "claim_keys"),

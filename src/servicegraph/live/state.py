@@ -78,6 +78,8 @@ class LiveColumns:
     group_name: list[str]
     group_rule: list[Rule]
     group_declared: np.ndarray[Any, np.dtype[np.bool_]]
+    #: The node numbers in id order.
+    id_order: np.ndarray[Any, np.dtype[np.int64]]
     #: The attribute columns (see :data:`COLUMNS`), by node number.
     columns: dict[str, list[Any]]
     claim_keys: list[tuple[str, ...]]
@@ -103,6 +105,7 @@ class FrozenGraph:
         self.owners, self.providers = list(idx.owners), list(idx.providers)
         self.exists = idx.stored_nodes().copy()
         self.kinds = idx.kind_codes.copy()
+        self.rank = idx.id_rank().copy()
         self.src, self.dst = idx.edge_source.copy(), idx.edge_target.copy()
         self.soft, self.grp = idx.edge_soft.copy(), idx.edge_group.copy()
         self.active = idx.edge_active.copy()
@@ -157,6 +160,7 @@ class FrozenGraph:
             group_name=[self.group_name[k] for k in groups.tolist()],
             group_rule=[self.group_rule[k] for k in groups.tolist()],
             group_declared=self.declared[groups],
+            id_order=np.argsort(self.rank[keep], kind="stable").astype(np.int64),
             columns={c: nodes(values) for c, values in self.columns.items()},
             claim_keys=nodes(self.claim_keys),
             by_key=[(s, k, int(renumber[v])) for (s, k), v in self.by_key.items()
@@ -530,7 +534,8 @@ class LiveGraph:
         live.index = GraphIndex.from_arrays(
             c.ids, c.kinds, c.src, c.dst, c.soft, c.grp, c.group_node.tolist(),
             c.group_name, c.group_rule, names=c.names, owners=c.owners,
-            providers=c.providers, active=c.active, declared=c.group_declared)
+            providers=c.providers, active=c.active, declared=c.group_declared,
+            id_order=c.id_order)
         live._columns = {name: c.columns[name] for name in COLUMNS}
         live.claim_keys = c.claim_keys
         live.by_key = {(source, key): v for source, key, v in c.by_key}
