@@ -23,10 +23,14 @@ from benchmarks.neo4j_server import cypher_reach, local_neo4j, server_version
 from benchmarks.report import Row, human, load, log, machine, mib, table
 from benchmarks.reread import reread
 from benchmarks.server import serve
+from benchmarks.startup import section as startup_section
+from benchmarks.startup import startup_rows
 from benchmarks.timing import ms, mt
 from servicegraph.store import Neo4jStore
 
 TIERS = {"S": 100_000, "M": 1_000_000}
+#: The sizes start-up from a snapshot is measured at, per tier: the growth shows.
+STARTUP_SIZES = {"S": (10_000, 100_000), "M": (100_000, 1_000_000)}
 #: Items per push when loading the graph: below the journal's inline limit (20,000), so
 #: other processes replay each push instead of reading the whole graph again.
 PAGE = 18_000
@@ -231,11 +235,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-api", action="store_true",
                         help="in-process figures only (no Neo4j, no server)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--only", choices=["cli"],
-                        help="run only this section (cli: the command line from the shell)")
+    parser.add_argument("--only", choices=["cli", "startup"],
+                        help="run only this section (cli: the command line from the shell; "
+                             "startup: start-up from a snapshot against the whole read)")
+    parser.add_argument("--neo4j-uri",
+                        help="the start-up section's Neo4j: a running one, emptied "
+                             "(default: the local one the run starts)")
     parser.add_argument("--cli-reps", type=int, default=5,
                         help="runs of each command timed (after a warm-up)")
     args = parser.parse_args(argv)
+    if args.only == "startup":
+        run_startup(args)
+        return 0
     cli_started = time.perf_counter()
     log("the command line from the shell")
     with tempfile.TemporaryDirectory(prefix="sg-bench-cli-") as work:
@@ -284,7 +295,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print("\n".join(lines))
     write(args.out, args.tier, lines)
+    if not args.no_api:
+        run_startup(args)
     return 0
+
+
+def run_startup(args: argparse.Namespace) -> None:
+    """Start-up from a snapshot against the whole read: its own section of the page."""
+    started = time.perf_counter()
+    sizes = STARTUP_SIZES[args.tier]
+    work = Path(tempfile.mkdtemp(prefix="sg-bench-startup-"))
+    if args.neo4j_uri:
+        rows = startup_rows(work, sizes, args.seed, args.neo4j_uri)
+    else:
+        with local_neo4j(ROOT / ".neo4j" / "bench", args.heap, args.pagecache) as uri:
+            rows = startup_rows(work, sizes, args.seed, uri)
+    for r in rows:
+        log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+    lines = startup_section(rows, args.tier, sizes, started, table(rows))
+    print("\n".join(lines))
+    write_section(args.out, f"startup {args.tier}", lines)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The figures themselves are the benchmark's (``make bench``); here only outcomes are
 checked: the engine, scipy's breadth-first search over the same reach,
 ``nx.descendants`` and the naive evaluator give the same answers on the seeded
-enterprise, and its pages load through the library into the same graph.
+enterprise, its pages load through the library into the same graph, and the start-up
+section's graph starts from a snapshot as it is read whole.
 """
 
 from __future__ import annotations
@@ -107,3 +108,27 @@ def test_pages_load_into_the_same_graph(tmp_path: Path) -> None:
         analyse(small.index(), failed).impacted)
     assert isinstance(stored, GraphData)
     graph.close()
+
+
+def test_the_start_up_benchmark_graph_starts_from_a_snapshot_as_read_whole(
+        tmp_path: Path) -> None:
+    from benchmarks.startup import claimed, statuses, write_graph
+
+    from servicegraph.live.snapshots import SnapshotDirectory
+
+    small = generate(600, SEED)
+    store = SqliteStore(tmp_path / "g.db")
+    write_graph(store, claimed(small, SEED))
+    folder = SnapshotDirectory(tmp_path / "snaps", store)
+    saver = ServiceGraph(store, snapshots=folder)
+    saver.refresh(force=True)
+    assert saver.replica.save_snapshot()
+    statuses(store, small.ids[:20], 30)
+    fast = ServiceGraph(store, snapshots=SnapshotDirectory(tmp_path / "snaps", store))
+    fast.refresh(force=True)
+    whole = ServiceGraph(store)
+    whole.refresh(force=True)
+    assert fast.replica.started_from == "snapshot" and fast.version == whole.version
+    assert fast.questions.current() == whole.questions.current()
+    assert fast.questions.whole_graph() == whole.questions.whole_graph()
+    folder.close()

@@ -158,6 +158,8 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
             # Reads the graph now (not at the first question) and keeps up with the
             # other processes' writes, so their events reach this process's listeners.
             served.background.follow(settings.follow_interval)
+        if owned:
+            served.background.save_snapshots(settings.snapshot_interval)
         # Only a server that opened its store delivers: a graph passed in (tests,
         # embedding) belongs to its owner, who starts a dispatcher if it wants one.
         dispatcher = _dispatcher(settings, served) if owned else None

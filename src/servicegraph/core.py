@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from servicegraph.live.replica import Replica
+from servicegraph.live.snapshots import SnapshotDirectory
 from servicegraph.runtime.background import Background
 from servicegraph.runtime.feed import PromiseFeed
 from servicegraph.runtime.questions import ASKED_AT, Freshness, Questions
@@ -58,15 +59,19 @@ class ServiceGraph:
     check_interval, retry_interval : float
         How often reads ask the store whether it moved on, and how soon after a
         failure they ask again (see :class:`~servicegraph.live.Replica`).
+    snapshots : SnapshotDirectory, optional
+        Saved snapshots of the live graph to start from (see
+        :mod:`servicegraph.live.snapshots`).
     """
 
     def __init__(self, store: GraphStore, *, precedence: Sequence[str] = (),
                  retention: timedelta = timedelta(days=30), write_timeout: float = 30.0,
                  write_retries: int = 12, check_interval: float = 0.0,
-                 retry_interval: float = 1.0) -> None:
+                 retry_interval: float = 1.0,
+                 snapshots: SnapshotDirectory | None = None) -> None:
         self.store = store
         self.replica = Replica(store, check_interval=check_interval,
-                               retry_interval=retry_interval)
+                               retry_interval=retry_interval, snapshots=snapshots)
         self.questions = Questions(store, self.replica)
         self.writes = Writer(store, self.replica, self.questions, precedence=precedence,
                              retention=retention, write_timeout=write_timeout,
@@ -78,13 +83,16 @@ class ServiceGraph:
     @classmethod
     def open(cls, settings: Settings, store: str | None = None) -> ServiceGraph:
         """The service graph over the store ``settings`` name (or ``store``), with the
-        settings' precedence, retention and timings."""
-        return cls(open_store(store, settings), precedence=settings.source_precedence,
+        settings' precedence, retention, timings and snapshot directory."""
+        opened = open_store(store, settings)
+        snapshots = (None if settings.snapshot_dir is None
+                     else SnapshotDirectory(settings.snapshot_dir, opened))
+        return cls(opened, precedence=settings.source_precedence,
                    retention=timedelta(days=settings.retention_days),
                    write_timeout=settings.write_timeout,
                    write_retries=settings.write_retries,
                    check_interval=settings.check_interval,
-                   retry_interval=settings.retry_interval)
+                   retry_interval=settings.retry_interval, snapshots=snapshots)
 
     @property
     def version(self) -> int:
@@ -106,6 +114,8 @@ class ServiceGraph:
         """Stop the background work and close the store."""
         self.feed.close()
         self.background.stop()
+        if self.replica.snapshots is not None:
+            self.replica.snapshots.close()
         self.store.close()
 
 

@@ -104,6 +104,16 @@ class Settings(BaseSettings):
         "After the store failed to answer, seconds before reads ask it again; "
         "meanwhile they answer from memory, marked stale."))
 
+    snapshot_dir: Path | None = Field(default=None, description=(
+        "Directory of saved snapshots of the live graph (unset: none are saved or "
+        "used). A process starts from the newest usable snapshot and replays the "
+        "change journal from its version instead of reading the whole graph; one "
+        "server process of those sharing the directory saves them. Give each store its "
+        "own directory on a local disk."))
+    snapshot_interval: float = Field(default=300.0, gt=0, description=(
+        "Seconds between two snapshots saved by the server process that saves them "
+        "(only when the graph changed since the last one)."))
+
     # --- bounds of the metrics and of the command line ---------------------------------
     metrics_max_sources: int = Field(default=100, ge=1, description=(
         "Distinct sources whose pushed items `/metrics` counts under their own name "

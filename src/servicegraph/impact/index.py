@@ -295,6 +295,10 @@ class GraphIndex:
         """Whether node ``v`` declares redundancy groups."""
         return bool(self._groups_of[v])
 
+    def declares_group(self, v: int, name: str) -> bool:
+        """Whether node ``v`` declares the redundancy group ``name``."""
+        return name in self._groups_of[v]
+
     def node(self, v: int) -> Node:
         """What the index keeps of node number ``v``, as a Node."""
         groups = self._groups_of[v]
@@ -582,12 +586,18 @@ class GraphIndex:
         owners: Sequence[str | None] | None = None,
         providers: Sequence[str | None] | None = None,
         active: npt.NDArray[np.bool_] | None = None,
+        declared: npt.NDArray[np.bool_] | None = None,
+        id_order: I64 | None = None,
     ) -> GraphIndex:
         """Index from plain arrays (what a bulk loader or a benchmark has at hand).
 
         ``active`` marks the edges that count for impact (all by default); the others
         are kept, e.g. retired edges of the live graph. ``group_min`` holds each
         group's rule (see :mod:`servicegraph.model.redundancy`), a count at its simplest.
+        ``declared`` marks the groups their node declares (all by default); the others
+        are only named by edges, as an index changed in place keeps them.
+        ``id_order`` lists the positions in id order, when known (it is checked; the
+        ids are sorted when it is wrong).
         """
         idx = cls()
         n, m, g = len(ids), len(src), len(group_node)
@@ -622,15 +632,26 @@ class GraphIndex:
         idx._gok = resolve(idx._gok_code, idx._gsize)
         idx.group_name = list(group_name)
         idx._groups_of = [{} for _ in range(n)]
-        for number, (node, name) in enumerate(zip(idx._gnode.tolist(), idx.group_name,
-                                                  strict=True)):
-            idx._groups_of[node][name] = number
+        declared_list = [True] * g if declared is None else np.asarray(declared).tolist()
+        for number, (node, name, own) in enumerate(zip(idx._gnode.tolist(), idx.group_name,
+                                                       declared_list, strict=True)):
+            if own:
+                idx._groups_of[node][name] = number
             idx._group_at[(node, name)] = number
         idx._out = _Blocks.build(idx._src, n)
         idx._in = _Blocks.build(idx._dst, n)
-        idx._sorted_ids = sorted(idx.ids)
         idx._order = np.zeros(n, dtype=np.float64)
-        idx._renumber_order()
+        ranked: list[str] | None = None
+        if id_order is not None and len(id_order) == n:
+            ranked = [idx.ids[v] for v in np.asarray(id_order).tolist()]
+            if not all(a < b for a, b in itertools.pairwise(ranked)):
+                ranked = None  # not the id order: sorted below
+        if ranked is None:
+            idx._sorted_ids = sorted(idx.ids)
+            idx._renumber_order()
+        else:
+            idx._sorted_ids = ranked
+            idx._order[np.asarray(id_order, dtype=np.int64)] = np.arange(n, dtype=np.float64)
         idx._who = np.full(n, -1, dtype=np.int32)
         for v in range(n):
             if idx.providers[v] is not None or idx.owners[v] is not None:

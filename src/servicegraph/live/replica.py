@@ -4,6 +4,8 @@ A :class:`Replica` loads the whole graph once, then catches up on changes by
 replaying the store's journal from its own version: its own writes and every
 other process's alike. It reads the whole graph again only when the journal no
 longer reaches back to its version, or holds a change too big to keep inline.
+Given a directory of saved snapshots, it starts from the newest usable one instead
+and replays the journal from there (see :mod:`servicegraph.live.snapshots`).
 
 While the store does not answer, the replica keeps answering from memory and
 says since when it could not check (:attr:`Replica.stale_since`).
@@ -18,7 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from servicegraph.live.lock import ReadWriteLock
-from servicegraph.live.state import LiveGraph
+from servicegraph.live.snapshots import Header, SnapshotDirectory, SnapshotRejected, read_columns
+from servicegraph.live.state import FrozenGraph, LiveGraph
 from servicegraph.store.base import GraphStore, JournalEntry, StoreError, WriteView
 
 log = logging.getLogger("servicegraph.live")
@@ -43,11 +46,18 @@ class Replica:
     wait : float
         Seconds a read waits for another thread's catch-up before answering from
         memory.
+    snapshots : SnapshotDirectory, optional
+        Saved snapshots of the live graph to start from instead of reading the whole
+        graph, when one is usable.
     """
 
     def __init__(self, store: GraphStore, *, check_interval: float = 0.0,
-                 retry_interval: float = 1.0, wait: float = 0.5) -> None:
+                 retry_interval: float = 1.0, wait: float = 0.5,
+                 snapshots: SnapshotDirectory | None = None) -> None:
         self.store = store
+        self.snapshots = snapshots
+        #: How the graph was last read: ``snapshot`` or ``store`` (``None`` before).
+        self.started_from: str | None = None
         self.check_interval = check_interval
         self.retry_interval = retry_interval
         self.wait = wait
@@ -159,8 +169,73 @@ class Replica:
             return
         self._apply(entries)
 
+    def _from_snapshot(self) -> bool:
+        """Start from the newest usable snapshot, replaying the journal from its
+        version; whether that was done. Says in one log line why, when no snapshot
+        was usable (then the caller reads the whole graph)."""
+        if self.snapshots is None:
+            return False
+        started = time.perf_counter()
+        why: list[str] = []
+        try:
+            top = self.store.version()
+            for found in self.snapshots.candidates():
+                if not isinstance(found, Header):
+                    why.append(f"{found[0].name}: {found[1]}")
+                    continue
+                name = found.path.name
+                if found.version > top:
+                    why.append(f"{name}: its version {found.version} is ahead of the "
+                               f"store's ({top})")
+                    continue
+                # From the change of its own version: its commit time must match.
+                entries = self.store.journal(max(found.version - 1, 0))
+                if entries is None or (found.version and (
+                        not entries or entries[0].version != found.version)):
+                    why.append(f"{name}: the journal no longer reaches back to its "
+                               f"version {found.version}")
+                    continue
+                if found.version:
+                    mine = entries.pop(0)
+                    if mine.info.at != found.at:
+                        why.append(f"{name}: the store's change {found.version} is not "
+                                   "the one it holds (a store restored from a backup?)")
+                        continue
+                if any(e.reload for e in entries):
+                    why.append(f"{name}: a change too big for the journal followed it")
+                    continue
+                try:
+                    fresh = LiveGraph.from_columns(read_columns(found))
+                except SnapshotRejected as exc:
+                    why.append(f"{name}: {exc}")
+                    continue
+                for entry in entries:
+                    fresh.apply(entry.version, entry.rows)
+                with self.lock.writing():
+                    self._graph = fresh
+                self.started_from = "snapshot"
+                log.info("started from %s: %d nodes and %d edges at version %d, %d "
+                         "change(s) replayed to version %d, in %.1f s%s", name,
+                         fresh.node_count, fresh.edge_count, found.version, len(entries),
+                         fresh.version, time.perf_counter() - started,
+                         f" (skipped {'; '.join(why)})" if why else "")
+                return True
+        except StoreError:
+            raise
+        except Exception as exc:  # a snapshot must never keep a process from starting
+            why.append(f"{type(exc).__name__}: {exc}")
+        if why:
+            log.warning("no usable snapshot in %s (%s): reading the whole graph",
+                        self.snapshots.path, "; ".join(why))
+        else:
+            log.info("no snapshot in %s: reading the whole graph", self.snapshots.path)
+        return False
+
     def _load(self) -> None:
-        """Read the whole graph, replay what was written meanwhile, then swap it in."""
+        """Read the whole graph, replay what was written meanwhile, then swap it in
+        (from a saved snapshot when there is a usable one)."""
+        if self._from_snapshot():
+            return
         started = time.perf_counter()
         for _ in range(5):
             snapshot = self.store.load()
@@ -176,9 +251,23 @@ class Replica:
             fresh.apply(entry.version, entry.rows)
         with self.lock.writing():
             self._graph = fresh
+        self.started_from = "store"
         log.info("read %d nodes and %d edges at version %d in %.1f s",
                  fresh.node_count, fresh.edge_count, fresh.version,
                  time.perf_counter() - started)
+
+    def save_snapshot(self) -> bool:
+        """Save the live graph as a snapshot, if this process has a snapshot directory
+        and the graph was read; whether one was written."""
+        if self.snapshots is None or self._graph is None:
+            return False
+
+        def freeze() -> FrozenGraph:
+            with self.lock.reading():
+                return self.graph.freeze()
+
+        self.snapshots.write(freeze)
+        return True
 
     def _apply(self, entries: list[JournalEntry]) -> None:
         applied = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,126 @@ class _Interned:
         if value is None:
             return None
         return self._values.setdefault(value, value)
+
+
+@dataclass
+class LiveColumns:
+    """A live graph as plain columns, compacted: the existing nodes numbered from 0
+    in position order, the existing edges likewise (what a saved snapshot holds; see
+    :meth:`LiveGraph.columns` and :meth:`LiveGraph.from_columns`)."""
+
+    version: int
+    ids: list[str]
+    kinds: np.ndarray[Any, np.dtype[np.int8]]
+    names: list[str]
+    owners: list[str | None]
+    providers: list[str | None]
+    #: Per edge: its dependant and dependency (node numbers), soft, group number or -1,
+    #: and whether it counts for impact (not retired).
+    src: np.ndarray[Any, np.dtype[np.int64]]
+    dst: np.ndarray[Any, np.dtype[np.int64]]
+    soft: np.ndarray[Any, np.dtype[np.bool_]]
+    grp: np.ndarray[Any, np.dtype[np.int64]]
+    active: np.ndarray[Any, np.dtype[np.bool_]]
+    #: Per redundancy group: its node, name, rule, and whether its node declares it
+    #: (else only edges name it).
+    group_node: np.ndarray[Any, np.dtype[np.int64]]
+    group_name: list[str]
+    group_rule: list[Rule]
+    group_declared: np.ndarray[Any, np.dtype[np.bool_]]
+    #: The node numbers in id order.
+    id_order: np.ndarray[Any, np.dtype[np.int64]]
+    #: The attribute columns (see :data:`COLUMNS`), by node number.
+    columns: dict[str, list[Any]]
+    claim_keys: list[tuple[str, ...]]
+    #: (source, key, node number) for the keys other than the node's own id.
+    by_key: list[tuple[str, str, int]]
+    edge_sources: list[tuple[str, ...]]
+    edge_retired: dict[int, str]
+    observed: dict[int, Observation]
+    alerts: list[Alert]
+    windows: list[Window]
+
+
+class FrozenGraph:
+    """A live graph's containers copied as they stand (taken under the read lock;
+    cheap), to be compacted into :class:`LiveColumns` after the lock is released."""
+
+    def __init__(self, live: LiveGraph) -> None:
+        idx = live.index
+        n, m, g = idx.node_count, idx.edge_numbers, idx.group_count
+        self.version = live.version
+        self.n, self.m = n, m
+        self.ids, self.names = list(idx.ids), list(idx.names)
+        self.owners, self.providers = list(idx.owners), list(idx.providers)
+        self.exists = idx.stored_nodes().copy()
+        self.kinds = idx.kind_codes.copy()
+        self.rank = idx.id_rank().copy()
+        self.src, self.dst = idx.edge_source.copy(), idx.edge_target.copy()
+        self.soft, self.grp = idx.edge_soft.copy(), idx.edge_group.copy()
+        self.active = idx.edge_active.copy()
+        self.alive = idx.arrays().e_alive[:m].copy()
+        self.group_node = idx.group_node.copy()
+        self.group_name = list(idx.group_name)
+        self.group_rule = [idx.group_rule(k) for k in range(g)]
+        gnode = self.group_node.tolist()
+        #: Whether each group is declared by its node (else it is kept only while an edge
+        #: names it).
+        self.declared = np.array([idx.exists(v) and idx.declares_group(v, name)
+                                  for v, name in zip(gnode, self.group_name, strict=True)],
+                                 dtype=np.bool_)
+        self.columns = {c: list(values) for c, values in live._columns.items()}
+        self.claim_keys = list(live.claim_keys)
+        self.by_key = dict(live.by_key)
+        self.edge_sources = list(live.edge_sources)
+        self.edge_retired = dict(live.edge_retired)
+        self.observed = dict(live.observed)
+        self.alerts = list(live.alerts.values())
+        self.windows = list(live.windows.values())
+
+    def compact(self) -> LiveColumns:
+        keep = np.flatnonzero(self.exists)
+        renumber = np.full(self.n + 1, -1, dtype=np.int64)
+        renumber[keep] = np.arange(len(keep), dtype=np.int64)
+        edges = np.flatnonzero(self.alive)
+        renumber_edge = np.full(self.m + 1, -1, dtype=np.int64)
+        renumber_edge[edges] = np.arange(len(edges), dtype=np.int64)
+        grp = self.grp[edges]
+        used = np.zeros(len(self.group_node) + 1, dtype=np.bool_)
+        used[grp[grp >= 0]] = True
+        groups = np.flatnonzero((self.declared | used[:len(self.group_node)])
+                                & (renumber[self.group_node] >= 0))
+        regroup = np.full(len(self.group_node) + 1, -1, dtype=np.int64)
+        regroup[groups] = np.arange(len(groups), dtype=np.int64)
+        whole = len(keep) == self.n
+
+        def nodes(values: list[Any]) -> list[Any]:
+            if whole:
+                return values[:self.n]
+            return [values[v] for v in keep.tolist()]
+
+        edge_list = edges.tolist()
+        return LiveColumns(
+            version=self.version, ids=nodes(self.ids), kinds=self.kinds[keep],
+            names=nodes(self.names), owners=nodes(self.owners),
+            providers=nodes(self.providers),
+            src=renumber[self.src[edges]], dst=renumber[self.dst[edges]],
+            soft=self.soft[edges], grp=np.where(grp >= 0, regroup[grp], -1),
+            active=self.active[edges], group_node=renumber[self.group_node[groups]],
+            group_name=[self.group_name[k] for k in groups.tolist()],
+            group_rule=[self.group_rule[k] for k in groups.tolist()],
+            group_declared=self.declared[groups],
+            id_order=np.argsort(self.rank[keep], kind="stable").astype(np.int64),
+            columns={c: nodes(values) for c, values in self.columns.items()},
+            claim_keys=nodes(self.claim_keys),
+            by_key=[(s, k, int(renumber[v])) for (s, k), v in self.by_key.items()
+                    if renumber[v] >= 0],
+            edge_sources=[self.edge_sources[e] for e in edge_list],
+            edge_retired={int(renumber_edge[e]): at for e, at in self.edge_retired.items()
+                          if renumber_edge[e] >= 0},
+            observed={int(renumber[v]): seen for v, seen in self.observed.items()
+                      if renumber[v] >= 0},
+            alerts=self.alerts, windows=self.windows)
 
 
 class LiveGraph:
@@ -345,6 +466,7 @@ class LiveGraph:
         group_node: list[int] = []
         group_name: list[str] = []
         group_min: list[Rule] = []
+        group_declared: list[bool] = []
         groups: dict[tuple[int, str], int] = {}
         intern = live._intern
         for row in nodes:
@@ -361,6 +483,7 @@ class LiveGraph:
                     group_node.append(v)
                     group_name.append(name)
                     group_min.append(rule)
+                    group_declared.append(True)
             live._append_columns(row)
         position = {node_id: v for v, node_id in enumerate(ids)}
         src: list[int] = []
@@ -380,7 +503,8 @@ class LiveGraph:
                 groups[(s, group)] = len(group_node)
                 group_node.append(s)
                 group_name.append(group)
-                group_min.append(1)
+                group_min.append(1)  # needed whole until declared, as in the index
+                group_declared.append(False)
             e = len(src)
             src.append(s)
             dst.append(t)
@@ -395,7 +519,50 @@ class LiveGraph:
             np.array(dst, dtype=np.int64), np.array(soft, dtype=np.bool_),
             np.array(grp, dtype=np.int64), group_node, group_name, group_min,
             names=names, owners=owners, providers=providers,
-            active=np.array(active, dtype=np.bool_))
+            active=np.array(active, dtype=np.bool_),
+            declared=np.array(group_declared, dtype=np.bool_))
+        live._recount(list(live.node_retired))
+        return live
+
+    def freeze(self) -> FrozenGraph:
+        """Copies of what :meth:`columns` needs, cheap enough to take under the read
+        lock; ``freeze().compact()`` (outside it) gives the columns."""
+        return FrozenGraph(self)
+
+    def columns(self) -> LiveColumns:
+        """This graph as compacted columns (see :class:`LiveColumns`)."""
+        return self.freeze().compact()
+
+    @classmethod
+    def from_columns(cls, c: LiveColumns) -> LiveGraph:
+        """The live graph :meth:`columns` describes: the same as :meth:`build` gives
+        from the same graph in row form, without a row per item."""
+        live = cls()
+        for window in c.windows:
+            live.windows[window.id] = window
+        for alert in c.alerts:
+            live._hold_alert(alert)
+        live.version = c.version
+        live.index = GraphIndex.from_arrays(
+            c.ids, c.kinds, c.src, c.dst, c.soft, c.grp, c.group_node.tolist(),
+            c.group_name, c.group_rule, names=c.names, owners=c.owners,
+            providers=c.providers, active=c.active, declared=c.group_declared,
+            id_order=c.id_order)
+        live._columns = {name: c.columns[name] for name in COLUMNS}
+        live.claim_keys = c.claim_keys
+        live.by_key = {(source, key): v for source, key, v in c.by_key}
+        live.edge_sources = c.edge_sources
+        live.edge_retired = dict(c.edge_retired)
+        live.observed = dict(c.observed)
+        live.node_retired = {v: at for v, at in enumerate(c.columns["retired_at"])
+                             if at is not None}
+        # Later changes share these values rather than holding copies of their own.
+        intern = live._intern
+        for values in (*(c.columns[name] for name in ("silo", "source", "properties",
+                                                      "retired_at")),
+                       c.owners, c.providers, c.edge_sources):
+            for value in set(values):
+                intern(value)
         live._recount(list(live.node_retired))
         return live
 

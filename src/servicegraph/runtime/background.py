@@ -3,13 +3,16 @@
 A server reads the graph at start-up and follows the store in the background, so
 that other processes' writes reach its promise feed without waiting for a
 question; a readiness probe that finds the store back after an outage starts the
-first read if it never happened.
+first read if it never happened. One server process of those sharing a snapshot
+directory saves snapshots of the live graph, so that the next process to start
+reads one file and the journal after it instead of the whole graph.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from servicegraph.live.replica import Replica
 
@@ -25,6 +28,7 @@ class Background:
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
         self._loader: threading.Thread | None = None
+        self._saver: threading.Thread | None = None
 
     def load_soon(self) -> None:
         """Start reading the graph in the background if it was never read (questions
@@ -60,8 +64,48 @@ class Background:
                                               daemon=True)
             self._follower.start()
 
+    def save_snapshots(self, interval: float) -> None:
+        """Save a snapshot of the live graph every ``interval`` seconds when it changed
+        since the last, if this process is the one of its snapshot directory that
+        saves them (it holds the directory's lock; another takes over when it ends).
+        The first is saved as soon as the graph was read when the directory holds
+        none, else once the newest is ``interval`` old."""
+        snapshots = self.replica.snapshots
+        if snapshots is None:
+            return
+        with self._lock:
+            if self._saver is not None:
+                return
+
+            def due() -> bool:
+                if not self.replica.loaded or not snapshots.elected():
+                    return False
+                last = snapshots.last_written or snapshots.newest()
+                if last is None:
+                    return True
+                version, at = last
+                return self.replica.version != version and time.time() - at >= interval
+
+            def run() -> None:
+                failed = -interval
+                while not self._stop.wait(min(interval, 1.0)):
+                    if time.monotonic() - failed < interval:
+                        continue
+                    try:
+                        if due():
+                            self.replica.save_snapshot()
+                    except Exception:
+                        failed = time.monotonic()
+                        log.exception("saving a snapshot failed; trying again in %.0f s",
+                                      interval)
+
+            self._saver = threading.Thread(target=run, name="servicegraph-snapshots",
+                                           daemon=True)
+            self._saver.start()
+
     def stop(self) -> None:
-        """Stop following."""
+        """Stop following (and saving snapshots)."""
         self._stop.set()
-        if self._follower is not None:
-            self._follower.join(timeout=5)
+        for thread in (self._follower, self._saver):
+            if thread is not None:
+                thread.join(timeout=5)

@@ -281,6 +281,12 @@ class GraphStore(Protocol):
         """The version of the last change written (0 for a new store)."""
         ...
 
+    def identity(self) -> str:
+        """Which store this is, drawn at random when the store was made: two stores
+        never share one, so what was saved of one (a snapshot of its live graph) is
+        never taken for the other."""
+        ...
+
     def journal(self, since: int) -> list[JournalEntry] | None:
         """Every entry after version ``since``, in order; ``None`` when the journal
         no longer reaches back that far (then :meth:`load` the graph instead)."""

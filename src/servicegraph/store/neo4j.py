@@ -263,6 +263,13 @@ class Neo4jStore(Neo4jOutbox):
             (record,) = self._run_once(statement("graph/version"))
         return int(record["version"])
 
+    def identity(self) -> str:
+        """Which store this is: drawn at random when its meta node was made."""
+        self.ensure_schema()
+        with _translated():
+            (record,) = self._run_once(statement("graph/identity"))
+        return f"neo4j:{record['identity']}"
+
     def journal(self, since: int) -> list[JournalEntry] | None:
         """Entries after ``since`` up to the version read first; ``None`` when
         trimmed past ``since``.

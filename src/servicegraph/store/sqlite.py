@@ -84,6 +84,8 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_at ON journal(at);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('version', 0), ('journal_floor', 0);
+-- Which store this is, drawn once (a saved snapshot of another store is never used).
+INSERT OR IGNORE INTO meta (key, value) VALUES ('identity', random());
 CREATE TABLE IF NOT EXISTS sync_sessions (
     id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -314,6 +316,13 @@ class SqliteStore(SqliteOutbox):
         """The version of the last change written."""
         with self._read_lock, _unavailable():
             return self._version(self._read_db)
+
+    def identity(self) -> str:
+        """Which store this is: drawn at random when the file was made."""
+        with self._read_lock, _unavailable():
+            found = self._read_db.execute(
+                "SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        return f"sqlite:{int(found[0]) & 0xFFFFFFFFFFFFFFFF:016x}"
 
     def journal(self, since: int) -> list[JournalEntry] | None:
         """Entries after ``since``, or ``None`` when trimmed past it."""
