@@ -73,7 +73,7 @@ class ServiceGraph:
                              reload_attempts=write_retries)
         self.feed = PromiseFeed(self.replica, self.questions)
         self.writes.after_write = self.feed.tell
-        self.background = Background(self.replica)
+        self.background = Background(self.replica, tick=self.writes.record_due)
 
     @classmethod
     def open(cls, settings: Settings, store: str | None = None) -> ServiceGraph:
