@@ -29,6 +29,7 @@ from servicegraph_api.routers import (
     changes,
     export,
     graph,
+    history,
     impact,
     imports,
     ingest,
@@ -89,7 +90,7 @@ TAGS = [
 
 #: Routers that only answer questions (their POSTs write nothing): the ``read`` scope.
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
-             export.router, page.api_router)
+             export.router, page.api_router, history.router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router,
               maintenance.router)

@@ -43,6 +43,7 @@ from servicegraph_api.ingest_schemas import (
 )
 from servicegraph_api.media import YamlBodyRoute
 from servicegraph_api.paths import SEGMENT
+from servicegraph_api.record_schemas import RecordedImpactOut
 from servicegraph_api.schemas import ImpactOut, NodeExplanationOut
 
 # Access (read for GET, ingest or admin for writes) is applied by create_app to the
@@ -165,15 +166,30 @@ def push_status(source: Source, body: StatusIn, writer: WriterDep,
     return writer.push_status(source, updates)
 
 
-@router.get("/current", response_model=ImpactOut, summary="The impact of what is observed now",
+@router.get("/current", response_model=ImpactOut | RecordedImpactOut,
+            summary="The impact of what is observed now, or at a past moment",
             responses=READ_ERRORS)
 def current(questions: QuestionsDep, size: AnswerSizeDep,
             within: Annotated[list[str] | None, Query(
                 examples=[["web-1", "web-tier"]],
                 description="only these nodes in the page of `impacted` (repeatable)")
-            ] = None) -> dict[str, Any]:
+            ] = None,
+            at: Annotated[str | None, Query(
+                examples=["2026-12-07T02:13:00Z"],
+                description="answer what this answered at that moment (ISO 8601 with a "
+                            "time zone), from the promise record")] = None
+            ) -> dict[str, Any]:
     """Broken and at-risk promises under the states integrators pushed, with the why;
-    sized like the answer of `POST /v1/impact`."""
+    sized like the answer of `POST /v1/impact`.
+
+    With `at`, time travel: the broken and at-risk promises, acts and business services
+    of that moment, each with its causes and their providers as the record kept them,
+    the planned marks and the components observed failing (the record needs no older
+    structure of the graph: the answer's `structure` says so). A moment further ahead
+    of the server's clock than `SERVICEGRAPH_STATUS_MAX_SKEW_SECONDS`, or older than
+    the record keeps (`SERVICEGRAPH_RECORD_DAYS`), is refused (422 naming it)."""
+    if at is not None:
+        return questions.current_at(at)
     return questions.current(**size.of(within=within))
 
 
