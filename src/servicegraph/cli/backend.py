@@ -49,6 +49,7 @@ class Backend(Protocol):
     def register_window(self, window: Mapping[str, Any]) -> dict[str, Any]: ...
     def windows(self, phase: str | None) -> dict[str, Any]: ...
     def cancel_window(self, window_id: str) -> dict[str, Any] | None: ...
+    def current(self, at: str | None) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -188,6 +189,10 @@ class Local:
         if self.graph.writes.cancel_window(window_id) is None:
             return None
         return self.graph.questions.window(window_id)
+
+    def current(self, at: str | None) -> dict[str, Any]:
+        questions = self.graph.questions
+        return questions.current() if at is None else questions.current_at(at)
 
     def close(self) -> None:
         from servicegraph.impact import jit
@@ -336,6 +341,9 @@ class Remote:
             if getattr(exc, "status", None) == 404:
                 return None
             raise
+
+    def current(self, at: str | None) -> dict[str, Any]:
+        return self.client.current(at)
 
     def close(self) -> None:
         self.client.close()
