@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from servicegraph_api.schemas import AsOfOut, FailState, PageOut, StateWord
+from servicegraph_api.schemas import AsOfOut, FailState, StateWord
 
 #: The layers of the record: the customer-facing kinds, and the observed states.
 Layer = Literal["promise", "business_service", "service_act", "observed"]
@@ -48,11 +48,19 @@ class TransitionOut(BaseModel):
         "source) and `status` (`source`, `state`)"))
 
 
+class HistoryPageOut(BaseModel):
+    """Which part of the timeline `transitions` shows."""
+
+    total: int = Field(description="how many transitions match, over all pages")
+    limit: int
+    offset: int
+
+
 class HistoryOut(BaseModel):
     """A page of the record's timeline, in time order."""
 
     transitions: list[TransitionOut]
-    page: PageOut
+    page: HistoryPageOut
 
 
 class RecordedExplanationOut(BaseModel):
