@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from servicegraph_api import examples
 from servicegraph_api.schemas import AsOfOut, FailState, StateWord
 
 #: The layers of the record: the customer-facing kinds, and the observed states.
@@ -58,6 +59,8 @@ class HistoryPageOut(BaseModel):
 
 class HistoryOut(BaseModel):
     """A page of the record's timeline, in time order."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.HISTORY_RESPONSE]})
 
     transitions: list[TransitionOut]
     page: HistoryPageOut
@@ -122,6 +125,9 @@ class RecordReachOut(BaseModel):
 
 class RecordedImpactOut(BaseModel):
     """What `GET /v1/current` answered at `at`, rebuilt from the promise record."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [examples.RECORDED_IMPACT_RESPONSE]})
 
     at: str = Field(description="the moment asked about, ISO 8601 UTC")
     structure: StructureOut

@@ -22,9 +22,9 @@ def history(
         examples=[["onboarding"]], description="only these nodes (a promise, or any node; "
                                                "repeatable)")] = None,
     layer: Annotated[list[Layer] | None, Query(
-        description="only these layers (repeatable)")] = None,
+        examples=[["promise"]], description="only these layers (repeatable)")] = None,
     owner: Annotated[list[str] | None, Query(
-        description="only transitions of nodes, or with causes, of these owners "
+        examples=[["HR"]], description="only transitions of nodes, or with causes, of these owners "
                     "(repeatable)")] = None,
     provider: Annotated[list[str] | None, Query(
         examples=[["Northwind Hosting"]],
@@ -37,8 +37,9 @@ def history(
     end: Annotated[str | None, Query(
         alias="to", examples=["2026-12-08T00:00:00Z"],
         description="before this moment (ISO 8601 with a time zone; excluded)")] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000, description="transitions per page")] = 100,
-    offset: Annotated[int, Query(ge=0, description="transitions to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000, examples=[100],
+                                         description="transitions per page")] = 100,
+    offset: Annotated[int, Query(ge=0, examples=[0], description="transitions to skip")] = 0,
 ) -> dict[str, Any]:
     """Transitions in time order: when each promise, business service, service act or
     observed component changed state, why (the failed components and their providers

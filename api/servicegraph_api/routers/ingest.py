@@ -19,6 +19,7 @@ from servicegraph.ingest.ndjson import NdjsonReader
 from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import GraphData
+from servicegraph_api import examples
 from servicegraph_api.auth import Scope
 from servicegraph_api.deps import (
     AnswerSizeDep,
@@ -168,7 +169,10 @@ def push_status(source: Source, body: StatusIn, writer: WriterDep,
 
 @router.get("/current", response_model=ImpactOut | RecordedImpactOut,
             summary="The impact of what is observed now, or at a past moment",
-            responses=READ_ERRORS)
+            responses={**READ_ERRORS, 200: {"content": {"application/json": {"examples": {
+                "now": {"summary": "now", "value": examples.IMPACT_RESPONSE},
+                "at": {"summary": "at a past moment (`at`)",
+                       "value": examples.RECORDED_IMPACT_RESPONSE}}}}}})
 def current(questions: QuestionsDep, size: AnswerSizeDep,
             within: Annotated[list[str] | None, Query(
                 examples=[["web-1", "web-tier"]],
