@@ -1,0 +1,129 @@
+"""The promise record with real server processes, on each store: two API worker
+processes taking writes at once, then a server killed while writes arrive and another
+started, lose no transition and write none twice.
+
+What the record must hold is derived from the journal (every status write, in version
+order): each change of a component's observed state is one observed transition of
+that version, and each change of the promise that depends on both components is one
+promise transition of that version; nothing else, nothing twice.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from servicegraph import ServiceGraph
+from servicegraph.examples import example_graph
+from servicegraph.model.kinds import State
+from servicegraph.model.record import OBSERVED
+from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
+
+from servers import serve
+
+#: Each writer toggles its own component; both break the promise `onboarding`.
+COMPONENTS = ("automation-host", "feed-job")
+ROUNDS = 8
+
+
+def _target(store: GraphStore) -> str:
+    if isinstance(store, SqliteStore):
+        return store.path
+    assert isinstance(store, Neo4jStore)
+    return store.uri
+
+
+def _writer(url: str, component: str, rounds: int, codes: list[int],
+            stop: threading.Event | None = None) -> None:
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for r in range(rounds):
+            if stop is not None and stop.is_set():
+                return
+            try:
+                answer = http.post("/v1/sources/mon/status", json={"statuses": [
+                    {"id": component, "state": "down" if r % 2 == 0 else "ok"}]})
+                codes.append(answer.status_code)
+            except httpx.TransportError:
+                codes.append(0)  # the server was killed under this request
+                return
+
+
+def _writers(url: str, rounds: int, stop: threading.Event | None = None,
+             codes: list[int] | None = None) -> list[int]:
+    codes = [] if codes is None else codes
+    threads = [threading.Thread(target=_writer, args=(url, c, rounds, codes, stop))
+               for c in COMPONENTS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return codes
+
+
+def _check(store: GraphStore, since: int) -> None:
+    """The record after version ``since`` is exactly what the journal says it must be."""
+    deadline = time.monotonic() + 20
+    while store.record_reach() < store.version():  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the record never caught up"
+        time.sleep(0.1)
+    entries = store.journal(since)  # the components are ok at `since` (nothing observed)
+    assert entries is not None
+    state = dict.fromkeys(COMPONENTS, State.OK)
+    expected: set[tuple[int, str, str, str]] = set()
+    # The promise's causes are the components down: a new cause set is a transition too.
+    causes: frozenset[str] = frozenset()
+    for entry in entries:
+        for row in entry.rows.get("observe", ()):
+            if row["id"] in state:
+                new = State.parse(row["observed_state"])
+                if new is not state[row["id"]]:
+                    expected.add((entry.version, row["id"], OBSERVED, new.word))
+                state[row["id"]] = new
+        now = frozenset(c for c, s in state.items() if s is State.DOWN)
+        if now != causes:
+            expected.add((entry.version, "onboarding", "promise", "down" if now else "ok"))
+        causes = now
+    rows, _ = store.record_between(None, None)  # type: ignore[attr-defined]
+    recorded = [(t.version, t.node, t.layer, t.state.word) for t in rows
+                if t.version is not None and t.version > since
+                and ((t.node in COMPONENTS and t.layer == OBSERVED)
+                     or (t.node, t.layer) == ("onboarding", "promise"))]
+    assert len(recorded) == len(set(recorded)), "a transition was written twice"
+    assert set(recorded) == expected
+
+
+def test_two_workers_a_killed_server_and_a_restart_lose_and_repeat_nothing(
+        store: GraphStore, tmp_path: Path) -> None:
+    sg = ServiceGraph(store)
+    sg.writes.load(example_graph())
+    since = store.version()
+    target = _target(store)
+
+    with serve(tmp_path, target, args=["--workers", "2"], name="two") as server:
+        codes = _writers(server.url, ROUNDS)
+        assert set(codes) == {200}, server.output()[-3000:]
+    _check(store, since)
+
+    # A server killed (no chance to finish anything) while both writers push.
+    with serve(tmp_path, target, name="killed") as server:
+        stop = threading.Event()
+        codes = []
+        pushing = threading.Thread(target=_writers, args=(server.url, 400, stop, codes))
+        pushing.start()
+        deadline = time.monotonic() + 30
+        while codes.count(200) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+        stop.set()
+        pushing.join(timeout=60)
+        assert codes.count(200) >= 6
+
+    with serve(tmp_path, target, name="restarted") as server:
+        codes = _writers(server.url, 4)
+        assert set(codes) == {200}, server.output()[-3000:]
+        _check(store, since)
