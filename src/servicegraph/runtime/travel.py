@@ -44,9 +44,16 @@ def travel_moment(at: str, *, now: datetime, max_skew: timedelta, record_days: f
     ...
     servicegraph.model.errors.ValidationError: 1 problem(s), ...: at: in the future...
     """
-    found = observed_moment(at, now, max_skew)
+    found = observed_moment(at, datetime.max.replace(tzinfo=UTC), timedelta(0))
     if isinstance(found, str):
         raise ValidationError([Problem("query", None, repr(at), field, found)])
+    ahead = found - now
+    if ahead > max_skew:
+        raise ValidationError([Problem(
+            "query", None, repr(at), field,
+            f"in the future: {at!r} is {ahead.total_seconds():.0f} s ahead of the server's "
+            f"clock (at most {max_skew.total_seconds():.0f} s allowed): the record tells "
+            "what was, not what will be")])
     kept = now - timedelta(days=record_days)
     if found < kept:
         raise ValidationError([Problem(
