@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from servicegraph import ServiceGraph
 from servicegraph.examples import example_graph
@@ -23,6 +24,7 @@ from servicegraph.model.kinds import State
 from servicegraph.model.record import OBSERVED
 from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 
+from proxy import Proxy
 from servers import serve
 
 #: Each writer toggles its own component; both break the promise `onboarding`.
@@ -127,3 +129,37 @@ def test_two_workers_a_killed_server_and_a_restart_lose_and_repeat_nothing(
         codes = _writers(server.url, 4)
         assert set(codes) == {200}, server.output()[-3000:]
         _check(store, since)
+
+
+@pytest.mark.neo4j
+def test_a_store_outage_under_writers_loses_and_repeats_nothing(
+        neo4j_uri: str, neo4j_store: Neo4jStore, tmp_path: Path) -> None:
+    sg = ServiceGraph(neo4j_store)
+    sg.writes.load(example_graph())
+    since = neo4j_store.version()
+    host, port = neo4j_uri.split("://")[1].rsplit(":", 1)
+    proxy = Proxy((host, int(port)))
+    proxy.up()
+    env = {"SERVICEGRAPH_STORE_RETRY_SECONDS": "1", "SERVICEGRAPH_NEO4J_CONNECT_TIMEOUT": "1",
+           "SERVICEGRAPH_RETRY_INTERVAL": "0.2"}
+    try:
+        with serve(tmp_path, f"bolt://127.0.0.1:{proxy.port}", env=env) as server:
+            stop = threading.Event()
+            codes: list[int] = []
+            pushing = threading.Thread(target=_writers, args=(server.url, 400, stop, codes))
+            pushing.start()
+            deadline = time.monotonic() + 30
+            while codes.count(200) < 6 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            proxy.down()  # the store goes away while writes (and their records) are made
+            time.sleep(1.5)
+            proxy.up()
+            deadline = time.monotonic() + 30
+            while codes[-4:].count(200) < 4 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stop.set()
+            pushing.join(timeout=60)
+            assert 503 in codes or 0 in codes or len(codes) > 6, codes
+            _check(neo4j_store, since)
+    finally:
+        proxy.down()
