@@ -273,6 +273,26 @@ def test_time_travel_at_every_step_equals_the_naive_evaluator(
         assert {n: State.parse(o["state"]) for n, o in answer["observed"].items()} == given
         assert set(answer["planned"]["promises"]) == planned
 
+    # The transitions handed to the record's figures (the state at the period's start,
+    # then the period's) replay to the same states as time travel, at every step.
+    period = sg.questions.record_transitions(start=marks[0][0],
+                                             end=iso(_now() + timedelta(seconds=1)))
+    for moment, _, _ in marks:
+        replayed: dict[tuple[str, str], State] = {}
+        for t in period:
+            if t.at <= moment:
+                replayed[(t.node, t.layer)] = t.state
+        answer = sg.questions.current_at(moment)
+        told = {**{(p, "promise"): State.DOWN for p in answer["broken_promises"]},
+                **{(p, "promise"): State.DEGRADED for p in answer["at_risk_promises"]},
+                **{(n, "service_act"): State.parse(w)
+                   for n, w in answer["service_acts"].items()},
+                **{(n, "business_service"): State.parse(w)
+                   for n, w in answer["business_services"].items()},
+                **{(n, OBSERVED): State.parse(o["state"])
+                   for n, o in answer["observed"].items()}}
+        assert {k: v for k, v in replayed.items() if v > State.OK} == told
+
     # Compact, nothing twice: consecutive transitions of a node differ, and no version
     # records a node twice.
     rows = _everything(store)
