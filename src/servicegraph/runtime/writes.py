@@ -210,6 +210,8 @@ class Writer:
         reach (a process died between a change and its record), or a maintenance
         window that started or ended. For a background tick: cheap otherwise."""
         try:
+            if not self.replica.loaded:
+                self.replica.refresh(force=True)
             with self.replica.reading() as live:
                 version = live.version
                 clock = self.recorder.clock_due(live, iso(_now()))
