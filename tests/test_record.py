@@ -4,6 +4,7 @@ maintenance windows; the timeline and the clock's edges."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -308,3 +309,46 @@ def test_time_travel_at_every_step_equals_the_naive_evaluator(
             assert (t.version, *key) not in versions
             versions.add((t.version, *key))
         seen[key] = t
+
+
+def test_structural_changes_and_removals_are_recorded(store: GraphStore) -> None:
+    from servicegraph.model import Edge, Node
+
+    sg = ServiceGraph(store)
+    sg.writes.load(GraphData.of([Node("p", NodeKind.PROMISE, "P"),
+                                 Node("s", NodeKind.SERVICE_SYSTEM, "S"),
+                                 Node("c1", NodeKind.CI, "C1"),
+                                 Node("c2", NodeKind.CI, "C2", provider="Acme")],
+                                [Edge("p", "s"), Edge("s", "c1")]), replace=True)
+    sg.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id="c2")])
+    assert sg.questions.current_at(utc_now())["broken_promises"] == []
+    pushed = sg.writes.push("disc", GraphData.of([], [Edge("s", "c2")]))
+    (broken,) = [t for t in _everything(store) if t.version == pushed["version"]]
+    assert (broken.node, broken.state, broken.providers) == ("p", State.DOWN, ("Acme",))
+    sg.writes.remove(edge_keys=[("s", "c2")])
+    last = sg.questions.record_transitions(start=utc_now(), end=utc_now(), nodes=["p"])
+    assert [t.state for t in last] == [State.OK]
+
+
+def test_the_command_line_travels_in_time(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from servicegraph.cli import app
+
+    runner = CliRunner()
+    db = str(tmp_path / "g.db")
+    assert runner.invoke(app, ["demo", "--store", db]).exit_code == 0
+    assert runner.invoke(app, ["status", "mon", "automation-host=down",
+                               "--store", db]).exit_code == 0
+    then = utc_now()
+    time.sleep(0.002)
+    assert runner.invoke(app, ["status", "mon", "automation-host=ok",
+                               "--store", db]).exit_code == 0
+    out = runner.invoke(app, ["current", "--at", then, "--store", db])
+    assert out.exit_code == 0, out.output
+    assert "broken: onboarding (caused by automation-host)" in out.output
+    assert "Northwind Hosting (automation-host)" in out.output
+    now = runner.invoke(app, ["current", "--store", db, "--format", "json"])
+    assert json.loads(now.output)["broken_promises"] == []
+    future = runner.invoke(app, ["current", "--at", "2999-01-01T00:00:00Z", "--store", db])
+    assert future.exit_code != 0 and "in the future" in future.output
