@@ -352,3 +352,24 @@ def test_the_command_line_travels_in_time(tmp_path: Path) -> None:
     assert json.loads(now.output)["broken_promises"] == []
     future = runner.invoke(app, ["current", "--at", "2999-01-01T00:00:00Z", "--store", db])
     assert future.exit_code != 0 and "in the future" in future.output
+
+
+def test_statuses_and_alerts_are_recorded_in_their_own_transaction(
+        example: ServiceGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_second_transaction() -> None:
+        raise AssertionError("a status or an alert needs no transaction of its record")
+
+    monkeypatch.setattr(example.writes, "record", no_second_transaction)
+    down = example.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id="feed-job")])
+    labels = {"alertname": "HostDown", "servicegraph_id": "automation-host",
+              "severity": "warning"}
+    example.writes.push_alerts("am", [Delivery("fp1", Status.FIRING, utc_now(), None,
+                                               labels, {})])
+    fired = example.store.version()
+    assert example.store.record_reach() == fired  # type: ignore[attr-defined]
+    rows = _everything(example.store)
+    assert ("onboarding", "promise", State.DOWN) in {
+        (t.node, t.layer, t.state) for t in rows if t.version == down["version"]}
+    alerted = {(t.node, t.layer): t for t in rows if t.version == fired}
+    assert alerted[("automation-host", OBSERVED)].inputs == {"alerts": {"am": ["fp1"]}}
+    assert alerted[("automation-host", OBSERVED)].state is State.DEGRADED

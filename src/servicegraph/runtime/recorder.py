@@ -5,12 +5,16 @@ customer-facing layers (promises, business services, service acts) and of every
 observed component. It is derived from the live graph by version, under the
 store's write lock:
 
+- a status or an alert delivery (a change of observations only) writes its own
+  transitions in its transaction: the observed states it leaves are computed
+  before it is applied (:func:`observed_after`);
 - every write transaction first records the version the live graph stands at when
   the record does not reach it yet (the store keeps how far it reaches, and moves
   it in the same transaction as the transitions);
-- the writer then records its own change at once, in a transaction of its own
-  right after the change's; a process that dies in between leaves the version to
-  the next write, or to the background tick, of any process.
+- any other change (pushes, loads, removals, maintenance windows) is recorded by
+  the writer at once, in a transaction of its own right after the change's; a
+  process that dies in between leaves the version to the next write, or to the
+  background tick, of any process.
 
 Since writers of every process queue on the store's write lock and the live graph
 stands at the store's version inside it, the states recorded for a version are
@@ -29,16 +33,18 @@ has passed since the last look, and take the moment of that start or end.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from servicegraph.impact.analysis import ImpactResult, analyse
 from servicegraph.live.state import LiveGraph
+from servicegraph.model.alerts import Alert, Status
+from servicegraph.model.graph import Observation
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.record import OBSERVED, Cause, Transition
 from servicegraph.runtime.questions import Questions, observed_failures
-from servicegraph.store.base import WriteView
+from servicegraph.store.base import Change, WriteView
 
 #: The customer-facing layers the record follows (besides the observed states).
 LAYERS = (NodeKind.PROMISE, NodeKind.BUSINESS_SERVICE, NodeKind.SERVICE_ACT)
@@ -71,15 +77,20 @@ def failed_behind(result: ImpactResult, node: str,
     return sorted(failed)
 
 
-def record_states(live: LiveGraph, result: ImpactResult, at: str
+def record_states(live: LiveGraph, result: ImpactResult, at: str,
+                  observed: Mapping[str, State] | None = None,
+                  inputs: Callable[[str], dict[str, Any]] | None = None
                   ) -> dict[Key, Transition]:
     """What the record holds of ``live`` at ``at``: a transition (of time ``at``, no
     version) for every customer-facing node that is not ok and every component
     observed failing, keyed by (node, layer). ``result`` is the current impact of
     ``live`` (what ``GET /v1/current`` answers); the planned marks are those of the
-    maintenance windows active at ``at``.
+    maintenance windows active at ``at``. ``observed`` and ``inputs`` stand for the
+    observed failures and each one's inputs when they are not ``live``'s own (a
+    change of observations not applied yet: see :func:`observed_after`).
     """
-    observed = observed_failures(live)
+    observed = observed_failures(live) if observed is None else observed
+    inputs = inputs or (lambda node: inputs_of(live, node))
     active = sorted((w for w in live.windows.values() if w.active(at)), key=lambda w: w.id)
     covering: dict[str, str] = {}
     for window in active:
@@ -110,24 +121,75 @@ def record_states(live: LiveGraph, result: ImpactResult, at: str
                 causes)
     for node, state in observed.items():
         out[(node, OBSERVED)] = Transition(at, node, OBSERVED, state, node in planned,
-                                           (cause(node, state),), inputs=inputs_of(live, node))
+                                           (cause(node, state),), inputs=inputs(node))
     return out
 
 
-def inputs_of(live: LiveGraph, node: str) -> dict[str, Any]:
+def inputs_of(live: LiveGraph, node: str,
+              alerting: Mapping[str, Mapping[tuple[str, str], State]] | None = None,
+              statuses: Mapping[str, Observation] | None = None) -> dict[str, Any]:
     """What makes ``node``'s observed state: the firing alerts by source (their
-    fingerprints) and the status held, when it is not ok."""
+    fingerprints) and the status held, when it is not ok (``alerting`` and
+    ``statuses`` override ``live``'s own, node by node)."""
     out: dict[str, Any] = {}
     alerts: dict[str, list[str]] = {}
-    for source, fingerprint in sorted(live.alerting.get(node, {})):
+    held = (alerting or {}).get(node, live.alerting.get(node, {}))
+    for source, fingerprint in sorted(held):
         alerts.setdefault(source, []).append(fingerprint)
     if alerts:
         out["alerts"] = alerts
-    v = live.index.position.get(node)
-    seen = live.observed.get(v) if v is not None else None
+    seen = (statuses or {}).get(node)
+    if seen is None:
+        v = live.index.position.get(node)
+        seen = live.observed.get(v) if v is not None else None
     if seen is not None and seen.state > State.OK:
         out["status"] = {"source": seen.source, "state": seen.state.word}
     return out
+
+
+def observes_only(change: Change) -> bool:
+    """Whether ``change`` writes observations (statuses, alerts) and nothing else: its
+    transitions can then be told before it is applied (see :func:`observed_after`)."""
+    return (bool(change.observe or change.alerts) and not change.replace
+            and not change.upsert_nodes and not change.upsert_edges
+            and not change.delete_nodes and not change.delete_edges and not change.windows
+            and change.sync is None and change.full_sync is None)
+
+
+def observed_after(live: LiveGraph, change: Change
+                   ) -> tuple[dict[str, State], Callable[[str], dict[str, Any]]]:
+    """The observed failures once ``change`` (which :func:`observes_only`) is applied
+    to ``live``, without applying it, and each failed node's inputs then: the same
+    rules as the live graph's (the latest status, the worst firing alert)."""
+    idx = live.index
+    statuses = dict(change.observe)
+    alerting: dict[str, dict[tuple[str, str], State]] = {}
+    kept: dict[tuple[str, str], Alert] = {}
+
+    def held(node: str) -> dict[tuple[str, str], State]:
+        if node not in alerting:
+            alerting[node] = dict(live.alerting.get(node, {}))
+        return alerting[node]
+
+    for alert in change.alerts:
+        old = kept.get(alert.key, live.alerts.get(alert.key))
+        if old is not None and old.node is not None:
+            held(old.node).pop(alert.key, None)
+        kept[alert.key] = alert
+        if alert.node is not None and alert.status is Status.FIRING and alert.state > State.OK:
+            held(alert.node)[alert.key] = alert.state
+    given = observed_failures(live)
+    for node in {*statuses, *alerting}:
+        v = idx.position.get(node)
+        if v is None or not idx.counted(v):
+            continue
+        seen = statuses.get(node) or live.observed.get(v)
+        state = max([seen.state if seen is not None else State.OK, *held(node).values()])
+        if state > State.OK:
+            given[node] = state
+        else:
+            given.pop(node, None)
+    return given, lambda node: inputs_of(live, node, alerting, statuses)
 
 
 def _same(a: Transition, b: Transition) -> bool:
@@ -234,6 +296,20 @@ class Recorder:
         return Noted(tuple(rows), live.version if pending else None,
                      now if clock else None)
 
+    def own(self, view: WriteView, live: LiveGraph, change: Change, at: str,
+            prior: Noted) -> Noted:
+        """``prior`` (what :meth:`due` found) and the transitions of ``change`` itself,
+        which :func:`observes_only`, told before it is applied: written in its own
+        transaction, of the version it will have."""
+        last = dict(self._follow(view))
+        for t in prior.rows:
+            last[(t.node, t.layer)] = t
+        version = view.version + 1
+        given, inputs = observed_after(live, change)
+        states = record_states(live, analyse(live.index, given), at, given, inputs)
+        return Noted((*prior.rows, *changes(last, states, at, version)), version,
+                     prior.clock)
+
     def done(self, noted: Noted) -> None:
         """``noted`` was committed."""
         if noted.clock is not None:
@@ -243,4 +319,4 @@ class Recorder:
 
 
 __all__ = ["LAYERS", "LAYER_NAMES", "Noted", "Recorder", "changes", "failed_behind",
-           "inputs_of", "record_states"]
+           "inputs_of", "observed_after", "observes_only", "record_states"]

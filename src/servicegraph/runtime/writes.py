@@ -34,7 +34,7 @@ from servicegraph.model.maintenance import CANCELLED, Window
 from servicegraph.model.times import iso
 from servicegraph.model.validate import given_twice
 from servicegraph.runtime.questions import Questions
-from servicegraph.runtime.recorder import Noted, Recorder
+from servicegraph.runtime.recorder import Noted, Recorder, observes_only
 from servicegraph.store.base import (
     Change,
     ChangeInfo,
@@ -148,7 +148,7 @@ class Writer:
         """
         with self._queued():
             answer, version = self._transact(plan)
-        if version is not None:
+        if version is not None and self.recorder.reach < version:
             # The change's own transitions, at once (a failure leaves them to the next
             # write or the background tick of any process: the write itself stands).
             try:
@@ -168,6 +168,9 @@ class Writer:
                 # version the live graph stands at, if the record does not reach it.
                 noted[:] = [self.recorder.due(view, live, iso(_now()))]
                 change, info, answer = plan(view, live)
+                if change is not None and observes_only(change):
+                    # Statuses and alerts: their own transitions in their transaction.
+                    noted[:] = [self.recorder.own(view, live, change, info.at, noted[0])]
             if not noted[0].empty:
                 change = replace(change or Change(), record=noted[0].rows,
                                  recorded=noted[0].recorded)
