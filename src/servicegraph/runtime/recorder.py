@@ -256,6 +256,10 @@ class Recorder:
 
     def _follow(self, view: WriteView) -> dict[Key, Transition]:
         """The record's last transitions, caught up with what any process wrote."""
+        if view.record_seq < self._seq:
+            self._last, self._seq = None, 0  # the record was started over (cleared)
+        if self._last is not None and view.record_seq == self._seq:
+            return self._last  # nobody wrote a transition since this process looked
         rows = view.record_latest() if self._last is None else view.record_after(self._seq)
         last = self._last if self._last is not None else {}
         for seq, t in rows:

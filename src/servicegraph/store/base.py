@@ -232,6 +232,8 @@ class WriteView(Protocol):
     #: The version the record reaches (every transition of every version up to it is
     #: written), read with the lock.
     recorded: int
+    #: The sequence number of the record's last transition (0: none), read with the lock.
+    record_seq: int
 
     def entry_at(self, version: int) -> str | None:
         """When the change of ``version`` was made (``None`` when trimmed)."""

@@ -322,7 +322,7 @@ class Neo4jStore(Neo4jOutbox):
             meta = tx.run(statement("graph/lock"), at=utc_now()).single(strict=True)
             found = int(meta["version"])
             change, info, answer = plan(_View(tx, found, int(meta["floor"]),
-                                              int(meta["recorded"])))
+                                              int(meta["recorded"]), int(meta["record_seq"])))
             if change is None or change.empty:
                 recorded = change is not None and self._record(tx, change, info.at,
                                                                 meta["trimmed"])
@@ -391,9 +391,12 @@ class Neo4jStore(Neo4jOutbox):
         there was anything to write. Trims the record when due."""
         if not change.record and change.recorded is None:
             return False
-        for rows in _chunks([transition_row(t) for t in change.record]):
-            tx.run(statement("record/append"), rows=rows).consume()
-        if change.recorded is not None:
+        rows = [transition_row(t) for t in change.record]
+        for start in range(0, len(rows), BATCH):
+            last = start + BATCH >= len(rows)
+            tx.run(statement("record/append"), rows=rows[start:start + BATCH],
+                   recorded=change.recorded if last else None).consume()
+        if change.recorded is not None and not rows:
             tx.run(statement("record/reach"), version=change.recorded).consume()
         cutoff = record_cutoff(at, self.record_days)
         if cutoff is not None and trim_due(cutoff, trimmed):
@@ -527,9 +530,10 @@ class _View:
     """What a write reads inside its transaction, holding the meta node's lock."""
 
     def __init__(self, tx: neo4j.ManagedTransaction, version: int, floor: int,
-                 recorded: int = 0) -> None:
+                 recorded: int = 0, record_seq: int = 0) -> None:
         self._tx, self.version, self._floor = tx, version, floor
         self.recorded = recorded
+        self.record_seq = record_seq
 
     def entry_at(self, version: int) -> str | None:
         found = self._tx.run(statement("journal/at"), version=version).single()

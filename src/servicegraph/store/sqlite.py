@@ -117,7 +117,7 @@ CREATE TABLE IF NOT EXISTS full_syncs (
     version INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS record (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
     node TEXT NOT NULL,
     layer TEXT NOT NULL,
@@ -602,7 +602,7 @@ class SqliteStore(SqliteOutbox):
             self._db.execute("DELETE FROM full_syncs")
             self._db.execute("DELETE FROM alerts")
             self._db.execute("DELETE FROM maintenance_windows")
-            # Starting over forgets the record too (its sequence numbers go on).
+            # Starting over forgets the record too (its numbers start again).
             self._db.execute("DELETE FROM record")
             self._db.execute("DELETE FROM record_keys")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'recorded'", (version,))
@@ -692,6 +692,8 @@ class _View:
         self._store, self._db, self.version = store, db, version
         self.recorded = int(db.execute("SELECT value FROM meta WHERE key = 'recorded'"
                                        ).fetchone()[0])
+        self.record_seq = int(db.execute("SELECT coalesce(max(seq), 0) FROM record"
+                                         ).fetchone()[0])
 
     def entry_at(self, version: int) -> str | None:
         row = self._db.execute("SELECT at FROM journal WHERE version = ?",
