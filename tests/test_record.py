@@ -118,7 +118,7 @@ def test_time_travel_refuses_the_future_and_what_the_record_no_longer_keeps(
 def test_a_maintenance_window_marks_planned_and_its_start_is_recorded_by_the_clock(
         example: ServiceGraph) -> None:
     example.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id="feed-job")])
-    starts = _now() + timedelta(seconds=1)
+    starts = _now() + timedelta(seconds=1.5)
     example.writes.save_window(Window.plan("w1", "feed work", ["feed-job"], starts,
                                            starts + timedelta(hours=1)))
     assert not example.questions.current_at(utc_now())["planned"]["promises"]
