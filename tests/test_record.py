@@ -354,10 +354,10 @@ def test_the_command_line_travels_in_time(tmp_path: Path) -> None:
     assert future.exit_code != 0 and "in the future" in future.output
 
 
-def test_statuses_and_alerts_are_recorded_in_their_own_transaction(
+def test_statuses_alerts_and_windows_are_recorded_in_their_own_transaction(
         example: ServiceGraph, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_second_transaction() -> None:
-        raise AssertionError("a status or an alert needs no transaction of its record")
+        raise AssertionError("a status, an alert or a window needs no record transaction")
 
     monkeypatch.setattr(example.writes, "record", no_second_transaction)
     down = example.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id="feed-job")])
@@ -373,3 +373,10 @@ def test_statuses_and_alerts_are_recorded_in_their_own_transaction(
     alerted = {(t.node, t.layer): t for t in rows if t.version == fired}
     assert alerted[("automation-host", OBSERVED)].inputs == {"alerts": {"am": ["fp1"]}}
     assert alerted[("automation-host", OBSERVED)].state is State.DEGRADED
+    example.writes.save_window(Window.plan("w", "work", ["feed-job", "automation-host"],
+                                           _now() - timedelta(minutes=5),
+                                           _now() + timedelta(hours=1)))
+    planned = {(t.node, t.layer): t for t in _everything(example.store)
+               if t.version == example.store.version()}
+    assert planned[("onboarding", "promise")].planned
+    assert planned[("feed-job", OBSERVED)].causes[0].window == "w"

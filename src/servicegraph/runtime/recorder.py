@@ -5,13 +5,14 @@ customer-facing layers (promises, business services, service acts) and of every
 observed component. It is derived from the live graph by version, under the
 store's write lock:
 
-- a status or an alert delivery (a change of observations only) writes its own
-  transitions in its transaction: the observed states it leaves are computed
-  before it is applied (:func:`observed_after`);
+- a status, an alert delivery or a maintenance window saved or cancelled (a change
+  that leaves the structure as it is) writes its own transitions in its
+  transaction: the observed states and windows it leaves are computed before it is
+  applied (:func:`observed_after`);
 - every write transaction first records the version the live graph stands at when
   the record does not reach it yet (the store keeps how far it reaches, and moves
   it in the same transaction as the transitions);
-- any other change (pushes, loads, removals, maintenance windows) is recorded by
+- any other change (pushes, loads, removals) is recorded by
   the writer at once, in a transaction of its own right after the change's; a
   process that dies in between leaves the version to the next write, or to the
   background tick, of any process.
@@ -33,7 +34,7 @@ has passed since the last look, and take the moment of that start or end.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,6 +43,7 @@ from servicegraph.live.state import LiveGraph
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.graph import Observation
 from servicegraph.model.kinds import NodeKind, State
+from servicegraph.model.maintenance import Window
 from servicegraph.model.record import OBSERVED, Cause, Transition
 from servicegraph.runtime.questions import Questions, observed_failures
 from servicegraph.store.base import Change, WriteView
@@ -79,19 +81,20 @@ def failed_behind(result: ImpactResult, node: str,
 
 def record_states(live: LiveGraph, result: ImpactResult, at: str,
                   observed: Mapping[str, State] | None = None,
-                  inputs: Callable[[str], dict[str, Any]] | None = None
-                  ) -> dict[Key, Transition]:
+                  inputs: Callable[[str], dict[str, Any]] | None = None,
+                  windows: Iterable[Window] | None = None) -> dict[Key, Transition]:
     """What the record holds of ``live`` at ``at``: a transition (of time ``at``, no
     version) for every customer-facing node that is not ok and every component
     observed failing, keyed by (node, layer). ``result`` is the current impact of
     ``live`` (what ``GET /v1/current`` answers); the planned marks are those of the
-    maintenance windows active at ``at``. ``observed`` and ``inputs`` stand for the
-    observed failures and each one's inputs when they are not ``live``'s own (a
-    change of observations not applied yet: see :func:`observed_after`).
+    maintenance windows active at ``at``. ``observed``, ``inputs`` and ``windows`` stand
+    for the observed failures, each one's inputs and the maintenance windows when they
+    are not ``live``'s own (a change not applied yet: see :func:`observed_after`).
     """
     observed = observed_failures(live) if observed is None else observed
     inputs = inputs or (lambda node: inputs_of(live, node))
-    active = sorted((w for w in live.windows.values() if w.active(at)), key=lambda w: w.id)
+    held = live.windows.values() if windows is None else windows
+    active = sorted((w for w in held if w.active(at)), key=lambda w: w.id)
     covering: dict[str, str] = {}
     for window in active:
         for component in window.components:
@@ -148,11 +151,12 @@ def inputs_of(live: LiveGraph, node: str,
 
 
 def observes_only(change: Change) -> bool:
-    """Whether ``change`` writes observations (statuses, alerts) and nothing else: its
-    transitions can then be told before it is applied (see :func:`observed_after`)."""
-    return (bool(change.observe or change.alerts) and not change.replace
+    """Whether ``change`` writes observations (statuses, alerts) or maintenance windows
+    and nothing else: the structure stays as it is, so its transitions can be told
+    before it is applied (see :func:`observed_after`)."""
+    return (bool(change.observe or change.alerts or change.windows) and not change.replace
             and not change.upsert_nodes and not change.upsert_edges
-            and not change.delete_nodes and not change.delete_edges and not change.windows
+            and not change.delete_nodes and not change.delete_edges
             and change.sync is None and change.full_sync is None)
 
 
@@ -310,7 +314,10 @@ class Recorder:
             last[(t.node, t.layer)] = t
         version = view.version + 1
         given, inputs = observed_after(live, change)
-        states = record_states(live, analyse(live.index, given), at, given, inputs)
+        windows = {**live.windows, **{w.id: w for w in change.windows}}
+        result = (analyse(live.index, given) if change.observe or change.alerts
+                  else self.questions.current_on(live))
+        states = record_states(live, result, at, given, inputs, windows.values())
         return Noted((*prior.rows, *changes(last, states, at, version)), version,
                      prior.clock)
 

@@ -169,7 +169,7 @@ class Writer:
                 noted[:] = [self.recorder.due(view, live, iso(_now()))]
                 change, info, answer = plan(view, live)
                 if change is not None and observes_only(change):
-                    # Statuses and alerts: their own transitions in their transaction.
+                    # Statuses, alerts, windows: their transitions in their transaction.
                     noted[:] = [self.recorder.own(view, live, change, info.at, noted[0])]
             if not noted[0].empty:
                 change = replace(change or Change(), record=noted[0].rows,
