@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from servicegraph.ingest.ndjson import NdjsonReader
@@ -50,6 +51,10 @@ from servicegraph_api.schemas import ImpactOut, NodeExplanationOut
 # Access (read for GET, ingest or admin for writes) is applied by create_app to the
 # whole router; purge asks for admin on top.
 router = APIRouter(tags=["integrators"], route_class=YamlBodyRoute)
+
+#: The answer of `GET /v1/current`: now, or (with `at`) from the record; tried in that
+#: order, so the frequent answer is validated once.
+CurrentOut = Annotated[ImpactOut | RecordedImpactOut, Field(union_mode="left_to_right")]
 WRITE_ERRORS = responses(404, 413)
 READ_ERRORS = responses(404)
 
@@ -167,7 +172,7 @@ def push_status(source: Source, body: StatusIn, writer: WriterDep,
     return writer.push_status(source, updates)
 
 
-@router.get("/current", response_model=ImpactOut | RecordedImpactOut,
+@router.get("/current", response_model=CurrentOut,
             summary="The impact of what is observed now, or at a past moment",
             responses={**READ_ERRORS, 200: {"content": {"application/json": {"examples": {
                 "now": {"summary": "now", "value": examples.IMPACT_RESPONSE},
