@@ -15,7 +15,7 @@ def _status(client: TestClient, node: str, state: str) -> dict[str, object]:
     answer = client.post("/v1/sources/mon/status",
                          json={"statuses": [{"id": node, "state": state}]})
     assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
+    return answer.json()
 
 
 def test_time_travel_and_the_timeline(client: TestClient) -> None:

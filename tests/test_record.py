@@ -38,7 +38,7 @@ def _now() -> datetime:
 
 
 def _everything(store: GraphStore) -> list[Transition]:
-    rows, total = store.record_between(None, None)  # type: ignore[attr-defined]
+    rows, total = store.record_between(None, None)
     assert len(rows) == total
     return rows
 
@@ -68,7 +68,7 @@ def test_a_status_records_the_promises_acts_services_and_the_observed_state(
     # Every transition of that version is its own: one per node and layer.
     assert len(by_key) == len(rows)
     assert {t.version for t in rows} == {answer["version"]}
-    assert example.store.record_reach() == example.store.version()  # type: ignore[attr-defined]
+    assert example.store.record_reach() == example.store.version()
 
     # The same state again (a later observation) changes nothing in the record.
     before = len(_everything(example.store))
@@ -174,7 +174,7 @@ def test_a_change_left_unrecorded_is_recorded_by_the_next_write_once(
 
     version = example.store.apply(Change(observe=(
         ("feed-job", Observation(State.DOWN, utc_now(), "mon")),)), ChangeInfo(utc_now(), "status"))
-    assert example.store.record_reach() < version  # type: ignore[attr-defined]
+    assert example.store.record_reach() < version
     other = ServiceGraph(example.store)  # another process
     other.writes.record_due()
     example.writes.record()
@@ -226,14 +226,14 @@ def test_time_travel_at_every_step_equals_the_naive_evaluator(
         time.sleep(0.001)  # each step's moment after the previous mark
         if step[0] == "status":
             _, i, state, late = step
-            node = ids[int(i) % len(ids)]  # type: ignore[call-overload]
+            node = ids[int(i) % len(ids)]
             at = _now() - (timedelta(hours=1) if late else timedelta(0))
-            sg.writes.push_status("mon", [StatusUpdate(state, at, id=node)])  # type: ignore[arg-type]
+            sg.writes.push_status("mon", [StatusUpdate(state, at, id=node)])
             if node not in status or status[node][1] <= at:
-                status[node] = (state, at)  # type: ignore[assignment]
+                status[node] = (state, at)
         elif step[0] == "alert":
             _, i, severity, firing = step
-            node = ids[int(i) % len(ids)]  # type: ignore[call-overload]
+            node = ids[int(i) % len(ids)]
             fp = f"{node}-{severity}"
             labels = {"alertname": fp, "servicegraph_id": node,
                       "severity": "critical" if severity == 0 else "warning"}
@@ -249,7 +249,7 @@ def test_time_travel_at_every_step_equals_the_naive_evaluator(
                 held.pop(fp, None)
         else:
             _, picked, active = step
-            components = sorted({ids[int(i) % len(ids)] for i in picked})  # type: ignore[union-attr]
+            components = sorted({ids[int(i) % len(ids)] for i in picked})
             if active and components:
                 sg.writes.save_window(Window.plan("w", "work", components,
                                                   _now() - timedelta(hours=1),
@@ -366,7 +366,7 @@ def test_statuses_alerts_and_windows_are_recorded_in_their_own_transaction(
     example.writes.push_alerts("am", [Delivery("fp1", Status.FIRING, utc_now(), None,
                                                labels, {})])
     fired = example.store.version()
-    assert example.store.record_reach() == fired  # type: ignore[attr-defined]
+    assert example.store.record_reach() == fired
     rows = _everything(example.store)
     assert ("onboarding", "promise", State.DOWN) in {
         (t.node, t.layer, t.state) for t in rows if t.version == down["version"]}

@@ -71,7 +71,7 @@ def _writers(url: str, rounds: int, stop: threading.Event | None = None,
 def _check(store: GraphStore, since: int) -> None:
     """The record after version ``since`` is exactly what the journal says it must be."""
     deadline = time.monotonic() + 20
-    while store.record_reach() < store.version():  # type: ignore[attr-defined]
+    while store.record_reach() < store.version():
         assert time.monotonic() < deadline, "the record never caught up"
         time.sleep(0.1)
     entries = store.journal(since)  # the components are ok at `since` (nothing observed)
@@ -91,7 +91,7 @@ def _check(store: GraphStore, since: int) -> None:
         if now != causes:
             expected.add((entry.version, "onboarding", "promise", "down" if now else "ok"))
         causes = now
-    rows, _ = store.record_between(None, None)  # type: ignore[attr-defined]
+    rows, _ = store.record_between(None, None)
     recorded = [(t.version, t.node, t.layer, t.state.word) for t in rows
                 if t.version is not None and t.version > since
                 and ((t.node in COMPONENTS and t.layer == OBSERVED)
