@@ -30,6 +30,7 @@ from servicegraph_api.routers import (
     changes,
     export,
     graph,
+    history,
     impact,
     imports,
     ingest,
@@ -94,7 +95,7 @@ TAGS = [
 
 #: Routers that only answer questions (their POSTs write nothing): the ``read`` scope.
 QUESTIONS = (impact.router, changes.router, spof.router, rootcause.router, catalogue.router,
-             export.router, page.api_router, record.router)
+             export.router, page.api_router, record.router, history.router)
 #: Routers that read and write: GET needs ``read``, writes ``ingest`` or ``admin``.
 READ_WRITE = (graph.router, ingest.router, syncs.router, imports.router, alerts.router,
               maintenance.router, acknowledgements.router)

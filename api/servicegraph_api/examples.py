@@ -202,3 +202,42 @@ VALIDATION_ERROR: dict[str, Any] = {
                   "field": "to", "message": "a promise may not depend on a ci (allowed: "
                   "business_service, service_act, service_system)"}],
 }
+
+_CAUSE: dict[str, Any] = {"component": "automation-host", "state": "down",
+                          "provider": "Northwind Hosting", "owner": None, "planned": False,
+                          "window": None}
+
+TRANSITION: dict[str, Any] = {
+    "at": "2026-12-07T02:13:15.738103Z", "node": "onboarding", "layer": "promise",
+    "state": "down", "planned": False, "causes": [_CAUSE], "version": 2,
+    "acknowledged_by": None, "inputs": {}}
+
+HISTORY_RESPONSE: dict[str, Any] = {
+    "transitions": [TRANSITION, {**TRANSITION, "at": "2026-12-07T02:41:02.120554Z",
+                                 "state": "ok", "causes": [], "version": 3}],
+    "page": {"total": 2, "limit": 100, "offset": 0}}
+
+_EXPLAINED: dict[str, Any] = {"state": "down", "since": "2026-12-07T02:13:15.738103Z",
+                              "version": 2, "planned": False, "causes": [_CAUSE]}
+
+RECORDED_IMPACT_RESPONSE: dict[str, Any] = {
+    "at": "2026-12-07T02:30:00.000000Z",
+    "structure": {"used": "record",
+                  "detail": "rebuilt from the promise record: each transition keeps the "
+                            "failed components behind it with their providers and owners "
+                            "as they stood, so no structure of the graph at that moment is "
+                            "needed, and the graph as it is now is not used"},
+    "counts": {"promises_broken": 1, "promises_at_risk": 0, "service_acts": 1,
+               "business_services": 1, "observed": 1, "providers": 1},
+    "broken_promises": ["onboarding"], "at_risk_promises": [],
+    "service_acts": {"act-new-employee": "down"},
+    "business_services": {"employee-onboarding": "down"},
+    "explanations": {"act-new-employee": _EXPLAINED, "employee-onboarding": _EXPLAINED,
+                     "onboarding": _EXPLAINED},
+    "providers": [{"provider": "Northwind Hosting", "failed": ["automation-host"]}],
+    "planned": {"promises": [], "components": {}},
+    "observed": {"automation-host": {
+        "state": "down", "since": "2026-12-07T02:13:15.738103Z", "planned": False,
+        "inputs": {"status": {"source": "monitoring", "state": "down"}}}},
+    "record": {"reaches": 3},
+}

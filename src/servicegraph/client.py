@@ -477,9 +477,19 @@ class ServiceGraphClient:
         return _shaped(self._request("GET", "/v1/nodes", params=params), "the node list",
                        items=list, total=int)
 
-    def current(self) -> dict[str, Any]:
-        """The impact of the states observed now."""
-        return _shaped(self._request("GET", "/v1/current"), "the current impact", **IMPACT)
+    def current(self, at: str | None = None) -> dict[str, Any]:
+        """The impact of the states observed now, or (``at``, ISO 8601 with a time zone)
+        what it was at that moment, from the promise record."""
+        params = {"at": at} if at is not None else {}
+        return _shaped(self._request("GET", "/v1/current", params=params),
+                       "the current impact", **IMPACT)
+
+    def history(self, **filters: Any) -> dict[str, Any]:
+        """A page of the promise record's timeline (``node``, ``layer``, ``owner``,
+        ``provider``: lists; ``from``, ``to``: ISO 8601; ``limit``, ``offset``)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return _shaped(self._request("GET", "/v1/history", params=params),
+                       "the record's timeline", transitions=list, page=dict)
 
     def node(self, node_id: str) -> dict[str, Any]:
         """One node."""

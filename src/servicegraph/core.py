@@ -62,23 +62,28 @@ class ServiceGraph:
     snapshots : SnapshotDirectory, optional
         Saved snapshots of the live graph to start from (see
         :mod:`servicegraph.live.snapshots`).
+    record_days, max_skew : float
+        How far back the promise record reaches, and how far ahead of the clock a
+        time-travel moment may lie (seconds).
     """
 
     def __init__(self, store: GraphStore, *, precedence: Sequence[str] = (),
                  retention: timedelta = timedelta(days=30), write_timeout: float = 30.0,
                  write_retries: int = 12, check_interval: float = 0.0,
                  retry_interval: float = 1.0,
-                 snapshots: SnapshotDirectory | None = None) -> None:
+                 snapshots: SnapshotDirectory | None = None, record_days: float = 400.0,
+                 max_skew: float = 300.0) -> None:
         self.store = store
         self.replica = Replica(store, check_interval=check_interval,
                                retry_interval=retry_interval, snapshots=snapshots)
-        self.questions = Questions(store, self.replica)
+        self.questions = Questions(store, self.replica, record_days=record_days,
+                                   max_skew=max_skew)
         self.writes = Writer(store, self.replica, self.questions, precedence=precedence,
                              retention=retention, write_timeout=write_timeout,
                              reload_attempts=write_retries)
         self.feed = PromiseFeed(self.replica, self.questions)
         self.writes.after_write = self.feed.tell
-        self.background = Background(self.replica)
+        self.background = Background(self.replica, tick=self.writes.record_due)
 
     @classmethod
     def open(cls, settings: Settings, store: str | None = None) -> ServiceGraph:
@@ -92,7 +97,9 @@ class ServiceGraph:
                    write_timeout=settings.write_timeout,
                    write_retries=settings.write_retries,
                    check_interval=settings.check_interval,
-                   retry_interval=settings.retry_interval, snapshots=snapshots)
+                   retry_interval=settings.retry_interval, snapshots=snapshots,
+                   record_days=settings.record_days,
+                   max_skew=settings.status_max_skew_seconds)
 
     @property
     def version(self) -> int:

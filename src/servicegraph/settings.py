@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     journal_days: float = Field(default=7.0, gt=0, description=(
         "Days the change journal keeps each change: processes further behind read the "
         "whole graph again, and history questions reach back this far."))
+    record_days: float = Field(default=400.0, gt=0, description=(
+        "Days the promise record keeps each transition (the last one of each node before "
+        "that stays, so the state at any moment kept is known); time travel reaches back "
+        "this far."))
     journal_inline_max: int = Field(default=20_000, ge=1, description=(
         "Changes of more items are journaled without their rows: other processes read "
         "the whole graph again after one."))

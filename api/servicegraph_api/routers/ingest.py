@@ -13,12 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from servicegraph.ingest.ndjson import NdjsonReader
 from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import GraphData
+from servicegraph_api import examples
 from servicegraph_api.auth import Scope
 from servicegraph_api.deps import (
     AnswerSizeDep,
@@ -31,6 +33,7 @@ from servicegraph_api.deps import (
     require,
 )
 from servicegraph_api.errors import responses
+from servicegraph_api.history_schemas import RecordedImpactOut
 from servicegraph_api.ingest_schemas import (
     DanglingListOut,
     ProgressOut,
@@ -48,6 +51,10 @@ from servicegraph_api.schemas import ImpactOut, NodeExplanationOut
 # Access (read for GET, ingest or admin for writes) is applied by create_app to the
 # whole router; purge asks for admin on top.
 router = APIRouter(tags=["integrators"], route_class=YamlBodyRoute)
+
+#: The answer of `GET /v1/current`: now, or (with `at`) from the record; tried in that
+#: order, so the frequent answer is validated once.
+CurrentOut = Annotated[ImpactOut | RecordedImpactOut, Field(union_mode="left_to_right")]
 WRITE_ERRORS = responses(404, 413)
 READ_ERRORS = responses(404)
 
@@ -165,15 +172,33 @@ def push_status(source: Source, body: StatusIn, writer: WriterDep,
     return writer.push_status(source, updates)
 
 
-@router.get("/current", response_model=ImpactOut, summary="The impact of what is observed now",
-            responses=READ_ERRORS)
+@router.get("/current", response_model=CurrentOut,
+            summary="The impact of what is observed now, or at a past moment",
+            responses={**READ_ERRORS, 200: {"content": {"application/json": {"examples": {
+                "now": {"summary": "now", "value": examples.IMPACT_RESPONSE},
+                "at": {"summary": "at a past moment (`at`)",
+                       "value": examples.RECORDED_IMPACT_RESPONSE}}}}}})
 def current(questions: QuestionsDep, size: AnswerSizeDep,
             within: Annotated[list[str] | None, Query(
                 examples=[["web-1", "web-tier"]],
                 description="only these nodes in the page of `impacted` (repeatable)")
-            ] = None) -> dict[str, Any]:
+            ] = None,
+            at: Annotated[str | None, Query(
+                examples=["2026-12-07T02:13:00Z"],
+                description="answer what this answered at that moment (ISO 8601 with a "
+                            "time zone), from the promise record")] = None
+            ) -> dict[str, Any]:
     """Broken and at-risk promises under the states integrators pushed, with the why;
-    sized like the answer of `POST /v1/impact`."""
+    sized like the answer of `POST /v1/impact`.
+
+    With `at`, time travel: the broken and at-risk promises, acts and business services
+    of that moment, each with its causes and their providers as the record kept them,
+    the planned marks and the components observed failing (the record needs no older
+    structure of the graph: the answer's `structure` says so). A moment further ahead
+    of the server's clock than `SERVICEGRAPH_STATUS_MAX_SKEW_SECONDS`, or older than
+    the record keeps (`SERVICEGRAPH_RECORD_DAYS`), is refused (422 naming it)."""
+    if at is not None:
+        return questions.current_at(at)
     return questions.current(**size.of(within=within))
 
 

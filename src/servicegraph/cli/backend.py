@@ -60,6 +60,7 @@ class Backend(Protocol):
     def unsubscribe(self, subscription: str) -> None: ...
     def dead_letters(self, subscription: str) -> list[dict[str, Any]]: ...
     def redeliver(self, subscription: str, event: str) -> None: ...
+    def current(self, at: str | None) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -254,6 +255,10 @@ class Local:
     def redeliver(self, subscription: str, event: str) -> None:
         self._subscriptions().redeliver(subscription, event)
 
+    def current(self, at: str | None) -> dict[str, Any]:
+        questions = self.graph.questions
+        return questions.current() if at is None else questions.current_at(at)
+
     def close(self) -> None:
         from servicegraph.impact import jit
 
@@ -438,6 +443,9 @@ class Remote:
 
     def redeliver(self, subscription: str, event: str) -> None:
         self.client.redeliver(subscription, event)
+
+    def current(self, at: str | None) -> dict[str, Any]:
+        return self.client.current(at)
 
     def close(self) -> None:
         self.client.close()

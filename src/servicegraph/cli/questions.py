@@ -50,6 +50,22 @@ def impact(
 
 
 @app.command()
+def current(
+    at: Annotated[str | None, typer.Option(
+        "--at", help="a past moment (ISO 8601 with a time zone, e.g. "
+                     "2026-12-07T02:13:00Z): what the answer was then, from the promise "
+                     "record")] = None,
+    fmt: FormatOpt = Format.TEXT,
+    store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None,
+) -> None:
+    """The impact of what is observed now, or with --at what it was at that moment:
+    broken and at-risk promises, acts, business services, providers, and why."""
+    with connect(store, server, api_key) as backend:
+        answer = backend.current(at)
+        emit(fmt, answer, render.current(answer))
+
+
+@app.command()
 def spof(
     promise: Annotated[str | None, typer.Argument(
         help="a promise id; without it, components ranked across every promise")] = None,

@@ -214,3 +214,52 @@ def _more(count: int, shown: int) -> list[str]:
     # The JSON answer lists the first hundred; the counts are always whole.
     return [f"  ... and {count - shown} more (--format json lists the first 100)"] \
         if count > shown else []
+
+
+def current(answer: Mapping[str, Any]) -> str:
+    """The current impact, or what it was at a past moment (``at``, from the record):
+    the promises first, then the acts and business services, who had to act, and what
+    was observed failing.
+
+    >>> print(current({"at": "2030-01-01T00:00:00.000000Z", "broken_promises": ["p"],
+    ...                "at_risk_promises": [], "service_acts": {}, "business_services": {},
+    ...                "providers": [{"provider": "Acme", "failed": ["db"]}],
+    ...                "explanations": {"p": {"causes": [{"component": "db"}],
+    ...                                       "planned": False}},
+    ...                "planned": {"promises": []}, "observed": {"db": {"state": "down"}},
+    ...                "structure": {"used": "record"}}))
+    AT 2030-01-01T00:00:00.000000Z (from the promise record)
+      broken: p (caused by db)
+      at risk: none
+      service acts: none
+      business services: none
+      providers who had to act: Acme (db)
+      observed failing: db down
+    """
+    at = answer.get("at")
+    planned = set(answer.get("planned", {}).get("promises", []))
+    explained = answer.get("explanations", {})
+
+    def promise(p: str) -> str:
+        causes = [c.get("component") or c.get("dependency")
+                  for c in explained.get(p, {}).get("causes", [])]
+        mark = " [planned]" if p in planned else ""
+        return f"{p}{mark} (caused by {', '.join(causes)})" if causes and at else p + mark
+
+    def listed(items: Sequence[str]) -> str:
+        return ", ".join(items) if items else "none"
+
+    lines = [f"AT {at} (from the promise record)" if at else "NOW"]
+    lines.append(f"  broken: {listed([promise(p) for p in answer['broken_promises']])}")
+    lines.append(f"  at risk: {listed([promise(p) for p in answer['at_risk_promises']])}")
+    lines.append("  service acts: " + listed(
+        [f"{a} {s}" for a, s in answer["service_acts"].items()]))
+    lines.append("  business services: " + listed(
+        [f"{b} {s}" for b, s in answer["business_services"].items()]))
+    lines.append("  providers who had to act: " + listed(
+        [f"{c['provider']} ({', '.join(c['failed'])})" for c in answer["providers"]
+         if c.get("failed")]))
+    if "observed" in answer:
+        lines.append("  observed failing: " + listed(
+            [f"{n} {o['state']}" for n, o in answer["observed"].items()]))
+    return "\n".join(lines)

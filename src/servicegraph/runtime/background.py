@@ -1,4 +1,4 @@
-"""Keeping a process's live graph current when no question comes.
+"""Keeping a process's live graph current when no question comes, and its record.
 
 A server reads the graph at start-up and follows the store in the background, so
 that other processes' writes reach its promise feed without waiting for a
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from servicegraph.live.replica import Replica
 
@@ -22,8 +23,11 @@ log = logging.getLogger("servicegraph.live")
 class Background:
     """The background reads of one process's live graph."""
 
-    def __init__(self, replica: Replica) -> None:
+    def __init__(self, replica: Replica, tick: Callable[[], object] | None = None) -> None:
         self.replica = replica
+        #: Called after each look at the store (the recorder's: see
+        #: :meth:`~servicegraph.runtime.Writer.record_due`).
+        self.tick = tick
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
@@ -56,6 +60,8 @@ class Background:
                 while not self._stop.is_set():
                     try:
                         self.replica.refresh(force=not self.replica.loaded)
+                        if self.tick is not None and self.replica.loaded:
+                            self.tick()
                     except Exception:
                         log.exception("keeping up with the store failed; trying again")
                     self._stop.wait(interval)

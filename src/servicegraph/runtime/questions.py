@@ -18,8 +18,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar, cast
 
 from servicegraph.formats import INTERCHANGE, ExportFormat
 from servicegraph.impact.acknowledged import acknowledged_marks, nothing_acknowledged
@@ -39,9 +39,11 @@ from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.interchange import dumps
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.maintenance import Window
+from servicegraph.model.record import Transition
 from servicegraph.model.times import iso
 from servicegraph.runtime.feed import promise_states
-from servicegraph.store.base import GraphStore, StoreUnavailable
+from servicegraph.runtime.travel import admitted, answer_at, moment_of, now_utc, travel_moment
+from servicegraph.store.base import GraphStore, RecordStore, StoreUnavailable
 from servicegraph.views.catalogue import (
     promise_catalogue,
     service_act_catalogue,
@@ -143,11 +145,18 @@ class Questions:
         The store of record (read for provenance, claims and health).
     replica : Replica
         The live graph of this process.
+    record_days : float
+        How far back the promise record reaches (time travel before it is refused).
+    max_skew : float
+        Seconds after the server's clock a time-travel moment may lie.
     """
 
-    def __init__(self, store: GraphStore, replica: Replica) -> None:
+    def __init__(self, store: GraphStore, replica: Replica, *, record_days: float = 400.0,
+                 max_skew: float = 300.0) -> None:
         self.store = store
         self.replica = replica
+        self.record_days = record_days
+        self.max_skew = max_skew
         self._whole = _Kept()
         self._frozen = _Kept()
         self._current = _Kept()
@@ -383,6 +392,59 @@ class Questions:
         once per version."""
         return self._current.get((live.index.key, live.version),
                                  lambda: analyse(live.index, observed_failures(live)))
+
+    # --- the promise record ----------------------------------------------------------------
+
+    def current_at(self, at: str) -> dict[str, Any]:
+        """What :meth:`current` answered at ``at`` (ISO 8601 with a time zone), rebuilt
+        from the promise record (see :func:`~servicegraph.runtime.travel.answer_at`);
+        raises :class:`~servicegraph.model.ValidationError` naming ``at`` when it is
+        unreadable, further ahead than the allowed skew, or older than the record keeps."""
+        moment = travel_moment(at, now=now_utc(), max_skew=timedelta(seconds=self.max_skew),
+                               record_days=self.record_days)
+        record = self._record()
+        return {**answer_at(moment, record.record_last(moment),
+                            reaches=record.record_reach()),
+                "as_of": self.freshness().to_dict()}
+
+    def record_transitions(self, *, start: str, end: str, nodes: Sequence[str] | None = None,
+                           layers: Sequence[str] | None = None) -> list[Transition]:
+        """The record's transitions with ``start <= at < end`` (ISO 8601 with a time
+        zone), of ``nodes`` and ``layers`` when given, preceded by the last transition
+        of each (node, layer) before ``start``, so that the state at the period's start
+        is known: those first (by node and layer), then the period's in time order."""
+        begin, finish = moment_of(start, "start"), moment_of(end, "end")
+        record = self._record()
+        before = record.record_last(begin, inclusive=False, nodes=nodes, layers=layers)
+        during, _ = record.record_between(begin, finish, nodes=nodes, layers=layers)
+        return [*before, *during]
+
+    def history(self, *, nodes: Sequence[str] | None = None,
+                layers: Sequence[str] | None = None, owners: Sequence[str] | None = None,
+                providers: Sequence[str] | None = None, start: str | None = None,
+                end: str | None = None, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        """A page of the record's timeline: transitions with ``start <= at < end``, of
+        ``nodes``, ``layers``, ``owners`` (the node's or a cause's) and ``providers`` (a
+        cause's; the recovery that ends a matching transition is shown too), in time
+        order, with the ``page`` (``total``, ``limit``, ``offset``)."""
+        begin = None if start is None else moment_of(start, "from")
+        finish = None if end is None else moment_of(end, "to")
+        record = self._record()
+        if owners is None and providers is None:
+            rows, total = record.record_between(begin, finish, nodes=nodes, layers=layers,
+                                                limit=limit, offset=offset)
+        else:
+            every, _ = record.record_between(begin, finish, nodes=nodes, layers=layers)
+            with self.reading() as live:
+                owner_of = {t.node: (n.owner if (n := live.node(t.node)) else None)
+                            for t in every}
+            found = admitted(every, owners=owners, providers=providers, owner_of=owner_of)
+            rows, total = found[offset:offset + limit], len(found)
+        return {"transitions": [t.to_dict() for t in rows],
+                "page": {"total": total, "limit": limit, "offset": offset}}
+
+    def _record(self) -> RecordStore:
+        return cast(RecordStore, self.store)
 
     # --- the heavier questions, on a frozen copy ------------------------------------------
 

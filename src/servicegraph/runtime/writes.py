@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from servicegraph.ingest.alerts import Delivery
 from servicegraph.ingest.push import check_batch, check_source, refuse_empty_sync
@@ -35,10 +35,12 @@ from servicegraph.model.maintenance import CANCELLED, Window
 from servicegraph.model.times import iso
 from servicegraph.model.validate import given_twice
 from servicegraph.runtime.questions import Questions
+from servicegraph.runtime.recorder import Noted, Recorder, observes_only
 from servicegraph.store.base import (
     Change,
     ChangeInfo,
     GraphStore,
+    RecordStore,
     StoreError,
     StoreUnavailable,
     SyncClosed,
@@ -49,6 +51,7 @@ from servicegraph.store.base import (
 )
 
 R = TypeVar("R")
+log = logging.getLogger("servicegraph.record")
 
 log = logging.getLogger("servicegraph.runtime")
 
@@ -115,6 +118,7 @@ class Writer:
         self.write_timeout = write_timeout
         self.reload_attempts = reload_attempts
         self._writing = threading.Lock()
+        self.recorder = Recorder(questions)
         #: Called after each change this process wrote is applied, outside the store's
         #: transaction (the facade hands it the promise feed, so that every write of
         #: this process is told on its own, not merged with the next).
@@ -145,16 +149,29 @@ class Writer:
         Returns what ``plan`` answered and the version written (``None`` when it
         wrote nothing).
         """
-        answer, version = self._transact(plan)
+        with self._queued():
+            answer, version = self._transact(plan)
+        if version is not None and self.recorder.reach < version:
+            # The change's own transitions, at once (a failure leaves them to the next
+            # write or the background tick of any process: the write itself stands).
+            try:
+                self.record()
+            except StoreError:
+                log.warning("the record of version %d waits for the store", version)
         if version is not None:
             self._end_recovered()
         return answer, version
 
     def _transact(self, plan: Plan[R]) -> tuple[R, int | None]:
+        noted: list[Noted] = []
+
         def inside(view: WriteView) -> tuple[Change | None, ChangeInfo, R]:
             if not self.replica.catch_up_in(view):
                 raise _Behind
             with self.replica.reading() as live:
+                # What the record lacks first (written in this same transaction): the
+                # version the live graph stands at, if the record does not reach it.
+                noted[:] = [self.recorder.due(view, live, iso(_now()))]
                 change, info, answer = plan(view, live)
                 if change is not None and live.acks:
                     # A write never lands on an acknowledgement whose node recovered
@@ -165,26 +182,61 @@ class Writer:
                                   if a.node not in named)
                     if ended:
                         change = replace(change, acks=(*ended, *change.acks))
-                return change, info, answer
+                if change is not None and observes_only(change):
+                    # Statuses, alerts, windows: their transitions in their transaction.
+                    noted[:] = [self.recorder.own(view, live, change, info.at, noted[0])]
+            if not noted[0].empty:
+                change = replace(change or Change(), record=noted[0].rows,
+                                 recorded=noted[0].recorded)
+            return change, info, answer
 
-        with self._queued():
-            for _ in range(self.reload_attempts):
-                if not self.replica.refresh(force=True):
-                    raise StoreUnavailable(f"the store does not answer: "
-                                           f"{self.replica.stale_reason}")
-                try:
-                    entry, answer = self.store.transact(inside)
-                except _Behind:
-                    continue  # the journal no longer reaches back: read the graph, again
-                if entry is None:
-                    return answer, None
-                # The entry the store wrote: the change is turned into rows once.
-                self.replica.apply_own(entry)
-                if self.after_write is not None:
-                    self.after_write()
-                return answer, entry.version
+        for _ in range(self.reload_attempts):
+            if not self.replica.refresh(force=True):
+                raise StoreUnavailable(f"the store does not answer: "
+                                       f"{self.replica.stale_reason}")
+            try:
+                entry, answer = self.store.transact(inside)
+            except _Behind:
+                continue  # the journal no longer reaches back: read the graph, again
+            if noted:
+                self.recorder.done(noted[0])
+            if entry is None:
+                return answer, None
+            # The entry the store wrote: the change is turned into rows once.
+            self.replica.apply_own(entry)
+            if self.after_write is not None:
+                self.after_write()
+            return answer, entry.version
         raise StoreUnavailable("the graph kept changing in bulk while this write waited; "
                                "retry")
+
+    # --- the promise record ---------------------------------------------------------------
+
+    def record(self) -> None:
+        """Write what the record lacks (see :mod:`servicegraph.runtime.recorder`): the
+        transitions of the version the store stands at, if not recorded yet, and those
+        the clock caused. Writes nothing when nothing is lacking."""
+        def nothing(_: WriteView, __: LiveGraph) -> tuple[None, ChangeInfo, None]:
+            return None, ChangeInfo(iso(_now()), "record"), None
+
+        with self._queued():
+            self._transact(nothing)
+
+    def record_due(self) -> None:
+        """:meth:`record`, when the record may lack something: a version it does not
+        reach (a process died between a change and its record), or a maintenance
+        window that started or ended. For a background tick: cheap otherwise."""
+        try:
+            if not self.replica.loaded:
+                self.replica.refresh(force=True)
+            with self.replica.reading() as live:
+                version = live.version
+                clock = self.recorder.clock_due(live, iso(_now()))
+            if clock or (version > self.recorder.reach
+                         and cast(RecordStore, self.store).record_reach() < version):
+                self.record()
+        except StoreError as exc:  # the store is away: the next tick tries again
+            log.debug("the record waits for the store: %s", exc)
 
     # --- by hand --------------------------------------------------------------------------
 

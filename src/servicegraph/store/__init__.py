@@ -51,9 +51,11 @@ def open_store(target: str | None = None, settings: Settings | None = None) -> G
                           retry_seconds=settings.store_retry_seconds,
                           connect_timeout=settings.neo4j_connect_timeout,
                           journal_days=settings.journal_days,
+                          record_days=settings.record_days,
                           inline_max=settings.journal_inline_max)
     return SqliteStore(target, busy_timeout=settings.store_retry_seconds,
                        journal_days=settings.journal_days,
+                       record_days=settings.record_days,
                        inline_max=settings.journal_inline_max)
 
 

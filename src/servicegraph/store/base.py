@@ -24,6 +24,7 @@ from servicegraph.model.acknowledgements import Acknowledgement
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.maintenance import Window
+from servicegraph.model.record import Transition
 
 R = TypeVar("R")
 
@@ -136,6 +137,11 @@ class Change:
     #: Acknowledgements written as they are (upserted by node: a node keeps its
     #: latest, active or ended); a replace removes every one first.
     acks: tuple[Acknowledgement, ...] = ()
+    #: Transitions of the record, appended in the same transaction (they do not count
+    #: as a change of the graph: a change of nothing else gets no version).
+    record: tuple[Transition, ...] = ()
+    #: The version the record now reaches (see :class:`RecordStore`); ``None``: unchanged.
+    recorded: int | None = None
 
     @classmethod
     def upsert(cls, batch: GraphData, *, replace: bool = False) -> Change:
@@ -227,6 +233,24 @@ class WriteView(Protocol):
 
     def last_full_sync(self, source: str) -> int:
         """The version of the last full sync of ``source`` (0 when there was none)."""
+        ...
+
+    #: The version the record reaches (every transition of every version up to it is
+    #: written), read with the lock.
+    recorded: int
+    #: The sequence number of the record's last transition (0: none), read with the lock.
+    record_seq: int
+
+    def entry_at(self, version: int) -> str | None:
+        """When the change of ``version`` was made (``None`` when trimmed)."""
+        ...
+
+    def record_after(self, seq: int) -> list[tuple[int, Transition]]:
+        """Every transition written after sequence number ``seq``, in order."""
+        ...
+
+    def record_latest(self) -> list[tuple[int, Transition]]:
+        """The last transition of each (node, layer), with its sequence number."""
         ...
 
 
@@ -334,6 +358,46 @@ def require_complete(entries: Sequence[JournalEntry], since: int) -> None:
         if entry.version != since + offset:
             raise StoreError(f"journal gap: expected version {since + offset}, "
                              f"found {entry.version}")
+
+
+# --- the promise record ------------------------------------------------------------------
+
+
+@runtime_checkable
+class RecordStore(Protocol):
+    """The promise record, kept beside the graph: one row per transition of a node's
+    state (see :mod:`servicegraph.model.record`), each numbered in the order written.
+
+    Transitions are appended by :meth:`GraphStore.transact` (``Change.record``), in
+    the write's transaction; the store keeps them ``record_days`` (the last of each
+    node before the cutoff stays, so the state at any kept moment is known).
+    """
+
+    def record_between(self, start: str | None, end: str | None, *,
+                       nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None,
+                       limit: int | None = None, offset: int = 0
+                       ) -> tuple[list[Transition], int]:
+        """A page of the transitions with ``start <= at < end`` (either open when
+        ``None``), of ``nodes`` and ``layers`` when given, in time order (then in the
+        order written), and how many there are."""
+        ...
+
+    def record_last(self, at: str, *, inclusive: bool = True,
+                    nodes: Sequence[str] | None = None,
+                    layers: Sequence[str] | None = None) -> list[Transition]:
+        """The last transition of each (node, layer) at or before ``at`` (before it,
+        without ``inclusive``), ordered by node and layer: the record's state then."""
+        ...
+
+    def record_reach(self) -> int:
+        """The version the record reaches: every transition of every change up to it
+        is written."""
+        ...
+
+    def record_size(self) -> int:
+        """How many transitions are kept."""
+        ...
 
 
 # --- webhook subscriptions and their outbox ---------------------------------------------

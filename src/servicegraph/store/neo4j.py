@@ -23,6 +23,7 @@ import neo4j.exceptions
 
 from servicegraph.model.graph import Edge, GraphData
 from servicegraph.model.kinds import NodeKind
+from servicegraph.model.record import Transition
 from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
@@ -48,6 +49,12 @@ from servicegraph.store.journal import (
 )
 from servicegraph.store.neo4j_outbox import SCHEMA as OUTBOX_SCHEMA
 from servicegraph.store.neo4j_outbox import Neo4jOutbox
+from servicegraph.store.record_rows import (
+    record_cutoff,
+    transition_from,
+    transition_row,
+    trim_due,
+)
 from servicegraph.store.rows import (
     edge_from_row,
     edge_row,
@@ -142,6 +149,8 @@ class Neo4jStore(Neo4jOutbox):
         Seconds to open a connection.
     journal_days : float
         How long journal entries are kept (trimmed by later writes).
+    record_days : float
+        How long the promise record keeps transitions (trimmed by later writes).
     inline_max : int
         Changes of more items are journaled as reload entries.
     """
@@ -149,8 +158,10 @@ class Neo4jStore(Neo4jOutbox):
     def __init__(self, uri: str, *, auth: tuple[str, str] | None = None,
                  database: str = "neo4j", driver: neo4j.Driver | None = None,
                  retry_seconds: float = 5.0, connect_timeout: float = 2.0,
-                 journal_days: float = 7.0, inline_max: int = INLINE_MAX) -> None:
+                 journal_days: float = 7.0, record_days: float = 400.0,
+                 inline_max: int = INLINE_MAX) -> None:
         self.uri = uri
+        self.record_days = record_days
         self.database = database
         self.description = f"neo4j:{uri}/{database}"
         self.journal_days = journal_days
@@ -178,6 +189,9 @@ class Neo4jStore(Neo4jOutbox):
                          "schema/sync_page_session", "schema/sync_source_state",
                          "schema/alert_uid_unique", "schema/window_id_unique",
                          "schema/ack_node_unique",
+                         "schema/record_seq_unique", "schema/record_once",
+                         "schema/record_node_at", "schema/record_at",
+                         "schema/record_key_unique",
                          *OUTBOX_SCHEMA,
                          "schema/await_indexes"):
                 self._run_once(statement(name))
@@ -316,14 +330,20 @@ class Neo4jStore(Neo4jOutbox):
         def work(tx: neo4j.ManagedTransaction) -> tuple[JournalEntry | None, R]:
             meta = tx.run(statement("graph/lock"), at=utc_now()).single(strict=True)
             found = int(meta["version"])
-            change, info, answer = plan(_View(tx, found, int(meta["floor"])))
+            change, info, answer = plan(_View(tx, found, int(meta["floor"]),
+                                              int(meta["recorded"]), int(meta["record_seq"])))
             if change is None or change.empty:
-                if change is None or change.full_sync is None:
+                recorded = change is not None and self._record(tx, change, info.at,
+                                                                meta["trimmed"])
+                if change is None or (change.full_sync is None and not recorded):
                     raise _Nothing(answer)  # roll back: not even the lock's mark is kept
                 # A full sync that changes nothing is still the newer snapshot.
-                tx.run(statement("sync/supersede"), source=change.full_sync).consume()
+                if change.full_sync is not None:
+                    tx.run(statement("sync/supersede"), source=change.full_sync).consume()
                 return None, answer
-            return self._write(tx, change, info, found + 1), answer
+            entry = self._write(tx, change, info, found + 1)
+            self._record(tx, change, info.at, meta["trimmed"])
+            return entry, answer
 
         with _translated(), self.driver.session(database=self.database) as session:
             try:
@@ -377,6 +397,68 @@ class Neo4jStore(Neo4jOutbox):
         tx.run(statement("journal/commit"), record=record,
                cutoff=retention_cutoff(info.at, self.journal_days)).consume()
         return entry
+
+    def _record(self, tx: neo4j.ManagedTransaction, change: Change, at: str,
+                trimmed: str | None) -> bool:
+        """Append the change's transitions and move the record's version; whether
+        there was anything to write. Trims the record when due."""
+        if not change.record and change.recorded is None:
+            return False
+        rows = [transition_row(t) for t in change.record]
+        for start in range(0, len(rows), BATCH):
+            last = start + BATCH >= len(rows)
+            tx.run(statement("record/append"), rows=rows[start:start + BATCH],
+                   recorded=change.recorded if last else None).consume()
+        if change.recorded is not None and not rows:
+            tx.run(statement("record/reach"), version=change.recorded).consume()
+        cutoff = record_cutoff(at, self.record_days)
+        if cutoff is not None and trim_due(cutoff, trimmed):
+            tx.run(statement("record/trim"), cutoff=cutoff).consume()
+        return True
+
+    # --- the promise record ---------------------------------------------------------------
+
+    def record_between(self, start: str | None, end: str | None, *,
+                       nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None,
+                       limit: int | None = None, offset: int = 0
+                       ) -> tuple[list[Transition], int]:
+        """A page of the transitions in ``[start, end)`` (see :class:`RecordStore`)."""
+        params = {"start": start or "", "end": end or "~",
+                  "nodes": None if nodes is None else list(nodes),
+                  "layers": None if layers is None else list(layers)}
+
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[Transition], int]:
+            total = int(tx.run(statement("record/count"), params).single(strict=True)["total"])
+            found = [transition_from(r) for r in tx.run(
+                statement("record/between"), params, offset=offset,
+                limit=total if limit is None else limit)]
+            return found, total
+
+        with _translated(), self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    def record_last(self, at: str, *, inclusive: bool = True,
+                    nodes: Sequence[str] | None = None,
+                    layers: Sequence[str] | None = None) -> list[Transition]:
+        """The last transition of each (node, layer) at (or before) ``at``."""
+        with _translated():
+            return [transition_from(r) for r in self._run_once(
+                statement("record/last"), at=at, inclusive=inclusive,
+                nodes=None if nodes is None else list(nodes),
+                layers=None if layers is None else list(layers))]
+
+    def record_reach(self) -> int:
+        """The version the record reaches."""
+        with _translated():
+            (found,) = self._run_once(statement("record/reached"))
+            return int(found["recorded"])
+
+    def record_size(self) -> int:
+        """How many transitions are kept."""
+        with _translated():
+            (found,) = self._run_once(statement("record/size"))
+            return int(found["n"])
 
     @staticmethod
     def _mark(tx: neo4j.ManagedTransaction, mark: SyncMark, at: str) -> None:
@@ -437,6 +519,8 @@ class Neo4jStore(Neo4jOutbox):
         with _translated():
             self._run_once(statement("journal/clear"), version=version)
             self._run_once(statement("sync/clear"))
+            # Starting over forgets the record too.
+            self._run_once(statement("record/clear"), version=version)
 
     def close(self) -> None:
         """Close the driver if this store opened it."""
@@ -458,8 +542,23 @@ class _Nothing(Exception):
 class _View:
     """What a write reads inside its transaction, holding the meta node's lock."""
 
-    def __init__(self, tx: neo4j.ManagedTransaction, version: int, floor: int) -> None:
+    def __init__(self, tx: neo4j.ManagedTransaction, version: int, floor: int,
+                 recorded: int = 0, record_seq: int = 0) -> None:
         self._tx, self.version, self._floor = tx, version, floor
+        self.recorded = recorded
+        self.record_seq = record_seq
+
+    def entry_at(self, version: int) -> str | None:
+        found = self._tx.run(statement("journal/at"), version=version).single()
+        return None if found is None else str(found["at"])
+
+    def record_after(self, seq: int) -> list[tuple[int, Transition]]:
+        return [(int(r["seq"]), transition_from(r))
+                for r in self._tx.run(statement("record/after"), seq=seq)]
+
+    def record_latest(self) -> list[tuple[int, Transition]]:
+        return [(int(r["seq"]), transition_from(r))
+                for r in self._tx.run(statement("record/latest"))]
 
     def journal(self, since: int) -> list[JournalEntry] | None:
         # The floor was read under the lock: it cannot have moved.

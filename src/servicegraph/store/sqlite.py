@@ -21,6 +21,7 @@ from typing import Any
 
 from servicegraph.model import fields
 from servicegraph.model.graph import GraphData
+from servicegraph.model.record import Transition
 from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
@@ -41,6 +42,12 @@ from servicegraph.store.journal import (
     from_record,
     retention_cutoff,
     to_record,
+)
+from servicegraph.store.record_rows import (
+    record_cutoff,
+    transition_from,
+    transition_row,
+    trim_due,
 )
 from servicegraph.store.rows import (
     EDGE_COLUMNS,
@@ -115,6 +122,27 @@ CREATE TABLE IF NOT EXISTS full_syncs (
     source TEXT PRIMARY KEY,
     version INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS record (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    node TEXT NOT NULL,
+    layer TEXT NOT NULL,
+    state TEXT NOT NULL,
+    planned INTEGER NOT NULL,
+    version INTEGER,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS record_node_at ON record(node, layer, at, seq);
+CREATE INDEX IF NOT EXISTS record_at ON record(at, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS record_once ON record(version, node, layer)
+    WHERE version IS NOT NULL;
+CREATE TABLE IF NOT EXISTS record_keys (
+    node TEXT NOT NULL,
+    layer TEXT NOT NULL,
+    PRIMARY KEY (node, layer)
+);
+CREATE TABLE IF NOT EXISTS record_meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('recorded', 0);
 CREATE TABLE IF NOT EXISTS sync_keys (
     session TEXT NOT NULL,
     item TEXT NOT NULL,
@@ -166,13 +194,17 @@ class SqliteStore(SqliteOutbox):
         store is reported unavailable.
     journal_days : float
         How long journal entries are kept (trimmed by later writes).
+    record_days : float
+        How long the promise record keeps transitions (trimmed by later writes).
     inline_max : int
         Changes of more items are journaled as reload entries.
     """
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 10.0,
-                 journal_days: float = 7.0, inline_max: int = INLINE_MAX) -> None:
+                 journal_days: float = 7.0, record_days: float = 400.0,
+                 inline_max: int = INLINE_MAX) -> None:
         self.path = str(path)
+        self.record_days = record_days
         self.description = f"sqlite:{self.path}"
         self.busy_timeout = busy_timeout
         self.journal_days = journal_days
@@ -351,11 +383,13 @@ class SqliteStore(SqliteOutbox):
                 view = _View(self, db, self._version(db))
                 change, info, answer = plan(view)
                 if change is None or change.empty:
-                    if change is None or change.full_sync is None:
+                    recorded = change is not None and self._record(db, change, info.at)
+                    if change is None or (change.full_sync is None and not recorded):
                         db.execute("ROLLBACK")
                         return None, answer
                     # A full sync that changes nothing is still the newer snapshot.
-                    _supersede(db, change.full_sync)
+                    if change.full_sync is not None:
+                        _supersede(db, change.full_sync)
                     db.execute("COMMIT")
                     return None, answer
                 version = view.version + 1
@@ -372,6 +406,7 @@ class SqliteStore(SqliteOutbox):
                            "VALUES (:version, :at, :kind, :source, :reload, :payload)",
                            to_record(entry))
                 db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
+                self._record(db, change, info.at)
                 self._trim(db, info.at)
             except BaseException:
                 if db.in_transaction:
@@ -412,6 +447,90 @@ class SqliteStore(SqliteOutbox):
                        "ON CONFLICT(node) DO UPDATE SET payload = excluded.payload",
                        [(a["node"], json.dumps(a, sort_keys=True))
                         for a in rows.get("acks", ())])
+
+    def _record(self, db: sqlite3.Connection, change: Change, at: str) -> bool:
+        """Append the change's transitions and move the record's version; whether
+        there was anything to write. Trims the record when due."""
+        if not change.record and change.recorded is None:
+            return False
+        rows = [transition_row(t) for t in change.record]
+        db.executemany("INSERT INTO record (at, node, layer, state, planned, version, "
+                       "payload) VALUES (:at, :node, :layer, :state, :planned, :version, "
+                       ":payload)", rows)
+        db.executemany("INSERT OR IGNORE INTO record_keys (node, layer) VALUES (?, ?)",
+                       {(r["node"], r["layer"]) for r in rows})
+        if change.recorded is not None:
+            db.execute("UPDATE meta SET value = max(value, ?) WHERE key = 'recorded'",
+                       (change.recorded,))
+        cutoff = record_cutoff(at, self.record_days)
+        last = db.execute("SELECT value FROM record_meta WHERE key = 'trimmed'").fetchone()
+        if cutoff is not None and trim_due(cutoff, None if last is None else last[0]):
+            # Keep the last transition of each node before the cutoff: the state at the
+            # cutoff is known from it.
+            db.execute("DELETE FROM record WHERE at < :cutoff AND EXISTS (SELECT 1 FROM "
+                       "record later WHERE later.node = record.node AND later.layer = "
+                       "record.layer AND later.at <= :cutoff AND later.seq > record.seq)",
+                       {"cutoff": cutoff})
+            db.execute("INSERT INTO record_meta (key, value) VALUES ('trimmed', ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (cutoff,))
+        return True
+
+    # --- the promise record ---------------------------------------------------------------
+
+    def record_between(self, start: str | None, end: str | None, *,
+                       nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None,
+                       limit: int | None = None, offset: int = 0
+                       ) -> tuple[list[Transition], int]:
+        """A page of the transitions in ``[start, end)`` (see :class:`RecordStore`)."""
+        where, params = _record_filter(nodes, layers)
+        if start is not None:
+            where.append("at >= ?")
+            params.append(start)
+        if end is not None:
+            where.append("at < ?")
+            params.append(end)
+        clause = " WHERE " + " AND ".join(where) if where else ""
+        with self._read_lock, _unavailable():
+            db = self._read_db
+            db.execute("BEGIN")
+            try:
+                total = int(db.execute(f"SELECT count(*) FROM record{clause}",
+                                       params).fetchone()[0])
+                rows = db.execute(f"SELECT payload FROM record{clause} ORDER BY at, seq "
+                                  "LIMIT ? OFFSET ?",
+                                  [*params, -1 if limit is None else limit, offset])
+                found = [transition_from(r) for r in rows]
+            finally:
+                db.execute("COMMIT")
+        return found, total
+
+    def record_last(self, at: str, *, inclusive: bool = True,
+                    nodes: Sequence[str] | None = None,
+                    layers: Sequence[str] | None = None) -> list[Transition]:
+        """The last transition of each (node, layer) at (or before) ``at``: one index
+        seek per node the record knows."""
+        where, params = _record_filter(nodes, layers)
+        clause = " WHERE " + " AND ".join(f"k.{w}" for w in where) if where else ""
+        op = "<=" if inclusive else "<"
+        query = (f"SELECT r.payload FROM record_keys k JOIN record r ON r.seq = ("
+                 f"SELECT seq FROM record WHERE node = k.node AND layer = k.layer AND "
+                 f"at {op} ? ORDER BY at DESC, seq DESC LIMIT 1){clause} "
+                 "ORDER BY k.node, k.layer")
+        with self._read_lock, _unavailable():
+            return [transition_from(r) for r in
+                    self._read_db.execute(query, [at, *params])]
+
+    def record_reach(self) -> int:
+        """The version the record reaches."""
+        with self._read_lock, _unavailable():
+            return int(self._read_db.execute(
+                "SELECT value FROM meta WHERE key = 'recorded'").fetchone()[0])
+
+    def record_size(self) -> int:
+        """How many transitions are kept."""
+        with self._read_lock, _unavailable():
+            return int(self._read_db.execute("SELECT count(*) FROM record").fetchone()[0])
 
     @staticmethod
     def _mark(db: sqlite3.Connection, mark: SyncMark) -> None:
@@ -505,6 +624,10 @@ class SqliteStore(SqliteOutbox):
             self._db.execute("DELETE FROM alerts")
             self._db.execute("DELETE FROM maintenance_windows")
             self._db.execute("DELETE FROM acknowledgements")
+            # Starting over forgets the record too (its numbers start again).
+            self._db.execute("DELETE FROM record")
+            self._db.execute("DELETE FROM record_keys")
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'recorded'", (version,))
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
                              (version - 1,))
             self._db.execute("COMMIT")
@@ -546,6 +669,22 @@ def _journal(db: sqlite3.Connection, since: int) -> list[JournalEntry] | None:
         "SELECT * FROM journal WHERE version > ? ORDER BY version", (since,))]
 
 
+def _record_filter(nodes: Sequence[str] | None, layers: Sequence[str] | None
+                   ) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column, values in (("node", nodes), ("layer", layers)):
+        if values is not None:
+            where.append(f"{column} IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(values)))
+    return where, params
+
+
+def _record_rows(db: sqlite3.Connection, query: str, params: Sequence[Any]
+                 ) -> list[tuple[int, Transition]]:
+    return [(int(r["seq"]), transition_from(r)) for r in db.execute(query, params)]
+
+
 def _supersede(db: sqlite3.Connection, source: str) -> None:
     """Close the source's open sessions as superseded (a full sync of it is being
     committed; a session it commits was closed as committed first) and forget their
@@ -573,6 +712,24 @@ class _View:
 
     def __init__(self, store: SqliteStore, db: sqlite3.Connection, version: int) -> None:
         self._store, self._db, self.version = store, db, version
+        self.recorded = int(db.execute("SELECT value FROM meta WHERE key = 'recorded'"
+                                       ).fetchone()[0])
+        self.record_seq = int(db.execute("SELECT coalesce(max(seq), 0) FROM record"
+                                         ).fetchone()[0])
+
+    def entry_at(self, version: int) -> str | None:
+        row = self._db.execute("SELECT at FROM journal WHERE version = ?",
+                               (version,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def record_after(self, seq: int) -> list[tuple[int, Transition]]:
+        return _record_rows(self._db, "SELECT seq, payload FROM record WHERE seq > ? "
+                            "ORDER BY seq", (seq,))
+
+    def record_latest(self) -> list[tuple[int, Transition]]:
+        return _record_rows(self._db, "SELECT r.seq, r.payload FROM record_keys k JOIN "
+                            "record r ON r.seq = (SELECT max(seq) FROM record WHERE "
+                            "node = k.node AND layer = k.layer) ORDER BY r.seq", ())
 
     def journal(self, since: int) -> list[JournalEntry] | None:
         return _journal(self._db, since)

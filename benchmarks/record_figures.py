@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/record_bench.py [--promises 10000] [--incidents 10000] [--seed 1]
+    python benchmarks/record_figures.py [--promises 10000] [--incidents 10000] [--seed 1]
 
 A seeded month (30 days) of incidents: each breaks a few promises (1 to 20) for 1 to
 240 minutes, or puts them at risk first, with causes of one to three providers among

@@ -1,0 +1,333 @@
+"""The recorder: the promise record written as the graph changes, exactly once.
+
+The record (see :mod:`servicegraph.model.record`) holds every transition of the
+customer-facing layers (promises, business services, service acts) and of every
+observed component. It is derived from the live graph by version, under the
+store's write lock:
+
+- a status, an alert delivery or a maintenance window saved or cancelled (a change
+  that leaves the structure as it is) writes its own transitions in its
+  transaction: the observed states and windows it leaves are computed before it is
+  applied (:func:`observed_after`);
+- every write transaction first records the version the live graph stands at when
+  the record does not reach it yet (the store keeps how far it reaches, and moves
+  it in the same transaction as the transitions);
+- any other change (pushes, loads, removals) is recorded by
+  the writer at once, in a transaction of its own right after the change's; a
+  process that dies in between leaves the version to the next write, or to the
+  background tick, of any process.
+
+Since writers of every process queue on the store's write lock and the live graph
+stands at the store's version inside it, the states recorded for a version are
+exactly the states after that change, and each version is recorded once (the
+stores also refuse a second transition of one node and layer for one version).
+A transition is written only when a node's state, planned mark, causes or inputs
+differ from its last transition in the record, so the record is compact, and
+whichever process writes it compares with the record itself (followed by its
+sequence numbers), never with what it remembers.
+
+Transitions caused by the clock (a maintenance window that starts or ends changes
+planned marks) carry no version: they are looked for when a window's start or end
+has passed since the last look, and take the moment of that start or end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from servicegraph.impact.analysis import ImpactResult, analyse
+from servicegraph.live.state import LiveGraph
+from servicegraph.model.alerts import Alert, Status
+from servicegraph.model.graph import Observation
+from servicegraph.model.kinds import NodeKind, State
+from servicegraph.model.maintenance import Window
+from servicegraph.model.record import OBSERVED, Cause, Transition
+from servicegraph.runtime.questions import Questions, observed_failures
+from servicegraph.store.base import Change, WriteView
+
+#: The customer-facing layers the record follows (besides the observed states).
+LAYERS = (NodeKind.PROMISE, NodeKind.BUSINESS_SERVICE, NodeKind.SERVICE_ACT)
+
+#: Every layer name of the record.
+LAYER_NAMES = (*(k.value for k in LAYERS), OBSERVED)
+
+Key = tuple[str, str]
+
+
+def failed_behind(result: ImpactResult, node: str,
+                  explained: dict[str, Any] | None = None) -> list[str]:
+    """The failed components ``node``'s state traces back to through its causes, in id
+    order (``explained`` caches explanations across calls on one result)."""
+    cache = explained if explained is not None else {}
+    seen, todo, failed = {node}, [node], []
+    while todo:
+        current = todo.pop()
+        if current not in cache:
+            cache[current] = result.explain(current, chain=False)
+        found = cache[current]
+        if found is None:
+            continue
+        if found.given is not None:
+            failed.append(current)
+        for cause in found.causes:
+            if cause.dependency not in seen:
+                seen.add(cause.dependency)
+                todo.append(cause.dependency)
+    return sorted(failed)
+
+
+def record_states(live: LiveGraph, result: ImpactResult, at: str,
+                  observed: Mapping[str, State] | None = None,
+                  inputs: Callable[[str], dict[str, Any]] | None = None,
+                  windows: Iterable[Window] | None = None) -> dict[Key, Transition]:
+    """What the record holds of ``live`` at ``at``: a transition (of time ``at``, no
+    version) for every customer-facing node that is not ok and every component
+    observed failing, keyed by (node, layer). ``result`` is the current impact of
+    ``live`` (what ``GET /v1/current`` answers); the planned marks are those of the
+    maintenance windows active at ``at``. ``observed``, ``inputs`` and ``windows`` stand
+    for the observed failures, each one's inputs and the maintenance windows when they
+    are not ``live``'s own (a change not applied yet: see :func:`observed_after`).
+    """
+    observed = observed_failures(live) if observed is None else observed
+    inputs = inputs or (lambda node: inputs_of(live, node))
+    held = live.windows.values() if windows is None else windows
+    active = sorted((w for w in held if w.active(at)), key=lambda w: w.id)
+    covering: dict[str, str] = {}
+    for window in active:
+        for component in window.components:
+            covering.setdefault(component, window.id)
+    planned = {n: covering[n] for n in observed if n in covering}
+    # Planned: the failures no window covers would, alone, leave the node ok.
+    alone = (analyse(live.index, {n: s for n, s in observed.items() if n not in planned})
+             if planned else result)
+    nodes: dict[str, Any] = {}
+
+    def cause(component: str, state: State) -> Cause:
+        if component not in nodes:
+            nodes[component] = live.node(component)
+        held = nodes[component]
+        return Cause(component, state, held.provider if held else None,
+                     held.owner if held else None, component in planned,
+                     planned.get(component))
+
+    out: dict[Key, Transition] = {}
+    explained: dict[str, Any] = {}
+    for kind in LAYERS:
+        for node, state in result.of_kind(kind).items():
+            causes = tuple(cause(c, observed.get(c, state))
+                           for c in failed_behind(result, node, explained))
+            out[(node, kind.value)] = Transition(
+                at, node, kind.value, state, bool(planned) and node not in alone.impacted,
+                causes)
+    for node, state in observed.items():
+        out[(node, OBSERVED)] = Transition(at, node, OBSERVED, state, node in planned,
+                                           (cause(node, state),), inputs=inputs(node))
+    return out
+
+
+def inputs_of(live: LiveGraph, node: str,
+              alerting: Mapping[str, Mapping[tuple[str, str], State]] | None = None,
+              statuses: Mapping[str, Observation] | None = None) -> dict[str, Any]:
+    """What makes ``node``'s observed state: the firing alerts by source (their
+    fingerprints) and the status held, when it is not ok (``alerting`` and
+    ``statuses`` override ``live``'s own, node by node)."""
+    out: dict[str, Any] = {}
+    alerts: dict[str, list[str]] = {}
+    held = (alerting or {}).get(node, live.alerting.get(node, {}))
+    for source, fingerprint in sorted(held):
+        alerts.setdefault(source, []).append(fingerprint)
+    if alerts:
+        out["alerts"] = alerts
+    seen = (statuses or {}).get(node)
+    if seen is None:
+        v = live.index.position.get(node)
+        seen = live.observed.get(v) if v is not None else None
+    if seen is not None and seen.state > State.OK:
+        out["status"] = {"source": seen.source, "state": seen.state.word}
+    return out
+
+
+def observes_only(change: Change) -> bool:
+    """Whether ``change`` writes observations (statuses, alerts) or maintenance windows
+    and nothing else: the structure stays as it is, so its transitions can be told
+    before it is applied (see :func:`observed_after`)."""
+    return (bool(change.observe or change.alerts or change.windows) and not change.replace
+            and not change.upsert_nodes and not change.upsert_edges
+            and not change.delete_nodes and not change.delete_edges
+            and change.sync is None and change.full_sync is None)
+
+
+def observed_after(live: LiveGraph, change: Change
+                   ) -> tuple[dict[str, State], Callable[[str], dict[str, Any]]]:
+    """The observed failures once ``change`` (which :func:`observes_only`) is applied
+    to ``live``, without applying it, and each failed node's inputs then: the same
+    rules as the live graph's (the latest status, the worst firing alert)."""
+    idx = live.index
+    statuses = dict(change.observe)
+    alerting: dict[str, dict[tuple[str, str], State]] = {}
+    kept: dict[tuple[str, str], Alert] = {}
+
+    def held(node: str) -> dict[tuple[str, str], State]:
+        if node not in alerting:
+            alerting[node] = dict(live.alerting.get(node, {}))
+        return alerting[node]
+
+    for alert in change.alerts:
+        old = kept.get(alert.key, live.alerts.get(alert.key))
+        if old is not None and old.node is not None:
+            held(old.node).pop(alert.key, None)
+        kept[alert.key] = alert
+        if alert.node is not None and alert.status is Status.FIRING and alert.state > State.OK:
+            held(alert.node)[alert.key] = alert.state
+    given = observed_failures(live)
+    for node in {*statuses, *alerting}:
+        v = idx.position.get(node)
+        if v is None or not idx.counted(v):
+            continue
+        seen = statuses.get(node) or live.observed.get(v)
+        state = max([seen.state if seen is not None else State.OK, *held(node).values()])
+        if state > State.OK:
+            given[node] = state
+        else:
+            given.pop(node, None)
+    return given, lambda node: inputs_of(live, node, alerting, statuses)
+
+
+def _same(a: Transition, b: Transition) -> bool:
+    return (a.state is b.state and a.planned == b.planned and a.causes == b.causes
+            and json.dumps(a.inputs, sort_keys=True) == json.dumps(b.inputs, sort_keys=True))
+
+
+def changes(last: dict[Key, Transition], states: Mapping[Key, Transition], at: str,
+            version: int | None) -> list[Transition]:
+    """The transitions from the record's ``last`` transitions to ``states`` (a node
+    missing from ``states`` is ok), at ``at`` or, for a node whose last transition is
+    later, at that (a node's transitions never go back in time); ``last`` is moved on.
+
+    >>> ok = {("a", "promise"): Transition("t1", "a", "promise", State.DOWN)}
+    >>> [(t.node, t.state.word, t.at) for t in changes(ok, {}, "t2", 5)]
+    [('a', 'ok', 't2')]
+    >>> changes(ok, {}, "t3", 6)
+    []
+    """
+    keys = {k for k, t in last.items() if t.state is not State.OK} | set(states)
+    out = []
+    for key in sorted(keys):
+        old = last.get(key)
+        new = states.get(key) or Transition(at, key[0], key[1], State.OK)
+        if old is None and new.state is State.OK:
+            continue
+        if old is not None and _same(old, new):
+            continue
+        moment = max(at, old.at) if old is not None else at
+        made = replace(new, at=moment, version=version)
+        out.append(made)
+        last[key] = made
+    return out
+
+
+@dataclass(frozen=True)
+class Noted:
+    """What a write transaction adds to the record: its transitions, the version the
+    record then reaches (``None``: unchanged), and the moment the clock was looked at
+    (``None``: it was not)."""
+
+    rows: tuple[Transition, ...] = ()
+    recorded: int | None = None
+    clock: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is to be written."""
+        return not self.rows and self.recorded is None
+
+
+class Recorder:
+    """The record's side of one process's writes (used under its write queue)."""
+
+    def __init__(self, questions: Questions) -> None:
+        self.questions = questions
+        #: The record's last transition of each (node, layer), as far as ``_seq``.
+        self._last: dict[Key, Transition] | None = None
+        self._seq = 0
+        #: When the clock's transitions were last looked for (committed), if ever.
+        self._clock: str | None = None
+        #: How far the record reached when this process last looked (under the lock).
+        self.reach = 0
+
+    def _follow(self, view: WriteView) -> dict[Key, Transition]:
+        """The record's last transitions, caught up with what any process wrote."""
+        if view.record_seq < self._seq:
+            self._last, self._seq = None, 0  # the record was started over (cleared)
+        if self._last is not None and view.record_seq == self._seq:
+            return self._last  # nobody wrote a transition since this process looked
+        rows = view.record_latest() if self._last is None else view.record_after(self._seq)
+        last = self._last if self._last is not None else {}
+        for seq, t in rows:
+            last[(t.node, t.layer)] = t
+            self._seq = max(self._seq, seq)
+        self._last = last
+        return last
+
+    def clock_due(self, live: LiveGraph, now: str) -> bool:
+        """Whether a maintenance window started or ended since the clock was last
+        looked at (always, the first time)."""
+        if self._clock is None:
+            return True
+        since = self._clock
+        return any(since < moment <= now for w in live.windows.values()
+                   for moment in (w.starts_at, w.ends_at))
+
+    def due(self, view: WriteView, live: LiveGraph, now: str) -> Noted:
+        """What the record lacks, holding the store's write lock, with ``live`` at the
+        view's version: the transitions of that version when the record does not reach
+        it yet, then those the clock caused."""
+        self.reach = view.recorded
+        pending = view.recorded < live.version
+        clock = self.clock_due(live, now)
+        if not pending and not clock:
+            return Noted()
+        last = dict(self._follow(view))
+        result = self.questions.current_on(live)
+        rows: list[Transition] = []
+        if pending:
+            at = view.entry_at(live.version) or now
+            rows += changes(last, record_states(live, result, at), at, live.version)
+        if clock:
+            passed = [m for w in live.windows.values() for m in (w.starts_at, w.ends_at)
+                      if m <= now and (self._clock is None or m > self._clock)]
+            rows += changes(last, record_states(live, result, now),
+                            max(passed) if passed else now, None)
+        return Noted(tuple(rows), live.version if pending else None,
+                     now if clock else None)
+
+    def own(self, view: WriteView, live: LiveGraph, change: Change, at: str,
+            prior: Noted) -> Noted:
+        """``prior`` (what :meth:`due` found) and the transitions of ``change`` itself,
+        which :func:`observes_only`, told before it is applied: written in its own
+        transaction, of the version it will have."""
+        last = dict(self._follow(view))
+        for t in prior.rows:
+            last[(t.node, t.layer)] = t
+        version = view.version + 1
+        given, inputs = observed_after(live, change)
+        windows = {**live.windows, **{w.id: w for w in change.windows}}
+        result = (analyse(live.index, given) if change.observe or change.alerts
+                  else self.questions.current_on(live))
+        states = record_states(live, result, at, given, inputs, windows.values())
+        return Noted((*prior.rows, *changes(last, states, at, version)), version,
+                     prior.clock)
+
+    def done(self, noted: Noted) -> None:
+        """``noted`` was committed."""
+        if noted.clock is not None:
+            self._clock = noted.clock
+        if noted.recorded is not None:
+            self.reach = max(self.reach, noted.recorded)
+
+
+__all__ = ["LAYERS", "LAYER_NAMES", "Noted", "Recorder", "changes", "failed_behind",
+           "inputs_of", "observed_after", "observes_only", "record_states"]
