@@ -23,7 +23,8 @@ from servicegraph.model.kinds import State
 #: layers are the node kinds: ``promise``, ``business_service``, ``service_act``).
 OBSERVED = "observed"
 
-#: How the record names a cause whose component has no provider.
+#: How the record names who must act for a cause whose component has neither a
+#: provider nor an owner.
 NO_PROVIDER = "(no provider)"
 
 
@@ -41,6 +42,12 @@ class Cause:
     owner: str | None = None
     planned: bool = False
     window: str | None = None
+
+    @property
+    def accountable(self) -> str:
+        """Who must act for it: its provider, else its owner (as the current impact
+        names them), else :data:`NO_PROVIDER`."""
+        return self.provider or self.owner or NO_PROVIDER
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the stored one)."""
@@ -89,11 +96,11 @@ class Transition:
 
     @property
     def providers(self) -> tuple[str, ...]:
-        """The distinct providers of the causes, sorted (:data:`NO_PROVIDER` for a cause
-        without one); empty when the state is ok."""
+        """Who must act for the causes (:attr:`Cause.accountable`: the provider, else the
+        owner), distinct and sorted; empty when the state is ok."""
         if self.state is State.OK:
             return ()
-        return tuple(sorted({c.provider or NO_PROVIDER for c in self.causes}))
+        return tuple(sorted({c.accountable for c in self.causes}))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the stored one)."""

@@ -15,7 +15,7 @@ from typing import Any
 from servicegraph.ingest.status import observed_moment
 from servicegraph.model.errors import Problem, ValidationError
 from servicegraph.model.kinds import NodeKind, State
-from servicegraph.model.record import NO_PROVIDER, OBSERVED, Transition
+from servicegraph.model.record import OBSERVED, Transition
 from servicegraph.model.times import iso
 
 #: What a time-travel answer says of the structure it used.
@@ -97,7 +97,7 @@ def answer_at(at: str, last: Iterable[Transition], *, reaches: int) -> dict[str,
     for t in [*explained.values(), *observed.values()]:
         for cause in t.causes:
             # As the current impact names them: the provider, else the owner.
-            name = cause.provider or cause.owner or NO_PROVIDER
+            name = cause.accountable
             providers.setdefault(name, set()).add(cause.component)
     planned_components = {c.component: c.window for t in observed.values()
                           for c in t.causes if c.planned}
@@ -135,14 +135,14 @@ def admitted(rows: Iterable[Transition], *, owners: Sequence[str] | None,
              ) -> list[Transition]:
     """The transitions (in time order) that pass the timeline's owner and provider
     filters: an owner matches the node's owner (``owner_of``) or a cause's; a provider
-    matches a cause's (:data:`NO_PROVIDER` for a cause without one). The transition
-    that follows a matching one of the same node is kept too, so that a recovery
-    (which has no causes) ends what the filter showed."""
+    matches who must act for a cause (its ``accountable``). The transition that follows
+    a matching one of the same node is kept too, so that a recovery (which has no
+    causes) ends what the filter showed."""
     def matches(t: Transition) -> bool:
         if owners is not None and owner_of.get(t.node) not in owners and not any(
                 c.owner in owners for c in t.causes):
             return False
-        return providers is None or any((c.provider or NO_PROVIDER) in providers
+        return providers is None or any(c.accountable in providers
                                         for c in t.causes)
 
     shown: set[tuple[str, str]] = set()
