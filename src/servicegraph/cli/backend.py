@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
@@ -71,11 +72,15 @@ class Local:
         # The bound is the process's: it is put back when the command is done.
         self._bound = jit.interpreting()
         jit.interpret_below(INTERPRET_BELOW)
+        settings = Settings()
         try:
-            self.graph: ServiceGraph = ServiceGraph.open(Settings(), store)
+            self.graph: ServiceGraph = ServiceGraph.open(settings, store)
         except BaseException:
             jit.interpret_below(self._bound)
             raise
+        # Each command is a new process: single points of failure are kept in a file
+        # between commands, and computed again only when the graph's structure changed.
+        self.graph.questions.keep_single_points(spof_file(settings, store))
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
                limit: int | None) -> dict[str, Any]:
@@ -196,6 +201,23 @@ class Local:
             self.graph.close()
         finally:
             jit.interpret_below(self._bound)
+
+
+def spof_file(settings: Any, store: str | None) -> Path:
+    """The file where the command line keeps the single points of failure of ``store``
+    (one per store: its location, or its URI and database, named by a digest)."""
+    import hashlib
+    import os
+
+    from servicegraph.store import is_neo4j_uri
+
+    target = store or settings.store
+    where = (f"{target} {settings.neo4j_database}" if is_neo4j_uri(target)
+             else str(Path(target).resolve()))
+    folder = settings.cli_cache_dir or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "servicegraph"
+    name = hashlib.blake2b(where.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return Path(folder) / f"spof-{name}.npz"
 
 
 #: The most ids of one answer looked up for being retired and for suggestions: the

@@ -138,6 +138,8 @@ class SpofTable:
     def __init__(self, index: GraphIndex, found: Breakage,
                  risk: Breakage | None = None) -> None:
         self.index = index
+        #: What the table was made of (kept so that it can be saved and made again).
+        self.found, self.risk = found, risk
         self._counts = found.counts
         self._rank = index.id_rank()
         #: Every component that breaks a promise: most promises first, then by id.

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from servicegraph.formats import INTERCHANGE, ExportFormat
@@ -28,6 +29,7 @@ from servicegraph.impact.index import GraphIndex
 from servicegraph.impact.planned import nothing_planned, planned_marks
 from servicegraph.impact.rootcause import COMPONENTS, root_cause_candidates
 from servicegraph.impact.spof_cache import SpofAnswer, SpofCache, SpofResult
+from servicegraph.impact.spof_file import SpofFile
 from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
 from servicegraph.live.plan import dangling_view
 from servicegraph.live.replica import Replica
@@ -374,6 +376,13 @@ class Questions:
         """Planned changes assessed alone and together (see
         :func:`~servicegraph.impact.assess_changes`)."""
         return assess_changes(self.index(), changes).to_dict()
+
+    def keep_single_points(self, path: Path) -> None:
+        """Keep the single points of failure computed here in the file ``path`` too, and
+        answer from it while the graph's structure is the one it was computed on (for
+        processes that answer one question each: see
+        :mod:`~servicegraph.impact.spof_file`)."""
+        self._spof.keep = SpofFile(path)
 
     def single_points(self, *, wait: float = 0.5) -> SpofAnswer:
         """The single points of failure of every promise, as last computed (see
