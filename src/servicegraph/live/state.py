@@ -644,11 +644,14 @@ class LiveLinks:
         v = idx.position.get(node_id)
         if v is None:
             return []
-        found = end[edges(v)]
+        found = end[edges(v)].tolist()
         if kinds:
-            codes = np.array([KIND_CODE[k] for k in kinds], dtype=np.int8)
-            found = found[np.isin(idx.kind_codes[found], codes)]
-        return sorted(idx.ids[int(u)] for u in found)
+            # A node has few direct links: plain Python beats numpy's per-call cost here.
+            codes = {KIND_CODE[k] for k in kinds}
+            kind = idx.kind_codes
+            found = [u for u in found if int(kind[u]) in codes]
+        ids = idx.ids
+        return sorted(ids[u] for u in found)
 
     def needs(self, node_id: str, *kinds: NodeKind) -> list[str]:
         """Ids of its live dependencies (of ``kinds``, or all), sorted."""
