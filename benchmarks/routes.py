@@ -74,8 +74,10 @@ def _one_size(ent: Enterprise, db: Path, work: Path, reps: int, catalogue_reps: 
               connect: Connect) -> tuple[dict[str, Timing], dict[str, float], dict[str, int]]:
     """The routes' timings over a server on ``db``, the naive ways' (median seconds),
     and the size of each catalogue's answer in bytes."""
-    ci = ent.ids[ent.blocks["platform"][0]]
-    system = ent.ids[ent.blocks["system"][0] + 7]
+    # Nodes of the same standing at both sizes: the last of their blocks are in their own
+    # stacks, not the hubs (the first of a block), whose neighbourhoods grow with it.
+    ci = ent.ids[ent.blocks["platform"][1] - 3]
+    system = ent.ids[ent.blocks["system"][1] - 7]
     found: dict[str, Timing] = {}
     sizes: dict[str, int] = {}
     with connect(db, work) as c:
@@ -104,6 +106,9 @@ def _one_size(ent: Enterprise, db: Path, work: Path, reps: int, catalogue_reps: 
         for depth in (1, 2):
             found[f"GET /v1/nodes/{{id}}/neighbourhood (depth {depth})"] = _timed(
                 lambda i, d=depth: c.get(around, params={"depth": d}), 200, reps)  # type: ignore[misc]
+        for depth in (1, 2):
+            got = c.get(around, params={"depth": depth}).json()
+            sizes[f"depth {depth}"] = len(got["nodes"]) + len(got["edges"])
         found["GET /v1/nodes/{id}/provenance"] = _timed(
             lambda i: c.get(f"{node}/provenance"), 200, reps)
         for which in ("promises", "service-acts", "service-systems"):
@@ -168,10 +173,13 @@ def routes_rows(work: Path, tier: str, seed: int, *, reps: int = REPS,
         which = route.removeprefix("GET /v1/catalogue/") if "catalogue" in route else None
         if which is None:
             way = [nv["read"] for nv in naive]
+            depth = next((d for d in ("depth 1", "depth 2") if d in route), None)
+            items = ("" if depth is None else
+                     f"{answers[0][depth]} / {answers[1][depth]} nodes and edges; ")
             rows.append(Row(
                 f"`{route}`", label, f"{ms(a.median)} / {ms(b.median)}",
                 f"≤ {FLAT:g}x from {human(small)} to {human(large)}", growth <= FLAT,
-                f"{growth:.1f}x; p95 {ms(a.p95)} / {ms(b.p95)} ({a.reps}); naive way "
+                f"{items}{growth:.1f}x; p95 {ms(a.p95)} / {ms(b.p95)} ({a.reps}); naive way "
                 f"(the whole graph read from the store): {ms(way[0])} / {ms(way[1])}, "
                 f"{way[1] / b.median:,.0f}x slower at {human(large)}"))
         else:
