@@ -2,13 +2,15 @@
 node's provenance and the catalogues, over HTTP, at two sizes of one embedded store.
 
 Each size is the synthetic enterprise written into an embedded (SQLite) store and
-served by a real ``servicegraph serve`` process; a client in this process times each
-route after warm-ups. Beside it, in the same run and over the same store, the naive
-way each route replaced: a whole-graph build. For the routes of one item, the whole
-graph read from the store (``store.read()``) to learn whether the item exists; for a
-catalogue, the whole live graph built as model objects and the catalogue computed on
-it. The routes of one item should stay flat from the small size to the large; a
-catalogue grows with what it lists, the naive way with the whole graph.
+served by a real ``servicegraph serve`` process, both at once; a client in this
+process times each route after warm-ups, its requests to the two sizes taking turns,
+so that other work on a shared machine weighs on both sizes alike. Beside it, in the
+same run and over the same store, the naive way each route replaced: a whole-graph
+build. For the routes of one item, the whole graph read from the store
+(``store.read()``) to learn whether the item exists; for a catalogue, the whole live
+graph built as model objects and the catalogue computed on it. The routes of one item
+should stay flat from the small size to the large; a catalogue grows with what it
+lists, the naive way with the whole graph.
 """
 
 from __future__ import annotations
@@ -41,21 +43,65 @@ def _quote(node_id: str) -> str:
     return urllib.parse.quote(node_id, safe="")
 
 
-def _timed(call: Callable[[int], httpx.Response], expect: int, reps: int,
-           warm: int = 3) -> Timing:
-    """``call(i)`` for i in 0..reps+warm, each timed from send to full answer; every
-    answer must have the status ``expect``."""
-    samples = []
+Call = Callable[[httpx.Client, "Size", int], httpx.Response]
+
+
+class Size:
+    """One size: its enterprise, its store and the nodes the routes ask about."""
+
+    def __init__(self, ent: Enterprise, db: Path) -> None:
+        self.ent, self.db = ent, db
+        # Nodes of the same standing at both sizes: the last of their blocks are in their
+        # own stacks, not the hubs (the first of a block), whose neighbourhoods grow with it.
+        self.ci = ent.ids[ent.blocks["platform"][1] - 3]
+        self.node = f"/v1/nodes/{_quote(self.ci)}"
+        system = ent.ids[ent.blocks["system"][1] - 7]
+        self.around = f"/v1/nodes/{_quote(system)}/neighbourhood"
+
+    def new(self, i: int) -> str:
+        """A node the write routes create, change and delete."""
+        return f"route-bench-{self.ent.n}-{i}"
+
+
+def _timed(clients: Sequence[httpx.Client], sizes: Sequence[Size], call: Call, expect: int,
+           reps: int, warm: int = 3) -> list[Timing]:
+    """``call`` ``reps`` times per size (after ``warm`` warm-ups), the sizes taking turns
+    request by request, so that other work on the machine weighs on both alike; each
+    timed from send to full answer, each answer of the status ``expect``."""
+    samples: list[list[float]] = [[] for _ in clients]
     for i in range(reps + warm):
-        t0 = time.perf_counter()
-        r = call(i)
-        took = time.perf_counter() - t0
-        if r.status_code != expect:
-            raise RuntimeError(f"{r.request.method} {r.request.url} answered "
-                               f"{r.status_code}, not {expect}: {r.text[:300]}")
-        if i >= warm:
-            samples.append(took)
-    return Timing(tuple(samples))
+        for k, (c, size) in enumerate(zip(clients, sizes, strict=True)):
+            t0 = time.perf_counter()
+            r = call(c, size, i)
+            took = time.perf_counter() - t0
+            if r.status_code != expect:
+                raise RuntimeError(f"{r.request.method} {r.request.url} answered "
+                                   f"{r.status_code}, not {expect}: {r.text[:300]}")
+            if i >= warm:
+                samples[k].append(took)
+    return [Timing(tuple(s)) for s in samples]
+
+
+#: The routes of one item: (name, the call, the status it answers).
+ONE_ITEM: tuple[tuple[str, Call, int], ...] = (
+    ("GET /v1/nodes/{id}", lambda c, s, i: c.get(s.node), 200),
+    ("PUT /v1/nodes/{id} (created)",
+     lambda c, s, i: c.put(f"/v1/nodes/{s.new(i)}", json={"kind": "ci", "name": "Bench"}), 201),
+    ("PUT /v1/nodes/{id} (replaced)",
+     lambda c, s, i: c.put(f"/v1/nodes/{s.new(i)}", json={"kind": "ci", "name": f"B {i}"}),
+     200),
+    ("PUT /v1/edges (created)",
+     lambda c, s, i: c.put("/v1/edges", json={"from": s.new(i), "to": s.ci}), 201),
+    ("DELETE /v1/edges",
+     lambda c, s, i: c.delete("/v1/edges", params={"from": s.new(i), "to": s.ci}), 204),
+    ("DELETE /v1/nodes/{id}", lambda c, s, i: c.delete(f"/v1/nodes/{s.new(i)}"), 204),
+    ("GET /v1/nodes/{id}/neighbourhood (depth 1)",
+     lambda c, s, i: c.get(s.around, params={"depth": 1}), 200),
+    ("GET /v1/nodes/{id}/neighbourhood (depth 2)",
+     lambda c, s, i: c.get(s.around, params={"depth": 2}), 200),
+    ("GET /v1/nodes/{id}/provenance", lambda c, s, i: c.get(f"{s.node}/provenance"), 200),
+)
+CATALOGUE_NAMES = ("promises", "service-acts", "service-systems")
 
 
 #: Opens a client of a server over the embedded store at a path (the work folder given).
@@ -70,53 +116,32 @@ def served(db: Path, work: Path) -> Iterator[httpx.Client]:
         yield client
 
 
-def _one_size(ent: Enterprise, db: Path, work: Path, reps: int, catalogue_reps: int,
-              connect: Connect) -> tuple[dict[str, Timing], dict[str, float], dict[str, int]]:
-    """The routes' timings over a server on ``db``, the naive ways' (median seconds),
-    and the size of each catalogue's answer in bytes."""
-    # Nodes of the same standing at both sizes: the last of their blocks are in their own
-    # stacks, not the hubs (the first of a block), whose neighbourhoods grow with it.
-    ci = ent.ids[ent.blocks["platform"][1] - 3]
-    system = ent.ids[ent.blocks["system"][1] - 7]
-    found: dict[str, Timing] = {}
-    sizes: dict[str, int] = {}
-    with connect(db, work) as c:
-        r = c.get(f"/v1/nodes/{_quote(ci)}")  # the server reads its graph now
-        if r.status_code != 200:
-            raise RuntimeError(f"the server answered {r.status_code}: {r.text[:300]}")
-        node = f"/v1/nodes/{_quote(ci)}"
-        found["GET /v1/nodes/{id}"] = _timed(lambda i: c.get(node), 200, reps)
-
-        def new(i: int) -> str:
-            return f"/v1/nodes/route-bench-{ent.n}-{i}"
-
-        body = {"kind": "ci", "name": "Route bench"}
-        found["PUT /v1/nodes/{id} (created)"] = _timed(lambda i: c.put(new(i), json=body),
-                                                       201, reps)
-        found["PUT /v1/nodes/{id} (replaced)"] = _timed(
-            lambda i: c.put(new(i), json={**body, "name": f"Route bench {i}"}), 200, reps)
-        found["PUT /v1/edges (created)"] = _timed(
-            lambda i: c.put("/v1/edges", json={"from": f"route-bench-{ent.n}-{i}", "to": ci}),
-            201, reps)
-        found["DELETE /v1/edges"] = _timed(
-            lambda i: c.delete("/v1/edges", params={"from": f"route-bench-{ent.n}-{i}",
-                                                    "to": ci}), 204, reps)
-        found["DELETE /v1/nodes/{id}"] = _timed(lambda i: c.delete(new(i)), 204, reps)
-        around = f"/v1/nodes/{_quote(system)}/neighbourhood"
-        for depth in (1, 2):
-            found[f"GET /v1/nodes/{{id}}/neighbourhood (depth {depth})"] = _timed(
-                lambda i, d=depth: c.get(around, params={"depth": d}), 200, reps)  # type: ignore[misc]
-        for depth in (1, 2):
-            got = c.get(around, params={"depth": depth}).json()
-            sizes[f"depth {depth}"] = len(got["nodes"]) + len(got["edges"])
-        found["GET /v1/nodes/{id}/provenance"] = _timed(
-            lambda i: c.get(f"{node}/provenance"), 200, reps)
-        for which in ("promises", "service-acts", "service-systems"):
+def _both_sizes(sizes: Sequence[Size], work: Path, reps: int, catalogue_reps: int,
+                connect: Connect) -> tuple[dict[str, list[Timing]], list[dict[str, int]]]:
+    """The routes' timings at each size (servers over both stores at once), and the size
+    of some answers (catalogues in bytes, neighbourhoods in nodes and edges)."""
+    found: dict[str, list[Timing]] = {}
+    answers: list[dict[str, int]] = [{} for _ in sizes]
+    with connect(sizes[0].db, work) as c0, connect(sizes[1].db, work) as c1:
+        clients = (c0, c1)
+        for c, size in zip(clients, sizes, strict=True):
+            r = c.get(size.node)  # the server reads its graph now
+            if r.status_code != 200:
+                raise RuntimeError(f"the server answered {r.status_code}: {r.text[:300]}")
+        for route, call, expect in ONE_ITEM:
+            found[route] = _timed(clients, sizes, call, expect, reps)
+        for which in CATALOGUE_NAMES:
             path = f"/v1/catalogue/{which}"
-            found[f"GET /v1/catalogue/{which}"] = _timed(lambda i, p=path: c.get(p), 200,  # type: ignore[misc]
-                                                         catalogue_reps, warm=1)
-            sizes[which] = len(c.get(path).content)
-    return found, _naive(db, ci), sizes
+            found[f"GET /v1/catalogue/{which}"] = _timed(
+                clients, sizes, lambda c, s, i, p=path: c.get(p), 200,  # type: ignore[misc]
+                catalogue_reps, warm=1)
+        for c, size, into in zip(clients, sizes, answers, strict=True):
+            for which in CATALOGUE_NAMES:
+                into[which] = len(c.get(f"/v1/catalogue/{which}").content)
+            for depth in (1, 2):
+                got = c.get(size.around, params={"depth": depth}).json()
+                into[f"depth {depth}"] = len(got["nodes"]) + len(got["edges"])
+    return found, answers
 
 
 def _naive(db: Path, ci: str) -> dict[str, float]:
@@ -151,24 +176,21 @@ def routes_rows(work: Path, tier: str, seed: int, *, reps: int = REPS,
     """The section's rows: each route at the tier's two sizes, against the naive way
     (``connect``: how the server is reached, a real process by default)."""
     small, large = sizes or SIZES[tier]
-    timings: list[dict[str, Timing]] = []
-    naive: list[dict[str, float]] = []
-    answers: list[dict[str, int]] = []
+    sizes_: list[Size] = []
     for n in (small, large):
         log(f"routes at {human(n)} nodes: writing the embedded store")
         ent = generate(n, seed)
         db = work / f"routes-{n}.db"
         db.unlink(missing_ok=True)
         load_store(ent, db, seed)
-        log(f"routes at {human(n)} nodes: timing")
-        t, nv, a = _one_size(ent, db, work, reps, catalogue_reps, connect)
-        timings.append(t)
-        naive.append(nv)
-        answers.append(a)
+        sizes_.append(Size(ent, db))
+    log("routes: timing at both sizes, in turns")
+    timings, answers = _both_sizes(sizes_, work, reps, catalogue_reps, connect)
+    log("routes: the naive ways")
+    naive = [_naive(size.db, size.ci) for size in sizes_]
     label = f"{human(small)} / {human(large)}"
     rows: list[Row] = []
-    for route in timings[0]:
-        a, b = timings[0][route], timings[1][route]
+    for route, (a, b) in timings.items():
         growth = b.median / a.median
         which = route.removeprefix("GET /v1/catalogue/") if "catalogue" in route else None
         if which is None:
@@ -206,8 +228,9 @@ def section(rows: Sequence[Row], tier: str, started: float,
         f"## Routes in proportion to their answers (tier {tier})",
         "",
         f"`python -m benchmarks --tier {tier} --only routes` (also run by `make bench`); "
-        f"a `servicegraph serve` process over an embedded store of {human(small)} and of "
-        f"{human(large)} nodes, each route timed over HTTP from this process (median, "
+        f"a `servicegraph serve` process over an embedded store of {human(small)} and "
+        f"one of {human(large)} nodes, both at once, each route timed over HTTP from this "
+        "process, requests to the two sizes taking turns (median, "
         f"{REPS} requests after warm-ups for a route of one item, {CATALOGUE_REPS} for a "
         "catalogue); the naive way measured in the same run over the same store. "
         f"Whole run {time.perf_counter() - started:,.0f} s; load average {load()} at "
