@@ -31,8 +31,11 @@ from servicegraph.impact.spof_table import SpofTable
 log = logging.getLogger("servicegraph.spof")
 
 #: The file's format: a file of another is computed again.
-FORMAT = 1
+FORMAT = 2
 _FIELDS = ("counts", "imp_start", "imp_node", "back_start", "back_node")
+#: The graphs a table's questions walk, kept too: computing them again is most of a load.
+_WALKS = ("old", "new", "level", "promise", "imp_start", "imp_node", "back_start",
+          "back_node", "every_start", "every_node")
 
 
 def structure_digest(index: GraphIndex) -> str:
@@ -68,13 +71,15 @@ class SpofFile:
                 found = Breakage(*(held[f] for f in _FIELDS))
                 risk = (Breakage(*(held[f"risk_{f}"] for f in _FIELDS))
                         if bool(held["has_risk"]) else None)
+                walks = {name: held[f"walk_{name}"] for name in _WALKS}
                 at = datetime.fromisoformat(str(held["computed_at"]))
+                table = SpofTable(index, found, risk, walks=walks)
         except FileNotFoundError:
             return None
         except Exception as exc:  # a torn or foreign file: computed again, and replaced
             log.info("single points of failure kept in %s not read: %s", self.path, exc)
             return None
-        return SpofTable(index, found, risk), at
+        return table, at
 
     def save(self, index: GraphIndex, table: SpofTable, at: datetime | None = None) -> None:
         """Keep ``table`` of ``index`` (written whole or not at all: a reader never sees
@@ -82,6 +87,7 @@ class SpofFile:
         arrays = {f: getattr(table.found, f) for f in _FIELDS}
         if table.risk is not None:
             arrays.update({f"risk_{f}": getattr(table.risk, f) for f in _FIELDS})
+        arrays.update({f"walk_{name}": a for name, a in table.walks().items()})
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
