@@ -157,7 +157,7 @@ class LiveGraph:
 
     def graph(self) -> GraphData:
         """The whole stored graph as model objects (without claims): for views that
-        need all of it (catalogues, exports)."""
+        need all of it (the whole-graph exports)."""
         return GraphData(tuple(self.nodes()),
                          tuple(self.edge_at(e) for e in self.edge_numbers()))
 

@@ -186,7 +186,7 @@ class Questions:
     def whole_graph(self) -> GraphData:
         """The whole stored graph as model objects (retired items included, claims left
         out: see :meth:`provenance`), built once per change of nodes or edges: for the
-        views that need all of it (exports, catalogues)."""
+        views that need all of it (the whole-graph exports)."""
         with self.reading() as live:
             return self._whole.get(live.index.key, live.graph)
 
