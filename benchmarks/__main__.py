@@ -22,6 +22,8 @@ from benchmarks.inprocess import engine_rows, naive_rows
 from benchmarks.neo4j_server import cypher_reach, local_neo4j, server_version
 from benchmarks.report import Row, human, load, log, machine, mib, table
 from benchmarks.reread import reread
+from benchmarks.routes import routes_rows
+from benchmarks.routes import section as routes_section
 from benchmarks.server import serve
 from benchmarks.startup import section as startup_section
 from benchmarks.startup import startup_rows
@@ -235,8 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-api", action="store_true",
                         help="in-process figures only (no Neo4j, no server)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--only", choices=["cli", "startup"],
+    parser.add_argument("--only", choices=["cli", "routes", "startup"],
                         help="run only this section (cli: the command line from the shell; "
+                             "routes: the routes of one item and the catalogues at two sizes; "
                              "startup: start-up from a snapshot against the whole read)")
     parser.add_argument("--neo4j-uri",
                         help="the start-up section's Neo4j: a running one, emptied "
@@ -247,16 +250,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.only == "startup":
         run_startup(args)
         return 0
-    cli_started = time.perf_counter()
-    log("the command line from the shell")
-    with tempfile.TemporaryDirectory(prefix="sg-bench-cli-") as work:
-        cli = cli_rows(Path(work), args.seed, reps=args.cli_reps)
-    for r in cli:
-        log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
-    cli_lines = cli_section(cli, args.cli_reps, cli_started)
-    print("\n".join(cli_lines))
-    write_section(args.out, "cli", cli_lines)
+    if args.only in (None, "cli"):
+        cli_started = time.perf_counter()
+        log("the command line from the shell")
+        with tempfile.TemporaryDirectory(prefix="sg-bench-cli-") as work:
+            cli = cli_rows(Path(work), args.seed, reps=args.cli_reps)
+        for r in cli:
+            log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+        cli_lines = cli_section(cli, args.cli_reps, cli_started)
+        print("\n".join(cli_lines))
+        write_section(args.out, "cli", cli_lines)
     if args.only == "cli":
+        return 0
+    if args.only in (None, "routes"):
+        routes_started = time.perf_counter()
+        log("routes in proportion to their answers")
+        with tempfile.TemporaryDirectory(prefix="sg-bench-routes-") as work:
+            found = routes_rows(Path(work), args.tier, args.seed)
+        for r in found:
+            log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+        routes_lines = routes_section(found, args.tier, routes_started)
+        print("\n".join(routes_lines))
+        write_section(args.out, f"routes {args.tier}", routes_lines)
+    if args.only == "routes":
         return 0
     n = args.nodes or TIERS[args.tier]
     size = human(n)

@@ -51,6 +51,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.first_half)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cli_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Commands run by the tests (in process or not) keep what they cache in a folder of
+    the session's, never in the user's own cache."""
+    os.environ["SERVICEGRAPH_CLI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cli-cache"))
+
+
 @pytest.fixture(scope="session")
 def neo4j_uri() -> Iterator[str]:
     """The Bolt URI of a real Neo4j for this session."""

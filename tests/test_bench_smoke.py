@@ -10,7 +10,10 @@ section's graph starts from a snapshot as it is read whole.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -132,3 +135,27 @@ def test_the_start_up_benchmark_graph_starts_from_a_snapshot_as_read_whole(
     assert fast.questions.current() == whole.questions.current()
     assert fast.questions.whole_graph() == whole.questions.whole_graph()
     folder.close()
+
+
+def test_the_routes_benchmark_runs_at_two_small_sizes(tmp_path: Path) -> None:
+    """Every route it times answers as expected (it stops otherwise), at both sizes,
+    with the naive way beside it (served in process here; a real server in the run)."""
+    from benchmarks.routes import routes_rows, section
+
+    from servicegraph_api import create_app
+
+    from apikit import local_client, settings_for
+
+    @contextmanager
+    def in_process(db: Path, work: Path) -> Iterator[Any]:
+        app = create_app(settings_for(work), graph=ServiceGraph(SqliteStore(db)))
+        with local_client(app) as client:
+            yield client
+
+    rows = routes_rows(tmp_path, "S", SEED, reps=1, catalogue_reps=1, sizes=(200, 400),
+                       connect=in_process)
+    routes = [r.figure for r in rows]
+    assert "`PUT /v1/nodes/{id} (created)`" in routes
+    assert "`GET /v1/catalogue/service-systems`" in routes
+    assert all(r.size == "200 / 400" and "naive way" in r.note for r in rows)
+    assert "| figure |" in "\n".join(section(rows, "S", 0.0, (200, 400)))

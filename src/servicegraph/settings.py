@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         "Largest input file the command line reads, in bytes (default 16 MiB, the "
         "server's default body limit); larger files, and anything that is not a "
         "regular file (a FIFO, a device), are refused before reading."))
+    cli_cache_dir: Path | None = Field(default=None, description=(
+        "Folder where the command line keeps the single points of failure it computed on "
+        "a store, so that the next command on a graph of the same structure answers "
+        "without computing them again (default: `servicegraph` in the user's cache "
+        "folder, `$XDG_CACHE_HOME` or `~/.cache`). A file that cannot be written is "
+        "skipped: the command still answers."))
 
     # --- webhook subscriptions ------------------------------------------------------------
     subscription_allowed_networks: list[str] = Field(default_factory=list, description=(

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
@@ -89,6 +90,9 @@ class Local:
         except BaseException:
             jit.interpret_below(self._bound)
             raise
+        # Each command is a new process: single points of failure are kept in a file
+        # between commands, and computed again only when the graph's structure changed.
+        self.graph.questions.keep_single_points(spof_file(self.settings, store))
 
     def impact(self, down: Sequence[str], degraded: Sequence[str],
                limit: int | None) -> dict[str, Any]:
@@ -266,6 +270,23 @@ class Local:
             self.graph.close()
         finally:
             jit.interpret_below(self._bound)
+
+
+def spof_file(settings: Any, store: str | None) -> Path:
+    """The file where the command line keeps the single points of failure of ``store``
+    (one per store: its location, or its URI and database, named by a digest)."""
+    import hashlib
+    import os
+
+    from servicegraph.store import is_neo4j_uri
+
+    target = store or settings.store
+    where = (f"{target} {settings.neo4j_database}" if is_neo4j_uri(target)
+             else str(Path(target).resolve()))
+    folder = settings.cli_cache_dir or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "servicegraph"
+    name = hashlib.blake2b(where.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return Path(folder) / f"spof-{name}.npz"
 
 
 #: The most ids of one answer looked up for being retired and for suggestions: the

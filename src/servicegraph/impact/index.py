@@ -196,6 +196,7 @@ class GraphIndex:
         # g). One read per edge instead of four keeps the kernels' walk in cache.
         self._link = np.zeros(0, dtype=np.int64)
         self._active_count = 0
+        self._alive_count = 0  # edges that exist: kept, so a write never counts them all
         self._g = 0
         self._gnode = np.zeros(0, dtype=np.int64)
         # Each group's rule as codes (see servicegraph.model.redundancy), and resolved
@@ -242,7 +243,7 @@ class GraphIndex:
     @property
     def stored_edge_count(self) -> int:
         """Edges that exist, whether they count for impact or not."""
-        return int(self._alive[:self._m].sum())
+        return self._alive_count
 
     def alive(self, e: int) -> bool:
         """Whether edge number ``e`` exists (retired or not)."""
@@ -619,6 +620,7 @@ class GraphIndex:
         idx._active = (np.ones(m, dtype=np.bool_) if active is None
                        else np.asarray(active, dtype=np.bool_).copy())
         idx._active_count = int(idx._active.sum())
+        idx._alive_count = m
         idx._link = _links(idx._src, idx._soft, idx._grp, idx._active)
         idx._g = g
         idx._gnode = np.asarray(group_node, dtype=np.int64).copy()
@@ -769,6 +771,7 @@ class GraphIndex:
         self._src[e], self._dst[e], self._soft[e] = source, target, soft
         self._grp[e] = -1 if group is None else self._group(source, group)
         self._alive[e] = True
+        self._alive_count += 1
         self._active[e] = False
         self._out.add(source, e, self._alive)
         self._in.add(target, e, self._alive)
@@ -807,8 +810,11 @@ class GraphIndex:
 
     def remove_edge(self, e: int) -> None:
         """Remove edge ``e`` (its number is not reused)."""
+        if not self._alive[e]:
+            return
         self.set_active(e, False)
         self._alive[e] = False
+        self._alive_count -= 1
         self._out.dead += 1
         self._in.dead += 1
         self._touch()

@@ -19,6 +19,9 @@ graph and answers from it.
   starts as soon as the first ends.
 
 Each process keeps its own table (worker processes of one server each compute it).
+A process that lives one question long (a command of the command line) also keeps
+it in a file (:attr:`SpofCache.keep`, see :mod:`~servicegraph.impact.spof_file`), so
+that the next command on a graph of the same structure does not compute it again.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from servicegraph.impact.index import GraphIndex
+from servicegraph.impact.spof_file import SpofFile
 from servicegraph.impact.spof_table import SpofTable, compile_kernels
 
 log = logging.getLogger("servicegraph.spof")
@@ -101,6 +105,8 @@ class SpofCache:
         self._latest: SpofResult | None = None
         self._wanted: Key | None = None
         self._running: float | None = None  # when the running computation started
+        #: Where tables are also kept between processes (none: in memory only).
+        self.keep: SpofFile | None = None
 
     def answer(self, *, wait: float = 0.5) -> SpofAnswer:
         """The table for the graph as it is now, waiting at most ``wait`` seconds for it
@@ -168,8 +174,18 @@ class SpofCache:
         with self._reading() as live:
             version, key = live.version, live.index.key
             frozen = live.index.snapshot()
+        kept = self.keep.load(frozen) if self.keep is not None else None
+        if kept is not None:
+            # The same structure as when it was kept: it holds for this version too.
+            table, at = kept
+            log.info("single points of failure of version %d read from %s", version,
+                     self.keep.path if self.keep is not None else "")
+            return SpofResult(table, key, version, at, time.perf_counter() - started)
         table = SpofTable.compute(frozen, workers=self._workers)
         took = time.perf_counter() - started
+        at = datetime.now(UTC)
         log.info("single points of failure of version %d: %d components in %.1f s",
                  version, table.components, took)
-        return SpofResult(table, key, version, datetime.now(UTC), took)
+        if self.keep is not None:
+            self.keep.save(frozen, table, at)
+        return SpofResult(table, key, version, at, took)

@@ -111,6 +111,25 @@ class _Walks:
         owner = np.repeat(np.arange(len(start) - 1, dtype=np.int64), np.diff(start))
         return csr(self.new[owner], self.new[adj], len(start) - 1)
 
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """The walks as plain arrays (to keep them in a file)."""
+        out: dict[str, npt.NDArray[Any]] = {
+            "old": self.old, "new": self.new, "level": self.level, "promise": self.promise}
+        for name in ("imp", "back", "every"):
+            out[f"{name}_start"], out[f"{name}_node"] = getattr(self, name)
+        return out
+
+    @classmethod
+    def of(cls, arrays: dict[str, npt.NDArray[Any]]) -> _Walks:
+        """The walks from :meth:`arrays`."""
+        walks = cls.__new__(cls)
+        walks.old, walks.new = arrays["old"], arrays["new"]
+        walks.level, walks.promise = arrays["level"], arrays["promise"]
+        for name in ("imp", "back", "every"):
+            setattr(walks, name, (arrays[f"{name}_start"], arrays[f"{name}_node"]))
+        walks.levels = int(walks.level.max()) + 1 if len(walks.level) else 1
+        return walks
+
 
 class SpofTable:
     """The single points of failure of one (frozen) index.
@@ -135,14 +154,16 @@ class SpofTable:
     'app'
     """
 
-    def __init__(self, index: GraphIndex, found: Breakage,
-                 risk: Breakage | None = None) -> None:
+    def __init__(self, index: GraphIndex, found: Breakage, risk: Breakage | None = None,
+                 walks: dict[str, npt.NDArray[Any]] | None = None) -> None:
         self.index = index
+        #: What the table was made of (kept so that it can be saved and made again).
+        self.found, self.risk = found, risk
         self._counts = found.counts
         self._rank = index.id_rank()
         #: Every component that breaks a promise: most promises first, then by id.
         self._ranked = self._order(np.flatnonzero(found.counts > 0))
-        self._walks = _Walks(index, found, risk)
+        self._walks = _Walks(index, found, risk) if walks is None else _Walks.of(walks)
         self._scratch = _Scratches(index.node_count, self._walks.levels)
 
     @classmethod
@@ -166,6 +187,11 @@ class SpofTable:
     def _order(self, nodes: I64) -> I64:
         """``nodes`` most promises broken first, then by id."""
         return nodes[np.lexsort((self._rank[nodes], -self._counts[nodes]))]
+
+    def walks(self) -> dict[str, npt.NDArray[Any]]:
+        """The graphs the questions walk, as plain arrays (given back to the constructor
+        as ``walks``, they spare computing them again)."""
+        return self._walks.arrays()
 
     @property
     def components(self) -> int:

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from servicegraph.impact.index import KIND_CODE, GraphIndex
+from servicegraph.impact.index import I64, KIND_CODE, GraphIndex
 from servicegraph.model.acknowledgements import Acknowledgement
 from servicegraph.model.alerts import Alert, Status
+from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.fields import NODE_FIELDS
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
@@ -279,7 +281,7 @@ class LiveGraph:
 
     def graph(self) -> GraphData:
         """The whole stored graph as model objects (without claims): for views that
-        need all of it (catalogues, exports)."""
+        need all of it (the whole-graph exports)."""
         return GraphData(tuple(self.nodes()),
                          tuple(self.edge_at(e) for e in self.edge_numbers()))
 
@@ -287,6 +289,25 @@ class LiveGraph:
         """The live part of the graph (what :meth:`GraphData.live
         <servicegraph.model.GraphData.live>` keeps) for walks that cost what they reach."""
         return LiveNeighbours(self)
+
+    def links(self) -> LiveLinks:
+        """The live part of the graph as the catalogues and the matrix read it
+        (:class:`~servicegraph.views.catalogue.Links`), from the index and the columns."""
+        return LiveLinks(self)
+
+    def view(self, node_ids: Sequence[str]) -> GraphData:
+        """The nodes ``node_ids`` of the live part of the graph and every live edge among
+        them, in the order of the whole graph (by position, then by edge number); raises
+        :class:`~servicegraph.model.UnknownNodeError` naming the ids it lacks."""
+        idx = self.index
+        wanted = set(node_ids)
+        missing = sorted(n for n in wanted
+                         if n not in idx.position or not idx.counted(idx.position[n]))
+        if missing:
+            raise UnknownNodeError(missing)
+        positions = sorted(idx.position[n] for n in wanted)
+        return GraphData(tuple(self.node_at(v) for v in positions),
+                         tuple(self.neighbours().edges_among(wanted)))
 
     def claimed_by(self, source: str) -> tuple[list[int], list[int]]:
         """Positions of the nodes and numbers of the edges ``source`` claims."""
@@ -783,3 +804,81 @@ class LiveNeighbours:
                 if idx.ids[int(idx.edge_target[e])] in ids:
                     found.add(e)
         return [self.graph.edge_at(e) for e in sorted(found)]
+
+
+class LiveLinks:
+    """The live part of a :class:`LiveGraph` as
+    :class:`~servicegraph.views.catalogue.Links`: each answer is read from the index
+    and the columns, so a catalogue costs what it lists and a walk what it reaches."""
+
+    def __init__(self, graph: LiveGraph) -> None:
+        self.graph = graph
+        self._seen: npt.NDArray[np.bool_] | None = None
+
+    def of_kind(self, kind: NodeKind) -> list[Node]:
+        """The live nodes of one kind, by id."""
+        idx = self.graph.index
+        return [self.graph.node_at(v) for v in idx.in_id_order(idx.of_kind(kind)).tolist()]
+
+    def _ends(self, node_id: str, edges: Callable[[int], I64], end: I64,
+              kinds: tuple[NodeKind, ...]) -> list[str]:
+        idx = self.graph.index
+        v = idx.position.get(node_id)
+        if v is None:
+            return []
+        found = end[edges(v)].tolist()
+        if kinds:
+            # A node has few direct links: plain Python beats numpy's per-call cost here.
+            codes = {KIND_CODE[k] for k in kinds}
+            kind = idx.kind_codes
+            found = [u for u in found if int(kind[u]) in codes]
+        ids = idx.ids
+        return sorted(ids[u] for u in found)
+
+    def needs(self, node_id: str, *kinds: NodeKind) -> list[str]:
+        """Ids of its live dependencies (of ``kinds``, or all), sorted."""
+        idx = self.graph.index
+        return self._ends(node_id, idx.dependencies, idx.edge_target, kinds)
+
+    def needed_by(self, node_id: str, *kinds: NodeKind) -> list[str]:
+        """Ids of its live dependants (of ``kinds``, or all), sorted."""
+        idx = self.graph.index
+        return self._ends(node_id, idx.dependants, idx.edge_source, kinds)
+
+    def ci_silos(self) -> dict[str, str | None]:
+        """Every live CI's silo, by id."""
+        idx, silo = self.graph.index, self.graph._columns["silo"]
+        return {idx.ids[v]: silo[v] for v in idx.of_kind(NodeKind.CI).tolist()}
+
+    def descendants(self, node_id: str) -> list[str]:
+        """Ids ``node_id`` depends on over live edges, directly or not (itself
+        excluded): a breadth-first walk level by level over the index's blocks."""
+        idx = self.graph.index
+        start = idx.position.get(node_id)
+        if start is None:
+            return []
+        a = idx.arrays()
+        if self._seen is None or len(self._seen) < a.n:
+            self._seen = np.zeros(a.n, dtype=np.bool_)
+        seen = self._seen
+        frontier = np.array([start], dtype=np.int64)
+        seen[start] = True
+        reached: list[I64] = []
+        while len(frontier):
+            lens = a.out_len[frontier]
+            total = int(lens.sum())
+            if not total:
+                break
+            # Every slot of the frontier's blocks, at once.
+            offsets = np.repeat(a.out_start[frontier] - (np.cumsum(lens) - lens), lens)
+            edges = a.out_pool[offsets + np.arange(total)]
+            targets = a.e_dst[edges[a.e_active[edges]]]
+            fresh = np.unique(targets[~seen[targets]])
+            seen[fresh] = True
+            reached.append(fresh)
+            frontier = fresh
+        found = np.concatenate(reached) if reached else np.zeros(0, dtype=np.int64)
+        seen[found] = False
+        seen[start] = False
+        # The walk itself never names its start: a cycle back to it is not a descendant.
+        return [idx.ids[int(u)] for u in found]

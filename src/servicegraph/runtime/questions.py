@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from servicegraph.formats import INTERCHANGE, ExportFormat
@@ -29,6 +30,7 @@ from servicegraph.impact.index import GraphIndex
 from servicegraph.impact.planned import nothing_planned, planned_marks
 from servicegraph.impact.rootcause import COMPONENTS, root_cause_candidates
 from servicegraph.impact.spof_cache import SpofAnswer, SpofCache, SpofResult
+from servicegraph.impact.spof_file import SpofFile
 from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
 from servicegraph.live.plan import dangling_view
 from servicegraph.live.replica import Replica
@@ -45,12 +47,13 @@ from servicegraph.runtime.feed import promise_states
 from servicegraph.runtime.travel import admitted, answer_at, moment_of, now_utc, travel_moment
 from servicegraph.store.base import GraphStore, RecordStore, StoreUnavailable
 from servicegraph.views.catalogue import (
+    Links,
     promise_catalogue,
     service_act_catalogue,
     service_system_catalogue,
     silo_matrix,
 )
-from servicegraph.views.export import EXPORTS, view_of
+from servicegraph.views.export import EXPORTS
 from servicegraph.views.neighbourhood import Subgraph, neighbourhood
 
 #: When the question being answered was asked (monotonic seconds), if known: reads
@@ -72,7 +75,7 @@ class AnswerMark:
 ANSWERED: ContextVar[AnswerMark | None] = ContextVar("servicegraph_answered", default=None)
 
 #: The catalogues, by the names the API and the command line give them.
-CATALOGUES: dict[str, Callable[[GraphData], list[dict[str, Any]]]] = {
+CATALOGUES: dict[str, Callable[[GraphData | Links], list[dict[str, Any]]]] = {
     "promises": promise_catalogue,
     "service-systems": service_system_catalogue,
     "service-acts": service_act_catalogue,
@@ -193,7 +196,7 @@ class Questions:
     def whole_graph(self) -> GraphData:
         """The whole stored graph as model objects (retired items included, claims left
         out: see :meth:`provenance`), built once per change of nodes or edges: for the
-        views that need all of it (exports, catalogues)."""
+        views that need all of it (the whole-graph exports)."""
         with self.reading() as live:
             return self._whole.get(live.index.key, live.graph)
 
@@ -460,6 +463,13 @@ class Questions:
         :func:`~servicegraph.impact.assess_changes`)."""
         return assess_changes(self.index(), changes).to_dict()
 
+    def keep_single_points(self, path: Path) -> None:
+        """Keep the single points of failure computed here in the file ``path`` too, and
+        answer from it while the graph's structure is the one it was computed on (for
+        processes that answer one question each: see
+        :mod:`~servicegraph.impact.spof_file`)."""
+        self._spof.keep = SpofFile(path)
+
     def single_points(self, *, wait: float = 0.5) -> SpofAnswer:
         """The single points of failure of every promise, as last computed (see
         :class:`~servicegraph.impact.spof_cache.SpofCache`), waiting at most ``wait``
@@ -490,20 +500,26 @@ class Questions:
         points, total = result.table.ranking(kinds, limit=limit, offset=offset)
         return _spof_page(found, result, points, total, limit, offset)
 
-    # --- views of the whole graph ---------------------------------------------------------
+    # --- catalogues, read from the live graph ---------------------------------------------
 
     def catalogue(self, which: str, *, visible: bool | None = None) -> dict[str, Any]:
         """One of :data:`CATALOGUES`, of the live graph; service systems filtered by
         ``visible`` (``True``: those the customer sees; ``False``: the hidden ones,
-        explicitly hidden or not said)."""
-        rows = CATALOGUES[which](self.whole_graph().live())
+        explicitly hidden or not said). Read from the index and the columns: it costs
+        what it lists."""
+        with self.reading() as live:
+            rows = CATALOGUES[which](live.links())
         if visible is not None:
             rows = [r for r in rows if (r.get("visible") is True) is visible]
         return {"items": rows}
 
     def matrix(self, columns: NodeKind = NodeKind.BUSINESS_SERVICE) -> dict[str, Any]:
-        """The silo x service matrix of the live graph."""
-        return silo_matrix(self.whole_graph().live(), columns=columns).to_dict()
+        """The silo x service matrix of the live graph, walked on its index from each
+        service: it costs what the services reach."""
+        with self.reading() as live:
+            return silo_matrix(live.links(), columns=columns).to_dict()
+
+    # --- views of the whole graph ---------------------------------------------------------
 
     def export(self, fmt: ExportFormat) -> str:
         """The live graph in one of the export formats."""
@@ -513,8 +529,10 @@ class Questions:
     def export_view(self, fmt: str, ids: Sequence[str]) -> str:
         """The nodes ``ids`` of the live graph and every edge among them, exported as
         the whole graph is; raises :class:`UnknownNodeError` naming ids the live
-        graph lacks."""
-        return EXPORTS[fmt][1](view_of(self.whole_graph(), ids))
+        graph lacks. Read from the live graph: it costs what it exports."""
+        with self.reading() as live:
+            view = live.view(ids)
+        return EXPORTS[fmt][1](view)
 
 
 def observed_failures(live: LiveGraph) -> dict[str, State]:

@@ -5,13 +5,17 @@ made to the customer, the service systems (the higher-level CIs) and the
 service acts the customer can get. The matrix maps the technology silos
 against the services they deliver. All are pure functions of a graph; entries
 are ordered by id so the answer does not depend on the order a store returns.
+
+Each reads its graph through :class:`Links`: a :class:`~servicegraph.model.GraphData`
+is read whole (:class:`GraphLinks`), while a process's live graph answers from its
+index and columns, so that a catalogue costs what it lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from servicegraph.model.graph import GraphData, Node
 from servicegraph.model.kinds import NodeKind
@@ -20,16 +24,42 @@ from servicegraph.model.kinds import NodeKind
 UNASSIGNED = "unassigned"
 
 
-class _Links:
-    """Direct dependencies and dependants of every node, by id."""
+class Links(Protocol):
+    """What the catalogues and the matrix read of a graph (its live part)."""
+
+    def of_kind(self, kind: NodeKind) -> list[Node]:
+        """Nodes of one kind, by id."""
+        ...
+
+    def needs(self, node_id: str, *kinds: NodeKind) -> list[str]:
+        """Ids ``node_id`` depends on directly (of ``kinds``, or all when none given), sorted."""
+        ...
+
+    def needed_by(self, node_id: str, *kinds: NodeKind) -> list[str]:
+        """Ids that depend directly on ``node_id`` (of ``kinds``, or all), sorted."""
+        ...
+
+    def ci_silos(self) -> Mapping[str, str | None]:
+        """Every CI's silo (``None`` when it names none), by id."""
+        ...
+
+    def descendants(self, node_id: str) -> Iterable[str]:
+        """Ids ``node_id`` depends on directly or not (itself excluded)."""
+        ...
+
+
+class GraphLinks:
+    """:class:`Links` of a :class:`~servicegraph.model.GraphData` (read as given)."""
 
     def __init__(self, graph: GraphData) -> None:
+        self.graph = graph
         self.nodes = graph.node_map()
         self.out: dict[str, list[str]] = {}
         self.into: dict[str, list[str]] = {}
         for e in graph.edges:
             self.out.setdefault(e.source, []).append(e.target)
             self.into.setdefault(e.target, []).append(e.source)
+        self._nx: Any = None
 
     def _of(self, ids: list[str], kinds: frozenset[NodeKind] | None) -> list[str]:
         return sorted(n for n in ids
@@ -47,8 +77,28 @@ class _Links:
         """Nodes of one kind, by id."""
         return sorted((n for n in self.nodes.values() if n.kind is kind), key=lambda n: n.id)
 
+    def ci_silos(self) -> dict[str, str | None]:
+        """Every CI's silo, by id."""
+        return {n.id: n.silo for n in self.graph.nodes if n.kind is NodeKind.CI}
 
-def promise_catalogue(graph: GraphData) -> list[dict[str, Any]]:
+    def descendants(self, node_id: str) -> set[str]:
+        """Ids ``node_id`` depends on directly or not."""
+        if self._nx is None:
+            # networkx is loaded by the one view that walks with it, not by every command.
+            from servicegraph.impact.reference import to_networkx
+
+            self._nx = to_networkx(self.graph)
+        import networkx as nx
+
+        return nx.descendants(self._nx, node_id)  # type: ignore[no-any-return]
+
+
+def links_of(graph: GraphData | Links) -> Links:
+    """``graph`` as :class:`Links`."""
+    return GraphLinks(graph) if isinstance(graph, GraphData) else graph
+
+
+def promise_catalogue(graph: GraphData | Links) -> list[dict[str, Any]]:
     """The list of service promises, each with what it is kept through.
 
     Examples
@@ -59,7 +109,7 @@ def promise_catalogue(graph: GraphData) -> list[dict[str, Any]]:
     >>> promise_catalogue(g)[0]["kept_through"]
     ['bs']
     """
-    links = _Links(graph)
+    links = links_of(graph)
     return [
         {"id": n.id, "name": n.name, "owner": n.owner, "description": n.description,
          "properties": dict(n.properties),
@@ -69,7 +119,7 @@ def promise_catalogue(graph: GraphData) -> list[dict[str, Any]]:
     ]
 
 
-def service_system_catalogue(graph: GraphData) -> list[dict[str, Any]]:
+def service_system_catalogue(graph: GraphData | Links) -> list[dict[str, Any]]:
     """The list of service systems: who provides and owns each, what acts it performs.
 
     ``depends_on`` lists its direct dependencies (service systems and CIs).
@@ -84,7 +134,7 @@ def service_system_catalogue(graph: GraphData) -> list[dict[str, Any]]:
     >>> row["performs"], row["visible"]
     (['act'], True)
     """
-    links = _Links(graph)
+    links = links_of(graph)
     return [
         {"id": n.id, "name": n.name, "visible": n.visible, "provider": n.provider,
          "owner": n.owner, "description": n.description,
@@ -94,7 +144,7 @@ def service_system_catalogue(graph: GraphData) -> list[dict[str, Any]]:
     ]
 
 
-def service_act_catalogue(graph: GraphData) -> list[dict[str, Any]]:
+def service_act_catalogue(graph: GraphData | Links) -> list[dict[str, Any]]:
     """The list of service acts: what the customer can get, who performs it, what it serves.
 
     Examples
@@ -108,7 +158,7 @@ def service_act_catalogue(graph: GraphData) -> list[dict[str, Any]]:
     >>> row["performed_by"], row["serves"]
     (['app'], ['bs'])
     """
-    links = _Links(graph)
+    links = links_of(graph)
     return [
         {"id": n.id, "name": n.name, "description": n.description,
          "performed_by": links.needs(n.id, NodeKind.SERVICE_SYSTEM),
@@ -140,12 +190,13 @@ class SiloMatrix:
         }
 
 
-def silo_matrix(graph: GraphData, *, columns: NodeKind = NodeKind.BUSINESS_SERVICE) -> SiloMatrix:
+def silo_matrix(graph: GraphData | Links, *,
+                columns: NodeKind = NodeKind.BUSINESS_SERVICE) -> SiloMatrix:
     """The silo x service matrix.
 
     Parameters
     ----------
-    graph : GraphData
+    graph : GraphData or Links
         The graph, left untouched.
     columns : NodeKind
         The kind of node to use as columns: business services by default,
@@ -170,19 +221,14 @@ def silo_matrix(graph: GraphData, *, columns: NodeKind = NodeKind.BUSINESS_SERVI
     """
     if columns is NodeKind.CI:
         raise ValueError("columns must be a kind of service, not ci")
-    silo_of = {n.id: n.silo or UNASSIGNED for n in graph.nodes if n.kind is NodeKind.CI}
+    links = links_of(graph)
+    silo_of = {i: silo or UNASSIGNED for i, silo in links.ci_silos().items()}
     named = sorted({s for s in silo_of.values() if s != UNASSIGNED})
     silos = (*named, UNASSIGNED) if UNASSIGNED in silo_of.values() else tuple(named)
-    services = tuple(sorted(n.id for n in graph.nodes if n.kind is columns))
-    # networkx is loaded by the one view that walks with it, not by every command.
-    import networkx as nx
-
-    from servicegraph.impact.reference import to_networkx
-
-    g = to_networkx(graph)
+    services = tuple(n.id for n in links.of_kind(columns))
     cells: dict[tuple[str, str], list[str]] = {}
     for service in services:
-        for dep in nx.descendants(g, service):
+        for dep in links.descendants(service):
             if dep in silo_of:
                 cells.setdefault((silo_of[dep], service), []).append(dep)
     return SiloMatrix(silos, services, {k: tuple(sorted(v)) for k, v in cells.items()})
