@@ -273,8 +273,9 @@ def test_the_timeline_and_the_map_as_it_stood(browser: Browser, url: str) -> Non
         page.page.click("#record-promises button[data-id='onboarding']")
         page.page.wait_for_selector("#record-promise h3[data-id='onboarding']")
         bands = page.page.eval_on_selector_all(
-            "#record-timeline rect.band", "rs => rs.map(r => [r.dataset.state, "
+            "#record-timeline rect.band", "rs => rs.map(r => [r.dataset.start, r.dataset.state, "
             "r.dataset.planned === 'true', Number(r.dataset.seconds)])")
+        bands = [band[1:] for band in sorted(bands)]
         # From the timeline: every state, in the order lived, adding up to the record's.
         assert [(s, p) for s, p, _ in bands] == [
             ("kept", False), ("broken", False), ("kept", False), ("broken", True),
@@ -284,6 +285,7 @@ def test_the_timeline_and_the_map_as_it_stood(browser: Browser, url: str) -> Non
         assert total == {"kept": rec["kept_seconds"], "at-risk": rec["at_risk_seconds"],
                          "broken": rec["broken_seconds"]}
         assert "time at risk is not" not in page.page.inner_text("#record-promise")
+        page.shot("record-timeline")
         # A cause opens the map in live mode as it stood when the break began.
         page.page.click("#record-breaks li:nth-child(1) .cause-link[data-id='feed-job']")
         start = rec["breaks"][0]["start"]

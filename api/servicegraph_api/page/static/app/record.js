@@ -14,6 +14,7 @@ export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "";
   let s = Math.round(Math.abs(seconds));
   const sign = seconds < 0 ? "−" : "";
+  if (s === 0) return "0";
   if (s < 60) return `${sign}${s} s`;
   const parts = [];
   for (const [unit, size] of [["d", 86400], ["h", 3600], ["min", 60]]) {
@@ -129,10 +130,12 @@ function drawTimeline(drawn, from, to, zone) {
   const chart = svg("svg", { id: "record-timeline", viewBox: `0 0 ${WIDTH} 64`, role: "img",
                              "aria-label": "The promise's states over the period" });
   const at = when(zone);
-  for (const b of drawn) {
+  // Kept first, the rest over it, each at least a few units wide so a short break shows
+  // on a month (its data keeps its true length).
+  for (const b of [...drawn.filter((d) => d.state === "kept"), ...drawn.filter((d) => d.state !== "kept")]) {
     const cls = `band ${b.state}${b.planned ? " planned" : ""}`;
     chart.append(svg("rect", { class: cls, x: x(b.start), y: 6, height: 32,
-                               width: Math.max(x(b.end) - x(b.start), b.state === "kept" ? 0 : 0.8),
+                               width: Math.max(x(b.end) - x(b.start), b.state === "kept" ? 0 : 3),
                                dataset: { state: b.state, planned: String(b.planned),
                                           start: new Date(b.start).toISOString(),
                                           seconds: String((b.end - b.start) / 1000) } },
