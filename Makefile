@@ -57,7 +57,7 @@ vendor:
 
 ## make test: lint, types, then the whole suite against both stores with a real
 ## Neo4j started here (fetched from Maven Central on first use) and stopped after,
-## the page in headless Chromium and both notebooks included.
+## the page in headless Chromium and the notebooks included.
 ## The Neo4j tests and the rest run side by side (scripts/test-suite.sh), each half
 ## printing its slowest tests. Set NEO4J_URI to test against a Neo4j of your own instead.
 test: lint typecheck test-tools

@@ -47,8 +47,8 @@ def execute(name: str) -> dict[str, Any]:
     return ns
 
 
-def test_both_notebooks_are_here() -> None:
-    assert ALL == ["explore.ipynb", "neo4j.ipynb"]
+def test_the_notebooks_are_here() -> None:
+    assert ALL == ["explore.ipynb", "neo4j.ipynb", "record.ipynb"]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -152,6 +152,52 @@ def test_views(namespace: dict[str, Any]) -> None:
     assert "integration" in matrix.silos
     assert matrix.cells[("integration", "employee-onboarding")] == ("feed-job",)
     assert namespace["mermaid"].startswith("flowchart TD\n")
+
+
+# --- a month of a promise's record ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def month() -> dict[str, Any]:
+    return execute("record.ipynb")
+
+
+def test_the_record_notebook_draws_the_library_figures(month: dict[str, Any]) -> None:
+    """The timeline's bands and the providers' bars are the library's figures."""
+    from servicegraph.runtime import record as the_record
+
+    recorded = month["recorded"]
+    store = SqliteStore(month["workdir"] / "record.db")
+    try:
+        check = ServiceGraph(store)
+        one = the_record.promise_record(check.questions, recorded, "onboarding",
+                                        start="2026-03", end="2026-04", tz="Europe/Berlin")
+        by = the_record.records(check.questions, recorded, by="provider", start="2026-03",
+                                end="2026-04", tz="Europe/Berlin")
+    finally:
+        store.close()
+    rec = one["record"]
+    # The timeline: the bars of each colour span the library's seconds, and cover the month.
+    day = 86400.0
+    widths: dict[str, float] = {}
+    for bars in month["timeline"].collections:
+        word = bars.get_label()
+        widths[word] = sum(path.get_extents().width for path in bars.get_paths()) * day
+    assert widths["broken"] + widths["planned"] == pytest.approx(rec["broken_seconds"])
+    assert widths["planned"] == pytest.approx(rec["planned"]["broken_seconds"]) == 90 * 60
+    assert widths["at risk"] == pytest.approx(rec["at_risk_seconds"]) == 15 * 60
+    assert sum(widths.values()) == pytest.approx(one["period"]["counted_seconds"])
+    # The bar chart: one bar pair per provider, their heights the library's minutes.
+    ax = month["bars"]
+    names = [t.get_text() for t in ax.get_xticklabels()]
+    assert names == [p["provider"] for p in by["providers"]]
+    n = len(names)
+    heights = [r.get_height() for r in ax.patches]
+    totals = [heights[i] + heights[n + i] for i in range(n)]
+    assert totals == pytest.approx([p["broken_minutes"] for p in by["providers"]])
+    assert dict(zip(names, totals, strict=True)) == pytest.approx(
+        {"Contoso Cloud": 105.0, "IT": 42.0, "Northwind Hosting": 75.0})
+    assert "kept 99.637%" in month["__stdout__"]
 
 
 # --- against Neo4j ---------------------------------------------------------------------

@@ -4,8 +4,9 @@ import { ApiError, askForKey, forgetKey, getJson, postJson, query, readEvents } 
 import { h } from "./dom.js";
 import { exportView, exportWhole } from "./exports.js";
 import { DependencyMap } from "./map.js";
-import { renderNode, renderSummary } from "./panel.js";
+import { renderNode, renderRecorded, renderSummary } from "./panel.js";
 import { prune } from "./prune.js";
+import * as record from "./record.js";
 import * as tables from "./tables.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -19,6 +20,7 @@ const sg = window.sg = {
   mode: "whatif", given: new Map(), view: null, part: null, budget: BUDGET, expanded: new Set(),
   all: false, states: {}, answer: null, selected: null, names: new Map(), promiseIds: [],
   lastDraw: null, draws: [], liveEvents: [], live: null, generation: 0,
+  travelAt: null, travel: null,
 };
 const eventLog = h("ol", { id: "events", reversed: true });
 
@@ -145,6 +147,8 @@ async function refreshStates() {
     const down = [...sg.given].filter(([, s]) => s === "down").map(([id]) => id);
     const degraded = [...sg.given].filter(([, s]) => s === "degraded").map(([id]) => id);
     answer = await postJson(`/v1/impact?limit=${limit}`, { down, degraded, within: ids });
+  } else if (sg.travelAt) {
+    answer = asImpact(await getJson(`/v1/current?${query({ at: sg.travelAt })}`));
   } else {
     // GET carries `within` in the URL: ask in chunks, the rest of the answer is the same.
     const parts = await Promise.all(chunks(ids).map((part) =>
@@ -162,7 +166,36 @@ async function refreshStates() {
     : Object.fromEntries(Object.entries(answer.explanations).filter(([, w]) => w.given).map(([id, w]) => [id, w.given]));
   sg.paintedGiven = given;
   map.paint(sg.states, given, marksOf(answer));
+  if (sg.travelAt) status(`The map as it stood at ${new Date(sg.travelAt).toLocaleString()}, from the record.`);
   renderPanel();
+}
+
+/** Time travel's answer (`GET /v1/current?at=`) in the shape of the live one: the
+ *  record keeps the promises, acts, business services and observed components. */
+function asImpact(then) {
+  const impacted = {};
+  for (const id of then.broken_promises) impacted[id] = "down";
+  for (const id of then.at_risk_promises) impacted[id] = "degraded";
+  Object.assign(impacted, then.service_acts, then.business_services);
+  const explanations = {};
+  for (const [id, o] of Object.entries(then.observed)) {
+    impacted[id] = o.state;
+    explanations[id] = { state: o.state, given: o.state, rule: "failed", causes: [], since: o.since };
+  }
+  for (const [id, w] of Object.entries(then.explanations)) explanations[id] = { ...explanations[id], ...w, recorded: true };
+  const states = Object.values(impacted);
+  return {
+    at: then.at, impacted, explanations, alerts: {}, travel: then,
+    broken_promises: then.broken_promises, at_risk_promises: then.at_risk_promises,
+    service_acts: then.service_acts, business_services: then.business_services,
+    providers: then.providers.map((p) => ({ provider: p.provider, failed: p.failed, affected: [] })),
+    planned: { windows: [], components: then.planned.components, promises: then.planned.promises },
+    acknowledged: { nodes: {}, promises: [] },
+    counts: { broken_promises: then.broken_promises.length, at_risk_promises: then.at_risk_promises.length,
+              service_acts: Object.keys(then.service_acts).length,
+              business_services: Object.keys(then.business_services).length, impacted: states.length,
+              down: states.filter((x) => x === "down").length, degraded: states.filter((x) => x === "degraded").length },
+  };
 }
 
 /** The nodes to mark planned and acknowledged (a what-if has neither). */
@@ -177,7 +210,7 @@ function marksOf(answer) {
 
 function context() {
   return {
-    live: sg.mode === "live", given: sg.given, answer: sg.answer, names: sg.names, states: sg.states,
+    live: sg.mode === "live", travelAt: sg.travelAt, given: sg.given, answer: sg.answer, names: sg.names, states: sg.states,
     eventLog, focus: (id) => focus(id), recenter: (id) => draw(id).catch(failed),
     setGiven: (id, state) => {
       if (state) sg.given.set(id, state); else sg.given.delete(id);
@@ -194,6 +227,10 @@ async function renderPanel() {
   const id = sg.selected;
   if (!id) { renderSummary(panel, ctx); return; }
   const node = sg.names.get(id) || { id };
+  if (sg.travelAt && sg.answer && sg.answer.travel) {
+    renderRecorded(panel, ctx, node, sg.answer.explanations[id], sg.answer.at);
+    return;
+  }
   let why = sg.answer && sg.answer.explanations[id];
   if (sg.mode === "whatif" && sg.answer && sg.states[id]) {
     // The whole chain, for any node (the bulk answer has it for promises only).
@@ -292,7 +329,68 @@ function setMode(mode) {
   if (sg.live) { sg.live.abort(); sg.live = null; }
   clearInterval(rereadTimer);
   if (mode === "live") { startLive(); rereadLive(); }
+  if (mode !== "live") sg.travelAt = null;
+  showSlider().catch(failed);
   refreshStates().catch(failed);
+}
+
+// --- time travel: the map at a past moment (live mode) --------------------------------
+
+const SLIDER_DAYS = 7;   // how far back the slider reaches unless a break asks for more
+const MINUTE = 60000;
+
+/** Whether the server answers `GET /v1/current?at=T` (time travel); asked once. */
+async function travelAvailable() {
+  if (sg.travel === null) {
+    sg.travel = (async () => {
+      try {
+        const then = await getJson(`/v1/current?${query({ at: new Date(Date.now() - MINUTE).toISOString(), limit: 1 })}`);
+        return Boolean(then && then.structure);  // a server without the record ignores `at`
+      } catch (err) {
+        if (err instanceof ApiError) return false;
+        throw err;
+      }
+    })();
+  }
+  return sg.travel;
+}
+
+/** The slider in live mode, when time travel is there: from `from` (ms) to now. */
+async function showSlider(from) {
+  const box = $("#travel");
+  const available = sg.mode === "live" && await travelAvailable();
+  box.hidden = !available;
+  if (!available) return;
+  const slider = $("#travel-at");
+  const now = Date.now();
+  const start = Math.min(from ?? now - SLIDER_DAYS * 86400000, sg.travelAt ? Date.parse(sg.travelAt) : now,
+                         slider.dataset.from ? Number(slider.dataset.from) : now);
+  slider.dataset.from = String(start);
+  slider.max = String(Math.ceil((now - start) / MINUTE));
+  slider.value = sg.travelAt ? String(Math.round((Date.parse(sg.travelAt) - start) / MINUTE)) : slider.max;
+  $("#travel-label").textContent = sg.travelAt ? new Date(sg.travelAt).toLocaleString() : "now";
+}
+
+let travelTimer = null;
+function travelTo(at) {
+  sg.travelAt = at;
+  $("#travel-label").textContent = at ? new Date(at).toLocaleString() : "now";
+  clearTimeout(travelTimer);
+  travelTimer = setTimeout(() => refreshStates().catch(failed), 200);
+}
+
+/** Open the map at `id` as it stood at `at` when the server can travel in time, else
+ *  the map now, saying so. */
+async function openAt(id, at) {
+  if (await travelAvailable()) {
+    sg.travelAt = at;
+    if (sg.mode !== "live") setMode("live"); else await showSlider();
+    await show(id);
+    await refreshStates();
+  } else {
+    await show(id);
+    status(`This is the map now: this server cannot show it as it stood at ${new Date(at).toLocaleString()}.`);
+  }
 }
 
 // --- tabs ---------------------------------------------------------------------------
@@ -304,6 +402,7 @@ const TABS = {
   matrix: (el) => tables.matrix(el, show),
   spof: (el) => tables.spof(el, show, sg.promiseIds),
   changes: (el) => tables.changesForm(el, show),
+  record: (el) => record.render(el, { openAt: (id, at) => openAt(id, at).catch(failed), travel: travelAvailable }),
 };
 
 function selectTab(name) {
@@ -335,6 +434,12 @@ $("#key-forget").onclick = () => { forgetKey(); $("#key-input").value = ""; };
 $("#fit").onclick = () => map.fit();
 $("#show-more").onclick = () => { sg.budget += BUDGET * 2; redraw().catch(failed); };
 $("#show-all").onclick = () => { sg.all = true; redraw().catch(failed); };
+$("#travel-at").addEventListener("input", (e) => {
+  const slider = e.target;
+  const at = Number(slider.dataset.from) + Number(slider.value) * MINUTE;
+  travelTo(Number(slider.value) >= Number(slider.max) ? null : new Date(at).toISOString());
+});
+$("#travel-now").onclick = () => { travelTo(null); showSlider().catch(failed); };
 $("#clear").onclick = () => { sg.given.clear(); refreshStates().catch(failed); };
 for (const b of document.querySelectorAll("[data-export]")) {
   b.onclick = () => exportView(b.dataset.export, map.cy, map.drawnIds(), sg.view && sg.view.center).catch(failed);

@@ -109,7 +109,8 @@ function liveMarks(ctx, id) {
 export function renderSummary(panel, ctx) {
   clear(panel);
   const a = ctx.answer;
-  put(panel, h("h2", {}, ctx.live ? "Live: the impact of what is observed now" : "What-if"));
+  put(panel, h("h2", {}, ctx.travelAt ? `The record: the impact as it stood at ${new Date(ctx.travelAt).toLocaleString()}`
+    : ctx.live ? "Live: the impact of what is observed now" : "What-if"));
   if (!ctx.live) {
     const failures = [...ctx.given.entries()];
     put(panel, failures.length
@@ -181,4 +182,27 @@ export function renderNode(panel, ctx, node, why) {
     }
   }
   if (ctx.answer) put(panel, ...providersList(ctx, ctx.answer, new Set(why && why.chain ? why.chain : [node.id])));
+}
+
+/** One node as the record kept it at a past moment (time travel): its state since
+ *  when, and the failed components behind it with their providers, as they stood. */
+export function renderRecorded(panel, ctx, node, why, at) {
+  clear(panel);
+  const state = why ? why.state : "ok";
+  put(panel,
+    h("h2", { dataset: { id: node.id, state } }, kindBadge(node.kind), " ", node.name || node.id),
+    h("p", {}, stateBadge(state, node.kind), " ", h("code", {}, node.id),
+      ` at ${new Date(at).toLocaleString()}`, why && why.since ? `, since ${new Date(why.since).toLocaleString()}` : "",
+      why && why.planned ? " (planned)" : ""));
+  if (!why) {
+    put(panel, h("p", { class: "rule" }, "Nothing recorded against it at that moment: the record keeps the " +
+      "promises, business services and service acts, and the components observed failing."));
+  } else if (why.causes && why.causes.length) {
+    put(panel, h("h3", {}, "Caused by (as recorded)"), h("ul", { class: "causes" }, why.causes.map((c) =>
+      h("li", { dataset: { id: c.component } }, nodeLink(ctx, c.component), ` ${c.state}`,
+        c.provider ? ` · provider ${c.provider}` : "", c.planned ? ` · planned${c.window ? ` (${c.window})` : ""}` : ""))));
+  } else if (why.given) {
+    put(panel, h("p", { class: "why" }, `Observed ${why.given}.`));
+  }
+  if (ctx.answer) put(panel, ...providersList(ctx, ctx.answer, new Set([node.id])));
 }
