@@ -10,6 +10,8 @@ import pytest
 from servicegraph import ServiceGraph, State, UnknownNodeError, ValidationError, loads
 from servicegraph.examples import example_text
 from servicegraph.ingest import StatusUpdate, parse_updates
+from servicegraph.model.maintenance import Window
+from servicegraph.model.times import iso
 from servicegraph.store import GraphStore
 
 from graphs import observed, what_if
@@ -215,3 +217,35 @@ def test_pushes_purge_what_retired_longer_ago_than_the_retention(store: GraphSto
     assert "vm-1" in store.read().node_map()  # retired, not yet past the retention
     sg.writes.push("other", other, now=T0 + timedelta(days=2))
     assert "vm-1" not in store.read().node_map()
+
+
+def test_followers_hear_the_planned_and_acknowledged_marks(store: GraphStore) -> None:
+    sg = ServiceGraph(store)
+    sg.writes.load(loads(example_text()))
+    sg.feed.start()
+    now = datetime.now(UTC)
+    window = Window("patch", "feed job patch", ("feed-job",), iso(now - timedelta(hours=1)),
+                    iso(now + timedelta(hours=1)))
+
+    async def follow() -> list[dict[str, object]]:
+        sub = sg.feed.subscribe()
+
+        async def push(state: State, minutes: int) -> None:
+            await asyncio.to_thread(sg.writes.push_status, "monitoring", [
+                StatusUpdate(state, now + timedelta(minutes=minutes), id="feed-job")])
+
+        sg.writes.save_window(window)
+        await push(State.DOWN, 1)        # under the window: planned
+        sg.writes.cancel_window("patch")
+        await push(State.OK, 2)
+        await push(State.DOWN, 3)        # no window now: unplanned, not acknowledged
+        sg.writes.acknowledge("feed-job", "alice", "on it")
+        await push(State.DEGRADED, 4)    # still failing, so still acknowledged
+        got = [await asyncio.wait_for(sub.queue.get(), 5) for _ in range(4)]
+        sub.close()
+        return [e.to_dict() for e in got]
+
+    events = asyncio.run(follow())
+    assert [(e["promise"], e["state"], e["planned"], e["acknowledged"]) for e in events] == [
+        ("onboarding", "down", True, False), ("onboarding", "ok", False, False),
+        ("onboarding", "down", False, False), ("onboarding", "degraded", False, True)]

@@ -251,7 +251,8 @@ def purge(writer: WriterDep,
     "/events", summary="Follow promise state changes (Server-Sent Events)",
     response_class=StreamingResponse, responses={
         200: {"description": "an event stream: `snapshot` first, then a `promise` event per "
-                             "change, with its explanation", "content": {"text/event-stream": {
+                             "change, with its explanation and its `planned` and "
+                             "`acknowledged` marks (as `GET /v1/current` gives them)", "content": {"text/event-stream": {
                                  "schema": {
                                      "type": "object", "required": ["event", "data"],
                                      "properties": {

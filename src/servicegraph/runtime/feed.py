@@ -43,11 +43,16 @@ class PromiseChange:
     state: State
     at: str
     explanation: Mapping[str, Any] | None
+    #: Whether the new state is planned work's alone (see :mod:`servicegraph.impact.
+    #: planned`), and whether it counts as acknowledged, as ``/v1/current`` says then.
+    planned: bool = False
+    acknowledged: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the SSE ``data``)."""
         return {"promise": self.promise, "previous": self.previous.word,
-                "state": self.state.word, "at": self.at, "explanation": self.explanation}
+                "state": self.state.word, "at": self.at, "explanation": self.explanation,
+                "planned": self.planned, "acknowledged": self.acknowledged}
 
 
 def promise_states(result: ImpactResult) -> dict[str, State]:
@@ -204,6 +209,8 @@ class PromiseFeed:
             with self._lock:
                 before, self._states = self._states or {}, after
             changes = diff(before, after, result, self._last_at or "")
+            if changes and (live.windows or live.acks):
+                changes = self.questions.marked(live, result, changes)
         if changes:
             self.subscribers.publish(changes)
         return changes

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -43,7 +43,7 @@ from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.maintenance import Window
 from servicegraph.model.record import Transition
 from servicegraph.model.times import iso
-from servicegraph.runtime.feed import promise_states
+from servicegraph.runtime.feed import PromiseChange, promise_states
 from servicegraph.runtime.travel import admitted, answer_at, moment_of, now_utc, travel_moment
 from servicegraph.store.base import GraphStore, RecordStore, StoreUnavailable
 from servicegraph.views.catalogue import (
@@ -318,6 +318,19 @@ class Questions:
             return {**answer, "alerts": alerts_behind(live, answer.get("impacted", {})),
                     "planned": planned, "acknowledged": acknowledged,
                     "as_of": self.freshness().to_dict()}
+
+    def marked(self, live: LiveGraph, result: ImpactResult,
+               changes: list[PromiseChange]) -> list[PromiseChange]:
+        """``changes`` of the current impact ``result`` with their planned and
+        acknowledged marks, as :meth:`current` gives them."""
+        observed = observed_failures(live)
+        planned = set(planned_marks(live.index, observed, result, live.windows.values(),
+                                    iso(datetime.now(UTC)))["promises"]
+                      if live.windows else ())
+        acked = set(acknowledged_marks(live.index, observed, result, live.acks)["promises"]
+                    if live.acks else ())
+        return [replace(c, planned=c.promise in planned, acknowledged=c.promise in acked)
+                for c in changes]
 
     def acknowledgements(self) -> list[dict[str, Any]]:
         """The acknowledgements that hold (of nodes impacted now), by node, each with
