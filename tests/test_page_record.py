@@ -8,12 +8,9 @@ tests do (a double of ``Questions.record_transitions``; the store is real)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -188,128 +185,4 @@ def test_a_promise_timeline_and_a_cause_link_into_the_map(browser: Browser, url:
         page.page.click("#mode-live")
         page.wait_for("sg.liveEvents.some(e => e.name === 'snapshot')")
         assert page.page.is_hidden("#travel")
-        no_errors(page)
-
-
-
-# --- the record's timeline and time travel --------------------------------------------
-# The routes that read the record's transitions (`GET /v1/history`, `GET /v1/current?at=`)
-# come with the recorder; here the browser has them answered from the same transitions,
-# in their documented shapes, so the page's timeline and its time travel are exercised.
-
-
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def history(query: dict[str, list[str]]) -> dict[str, Any]:
-    """`GET /v1/history` over :data:`MARCH`: filtered by node, layer and period, paged."""
-    start = _moment(query["from"][0]) if "from" in query else None
-    end = _moment(query["to"][0]) if "to" in query else None
-    found = sorted((t for t in MARCH if ("node" not in query or t.node in query["node"])
-                    and ("layer" not in query or t.layer in query["layer"])
-                    and (start is None or _moment(t.at) >= start)
-                    and (end is None or _moment(t.at) < end)), key=lambda t: t.at)
-    limit, offset = int(query.get("limit", ["100"])[0]), int(query.get("offset", ["0"])[0])
-    return {"transitions": [t.to_dict() for t in found[offset:offset + limit]],
-            "page": {"total": len(found), "limit": limit, "offset": offset}}
-
-
-def travel(at: str) -> dict[str, Any]:
-    """`GET /v1/current?at=` over :data:`MARCH`: each node's last transition at or before."""
-    last: dict[tuple[str, str], Transition] = {}
-    for t in sorted(MARCH, key=lambda t: t.at):
-        if _moment(t.at) <= _moment(at):
-            last[(t.node, t.layer)] = t
-    held = [t for t in last.values() if t.state is not State.OK]
-    facing = [t for t in held if t.layer != "observed"]
-    providers: dict[str, set[str]] = {}
-    for t in facing:
-        for c in t.causes:
-            providers.setdefault(c.provider or "(no provider)", set()).add(c.component)
-    return {
-        "at": at, "structure": {"used": "record", "detail": "rebuilt from the record"},
-        "counts": {"promises_broken": 0, "promises_at_risk": 0, "service_acts": 0,
-                   "business_services": 0, "observed": 0, "providers": len(providers)},
-        "broken_promises": [t.node for t in facing if t.layer == "promise"
-                            and t.state is State.DOWN],
-        "at_risk_promises": [t.node for t in facing if t.layer == "promise"
-                             and t.state is State.DEGRADED],
-        "service_acts": {t.node: t.state.word for t in facing if t.layer == "service_act"},
-        "business_services": {t.node: t.state.word for t in facing
-                              if t.layer == "business_service"},
-        "explanations": {t.node: {"state": t.state.word, "since": t.at, "version": None,
-                                  "planned": t.planned,
-                                  "causes": [c.to_dict() for c in t.causes]} for t in facing},
-        "providers": [{"provider": p, "failed": sorted(c)} for p, c in sorted(providers.items())],
-        "planned": {"promises": [t.node for t in facing if t.planned], "components": {}},
-        "observed": {t.node: {"state": t.state.word, "since": t.at, "planned": t.planned,
-                              "inputs": {}} for t in held if t.layer == "observed"},
-        "record": {"reaches": 0},
-    }
-
-
-def answer_from_the_record(route: Route) -> None:
-    parts = urlsplit(route.request.url)
-    query = parse_qs(parts.query)
-    if parts.path == "/v1/history":
-        body = history(query)
-    elif parts.path == "/v1/current" and "at" in query:
-        body = travel(query["at"][0])
-    else:
-        route.continue_()
-        return
-    route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
-
-
-def test_the_timeline_and_the_map_as_it_stood(browser: Browser, url: str) -> None:
-    one = httpx.get(f"{url}/v1/promises/onboarding/record", params=MONTH).json()
-    rec = one["record"]
-    with page_of(browser, url, timezone_id=ZONE) as page:
-        page.ready()
-        page.page.route(lambda u: "/v1/history" in u or "/v1/current?" in u,
-                        answer_from_the_record)
-        open_record(page)
-        page.page.click("#record-promises button[data-id='onboarding']")
-        page.page.wait_for_selector("#record-promise h3[data-id='onboarding']")
-        bands = page.page.eval_on_selector_all(
-            "#record-timeline rect.band", "rs => rs.map(r => [r.dataset.start, r.dataset.state, "
-            "r.dataset.planned === 'true', Number(r.dataset.seconds)])")
-        bands = [band[1:] for band in sorted(bands)]
-        # From the timeline: every state, in the order lived, adding up to the record's.
-        assert [(s, p) for s, p, _ in bands] == [
-            ("kept", False), ("broken", False), ("kept", False), ("broken", True),
-            ("kept", False), ("at-risk", False), ("broken", False), ("kept", False)]
-        total = {s: sum(sec for st, _, sec in bands if st == s)
-                 for s in ("kept", "at-risk", "broken")}
-        assert total == {"kept": rec["kept_seconds"], "at-risk": rec["at_risk_seconds"],
-                         "broken": rec["broken_seconds"]}
-        assert "time at risk is not" not in page.page.inner_text("#record-promise")
-        page.shot("record-timeline")
-        # A cause opens the map in live mode as it stood when the break began.
-        page.page.click("#record-breaks li:nth-child(1) .cause-link[data-id='feed-job']")
-        start = rec["breaks"][0]["start"]
-        page.wait_for("(at) => sg.travelAt === at && sg.mode === 'live' && "
-                      "sg.lastDraw && sg.lastDraw.center === 'feed-job'", arg=start)
-        page.wait_for("(sg.states.onboarding || 'ok') === 'down'")
-        page.wait_for("sg.map.node('feed-job').hasClass('failed')")
-        assert page.page.is_visible("#travel")
-        page.page.wait_for_selector("#panel h2[data-id='feed-job'][data-state='down']")
-        assert "IT" in page.page.inner_text("#panel")
-        assert "from the record" in page.page.inner_text("#status")
-        page.shot("record-travel")
-        # The slider moves the map in time: ten minutes after the web servers failed.
-        page.page.evaluate("""() => {
-            const s = document.querySelector('#travel-at');
-            s.value = String(Math.round((Date.parse('2026-03-03T12:10:00Z') -
-                                         Number(s.dataset.from)) / 60000));
-            s.dispatchEvent(new Event('input'));
-        }""")
-        page.wait_for("sg.travelAt === '2026-03-03T12:10:00.000Z' && "
-                      "(sg.states['order-anytime'] || 'ok') === 'down' && "
-                      "(sg.states.onboarding || 'ok') === 'ok'")
-        # Back to now: nothing is observed failing, so the promise is kept.
-        page.page.click("#travel-now")
-        page.wait_for("sg.travelAt === null && (sg.states.onboarding || 'ok') === 'ok'")
-        assert page.page.inner_text("#travel-label") == "now"
         no_errors(page)

@@ -148,8 +148,9 @@ async function refreshStates() {
     const degraded = [...sg.given].filter(([, s]) => s === "degraded").map(([id]) => id);
     answer = await postJson(`/v1/impact?limit=${limit}`, { down, degraded, within: ids });
   } else if (sg.travelAt) {
-    answer = asImpact(await getJson(`/v1/current?${query({ at: sg.travelAt })}`));
-  } else {
+    answer = await travelled(sg.travelAt);
+  }
+  if (!answer) {
     // GET carries `within` in the URL: ask in chunks, the rest of the answer is the same.
     const parts = await Promise.all(chunks(ids).map((part) =>
       getJson(`/v1/current?${query({ limit, within: part })}`)));
@@ -169,6 +170,30 @@ async function refreshStates() {
   if (sg.travelAt) status(`The map as it stood at ${new Date(sg.travelAt).toLocaleString()}, from the record.`);
   renderPanel();
 }
+
+/** The map's answer at `at` (`GET /v1/current?at=`); null, back to now, when the server
+ *  finds the moment ahead of its clock (this browser's clock runs ahead of it). */
+async function travelled(at) {
+  try {
+    return asImpact(await getJson(`/v1/current?${query({ at })}`));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 422 && aheadOfTheServer(err.body))) throw err;
+    sg.travelAt = null;
+    $("#travel-label").textContent = "now";
+    status(`The server's clock has not reached ${new Date(at).toLocaleString()} yet: the map now.`);
+    return null;
+  }
+}
+
+/** Whether a 422's body names the query field `field` (optionally with a message
+ *  starting `start`). */
+function problemOf(body, field, start = "") {
+  return Boolean(body && Array.isArray(body.problems) &&
+    body.problems.some((p) => p.field === field && String(p.message).startsWith(start)));
+}
+
+/** Whether a 422's problems say the moment `at` is in the server's future. */
+const aheadOfTheServer = (body) => problemOf(body, "at", "in the future");
 
 /** Time travel's answer (`GET /v1/current?at=`) in the shape of the live one: the
  *  record keeps the promises, acts, business services and observed components. */
@@ -347,7 +372,9 @@ async function travelAvailable() {
         const then = await getJson(`/v1/current?${query({ at: new Date(Date.now() - MINUTE).toISOString(), limit: 1 })}`);
         return Boolean(then && then.structure);  // a server without the record ignores `at`
       } catch (err) {
-        if (err instanceof ApiError) return false;
+        // A 422 names `at`: the server read it, so it travels (this browser's clock may
+        // run ahead of the server's, or the record keep less than a minute).
+        if (err instanceof ApiError) return err.status === 422 && problemOf(err.body, "at");
         throw err;
       }
     })();
@@ -363,12 +390,26 @@ async function showSlider(from) {
   if (!available) return;
   const slider = $("#travel-at");
   const now = Date.now();
-  const start = Math.min(from ?? now - SLIDER_DAYS * 86400000, sg.travelAt ? Date.parse(sg.travelAt) : now,
-                         slider.dataset.from ? Number(slider.dataset.from) : now);
+  let start = Math.min(from ?? now - SLIDER_DAYS * 86400000, sg.travelAt ? Date.parse(sg.travelAt) : now,
+                       slider.dataset.from ? Number(slider.dataset.from) : now);
+  if (sg.travelAt) {
+    // The steps pass through the moment travelled to, so the slider sits exactly on it
+    // (a break's start), and a step back and forth comes back to it.
+    const at = msAtOrAfter(sg.travelAt);
+    start = at - Math.ceil((at - start) / MINUTE) * MINUTE;
+  }
   slider.dataset.from = String(start);
   slider.max = String(Math.ceil((now - start) / MINUTE));
   slider.value = sg.travelAt ? String(Math.round((Date.parse(sg.travelAt) - start) / MINUTE)) : slider.max;
   $("#travel-label").textContent = sg.travelAt ? new Date(sg.travelAt).toLocaleString() : "now";
+}
+
+/** The first whole millisecond at or after `iso`: the record's times have microseconds,
+ *  which Date.parse drops, and the moment just before a transition is before it. */
+function msAtOrAfter(iso) {
+  const ms = Date.parse(iso);
+  const fraction = /\.\d{3}(\d+)/.exec(iso);
+  return fraction && /[1-9]/.test(fraction[1]) ? ms + 1 : ms;
 }
 
 let travelTimer = null;

@@ -233,11 +233,13 @@ export async function render(el, ctx) {
   const promises = nodes.nodes.filter((n) => n.layer === "promise");
   clear(el.querySelector("#record-promises")).append(table(
     ["promise", "name", "owner", "share kept", "at risk", "broken", "planned: at risk", "planned: broken", "breaks", "budget left"],
-    promises.map((n) => h("tr", { dataset: { id: n.id, share: String(n.share_kept) } },
+    promises.map((n) => h("tr", { dataset: { id: n.id, share: String(n.share_kept),
+                                             broken: String(n.broken_seconds),
+                                             plannedBroken: String(n.planned.broken_seconds) } },
       h("td", {}, pick(n.id)), h("td", {}, n.name || ""), h("td", {}, n.owner || ""),
       h("td", { class: "share" }, percent(n.share_kept)),
-      h("td", {}, duration(n.unplanned.at_risk_seconds)), h("td", {}, duration(n.unplanned.broken_seconds)),
-      h("td", {}, duration(n.planned.at_risk_seconds)), h("td", {}, duration(n.planned.broken_seconds)),
+      h("td", {}, duration(n.unplanned.at_risk_seconds)), h("td", { class: "broken" }, duration(n.unplanned.broken_seconds)),
+      h("td", {}, duration(n.planned.at_risk_seconds)), h("td", { class: "planned-broken" }, duration(n.planned.broken_seconds)),
       h("td", { class: "count" }, String(n.break_count)),
       h("td", {}, n.target ? duration(n.target.budget_left_seconds) : "")))));
   clear(el.querySelector("#record-providers")).append(providers.providers.length ? table(
