@@ -203,3 +203,35 @@ def test_a_cause_opens_the_map_then_and_the_slider_travels(browser: Browser, url
                       "!sg.map.node('feed-job').hasClass('failed')")
         assert page.page.inner_text("#travel-label") == "now"
         no_errors(page)
+
+
+def test_a_browser_clock_ahead_of_the_server_still_travels(browser: Browser, url: str) -> None:
+    """A browser whose clock runs an hour ahead: the server refuses its "a minute ago"
+    as the future (422 naming `at`), so the page knows the server travels; the slider's
+    last minutes are the server's future, and the map falls back to now, saying so."""
+    with page_of(browser, url, timezone_id=ZONE) as page:
+        page.ready()
+        ahead = datetime.now(UTC) + timedelta(hours=1)
+        page.page.clock.install(time=ahead)
+        refused: list[int] = []
+        page.page.on("response", lambda r: refused.append(r.status)
+                     if "/v1/current?at=" in r.url else None)
+        page.page.click("#mode-live")
+        page.wait_for("!document.querySelector('#travel').hidden")
+        assert 422 in refused
+        # A minute before the browser's now: an hour ahead of the server's.
+        page.page.evaluate("""() => {
+            const s = document.querySelector('#travel-at');
+            s.value = String(Number(s.max) - 1);
+            s.dispatchEvent(new Event('input'));
+        }""")
+        page.wait_for("document.querySelector('#status').textContent.includes("
+                      "'has not reached')")
+        assert page.page.evaluate("sg.travelAt") is None
+        assert page.page.inner_text("#travel-label") == "now"
+        assert refused.count(422) == 2
+        # Chromium logs each refused request; nothing else may be logged.
+        logged = [e for e in page.errors if "the server responded with a status of 422" in e]
+        assert len(logged) == 2, page.errors
+        page.errors[:] = [e for e in page.errors if e not in logged]
+        no_errors(page)
