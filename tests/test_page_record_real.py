@@ -196,6 +196,9 @@ def test_a_cause_opens_the_map_then_and_the_slider_travels(browser: Browser, url
         assert moment(start) <= moment(during) < moment(one["record"]["breaks"][0]["end"])
         page.wait_for("(at) => sg.travelAt === at && sg.states.onboarding === 'down' && "
                       "sg.map.node('feed-job').hasClass('failed')", arg=during)
+        # Painted from the server's answer for that very moment.
+        assert page.page.evaluate("Date.parse(sg.answer.at)") == page.page.evaluate(
+            "(at) => Date.parse(at)", during)
         assert any(httpx.URL(u).params.get("at") == during for u in asked)
         # "Now" comes back: nothing is failing now.
         page.page.click("#travel-now")

@@ -137,9 +137,15 @@ function chunks(ids) {
   return out;
 }
 
-/** The state of every fetched node: the what-if scenario, or what is observed now. */
+let statesTurn = 0;
+
+/** The state of every fetched node: the what-if scenario, what is observed now, or what
+ *  the record kept at the moment travelled to. */
 async function refreshStates() {
   if (!sg.view) return;
+  // Only the latest question paints: a slow answer for a moment the slider has left, or
+  // for the past after "Now", must not come in over a newer one.
+  const turn = ++statesTurn;
   const ids = sg.view.nodes.map((n) => n.id);
   const limit = Math.min(10000, Math.max(ids.length, 1));
   let answer;
@@ -161,6 +167,7 @@ async function refreshStates() {
       Object.assign(answer.alerts, p.alerts);
     }
   }
+  if (turn !== statesTurn) return;
   sg.answer = answer;
   sg.states = answer.impacted;
   const given = sg.mode === "whatif" ? Object.fromEntries(sg.given)
@@ -178,6 +185,7 @@ async function travelled(at) {
     return asImpact(await getJson(`/v1/current?${query({ at })}`));
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 422 && aheadOfTheServer(err.body))) throw err;
+    if (sg.travelAt !== at) return null;  // the slider has moved on: its answer paints
     sg.travelAt = null;
     $("#travel-label").textContent = "now";
     status(`The server's clock has not reached ${new Date(at).toLocaleString()} yet: the map now.`);
