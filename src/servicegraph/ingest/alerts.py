@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ class Delivery:
     ends_at: str | None
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
+    #: What the sender stated outright (``node``, ``state``, ``severity``), beside labels.
+    given: Mapping[str, str] = _field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from servicegraph.impact.index import KIND_CODE, GraphIndex
+from servicegraph.model.alert_mapping import PROPERTY_PREFIX, AlertMapping
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.fields import NODE_FIELDS
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
@@ -77,6 +78,12 @@ class LiveGraph:
         self.windows: dict[str, Window] = {}
         #: Node id -> its firing alerts that impair it, by key, with their states.
         self.alerting: dict[str, dict[tuple[str, str], State]] = {}
+        #: Alert mappings set per source (a source without one reads the default).
+        self.mappings: dict[str, AlertMapping] = {}
+        #: Node field (``name``, ``properties.x``) -> value -> position: the lookups the
+        #: mappings' rules need, built when first asked, dropped when nodes or mappings
+        #: change (an alert never scans the graph).
+        self._lookups: dict[str, dict[str, int]] = {}
         self._intern = _Interned()
 
     # --- reading --------------------------------------------------------------------------
@@ -293,6 +300,42 @@ class LiveGraph:
                 and (int(idx.edge_source[e]) in self.node_retired
                      or int(idx.edge_target[e]) in self.node_retired)]
 
+    def lookup(self, target: str, value: str) -> int | None:
+        """The position of the live node whose ``target`` field (``name``, or
+        ``properties.<path>``) is ``value``; of several, the first by id. A property
+        matches when it is text, or an integer written as text."""
+        table = self._lookups.get(target)
+        if table is None:
+            table = self._build_lookup(target)
+            self._lookups[target] = table
+        return table.get(value)
+
+    def _build_lookup(self, target: str) -> dict[str, int]:
+        idx = self.index
+        live = np.flatnonzero(idx.stored_nodes()[:idx.node_count])
+        table: dict[str, int] = {}
+        names, props = idx.names, self._columns["properties"]
+        path = (target[len(PROPERTY_PREFIX):].split(".")
+                if target.startswith(PROPERTY_PREFIX) else None)
+        for v in idx.in_id_order(live).tolist():
+            if v in self.node_retired:
+                continue
+            if path is None:
+                table.setdefault(names[v], v)
+                continue
+            if props[v] == EMPTY:
+                continue
+            found: Any = json.loads(props[v])
+            for key in path:
+                found = found.get(key) if isinstance(found, dict) else None
+            if isinstance(found, bool):
+                continue
+            if isinstance(found, int):
+                found = str(found)
+            if isinstance(found, str):
+                table.setdefault(found, v)
+        return table
+
     # --- changing -------------------------------------------------------------------------
 
     def alert_state(self, node_id: str) -> State:
@@ -316,9 +359,13 @@ class LiveGraph:
     def build(cls, version: int, nodes: Iterable[Mapping[str, Any]],
               edges: Iterable[Mapping[str, Any]],
               alerts: Iterable[Mapping[str, Any]] = (),
-              windows: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
+              windows: Iterable[Mapping[str, Any]] = (),
+              mappings: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
         """A live graph from a whole graph in row form (a store's snapshot)."""
         live = cls()
+        for row in mappings:
+            mapping = AlertMapping.from_dict(row)
+            live.mappings[mapping.source] = mapping
         for row in windows:
             window = Window.from_dict(row)
             live.windows[window.id] = window
@@ -440,6 +487,8 @@ class LiveGraph:
         if rows.get("replace"):
             fresh = LiveGraph()  # the alerts too: a replace empties the store
             self.__dict__.update(fresh.__dict__)
+        if rows.get("nodes") or rows.get("delete_nodes") or rows.get("mappings"):
+            self._lookups = {}
         idx = self.index
         touched: set[int] = set()
         for source, target in rows.get("delete_edges", ()):
@@ -477,6 +526,9 @@ class LiveGraph:
         for row in rows.get("windows", ()):
             window = Window.from_dict(row)
             self.windows[window.id] = window
+        for row in rows.get("mappings", ()):
+            mapping = AlertMapping.from_dict(row)
+            self.mappings[mapping.source] = mapping
         self.version = version
 
     def _edge(self, source: str, target: str) -> int:

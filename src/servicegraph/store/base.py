@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from servicegraph.model.alert_mapping import AlertMapping
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.maintenance import Window
@@ -132,6 +133,9 @@ class Change:
     #: Maintenance windows written as they are (upserted by id); a replace removes
     #: every window first.
     windows: tuple[Window, ...] = ()
+    #: Alert mappings written as they are (upserted by source); a replace removes every
+    #: mapping first.
+    mappings: tuple[AlertMapping, ...] = ()
 
     @classmethod
     def upsert(cls, batch: GraphData, *, replace: bool = False) -> Change:
@@ -143,7 +147,7 @@ class Change:
         """Items written."""
         return (len(self.upsert_nodes) + len(self.upsert_edges) + len(self.delete_edges)
                 + len(self.delete_nodes) + len(self.observe) + len(self.alerts)
-                + len(self.windows))
+                + len(self.windows) + len(self.mappings))
 
     @property
     def empty(self) -> bool:
@@ -193,6 +197,8 @@ class Snapshot:
     alerts: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
     #: Every maintenance window, in its plain JSON form.
     windows: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
+    #: Every alert mapping, in its plain JSON form.
+    mappings: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
 
 
 class WriteView(Protocol):

@@ -177,6 +177,7 @@ class Neo4jStore(Neo4jOutbox):
                          "schema/sync_id_unique", "schema/full_sync_source_unique",
                          "schema/sync_page_session", "schema/sync_source_state",
                          "schema/alert_uid_unique", "schema/window_id_unique",
+                         "schema/alert_mapping_source_unique",
                          *OUTBOX_SCHEMA,
                          "schema/await_indexes"):
                 self._run_once(statement(name))
@@ -244,8 +245,10 @@ class Neo4jStore(Neo4jOutbox):
             held = [json.loads(r["payload"]) for r in self._run_once(statement("alerts/load"))]
             windows = [json.loads(r["payload"])
                        for r in self._run_once(statement("maintenance/load"))]
+            mappings = [json.loads(r["payload"])
+                        for r in self._run_once(statement("alert_mappings/load"))]
         return Snapshot(version, rows(statement("nodes/load")), rows(statement("edges/load")),
-                        iter(held), iter(windows))
+                        iter(held), iter(windows), iter(mappings))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -336,6 +339,7 @@ class Neo4jStore(Neo4jOutbox):
             tx.run(statement("graph/clear")).consume()
             tx.run(statement("alerts/clear")).consume()
             tx.run(statement("maintenance/clear")).consume()
+            tx.run(statement("alert_mappings/clear")).consume()
         for rows in _chunks([{"source": s, "target": t} for s, t in change.delete_edges]):
             tx.run(statement("edges/delete"), rows=rows).consume()
         for ids in _chunks(list(change.delete_nodes)):
@@ -360,6 +364,10 @@ class Neo4jStore(Neo4jOutbox):
         for rows in _chunks([{"id": w.id, "payload": json.dumps(w.to_dict(), sort_keys=True)}
                              for w in change.windows]):
             tx.run(statement("maintenance/upsert"), rows=rows).consume()
+        for rows in _chunks([{"source": m.source,
+                              "payload": json.dumps(m.to_dict(), sort_keys=True)}
+                             for m in change.mappings]):
+            tx.run(statement("alert_mappings/upsert"), rows=rows).consume()
         record = to_record(entry)
         tx.run(statement("journal/commit"), record=record,
                cutoff=retention_cutoff(info.at, self.journal_days)).consume()

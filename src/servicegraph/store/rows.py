@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from servicegraph.model import fields
+from servicegraph.model.alert_mapping import AlertMapping
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import ATTRIBUTES, Claim, Edge, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
@@ -134,8 +135,8 @@ def string_list(value: Any) -> list[str]:
 def change_rows(upsert_nodes: Sequence[Node], upsert_edges: Sequence[Edge],
                 delete_edges: Sequence[tuple[str, str]], delete_nodes: Sequence[str],
                 observe: Sequence[tuple[str, Observation]], replace: bool,
-                alerts: Sequence[Alert] = (), windows: Sequence[Window] = ()
-                ) -> dict[str, Any]:
+                alerts: Sequence[Alert] = (), windows: Sequence[Window] = (),
+                mappings: Sequence[AlertMapping] = ()) -> dict[str, Any]:
     """A change in row form, as the journal keeps it (``alerts`` only when it has
     some: alert rows are the alerts' plain JSON form)."""
     rows: dict[str, Any] = {"nodes": [node_row(n) for n in upsert_nodes],
@@ -148,4 +149,6 @@ def change_rows(upsert_nodes: Sequence[Node], upsert_edges: Sequence[Edge],
         rows["alerts"] = [a.to_dict() for a in alerts]
     if windows:
         rows["windows"] = [w.to_dict() for w in windows]
+    if mappings:
+        rows["mappings"] = [m.to_dict() for m in mappings]
     return rows

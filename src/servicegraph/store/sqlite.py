@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS maintenance_windows (
     id TEXT PRIMARY KEY,
     payload TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS alert_mappings (
+    source TEXT PRIMARY KEY,
+    payload TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alerts (
     source TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
@@ -132,6 +136,7 @@ _UPSERT_EDGE = (
 )
 _ALERTS = "SELECT payload FROM alerts ORDER BY source, fingerprint"
 _WINDOWS = "SELECT payload FROM maintenance_windows ORDER BY id"
+_MAPPINGS = "SELECT payload FROM alert_mappings ORDER BY source"
 _OBSERVE = ("UPDATE nodes SET observed_state = :observed_state, observed_at = :observed_at, "
             "observed_source = :observed_source WHERE id = :id")
 #: Rows per IN (...) list when fetching by key (below SQLite's variable limit).
@@ -256,8 +261,9 @@ class SqliteStore(SqliteOutbox):
                     "SELECT * FROM edges ORDER BY source, target")]
                 alerts = [json.loads(r[0]) for r in self._db.execute(_ALERTS)]
                 windows = [json.loads(r[0]) for r in self._db.execute(_WINDOWS)]
+                mappings = [json.loads(r[0]) for r in self._db.execute(_MAPPINGS)]
                 return Snapshot(self._version(self._db), iter(nodes), iter(edges),
-                                iter(alerts), iter(windows))
+                                iter(alerts), iter(windows), iter(mappings))
         db = self._connect()
         try:
             db.execute("BEGIN")
@@ -269,6 +275,7 @@ class SqliteStore(SqliteOutbox):
         with _unavailable():
             held = [json.loads(r["payload"]) for r in db.execute(_ALERTS)]
             windows = [json.loads(r["payload"]) for r in db.execute(_WINDOWS)]
+            mappings = [json.loads(r["payload"]) for r in db.execute(_MAPPINGS)]
         state = {"open": 2}
 
         def finished() -> None:
@@ -287,7 +294,7 @@ class SqliteStore(SqliteOutbox):
 
         return Snapshot(version, rows("SELECT * FROM nodes ORDER BY id"),
                         rows("SELECT * FROM edges ORDER BY source, target"), iter(held),
-                        iter(windows))
+                        iter(windows), iter(mappings))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -371,12 +378,13 @@ class SqliteStore(SqliteOutbox):
         rows = entry.rows if not entry.reload else change_rows(
             change.upsert_nodes, change.upsert_edges, change.delete_edges,
             change.delete_nodes, change.observe, change.replace, change.alerts,
-            change.windows)
+            change.windows, change.mappings)
         if change.replace:
             db.execute("DELETE FROM edges")
             db.execute("DELETE FROM nodes")
             db.execute("DELETE FROM alerts")
             db.execute("DELETE FROM maintenance_windows")
+            db.execute("DELETE FROM alert_mappings")
         db.executemany("DELETE FROM edges WHERE source = ? AND target = ?",
                        change.delete_edges)
         db.executemany("DELETE FROM nodes WHERE id = ?", [(n,) for n in change.delete_nodes])
@@ -391,6 +399,10 @@ class SqliteStore(SqliteOutbox):
                        "ON CONFLICT(id) DO UPDATE SET payload = excluded.payload",
                        [(w["id"], json.dumps(w, sort_keys=True))
                         for w in rows.get("windows", ())])
+        db.executemany("INSERT INTO alert_mappings (source, payload) VALUES (?, ?) "
+                       "ON CONFLICT(source) DO UPDATE SET payload = excluded.payload",
+                       [(m["source"], json.dumps(m, sort_keys=True))
+                        for m in rows.get("mappings", ())])
 
     @staticmethod
     def _mark(db: sqlite3.Connection, mark: SyncMark) -> None:
@@ -483,6 +495,7 @@ class SqliteStore(SqliteOutbox):
             self._db.execute("DELETE FROM full_syncs")
             self._db.execute("DELETE FROM alerts")
             self._db.execute("DELETE FROM maintenance_windows")
+            self._db.execute("DELETE FROM alert_mappings")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
                              (version - 1,))
             self._db.execute("COMMIT")
