@@ -342,7 +342,7 @@ class Writer:
                     ChangeInfo(at, "alert-mapping", mapping.source), found.to_dict())
 
         answer, _ = self.transact(plan)
-        return self._with_impact(answer)
+        return self._with_impact(answer, version_key="graph_version")
 
     def save_window(self, window: Window) -> Window:
         """Register or edit a maintenance window (by id); answers it as stored. Every
@@ -376,10 +376,11 @@ class Writer:
         stored, _ = self.transact(plan)
         return stored
 
-    def _with_impact(self, answer: dict[str, Any]) -> dict[str, Any]:
+    def _with_impact(self, answer: dict[str, Any], *,
+                     version_key: str = "version") -> dict[str, Any]:
         with self.replica.reading() as live:
             states = self.questions.current_on(live)
-            answer["version"] = live.version
+            answer[version_key] = live.version
             answer["broken_promises"] = states.broken_promises
             answer["at_risk_promises"] = states.at_risk_promises
         return answer
