@@ -41,6 +41,7 @@ from servicegraph.live.replica import Replica
 from servicegraph.model.kinds import State
 from servicegraph.model.times import iso
 from servicegraph.notify.events import (
+    Causes,
     envelope,
     event_data,
     event_id,
@@ -197,12 +198,13 @@ class Dispatcher:
                 before = states_from(lease.states)
                 planned = planned_marks(live.index, observed_failures(live), result,
                                         live.windows.values(), at)
+                memo: Causes = {}
                 for promise, state in sorted(after.items()):
                     previous = before.get(promise, State.OK)
                     if state == previous:
                         continue
                     data = event_data(live, result, promise, previous, state, version, at,
-                                      planned)
+                                      planned, memo)
                     payload = json.dumps(data, sort_keys=True)
                     item = OutboxItem("", 0, event_id(version, promise, state),
                                       kind_of(state), at, payload)

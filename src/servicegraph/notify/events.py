@@ -48,33 +48,48 @@ def states_from(text: str) -> dict[str, State]:
     return {p: State.parse(w) for p, w in json.loads(text or "{}").items()}
 
 
-def _failed_behind(result: ImpactResult, promise: str) -> list[str]:
-    """The failed components the promise's state traces back to (through its causes)."""
+#: Per node: whether it failed itself, and the dependencies its state comes from.
+Causes = dict[str, tuple[bool, tuple[str, ...]]]
+
+
+def _failed_behind(result: ImpactResult, promise: str,
+                   memo: Causes | None = None) -> list[str]:
+    """The failed components the promise's state traces back to (through its causes).
+
+    ``memo`` keeps each node's causes for the other promises of the same result: in a
+    storm the promises share most of what is behind them, and explaining a node is
+    what costs."""
+    memo = {} if memo is None else memo
     seen, todo, failed = {promise}, [promise], []
     while todo:
         node = todo.pop()
-        found = result.explain(node, chain=False)
-        if found is None:
-            continue
-        if found.given is not None:
+        held = memo.get(node)
+        if held is None:
+            found = result.explain(node, chain=False)
+            held = (False, ()) if found is None else (
+                found.given is not None, tuple(c.dependency for c in found.causes))
+            memo[node] = held
+        if held[0]:
             failed.append(node)
-        for cause in found.causes:
-            if cause.dependency not in seen:
-                seen.add(cause.dependency)
-                todo.append(cause.dependency)
+        for dependency in held[1]:
+            if dependency not in seen:
+                seen.add(dependency)
+                todo.append(dependency)
     return sorted(failed)
 
 
 def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: State,
                state: State, version: int, at: str,
-               planned: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               planned: Mapping[str, Any] | None = None,
+               memo: Causes | None = None) -> dict[str, Any]:
     """The data of one promise event (see the module's description); ``planned`` is
     the planned part of the current impact (see
     :func:`~servicegraph.impact.planned.planned_marks`): a breakage that is the
-    planned work's is marked ``planned``, with the active windows behind it."""
+    planned work's is marked ``planned``, with the active windows behind it. Events of
+    one result share a ``memo`` (see :func:`_failed_behind`)."""
     node = live.node(promise)
     explained = result.explain(promise) if state > State.OK else None
-    failed = _failed_behind(result, promise) if state > State.OK else []
+    failed = _failed_behind(result, promise, memo) if state > State.OK else []
     behind = set(failed)
     providers = [c.to_dict() for c in result.providers() if behind & set(c.failed)]
     for call in providers:
