@@ -146,9 +146,10 @@ def changed_nodes(graph: LiveGraph, written: Iterable[Alert]) -> list[str]:
     after: dict[str, dict[tuple[str, str], State]] = {}
     for alert in written:
         held = graph.alerts.get(alert.key)
-        for node in {n for n in (alert.node, held.node if held else None) if n is not None}:
-            before.setdefault(node, graph.alert_state(node))
-            after.setdefault(node, dict(graph.alerting.get(node, {})))
+        for node in (alert.node, held.node if held is not None else None):
+            if node is not None and node not in before:
+                before[node] = graph.alert_state(node)
+                after[node] = dict(graph.alerting.get(node, ()))
         if held is not None and held.node is not None:
             after[held.node].pop(alert.key, None)
         if alert.node is not None and alert.status is Status.FIRING and alert.state > State.OK:
