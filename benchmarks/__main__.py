@@ -280,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "alerts: alerts in over HTTP, at --tier)")
     parser.add_argument("--alert-reps", type=int, default=200,
                         help="one-alert webhooks timed (each fires, then resolves)")
-    parser.add_argument("--naive-alerts", type=int, default=1000,
+    parser.add_argument("--naive-alerts", type=int, default=500,
                         help="alerts sent one webhook each (the naive way)")
     parser.add_argument("--neo4j-uri", help="with --only alerts: a running Neo4j to use "
                                             "(emptied) instead of starting one")

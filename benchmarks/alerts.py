@@ -29,7 +29,7 @@ import numpy as np
 
 from benchmarks import api
 from benchmarks.enterprise import Enterprise
-from benchmarks.report import Row, human, log
+from benchmarks.report import Row, human, load, log
 from benchmarks.server import free_port, serve
 from benchmarks.timing import Timing, ms, mt
 from servicegraph.store import Neo4jStore
@@ -98,7 +98,7 @@ def _ids(path: Path) -> set[str]:
 
 
 def _wait_events(path: Path, earlier: set[str], expected: int, t0: float,
-                 limit: float = 600.0) -> tuple[list[dict[str, Any]], float]:
+                 limit: float = 180.0) -> tuple[list[dict[str, Any]], float]:
     """The events received since ``earlier`` once there are ``expected`` of them (then
     three quiet seconds more, to see any beyond), and the seconds from ``t0`` until the
     ``expected``-th arrived."""
@@ -158,6 +158,8 @@ def alert_rows(work: Path, uri: str, ent: Enterprise, size: str, *, seed: int,
             httpx.Client(base_url=srv.url, timeout=600) as client:
         log(f"alerts: pushing {human(ent.n)} nodes through the API")
         api.push_all(client, api.bodies(ent, 18_000))
+        for old in client.get("/v1/subscriptions").json():
+            client.delete(f"/v1/subscriptions/{old['id']}")  # a former run's, on this store
         r = client.post("/v1/subscriptions", json={"url": hook, "filter": {}})
         if r.status_code != 201:
             raise api.Failed(f"the subscription answered {r.status_code}: {r.text[:500]}")
@@ -248,6 +250,7 @@ def section(rows: list[Row], tier: str, size: str, seconds: float, lines_of: Any
             "",
             f"`python -m benchmarks --only alerts --tier {tier}`; whole run {seconds:,.0f} s "
             "(graph pushed through the API included); one server process, Neo4j, the "
-            "receiver and the client on the same machine",
+            f"receiver and the client on the same machine; load average {load()} at the "
+            "end (the machine may be shared)",
             "",
             *lines_of(rows), ""]
