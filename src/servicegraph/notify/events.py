@@ -48,6 +48,11 @@ def states_from(text: str) -> dict[str, State]:
     return {p: State.parse(w) for p, w in json.loads(text or "{}").items()}
 
 
+#: Failed components whose firing alerts an event lists (the first by id); the others
+#: are counted (``alerts_omitted``): an event of a storm stays small, and the outbox
+#: write of a storm's events with it.
+ALERTED = 100
+
 #: Per node: whether it failed itself, and the dependencies its state comes from.
 Causes = dict[str, tuple[bool, tuple[str, ...]]]
 
@@ -91,6 +96,7 @@ def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: St
     explained = result.explain(promise) if state > State.OK else None
     failed = _failed_behind(result, promise, memo) if state > State.OK else []
     behind = set(failed)
+    alerted = [f for f in failed if f in live.alerting]
     providers = [c.to_dict() for c in result.providers() if behind & set(c.failed)]
     for call in providers:
         call["failed"] = [f for f in call["failed"] if f in behind]
@@ -103,7 +109,8 @@ def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: St
             "kind": kind_of(state), "previous": previous.word, "state": state.word,
             "version": version, "at": at,
             "explanation": explained.to_dict() if explained else None,
-            "providers": providers, "alerts": alerts_behind(live, failed),
+            "providers": providers, "alerts": alerts_behind(live, alerted[:ALERTED]),
+            "alerts_omitted": max(0, len(alerted) - ALERTED),
             "planned": state > State.OK and promise in (planned or {}).get("promises", ()),
             "windows": [w for w in (planned or {}).get("windows", [])
                         if set(w["components"]) & behind] if state > State.OK else []}
