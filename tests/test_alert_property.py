@@ -246,3 +246,22 @@ def test_observed_states_follow_a_naive_reading_of_the_mapping(
             if node is not None and state > State.OK:
                 naive[node] = max(naive.get(node, State.OK), state)
     assert observed_failures(live) == naive
+
+
+def test_an_event_of_a_storm_lists_the_alerts_of_the_first_components_and_counts_the_rest(
+) -> None:
+    from servicegraph.impact.analysis import analyse
+    from servicegraph.notify.events import ALERTED, event_data
+
+    many = [f"c{i:03}" for i in range(ALERTED + 30)]
+    nodes = [Node("p", NodeKind.PROMISE, "P"), *(Node(n, NodeKind.CI, n) for n in many)]
+    live = LiveGraph.build(1, (node_row(n) for n in nodes),
+                           (edge_row(Edge("p", n)) for n in many))
+    found = [Delivery(f"fp-{n}", Status.FIRING, iso(T0), None,
+                      {"servicegraph_id": n, "severity": "critical"}, {}) for n in many]
+    _, written = plan_alerts(live, "am", found, iso(T0))
+    live.apply(2, {"alerts": [a.to_dict() for a in written]})
+    result = analyse(live.index, observed_failures(live))
+    data = event_data(live, result, "p", State.OK, State.DOWN, 2, iso(T0))
+    assert sorted(data["alerts"]) == many[:ALERTED]
+    assert data["alerts_omitted"] == 30
