@@ -197,7 +197,9 @@ def alerts_only(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="sg-bench-alerts-"))
     if args.neo4j_uri:
         rows = alert_rows(work, args.neo4j_uri, ent, size, args)
-        version = None
+        driver = neo4j.GraphDatabase.driver(args.neo4j_uri, notifications_min_severity="OFF")
+        version = server_version(driver)
+        driver.close()
     else:
         with local_neo4j(ROOT / ".neo4j" / "bench", args.heap, args.pagecache) as uri:
             rows = alert_rows(work, uri, ent, size, args)

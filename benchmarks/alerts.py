@@ -207,8 +207,9 @@ def alert_rows(work: Path, uri: str, ent: Enterprise, size: str, *, seed: int,
                         len(storm_events) == changed and len(told) == changed,
                         f"{human(changed)} promises changed state, "
                         f"{human(len(told))} told; {human(STORM)} alerts; counted at a "
-                        f"real receiver, once by id; the last received {ms(all_in)} after "
-                        "the storm was sent"))
+                        "real receiver, once by id; "
+                        + (f"the last received {ms(all_in)} after the storm was sent"
+                           if all_in == all_in else "not all received within 180 s")))
         earlier = _ids(received)
         before = after
         ended = api.now_minus(30)
