@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import neo4j
 
-from benchmarks import api
+from benchmarks import alerts, api
 from benchmarks.cli import cli_rows
 from benchmarks.cli import section as cli_section
 from benchmarks.enterprise import Enterprise, generate
@@ -43,8 +43,10 @@ STATUS_WARM = 100
 
 
 def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier: str,
-             size: str, args: argparse.Namespace) -> tuple[list[Row], str]:
-    """Everything that needs Neo4j and a server process."""
+             size: str, args: argparse.Namespace,
+             alert_figures: list[Row] | None = None) -> tuple[list[Row], str]:
+    """Everything that needs Neo4j and a server process (the alert figures go to
+    ``alert_figures``, for a section of their own)."""
     rows: list[Row] = []
     home = ROOT / ".neo4j" / "bench"
     work = Path(tempfile.mkdtemp(prefix="sg-bench-"))
@@ -176,9 +178,53 @@ def api_rows(ent: Enterprise, small: Enterprise, facts: dict[str, object], tier:
                             not done.lost and not five,
                             f"{human(done.requests)} requests in {done.seconds:.1f} s; "
                             f"answers {dict(done.statuses)}"))
+        if alert_figures is not None:
+            alert_figures += alert_rows(work, uri, ent, size, args)
         store.close()
         driver.close()
     return rows, version
+
+
+def alert_rows(work: Path, uri: str, ent: Enterprise, size: str,
+               args: argparse.Namespace) -> list[Row]:
+    """The incident loop's figures (see :mod:`benchmarks.alerts`)."""
+    log("alerts in: one alert, a storm, notifications, one by one")
+    return alerts.alert_rows(work / "alerts", uri, ent, size, seed=args.seed,
+                             reps=args.alert_reps, naive=args.naive_alerts)
+
+
+def alerts_only(args: argparse.Namespace) -> int:
+    """``--only alerts``: the incident loop's figures alone, in their own section."""
+    started = time.perf_counter()
+    n = args.nodes or TIERS[args.tier]
+    size = human(n)
+    log(f"alerts, tier {args.tier}: generating {size} nodes")
+    ent = generate(n, args.seed)
+    work = Path(tempfile.mkdtemp(prefix="sg-bench-alerts-"))
+    if args.neo4j_uri:
+        rows = alert_rows(work, args.neo4j_uri, ent, size, args)
+        driver = neo4j.GraphDatabase.driver(args.neo4j_uri, notifications_min_severity="OFF")
+        version = server_version(driver)
+        driver.close()
+    else:
+        with local_neo4j(ROOT / ".neo4j" / "bench", args.heap, args.pagecache) as uri:
+            rows = alert_rows(work, uri, ent, size, args)
+            driver = neo4j.GraphDatabase.driver(uri, notifications_min_severity="OFF")
+            version = server_version(driver)
+            driver.close()
+    write_alerts(args, rows, size, started, version)
+    return 0
+
+
+def write_alerts(args: argparse.Namespace, rows: list[Row], size: str, started: float,
+                 version: str | None) -> None:
+    """Print the alert figures and write their section of the page."""
+    for r in rows:
+        log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+    lines = alerts.section(rows, args.tier, size, time.perf_counter() - started,
+                           lambda found: [*machine(version), "", *table(found)])
+    print("\n".join(lines))
+    write_section(args.out, f"alerts tier {args.tier}", lines)
 
 
 def spof_until_ready(client: httpx.Client, limit: float) -> tuple[float | None, str]:
@@ -237,19 +283,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-api", action="store_true",
                         help="in-process figures only (no Neo4j, no server)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--only", choices=["cli", "routes", "startup"],
+    parser.add_argument("--only", choices=["cli", "routes", "startup", "alerts"],
                         help="run only this section (cli: the command line from the shell; "
                              "routes: the routes of one item and the catalogues at two sizes; "
-                             "startup: start-up from a snapshot against the whole read)")
+                             "startup: start-up from a snapshot against the whole read; "
+                             "alerts: alerts in over HTTP, at --tier)")
     parser.add_argument("--neo4j-uri",
-                        help="the start-up section's Neo4j: a running one, emptied "
+                        help="the start-up and alert sections' Neo4j: a running one, emptied "
                              "(default: the local one the run starts)")
+    parser.add_argument("--alert-reps", type=int, default=200,
+                        help="one-alert webhooks timed (each fires, then resolves)")
+    parser.add_argument("--naive-alerts", type=int, default=500,
+                        help="alerts sent one webhook each (the naive way)")
     parser.add_argument("--cli-reps", type=int, default=5,
                         help="runs of each command timed (after a warm-up)")
     args = parser.parse_args(argv)
     if args.only == "startup":
         run_startup(args)
         return 0
+    if args.only == "alerts":
+        return alerts_only(args)
     if args.only in (None, "cli"):
         cli_started = time.perf_counter()
         log("the command line from the shell")
@@ -287,9 +340,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("engine against the naive evaluator")
     rows += naive_rows(small, args.seed, human(small.n), budget=4.0)
     version = None
+    alert_figures: list[Row] = []
     if not args.no_api:
-        more, version = api_rows(ent, small, facts, args.tier, size, args)
+        more, version = api_rows(ent, small, facts, args.tier, size, args, alert_figures)
         rows += more
+        write_alerts(args, alert_figures, size, started, version)
     for r in rows:
         log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
 

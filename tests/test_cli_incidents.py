@@ -44,6 +44,13 @@ def test_alerts_and_windows_on_the_embedded_store_and_a_server(tmp_path: Path) -
     assert "2 alert(s): 2 firing" in sent and "1 matching no node" in sent
     assert "broken promises now: onboarding" in sent
     assert "(no node)" in run("alerts", "list", "am", "--unmatched", "--store", db)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"rules": [{"label": "host", "table": {"db-9": "erp-db-a"}},
+                                             {"label": "servicegraph_id", "to": "id"}]}))
+    assert "am: the default mapping" in run("alerts", "mapping", "show", "am", "--store", db)
+    matched = run("alerts", "mapping", "set", "am", str(mapping), "--store", db)
+    assert "version 1" in matched and "1 matched now" in matched
+    assert "no alerts" in run("alerts", "list", "am", "--unmatched", "--store", db)
     added = run("maintenance", "add", "chg-1", "--title", "Replace web servers",
                 "--component", "web-1", "--component", "web-2", "--start", stamp(-1),
                 "--end", stamp(1), "--owner", "IT operations", "--store", db)
@@ -57,6 +64,18 @@ def test_alerts_and_windows_on_the_embedded_store_and_a_server(tmp_path: Path) -
         listed = json.loads(run("alerts", "list", "am", "--format", "json",
                                 "--server", server.url))
         assert listed["total"] == 2
+        shown = run("alerts", "mapping", "show", "am", "--server", server.url)
+        assert "version 1, set" in shown and "host -> table (1 entries)" in shown
+        generic = tmp_path / "generic.json"
+        generic.write_text(json.dumps({"alerts": [
+            {"key": "zbx-1", "node": "web-1", "state": "down", "starts_at": stamp(-1)}]}))
+        sent = run("alerts", "send", "zbx", str(generic), "--server", server.url)
+        assert "1 alert(s): 1 firing" in sent
+        mapping.write_text(json.dumps({"rules": [{"label": "host", "to": "colour"}]}))
+        bad_mapping = CliRunner().invoke(cli, ["alerts", "mapping", "set", "am", str(mapping),
+                                               "--server", server.url])
+        assert bad_mapping.exit_code != 0 and "rules[0]" in bad_mapping.output
+        assert "version 1," in run("alerts", "mapping", "show", "am", "--server", server.url)
         windows = json.loads(run("maintenance", "list", "--format", "json",
                                  "--server", server.url))
         assert [w["id"] for w in windows["windows"]] == ["chg-1"]

@@ -57,6 +57,8 @@ def canonical(live: LiveGraph) -> dict[str, Any]:
         "alerts": live.alerts,
         "alerting": live.alerting,
         "windows": live.windows,
+        "acks": live.acks,
+        "mappings": live.mappings,
     }
 
 
@@ -109,6 +111,9 @@ def changes(client: TestClient, step: int) -> None:
     ok(client.post("/v1/maintenance", json={
         "id": f"chg-{step}", "title": "work", "owner": "IT", "components": ["web-1"],
         "starts_at": stamp(-1), "ends_at": stamp(1)}))
+    ok(client.post("/v1/acknowledgements", json={"node": "web-2", "by": f"op-{step}"}))
+    ok(client.put("/v1/sources/am/alerts/mapping", json={
+        "rules": [{"label": "host", "to": "name"}]}))
     if step:
         ok(client.delete(f"/v1/nodes/extra-{step - 1}"))
 

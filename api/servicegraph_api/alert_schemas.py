@@ -74,6 +74,9 @@ class AlertOut(BaseModel):
     labels: dict[str, str]
     annotations: dict[str, str]
     received_at: str = Field(description="when the delivery that last changed it came")
+    given: dict[str, str] = Field({}, description=(
+        "what the sender stated outright (the generic format's `node`, `state`, "
+        "`severity`)"))
 
 
 class AlertPageOut(BaseModel):
@@ -100,3 +103,89 @@ class AlertBriefOut(BaseModel):
     state: str
     starts_at: str
     summary: str | None
+
+
+GENERIC_EXAMPLE: dict[str, Any] = {"alerts": [
+    {"key": "zbx-48213", "node": "feed-job", "severity": "high", "status": "firing",
+     "starts_at": "2030-01-01T02:13:00Z", "summary": "hr-newhire-sync has not run"},
+    {"key": "disk-db-9", "labels": {"host": "db-9.example.org"}, "state": "degraded",
+     "status": "firing", "starts_at": "2030-01-01T02:14:00Z"}]}
+
+
+class GenericAlertsIn(BaseModel):
+    """servicegraph's generic alert format, for Zabbix webhooks, scripts and any sender
+    that is not Alertmanager."""
+
+    model_config = ConfigDict(extra="allow",
+                              json_schema_extra={"examples": [GENERIC_EXAMPLE]})
+
+    alerts: list[Any] = Field(description=(
+        "the alerts (at most 10,000), each with `key` (its fingerprint), `node` (a node "
+        "id) or `labels` (read by the source's mapping), `severity` (read by the "
+        "mapping's severity table) or `state` (`down`, `degraded`, `ok`), `status` "
+        "(`firing`, the default, or `resolved`), `starts_at` (required while firing), "
+        "`ends_at` and `summary`"))
+
+    def raw(self) -> dict[str, Any]:
+        """The payload as sent."""
+        return self.model_dump()
+
+
+MAPPING_EXAMPLE: dict[str, Any] = {
+    "rules": [
+        {"label": "alertname", "to": "table", "table": {"HrFeedStale": "feed-job"}},
+        {"label": "servicegraph_id", "to": "id"},
+        {"label": "job", "to": "external_id", "source": "k8s"},
+        {"label": "instance", "to": "properties.hostname", "strip_port": True},
+        {"label": "host", "to": "name", "regex": "^([^.]+)"}],
+    "severity": {"label": "priority", "states": {"p1": "down", "p2": "degraded"},
+                 "default": "degraded"}}
+
+
+class AlertMappingIn(BaseModel):
+    """How a source's alerts name their node, and what their severity means."""
+
+    model_config = ConfigDict(extra="allow",
+                              json_schema_extra={"examples": [MAPPING_EXAMPLE]})
+
+    rules: list[Any] = Field(description=(
+        "tried in order; the first that names a node wins. Each reads `label` (cut by "
+        "`regex`'s first group, then `strip_port`) and looks it up `to`: `id` (a node "
+        "id), `external_id` (of `source`, default this source), `name`, "
+        "`properties.<path>` (a live node's property), or `table` (label value → node "
+        "id in `table`)"))
+    severity: dict[str, Any] | None = Field(None, description=(
+        "`label` holding the severity (default `severity`), `states` (severity → `down`, "
+        "`degraded` or `ok`, over the built-in reading) and `default` (the state of a "
+        "severity known to neither, or none; default `degraded`)"))
+
+    def raw(self) -> dict[str, Any]:
+        """The mapping as sent."""
+        return self.model_dump(exclude_none=True)
+
+
+class AlertMappingOut(BaseModel):
+    """A source's alert mapping as stored (version 0: none set, the default)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"source": "alertmanager", "version": 3, "updated_at": "2030-01-01T02:20:00.000000Z",
+         "updated_by": "ops-feed", **MAPPING_EXAMPLE}]})
+
+    source: str
+    version: int = Field(description="bumped by each change; 0: the default mapping")
+    updated_at: str | None = Field(description="when this version was set")
+    updated_by: str | None = Field(description="the API key (or user) that set it")
+    rules: list[dict[str, Any]]
+    severity: dict[str, Any]
+
+
+class AlertMappingSetOut(AlertMappingOut):
+    """The mapping as stored, and what it did to the source's firing alerts."""
+
+    rematched: int = Field(description="firing alerts that matched no node and now do")
+    remapped: int = Field(description="firing alerts whose node or state changed otherwise")
+    unmatched: int = Field(description="firing alerts that still match no node")
+    changed: list[str] = Field(description="nodes whose alert state changed")
+    graph_version: int = Field(description="the graph's version after it")
+    broken_promises: list[str]
+    at_risk_promises: list[str]

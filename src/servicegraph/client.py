@@ -313,12 +313,26 @@ class ServiceGraphClient:
             "a status push", applied=int, stale=int, broken_promises=list,
             at_risk_promises=list)
 
-    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Deliver alerts as Alertmanager's webhook (payload version 4) would."""
-        return _shaped(self._request("POST", f"/v1/sources/{source}/alerts/alertmanager",
-                                     json=dict(payload)),
+    def send_alerts(self, source: str, payload: Mapping[str, Any], *,
+                    kind: str = "alertmanager") -> dict[str, Any]:
+        """Deliver alerts as Alertmanager's webhook (payload version 4) would, or in the
+        generic format (``kind="generic"``)."""
+        path = f"/v1/sources/{source}/alerts" + ("" if kind == "generic" else "/alertmanager")
+        return _shaped(self._request("POST", path, json=dict(payload)),
                        "an alert delivery", received=int, firing=int, resolved=int,
                        unchanged=int, stale=int, broken_promises=list)
+
+    def alert_mapping(self, source: str) -> dict[str, Any]:
+        """``source``'s alert mapping, with its version (0: the default)."""
+        return _shaped(self._request("GET", f"/v1/sources/{source}/alerts/mapping"),
+                       "an alert mapping", version=int, rules=list, severity=dict)
+
+    def set_alert_mapping(self, source: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """Set ``source``'s alert mapping; answers it as stored and what it re-matched."""
+        return _shaped(self._request("PUT", f"/v1/sources/{source}/alerts/mapping",
+                                     json=dict(doc)),
+                       "a set alert mapping", version=int, rematched=int,
+                       broken_promises=list)
 
     def alerts(self, source: str, *, unmatched: bool = False, limit: int = 1000,
                offset: int = 0) -> dict[str, Any]:

@@ -47,8 +47,11 @@ class Backend(Protocol):
     def status(self, source: str, statuses: Sequence[Mapping[str, Any]]) -> dict[str, Any]: ...
     def import_files(self, source: str, kind: str, files: Sequence[tuple[str, str]],
                      full_sync: bool, dry_run: bool, allow_empty: bool) -> dict[str, Any]: ...
-    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]: ...
+    def send_alerts(self, source: str, payload: Mapping[str, Any],
+                    kind: str = "alertmanager") -> dict[str, Any]: ...
     def alerts(self, source: str, unmatched: bool) -> dict[str, Any]: ...
+    def alert_mapping(self, source: str) -> dict[str, Any]: ...
+    def set_alert_mapping(self, source: str, doc: Mapping[str, Any]) -> dict[str, Any]: ...
     def register_window(self, window: Mapping[str, Any]) -> dict[str, Any]: ...
     def windows(self, phase: str | None) -> dict[str, Any]: ...
     def cancel_window(self, window_id: str) -> dict[str, Any] | None: ...
@@ -193,11 +196,22 @@ class Local:
                           [SourceFile(n, t) for n, t in files],
                           full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty)
 
-    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    def send_alerts(self, source: str, payload: Mapping[str, Any],
+                    kind: str = "alertmanager") -> dict[str, Any]:
         from servicegraph.ingest.alerts import read_alertmanager
+        from servicegraph.ingest.generic_alerts import read_generic
 
-        return self.graph.writes.push_alerts(
-            source, read_alertmanager(payload, now=datetime.now(UTC)))
+        read = read_generic if kind == "generic" else read_alertmanager
+        return self.graph.writes.push_alerts(source, read(payload, now=datetime.now(UTC)))
+
+    def alert_mapping(self, source: str) -> dict[str, Any]:
+        return self.graph.questions.alert_mapping(source).to_dict()
+
+    def set_alert_mapping(self, source: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+        from servicegraph.model.alert_mapping import AlertMapping
+
+        return self.graph.writes.set_mapping(AlertMapping.parse(source, doc),
+                                             by="command line")
 
     def alerts(self, source: str, unmatched: bool) -> dict[str, Any]:
         found, total = self.graph.questions.alerts(source, unmatched=unmatched, limit=10_000)
@@ -410,8 +424,15 @@ class Remote:
         return self.client.import_files(source, kind, files, full_sync=full_sync,
                                         dry_run=dry_run, allow_empty=allow_empty)
 
-    def send_alerts(self, source: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return self.client.send_alerts(source, payload)
+    def send_alerts(self, source: str, payload: Mapping[str, Any],
+                    kind: str = "alertmanager") -> dict[str, Any]:
+        return self.client.send_alerts(source, payload, kind=kind)
+
+    def alert_mapping(self, source: str) -> dict[str, Any]:
+        return self.client.alert_mapping(source)
+
+    def set_alert_mapping(self, source: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+        return self.client.set_alert_mapping(source, doc)
 
     def alerts(self, source: str, unmatched: bool) -> dict[str, Any]:
         return self.client.alerts(source, unmatched=unmatched, limit=10_000)

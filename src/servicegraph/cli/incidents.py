@@ -14,27 +14,60 @@ from servicegraph.cli.backend import connect, fail
 from servicegraph.cli.files import read_text
 from servicegraph.cli.options import ApiKeyOpt, Format, FormatOpt, ServerOpt, StoreOpt, emit
 
-alerts_app = typer.Typer(help="Alerts from monitoring: deliver them, list them.",
-                         no_args_is_help=True)
+alerts_app = typer.Typer(help="Alerts from monitoring: deliver them, list them, and say "
+                              "how a source's labels name nodes.", no_args_is_help=True)
+mapping_app = typer.Typer(help="A source's alert mapping: which labels name the node, and "
+                               "what severities mean.", no_args_is_help=True)
+alerts_app.add_typer(mapping_app, name="mapping")
 maintenance_app = typer.Typer(help="Maintenance windows: planned work, marked planned in "
                                    "the current impact while it lasts.", no_args_is_help=True)
 
 SourceArg = Annotated[str, typer.Argument(help="the alerting source's name, e.g. alertmanager")]
 
 
-@alerts_app.command("send")
-def send(source: SourceArg,
-         file: Annotated[Path, typer.Argument(help="an Alertmanager webhook payload (JSON)")],
-         fmt: FormatOpt = Format.TEXT,
-         store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None) -> None:
-    """Deliver FILE's alerts from SOURCE, as Alertmanager's webhook would."""
+def _json_file(file: Path) -> Any:
     try:
-        payload = json.loads(read_text(file))
+        return json.loads(read_text(file))
     except ValueError as exc:
         raise fail(f"{file}: not valid JSON: {exc}") from None
+
+
+def detect(payload: Any) -> str:
+    """Which format a payload is in: ``generic`` when its alerts have a ``key`` (or it
+    has nothing but alerts, none with Alertmanager's fields), else ``alertmanager``.
+
+    >>> detect({"alerts": [{"key": "k1", "node": "db-1"}]})
+    'generic'
+    >>> detect({"version": "4", "alerts": [{"labels": {}, "startsAt": "…"}]})
+    'alertmanager'
+    """
+    if not isinstance(payload, dict) or "version" in payload or set(payload) - {"alerts"}:
+        return "alertmanager"
+    alerts = payload.get("alerts")
+    items = [a for a in alerts if isinstance(a, dict)] if isinstance(alerts, list) else []
+    if any("key" in a for a in items):
+        return "generic"
+    if any({"startsAt", "fingerprint"} & set(a) for a in items):
+        return "alertmanager"
+    return "generic"
+
+
+@alerts_app.command("send")
+def send(source: SourceArg,
+         file: Annotated[Path, typer.Argument(help="alerts: an Alertmanager webhook payload "
+                                                   "or the generic format (JSON)")],
+         kind: Annotated[str | None, typer.Option(
+             "--as", help="alertmanager or generic (default: told by the file)")] = None,
+         fmt: FormatOpt = Format.TEXT,
+         store: StoreOpt = None, server: ServerOpt = None, api_key: ApiKeyOpt = None) -> None:
+    """Deliver FILE's alerts from SOURCE, as Alertmanager's webhook, or a sender of the
+    generic format, would."""
+    if kind not in (None, "alertmanager", "generic"):
+        raise fail(f"--as {kind!r}: use alertmanager or generic")
+    payload = _json_file(file)
     with connect(store, server, api_key) as backend:
         try:
-            answer = backend.send_alerts(source, payload)
+            answer = backend.send_alerts(source, payload, kind or detect(payload))
         except ValueError as exc:  # the problems, named for this file
             raise fail(f"{file}: {exc}") from None
         emit(fmt, answer,
@@ -57,6 +90,58 @@ def list_alerts(source: SourceArg,
     lines = [f"{a['status']:8} {a['state']:8} {a['node'] or '(no node)':24} "
              f"{a['labels'].get('alertname', a['fingerprint'])}" for a in answer["alerts"]]
     emit(fmt, answer, "\n".join(lines) or "no alerts")
+
+
+def _mapping_text(m: dict[str, Any]) -> str:
+    head = (f"{m['source']}: the default mapping (none set)" if m["version"] == 0 else
+            f"{m['source']}: version {m['version']}, set {m['updated_at']} by "
+            f"{m['updated_by']}")
+    rules = []
+    for i, rule in enumerate(m["rules"], 1):
+        how = [f"{rule['label']} -> {rule['to']}"]
+        if rule.get("table"):
+            how.append(f"({len(rule['table'])} entries)")
+        how += [f"{k}={rule[k]}" for k in ("source", "regex") if rule.get(k)]
+        if rule.get("strip_port"):
+            how.append("without port")
+        rules.append(f"  {i:2}. {' '.join(how)}")
+    sev = m["severity"]
+    states = ", ".join(f"{k}={v}" for k, v in sev["states"].items()) or "built-in"
+    return "\n".join([head, "rules, tried in order:", *rules,
+                      f"severity from label {sev['label']!r}: {states}; "
+                      f"otherwise {sev['default']}"])
+
+
+@mapping_app.command("show")
+def show_mapping(source: SourceArg, fmt: FormatOpt = Format.TEXT,
+                 store: StoreOpt = None, server: ServerOpt = None,
+                 api_key: ApiKeyOpt = None) -> None:
+    """SOURCE's alert mapping, with its version and who set it when."""
+    with connect(store, server, api_key) as backend:
+        answer = backend.alert_mapping(source)
+    emit(fmt, answer, _mapping_text(answer))
+
+
+@mapping_app.command("set")
+def set_mapping(source: SourceArg,
+                file: Annotated[Path, typer.Argument(help="the mapping (JSON): rules and "
+                                                          "severity")],
+                fmt: FormatOpt = Format.TEXT,
+                store: StoreOpt = None, server: ServerOpt = None,
+                api_key: ApiKeyOpt = None) -> None:
+    """Set SOURCE's alert mapping from FILE (validated whole); SOURCE's firing alerts are
+    matched again under it."""
+    doc = _json_file(file)
+    with connect(store, server, api_key) as backend:
+        try:
+            answer = backend.set_alert_mapping(source, doc)
+        except ValueError as exc:
+            raise fail(f"{file}: {exc}") from None
+    emit(fmt, answer,
+         f"{_mapping_text(answer)}\n"
+         f"firing alerts: {answer['rematched']} matched now, {answer['remapped']} "
+         f"mapped otherwise, {answer['unmatched']} matching no node\n"
+         f"broken promises now: {', '.join(answer['broken_promises']) or 'none'}")
 
 
 def _window_line(w: dict[str, Any]) -> str:

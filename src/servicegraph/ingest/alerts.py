@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as _field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ class Delivery:
     ends_at: str | None
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
+    #: What the sender stated outright (``node``, ``state``, ``severity``), beside labels.
+    given: Mapping[str, str] = _field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -45,7 +48,7 @@ class Delivery:
         return self.labels.get("alertname") or self.fingerprint
 
 
-def _text_map(raw: Any, field: str, where: tuple[int, str],
+def text_map(raw: Any, field: str, where: tuple[int, str],
               problems: list[Problem]) -> dict[str, str]:
     i, name = where
     if raw is None:
@@ -71,7 +74,7 @@ def _text_map(raw: Any, field: str, where: tuple[int, str],
     return out
 
 
-def _time(raw: Any, field: str, where: tuple[int, str], now: datetime, max_skew: timedelta,
+def alert_time(raw: Any, field: str, where: tuple[int, str], now: datetime, max_skew: timedelta,
           problems: list[Problem], *, optional: bool) -> str | None:
     i, name = where
     if raw is None or raw == "":
@@ -136,16 +139,16 @@ document: version: version '3' is not read: send Alertmanager's webhook version 
             problems.append(Problem("alerts", i, "?", "", "an alert is a JSON object"))
             continue
         before = len(problems)
-        labels = _text_map(item.get("labels"), "labels", (i, "?"), problems)
+        labels = text_map(item.get("labels"), "labels", (i, "?"), problems)
         where = (i, show(labels.get("alertname") or item.get("fingerprint") or "?"))
-        annotations = _text_map(item.get("annotations"), "annotations", where, problems)
+        annotations = text_map(item.get("annotations"), "annotations", where, problems)
         status_word = item.get("status", "firing")
         if status_word not in ("firing", "resolved"):
             problems.append(Problem("alerts", i, where[1], "status",
                                     f"unknown status {show(status_word)}: firing or resolved"))
-        starts_at = _time(item.get("startsAt"), "startsAt", where, now, max_skew, problems,
+        starts_at = alert_time(item.get("startsAt"), "startsAt", where, now, max_skew, problems,
                           optional=False)
-        ends_at = _time(item.get("endsAt"), "endsAt", where, now, max_skew, problems,
+        ends_at = alert_time(item.get("endsAt"), "endsAt", where, now, max_skew, problems,
                         optional=True)
         fingerprint = item.get("fingerprint") or fingerprint_of(labels)
         wrong = text_problem(fingerprint, "identifier")

@@ -240,7 +240,8 @@ class Replica:
         for _ in range(5):
             snapshot = self.store.load()
             fresh = LiveGraph.build(snapshot.version, snapshot.nodes, snapshot.edges,
-                                    snapshot.alerts, snapshot.windows, snapshot.acks)
+                                    snapshot.alerts, snapshot.windows, snapshot.acks,
+                                    snapshot.mappings)
             entries = self.store.journal(fresh.version)
             # A change too big for the journal landed while the graph was read: read again.
             if entries is not None and not any(e.reload for e in entries):

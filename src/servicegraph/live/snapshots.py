@@ -54,6 +54,8 @@ import numpy.typing as npt
 
 from servicegraph.impact.index import KINDS
 from servicegraph.live.state import COLUMNS, FrozenGraph, LiveColumns
+from servicegraph.model.acknowledgements import Acknowledgement
+from servicegraph.model.alert_mapping import AlertMapping
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Observation
 from servicegraph.model.kinds import State
@@ -63,7 +65,7 @@ from servicegraph.store.base import GraphStore
 log = logging.getLogger("servicegraph.live")
 
 #: The layout this code writes and reads; a file of another is not used.
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"SGSNAP\x00\x01"
 _ALIGN = 64
 _DIGEST = 64
@@ -199,6 +201,8 @@ def encode(c: LiveColumns) -> Arrays:
     _coded(out, "observed.source", [o.source for _, o in seen])
     _json(out, "alerts", [a.to_dict() for a in c.alerts])
     _json(out, "windows", [w.to_dict() for w in c.windows])
+    _json(out, "acks", [a.to_dict() for a in c.acks])
+    _json(out, "mappings", [m.to_dict() for m in c.mappings])
     return out
 
 
@@ -239,7 +243,9 @@ def decode(version: int, arrays: Arrays) -> LiveColumns:
         observed={v: Observation(s, w, src) for v, s, w, src
                   in zip(seen_at, states, whens, sources, strict=True)},
         alerts=[Alert.from_dict(a) for a in _read_json(arrays, "alerts")],
-        windows=[Window.from_dict(w) for w in _read_json(arrays, "windows")])
+        windows=[Window.from_dict(w) for w in _read_json(arrays, "windows")],
+        acks=[Acknowledgement.from_dict(a) for a in _read_json(arrays, "acks")],
+        mappings=[AlertMapping.from_dict(m) for m in _read_json(arrays, "mappings")])
 
 
 def _check(c: LiveColumns) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from servicegraph.impact.index import I64, KIND_CODE, GraphIndex
 from servicegraph.model.acknowledgements import Acknowledgement
+from servicegraph.model.alert_mapping import PROPERTY_PREFIX, AlertMapping
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.fields import NODE_FIELDS
@@ -93,6 +94,8 @@ class LiveColumns:
     observed: dict[int, Observation]
     alerts: list[Alert]
     windows: list[Window]
+    acks: list[Acknowledgement] = field(default_factory=list)
+    mappings: list[AlertMapping] = field(default_factory=list)
 
 
 class FrozenGraph:
@@ -130,6 +133,8 @@ class FrozenGraph:
         self.observed = dict(live.observed)
         self.alerts = list(live.alerts.values())
         self.windows = list(live.windows.values())
+        self.acks = list(live.acks.values())
+        self.mappings = list(live.mappings.values())
 
     def compact(self) -> LiveColumns:
         keep = np.flatnonzero(self.exists)
@@ -173,7 +178,8 @@ class FrozenGraph:
                           if renumber_edge[e] >= 0},
             observed={int(renumber[v]): seen for v, seen in self.observed.items()
                       if renumber[v] >= 0},
-            alerts=self.alerts, windows=self.windows)
+            alerts=self.alerts, windows=self.windows, acks=self.acks,
+            mappings=self.mappings)
 
 
 class LiveGraph:
@@ -203,6 +209,12 @@ class LiveGraph:
         self.acks: dict[str, Acknowledgement] = {}
         #: Node id -> its firing alerts that impair it, by key, with their states.
         self.alerting: dict[str, dict[tuple[str, str], State]] = {}
+        #: Alert mappings set per source (a source without one reads the default).
+        self.mappings: dict[str, AlertMapping] = {}
+        #: Node field (``name``, ``properties.x``) -> value -> position: the lookups the
+        #: mappings' rules need, built when first asked, dropped when nodes or mappings
+        #: change (an alert never scans the graph).
+        self._lookups: dict[str, dict[str, int]] = {}
         self._intern = _Interned()
 
     # --- reading --------------------------------------------------------------------------
@@ -438,6 +450,42 @@ class LiveGraph:
                 and (int(idx.edge_source[e]) in self.node_retired
                      or int(idx.edge_target[e]) in self.node_retired)]
 
+    def lookup(self, target: str, value: str) -> int | None:
+        """The position of the live node whose ``target`` field (``name``, or
+        ``properties.<path>``) is ``value``; of several, the first by id. A property
+        matches when it is text, or an integer written as text."""
+        table = self._lookups.get(target)
+        if table is None:
+            table = self._build_lookup(target)
+            self._lookups[target] = table
+        return table.get(value)
+
+    def _build_lookup(self, target: str) -> dict[str, int]:
+        idx = self.index
+        live = np.flatnonzero(idx.stored_nodes()[:idx.node_count])
+        table: dict[str, int] = {}
+        names, props = idx.names, self._columns["properties"]
+        path = (target[len(PROPERTY_PREFIX):].split(".")
+                if target.startswith(PROPERTY_PREFIX) else None)
+        for v in idx.in_id_order(live).tolist():
+            if v in self.node_retired:
+                continue
+            if path is None:
+                table.setdefault(names[v], v)
+                continue
+            if props[v] == EMPTY:
+                continue
+            found: Any = json.loads(props[v])
+            for key in path:
+                found = found.get(key) if isinstance(found, dict) else None
+            if isinstance(found, bool):
+                continue
+            if isinstance(found, int):
+                found = str(found)
+            if isinstance(found, str):
+                table.setdefault(found, v)
+        return table
+
     # --- changing -------------------------------------------------------------------------
 
     def _hold_ack(self, ack: Acknowledgement) -> None:
@@ -468,9 +516,13 @@ class LiveGraph:
               edges: Iterable[Mapping[str, Any]],
               alerts: Iterable[Mapping[str, Any]] = (),
               windows: Iterable[Mapping[str, Any]] = (),
-              acks: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
+              acks: Iterable[Mapping[str, Any]] = (),
+              mappings: Iterable[Mapping[str, Any]] = ()) -> LiveGraph:
         """A live graph from a whole graph in row form (a store's snapshot)."""
         live = cls()
+        for row in mappings:
+            mapping = AlertMapping.from_dict(row)
+            live.mappings[mapping.source] = mapping
         for row in windows:
             window = Window.from_dict(row)
             live.windows[window.id] = window
@@ -561,6 +613,10 @@ class LiveGraph:
         live = cls()
         for window in c.windows:
             live.windows[window.id] = window
+        for mapping in c.mappings:
+            live.mappings[mapping.source] = mapping
+        for ack in c.acks:
+            live._hold_ack(ack)
         for alert in c.alerts:
             live._hold_alert(alert)
         live.version = c.version
@@ -640,6 +696,8 @@ class LiveGraph:
         if rows.get("replace"):
             fresh = LiveGraph()  # the alerts too: a replace empties the store
             self.__dict__.update(fresh.__dict__)
+        if rows.get("nodes") or rows.get("delete_nodes") or rows.get("mappings"):
+            self._lookups = {}
         idx = self.index
         touched: set[int] = set()
         for source, target in rows.get("delete_edges", ()):
@@ -680,6 +738,9 @@ class LiveGraph:
             self.windows[window.id] = window
         for row in rows.get("acks", ()):
             self._hold_ack(Acknowledgement.from_dict(row))
+        for row in rows.get("mappings", ()):
+            mapping = AlertMapping.from_dict(row)
+            self.mappings[mapping.source] = mapping
         self.version = version
 
     def _edge(self, source: str, target: str) -> int:

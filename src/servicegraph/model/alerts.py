@@ -29,10 +29,6 @@ DEGRADED_SEVERITIES = frozenset({"warning", "warn", "average", "medium", "minor"
 #: Severities that say nothing is impaired: such alerts are kept, and impact nothing.
 QUIET_SEVERITIES = frozenset({"info", "informational", "none", "not_classified", "ok"})
 
-#: Labels that name the node, tried in order (each as a node id, then as an external id
-#: of the pushing source); ``instance`` is also tried without its port.
-NODE_LABELS = ("servicegraph_id", "service", "instance")
-
 
 class Status(StrEnum):
     """Where an alert is in its life."""
@@ -87,6 +83,9 @@ class Alert:
     annotations: Mapping[str, str] = field(default_factory=dict)
     #: When this delivery was received (the last one that changed the alert).
     received_at: str = ""
+    #: What the sender stated outright rather than through labels (the generic route's
+    #: ``node``, ``state`` or ``severity``): a mapping read again keeps to it.
+    given: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -111,11 +110,14 @@ class Alert:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"source": self.source, "fingerprint": self.fingerprint, "node": self.node,
-                "state": self.state.word, "status": self.status.value,
-                "starts_at": self.starts_at, "ends_at": self.ends_at,
-                "labels": dict(self.labels), "annotations": dict(self.annotations),
-                "received_at": self.received_at}
+        out = {"source": self.source, "fingerprint": self.fingerprint, "node": self.node,
+               "state": self.state.word, "status": self.status.value,
+               "starts_at": self.starts_at, "ends_at": self.ends_at,
+               "labels": dict(self.labels), "annotations": dict(self.annotations),
+               "received_at": self.received_at}
+        if self.given:
+            out["given"] = dict(self.given)
+        return out
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Alert:
@@ -123,7 +125,8 @@ class Alert:
         return cls(str(raw["source"]), str(raw["fingerprint"]), raw.get("node"),
                    State.parse(raw["state"]), Status(raw["status"]), str(raw["starts_at"]),
                    raw.get("ends_at"), dict(raw.get("labels") or {}),
-                   dict(raw.get("annotations") or {}), str(raw.get("received_at") or ""))
+                   dict(raw.get("annotations") or {}), str(raw.get("received_at") or ""),
+                   dict(raw.get("given") or {}))
 
 
 def supersedes(new: Alert, held: Alert | None) -> bool:

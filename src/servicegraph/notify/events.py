@@ -173,6 +173,12 @@ def kinds_between(before: Mark, after: Mark) -> list[tuple[str, tuple[str, ...]]
     return told
 
 
+#: Failed components whose firing alerts an event lists (the first by id); the others
+#: are counted (``alerts_omitted``): an event of a storm stays small, and the outbox
+#: write of a storm's events with it.
+ALERTED = 100
+
+
 def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: State,
                state: State, version: int, at: str,
                planned: Mapping[str, Any] | None = None, *,
@@ -194,6 +200,7 @@ def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: St
     behind_set = set(failed)
     acks = (acknowledged or {}).get("nodes", {}) if state > State.OK else {}
     providers = [c.to_dict() for c in result.providers() if behind_set & set(c.failed)]
+    alerted = [f for f in failed if f in live.alerting]
     for call in providers:
         call["failed"] = [f for f in call["failed"] if f in behind_set]
     idx = live.index
@@ -205,7 +212,8 @@ def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: St
             "kind": kind or kind_of(state), "previous": previous.word, "state": state.word,
             "version": version, "at": at,
             "explanation": explained.to_dict() if explained else None,
-            "providers": providers, "alerts": alerts_behind(live, failed),
+            "providers": providers, "alerts": alerts_behind(live, alerted[:ALERTED]),
+            "alerts_omitted": max(0, len(alerted) - ALERTED),
             "planned": state > State.OK and promise in (planned or {}).get("promises", ()),
             "windows": [w for w in (planned or {}).get("windows", [])
                         if set(w["components"]) & behind_set] if state > State.OK else [],

@@ -35,6 +35,7 @@ from servicegraph.impact.spof_table import COMPONENT_KINDS, SinglePoint
 from servicegraph.live.plan import dangling_view
 from servicegraph.live.replica import Replica
 from servicegraph.live.state import LiveGraph
+from servicegraph.model.alert_mapping import AlertMapping, rules_of
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.errors import UnknownNodeError
 from servicegraph.model.graph import Edge, GraphData, Node
@@ -374,6 +375,11 @@ class Questions:
             found = live.windows.get(window_id)
         return None if found is None else {**found.to_dict(),
                                            "phase": found.phase(iso(datetime.now(UTC)))}
+
+    def alert_mapping(self, source: str) -> AlertMapping:
+        """``source``'s alert mapping as stored (version 0: none set, the default)."""
+        with self.reading() as live:
+            return rules_of(live.mappings, source)
 
     def alerts(self, source: str, *, unmatched: bool = False, firing: bool | None = None,
                limit: int = 1000, offset: int = 0) -> tuple[list[Alert], int]:

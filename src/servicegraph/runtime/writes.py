@@ -25,10 +25,11 @@ from servicegraph.ingest.alerts import Delivery
 from servicegraph.ingest.push import check_batch, check_source, refuse_empty_sync
 from servicegraph.ingest.status import StatusUpdate
 from servicegraph.live import plan as planning
-from servicegraph.live.alert_plan import plan_alerts
+from servicegraph.live.alert_plan import plan_alerts, plan_mapping
 from servicegraph.live.replica import Replica
 from servicegraph.live.state import LiveGraph
 from servicegraph.model.acknowledgements import CLEARED, RECOVERED, Acknowledgement, NotImpacted
+from servicegraph.model.alert_mapping import AlertMapping
 from servicegraph.model.errors import Problem, UnknownNodeError, ValidationError
 from servicegraph.model.graph import GraphData
 from servicegraph.model.maintenance import CANCELLED, Window
@@ -390,6 +391,32 @@ class Writer:
         answer, _ = self.transact(plan)
         return self._with_impact(answer)
 
+    def set_mapping(self, mapping: AlertMapping, *, by: str | None = None) -> dict[str, Any]:
+        """Make ``mapping`` its source's alert mapping (read by
+        :meth:`AlertMapping.parse <servicegraph.model.alert_mapping.AlertMapping.parse>`):
+        stored as the next version of the source's mapping, with when and by whom, and
+        every firing alert of the source mapped again under it, in one transaction.
+        Answers the mapping as stored, how many alerts it matched that matched no node
+        before (``rematched``), moved or changed otherwise (``remapped``) and leaves
+        unmatched, the nodes whose alert state changed, and the promises broken and at
+        risk after it."""
+        problems = check_source(mapping.source)
+        if problems:
+            raise ValidationError(problems)
+
+        def plan(_: WriteView, live: LiveGraph
+                 ) -> tuple[Change, ChangeInfo, dict[str, Any]]:
+            at = iso(_now())
+            held = live.mappings.get(mapping.source)
+            stored = replace(mapping, version=(held.version if held else 0) + 1,
+                             updated_at=at, updated_by=by)
+            found, alerts = plan_mapping(live, stored)
+            return (Change(alerts=alerts, mappings=(stored,)),
+                    ChangeInfo(at, "alert-mapping", mapping.source), found.to_dict())
+
+        answer, _ = self.transact(plan)
+        return self._with_impact(answer, version_key="graph_version")
+
     def save_window(self, window: Window) -> Window:
         """Register or edit a maintenance window (by id); answers it as stored. Every
         component must be a node of the graph (a 422 names the others)."""
@@ -491,10 +518,11 @@ class Writer:
             log.warning("could not end the acknowledgements of recovered nodes now; "
                         "the next write ends them", exc_info=True)
 
-    def _with_impact(self, answer: dict[str, Any]) -> dict[str, Any]:
+    def _with_impact(self, answer: dict[str, Any], *,
+                     version_key: str = "version") -> dict[str, Any]:
         with self.replica.reading() as live:
             states = self.questions.current_on(live)
-            answer["version"] = live.version
+            answer[version_key] = live.version
             answer["broken_promises"] = states.broken_promises
             answer["at_risk_promises"] = states.at_risk_promises
         return answer

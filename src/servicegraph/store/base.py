@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from servicegraph.model.acknowledgements import Acknowledgement
+from servicegraph.model.alert_mapping import AlertMapping
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.maintenance import Window
@@ -142,6 +143,9 @@ class Change:
     record: tuple[Transition, ...] = ()
     #: The version the record now reaches (see :class:`RecordStore`); ``None``: unchanged.
     recorded: int | None = None
+    #: Alert mappings written as they are (upserted by source); a replace removes every
+    #: mapping first.
+    mappings: tuple[AlertMapping, ...] = ()
 
     @classmethod
     def upsert(cls, batch: GraphData, *, replace: bool = False) -> Change:
@@ -153,7 +157,8 @@ class Change:
         """Items written."""
         return (len(self.upsert_nodes) + len(self.upsert_edges) + len(self.delete_edges)
                 + len(self.delete_nodes) + len(self.observe) + len(self.alerts)
-                + len(self.windows) + len(self.acks))
+                + len(self.windows) + len(self.acks)
+                + len(self.mappings))
 
     @property
     def empty(self) -> bool:
@@ -205,6 +210,8 @@ class Snapshot:
     windows: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
     #: Every acknowledgement kept (active and ended), in its plain JSON form.
     acks: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
+    #: Every alert mapping, in its plain JSON form.
+    mappings: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
 
 
 class WriteView(Protocol):

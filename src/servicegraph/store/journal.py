@@ -34,7 +34,7 @@ def entry_for(change: Change, info: ChangeInfo, version: int,
         return JournalEntry(version, info, {}, reload=True)
     rows = change_rows(change.upsert_nodes, change.upsert_edges, change.delete_edges,
                        change.delete_nodes, change.observe, change.replace, change.alerts,
-                       change.windows, change.acks)
+                       change.windows, change.acks, change.mappings)
     return JournalEntry(version, info, rows)
 
 

@@ -192,6 +192,7 @@ class Neo4jStore(Neo4jOutbox):
                          "schema/record_seq_unique", "schema/record_once",
                          "schema/record_node_at", "schema/record_at",
                          "schema/record_key_unique",
+                         "schema/alert_mapping_source_unique",
                          *OUTBOX_SCHEMA,
                          "schema/await_indexes"):
                 self._run_once(statement(name))
@@ -260,8 +261,10 @@ class Neo4jStore(Neo4jOutbox):
             windows = [json.loads(r["payload"])
                        for r in self._run_once(statement("maintenance/load"))]
             acks = [json.loads(r["payload"]) for r in self._run_once(statement("acks/load"))]
+            mappings = [json.loads(r["payload"])
+                        for r in self._run_once(statement("alert_mappings/load"))]
         return Snapshot(version, rows(statement("nodes/load")), rows(statement("edges/load")),
-                        iter(held), iter(windows), iter(acks))
+                        iter(held), iter(windows), iter(acks), iter(mappings))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -366,6 +369,7 @@ class Neo4jStore(Neo4jOutbox):
             tx.run(statement("alerts/clear")).consume()
             tx.run(statement("maintenance/clear")).consume()
             tx.run(statement("acks/clear")).consume()
+            tx.run(statement("alert_mappings/clear")).consume()
         for rows in _chunks([{"source": s, "target": t} for s, t in change.delete_edges]):
             tx.run(statement("edges/delete"), rows=rows).consume()
         for ids in _chunks(list(change.delete_nodes)):
@@ -393,6 +397,10 @@ class Neo4jStore(Neo4jOutbox):
         for rows in _chunks([{"node": a.node, "payload": json.dumps(a.to_dict(), sort_keys=True)}
                              for a in change.acks]):
             tx.run(statement("acks/upsert"), rows=rows).consume()
+        for rows in _chunks([{"source": m.source,
+                              "payload": json.dumps(m.to_dict(), sort_keys=True)}
+                             for m in change.mappings]):
+            tx.run(statement("alert_mappings/upsert"), rows=rows).consume()
         record = to_record(entry)
         tx.run(statement("journal/commit"), record=record,
                cutoff=retention_cutoff(info.at, self.journal_days)).consume()

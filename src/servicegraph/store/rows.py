@@ -19,6 +19,7 @@ from typing import Any
 
 from servicegraph.model import fields
 from servicegraph.model.acknowledgements import Acknowledgement
+from servicegraph.model.alert_mapping import AlertMapping
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import ATTRIBUTES, Claim, Edge, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
@@ -136,7 +137,8 @@ def change_rows(upsert_nodes: Sequence[Node], upsert_edges: Sequence[Edge],
                 delete_edges: Sequence[tuple[str, str]], delete_nodes: Sequence[str],
                 observe: Sequence[tuple[str, Observation]], replace: bool,
                 alerts: Sequence[Alert] = (), windows: Sequence[Window] = (),
-                acks: Sequence[Acknowledgement] = ()) -> dict[str, Any]:
+                acks: Sequence[Acknowledgement] = (),
+                mappings: Sequence[AlertMapping] = ()) -> dict[str, Any]:
     """A change in row form, as the journal keeps it (``alerts`` only when it has
     some: alert rows are the alerts' plain JSON form)."""
     rows: dict[str, Any] = {"nodes": [node_row(n) for n in upsert_nodes],
@@ -151,4 +153,6 @@ def change_rows(upsert_nodes: Sequence[Node], upsert_edges: Sequence[Edge],
         rows["windows"] = [w.to_dict() for w in windows]
     if acks:
         rows["acks"] = [a.to_dict() for a in acks]
+    if mappings:
+        rows["mappings"] = [m.to_dict() for m in mappings]
     return rows

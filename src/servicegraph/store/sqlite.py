@@ -111,6 +111,10 @@ CREATE TABLE IF NOT EXISTS acknowledgements (
     node TEXT PRIMARY KEY,
     payload TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS alert_mappings (
+    source TEXT PRIMARY KEY,
+    payload TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alerts (
     source TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
@@ -167,6 +171,7 @@ _UPSERT_EDGE = (
 _ALERTS = "SELECT payload FROM alerts ORDER BY source, fingerprint"
 _WINDOWS = "SELECT payload FROM maintenance_windows ORDER BY id"
 _ACKS = "SELECT payload FROM acknowledgements ORDER BY node"
+_MAPPINGS = "SELECT payload FROM alert_mappings ORDER BY source"
 _OBSERVE = ("UPDATE nodes SET observed_state = :observed_state, observed_at = :observed_at, "
             "observed_source = :observed_source WHERE id = :id")
 #: Rows per IN (...) list when fetching by key (below SQLite's variable limit).
@@ -296,8 +301,9 @@ class SqliteStore(SqliteOutbox):
                 alerts = [json.loads(r[0]) for r in self._db.execute(_ALERTS)]
                 windows = [json.loads(r[0]) for r in self._db.execute(_WINDOWS)]
                 acks = [json.loads(r[0]) for r in self._db.execute(_ACKS)]
+                mappings = [json.loads(r[0]) for r in self._db.execute(_MAPPINGS)]
                 return Snapshot(self._version(self._db), iter(nodes), iter(edges),
-                                iter(alerts), iter(windows), iter(acks))
+                                iter(alerts), iter(windows), iter(acks), iter(mappings))
         db = self._connect()
         try:
             db.execute("BEGIN")
@@ -310,6 +316,7 @@ class SqliteStore(SqliteOutbox):
             held = [json.loads(r["payload"]) for r in db.execute(_ALERTS)]
             windows = [json.loads(r["payload"]) for r in db.execute(_WINDOWS)]
             acks = [json.loads(r["payload"]) for r in db.execute(_ACKS)]
+            mappings = [json.loads(r["payload"]) for r in db.execute(_MAPPINGS)]
         state = {"open": 2}
 
         def finished() -> None:
@@ -328,7 +335,7 @@ class SqliteStore(SqliteOutbox):
 
         return Snapshot(version, rows("SELECT * FROM nodes ORDER BY id"),
                         rows("SELECT * FROM edges ORDER BY source, target"), iter(held),
-                        iter(windows), iter(acks))
+                        iter(windows), iter(acks), iter(mappings))
 
     def fetch(self, node_ids: Sequence[str], edge_keys: Sequence[tuple[str, str]]
               ) -> GraphData:
@@ -422,13 +429,14 @@ class SqliteStore(SqliteOutbox):
         rows = entry.rows if not entry.reload else change_rows(
             change.upsert_nodes, change.upsert_edges, change.delete_edges,
             change.delete_nodes, change.observe, change.replace, change.alerts,
-            change.windows, change.acks)
+            change.windows, change.acks, change.mappings)
         if change.replace:
             db.execute("DELETE FROM edges")
             db.execute("DELETE FROM nodes")
             db.execute("DELETE FROM alerts")
             db.execute("DELETE FROM maintenance_windows")
             db.execute("DELETE FROM acknowledgements")
+            db.execute("DELETE FROM alert_mappings")
         db.executemany("DELETE FROM edges WHERE source = ? AND target = ?",
                        change.delete_edges)
         db.executemany("DELETE FROM nodes WHERE id = ?", [(n,) for n in change.delete_nodes])
@@ -447,6 +455,10 @@ class SqliteStore(SqliteOutbox):
                        "ON CONFLICT(node) DO UPDATE SET payload = excluded.payload",
                        [(a["node"], json.dumps(a, sort_keys=True))
                         for a in rows.get("acks", ())])
+        db.executemany("INSERT INTO alert_mappings (source, payload) VALUES (?, ?) "
+                       "ON CONFLICT(source) DO UPDATE SET payload = excluded.payload",
+                       [(m["source"], json.dumps(m, sort_keys=True))
+                        for m in rows.get("mappings", ())])
 
     def _record(self, db: sqlite3.Connection, change: Change, at: str) -> bool:
         """Append the change's transitions and move the record's version; whether
@@ -628,6 +640,7 @@ class SqliteStore(SqliteOutbox):
             self._db.execute("DELETE FROM record")
             self._db.execute("DELETE FROM record_keys")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'recorded'", (version,))
+            self._db.execute("DELETE FROM alert_mappings")
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'journal_floor'",
                              (version - 1,))
             self._db.execute("COMMIT")
