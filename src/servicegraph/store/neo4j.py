@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -196,9 +197,21 @@ class Neo4jStore(Neo4jOutbox):
                          *OUTBOX_SCHEMA,
                          "schema/await_indexes"):
                 self._run_once(statement(name))
-            # Two processes starting at once may race to create it: one wins.
-            with contextlib.suppress(neo4j.exceptions.ConstraintError):
-                self._run_once(statement("graph/meta_init"))
+            # Most opens find the meta node made, with its identity: then nothing is
+            # written (a write here would lock the meta node that every change's
+            # transaction locks, and a process starting beside busy writers deadlocked).
+            found = self._run_once(statement("graph/identity"))
+            if not found or found[0]["identity"] is None:
+                for attempt in range(5):
+                    try:
+                        # Two processes starting at once may race to create it: one wins.
+                        with contextlib.suppress(neo4j.exceptions.ConstraintError):
+                            self._run_once(statement("graph/meta_init"))
+                        break
+                    except neo4j.exceptions.TransientError:
+                        if attempt == 4:
+                            raise
+                        time.sleep(0.05 * 2 ** attempt)
         self._schema_ready = True
 
     @staticmethod
