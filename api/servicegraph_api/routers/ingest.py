@@ -252,7 +252,8 @@ def purge(writer: WriterDep,
     response_class=StreamingResponse, responses={
         200: {"description": "an event stream: `snapshot` first, then a `promise` event per "
                              "change, with its explanation and its `planned` and "
-                             "`acknowledged` marks (as `GET /v1/current` gives them)", "content": {"text/event-stream": {
+                             "`acknowledged` marks (as `GET /v1/current` gives them)",
+             "content": {"text/event-stream": {
                                  "schema": {
                                      "type": "object", "required": ["event", "data"],
                                      "properties": {
