@@ -277,6 +277,9 @@ class Noted:
     #: The record's last sequence number when the rows were told (they are numbered on
     #: from it), if this process had followed the record that far.
     after: int | None = None
+    #: The impact of the graph once the change is applied, by (index key, version):
+    #: the next question about the present need not compute it again.
+    current: tuple[tuple[tuple[int, int], int], ImpactResult] | None = None
 
     @property
     def empty(self) -> bool:
@@ -374,7 +377,7 @@ class Recorder:
         states = record_states(live, result, at, given, inputs, windows.values(),
                                fresh=fresh, held=last)
         return Noted((*prior.rows, *changes(last, states, at, version)), version,
-                     prior.clock, self._followed(view))
+                     prior.clock, self._followed(view), ((live.index.key, version), result))
 
     def done(self, noted: Noted) -> None:
         """``noted`` was committed."""
@@ -382,6 +385,8 @@ class Recorder:
             self._clock = noted.clock
         if noted.recorded is not None:
             self.reach = max(self.reach, noted.recorded)
+        if noted.current is not None:
+            self.questions.keep_current(*noted.current)
         if noted.rows and noted.after is not None and self._last is not None \
                 and self._seq == noted.after:
             # The stores number a transaction's rows on from the last number, in the
