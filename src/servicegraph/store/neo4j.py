@@ -50,6 +50,7 @@ from servicegraph.store.journal import (
 from servicegraph.store.neo4j_outbox import SCHEMA as OUTBOX_SCHEMA
 from servicegraph.store.neo4j_outbox import Neo4jOutbox
 from servicegraph.store.record_rows import (
+    RECORD_LAYERS,
     record_cutoff,
     transition_from,
     transition_row,
@@ -424,14 +425,20 @@ class Neo4jStore(Neo4jOutbox):
                        limit: int | None = None, offset: int = 0
                        ) -> tuple[list[Transition], int]:
         """A page of the transitions in ``[start, end)`` (see :class:`RecordStore`)."""
-        params = {"start": start or "", "end": end or "~",
-                  "nodes": None if nodes is None else list(nodes),
-                  "layers": None if layers is None else list(layers)}
+        params: dict[str, Any] = {"start": start or "", "end": end or "~"}
+        if nodes is None:
+            params.update(nodes=None, layers=None if layers is None else list(layers))
+            count, between = "record/count", "record/between"
+        else:
+            # Some nodes: a seek per (node, layer) rather than the whole period scanned.
+            params["keys"] = [{"node": n, "layer": k} for n in dict.fromkeys(nodes)
+                              for k in (RECORD_LAYERS if layers is None else layers)]
+            count, between = "record/count_keys", "record/between_keys"
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[list[Transition], int]:
-            total = int(tx.run(statement("record/count"), params).single(strict=True)["total"])
+            total = int(tx.run(statement(count), params).single(strict=True)["total"])
             found = [transition_from(r) for r in tx.run(
-                statement("record/between"), params, offset=offset,
+                statement(between), params, offset=offset,
                 limit=total if limit is None else limit)]
             return found, total
 
