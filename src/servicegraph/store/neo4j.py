@@ -342,8 +342,12 @@ class Neo4jStore(Neo4jOutbox):
                 if change.full_sync is not None:
                     tx.run(statement("sync/supersede"), source=change.full_sync).consume()
                 return None, answer
-            entry = self._write(tx, change, info, found + 1)
-            self._record(tx, change, info.at, meta["trimmed"])
+            # A change's transitions (most often a few) go with its journal entry.
+            fold = ([transition_row(t) for t in change.record]
+                    if (change.record or change.recorded is not None)
+                    and len(change.record) <= BATCH else None)
+            entry = self._write(tx, change, info, found + 1, fold)
+            self._record(tx, change, info.at, meta["trimmed"], written=fold is not None)
             return entry, answer
 
         with _translated(), self.driver.session(database=self.database) as session:
@@ -353,9 +357,9 @@ class Neo4jStore(Neo4jOutbox):
                 return None, cast(R, nothing.answer)
 
     def _write(self, tx: neo4j.ManagedTransaction, change: Change, info: ChangeInfo,
-               version: int) -> JournalEntry:
-        """The writes of one change, its journal entry and the new version; returns
-        the entry."""
+               version: int, fold: list[dict[str, Any]] | None = None) -> JournalEntry:
+        """The writes of one change, its journal entry and the new version (and, with
+        ``fold``, the record rows of the change and its reach); returns the entry."""
         if change.sync is not None:
             self._mark(tx, change.sync, info.at)
         if change.full_sync is not None:
@@ -395,22 +399,27 @@ class Neo4jStore(Neo4jOutbox):
                              for a in change.acks]):
             tx.run(statement("acks/upsert"), rows=rows).consume()
         record = to_record(entry)
-        tx.run(statement("journal/commit"), record=record,
-               cutoff=retention_cutoff(info.at, self.journal_days)).consume()
+        cutoff = retention_cutoff(info.at, self.journal_days)
+        if fold is None:
+            tx.run(statement("journal/commit"), record=record, cutoff=cutoff).consume()
+        else:
+            tx.run(statement("journal/commit_record"), record=record, cutoff=cutoff,
+                   rows=fold, recorded=change.recorded).consume()
         return entry
 
     def _record(self, tx: neo4j.ManagedTransaction, change: Change, at: str,
-                trimmed: str | None) -> bool:
-        """Append the change's transitions and move the record's version; whether
-        there was anything to write. Trims the record when due."""
+                trimmed: str | None, *, written: bool = False) -> bool:
+        """Append the change's transitions and move the record's version (unless
+        ``written`` with the journal entry already); whether there was anything to
+        write. Trims the record when due."""
         if not change.record and change.recorded is None:
             return False
-        rows = [transition_row(t) for t in change.record]
+        rows = [] if written else [transition_row(t) for t in change.record]
         for start in range(0, len(rows), BATCH):
             last = start + BATCH >= len(rows)
             tx.run(statement("record/append"), rows=rows[start:start + BATCH],
                    recorded=change.recorded if last else None).consume()
-        if change.recorded is not None and not rows:
+        if change.recorded is not None and not rows and not written:
             tx.run(statement("record/reach"), version=change.recorded).consume()
         cutoff = record_cutoff(at, self.record_days)
         if cutoff is not None and trim_due(cutoff, trimmed):
