@@ -34,7 +34,7 @@ from typing import Any
 
 from benchmarks.enterprise import Enterprise, generate
 from benchmarks.neo4j_server import server_version
-from benchmarks.report import Row, human, machine, table
+from benchmarks.report import Row, human, log, machine, table
 from benchmarks.timing import Timing, ms, mt
 from servicegraph.core import ServiceGraph
 from servicegraph.impact.analysis import ImpactResult, analyse
@@ -231,12 +231,14 @@ def store_rows(name: str, store: GraphStore, sg: ServiceGraph, ent: Enterprise,
                ) -> dict[str, Any]:
     """Every figure on one store (whose graph ``sg`` reads)."""
     rec: RecordStore = store  # type: ignore[assignment]
+    log(f"record, {name}: writing {human(len(hist.rows))} transitions")
     before = size_of() if size_of else 0
     wrote = write_history(store, hist.rows)
     grown = (size_of() - before) if size_of else None
     kept = rec.record_size()
     start, end = iso(hist.start), iso(hist.end)
     q = sg.questions
+    log(f"record, {name}: the questions")
     t0 = time.perf_counter()
     whole = the_record.records(q, q.record_transitions, start=start, end=end)
     all_took = time.perf_counter() - t0
@@ -264,6 +266,7 @@ def record_rows(work: Path, tier: str, seed: int, neo4j_uri: str | None,
     ent = generate(sizes.nodes, seed)
     db = work / "record.db"
     sqlite = SqliteStore(db)
+    log(f"record: {human(ent.n)} nodes into SQLite, then {human(sizes.incidents)} incidents")
     sg = load(sqlite, ent)
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     hist = history(sg, ent, sizes, seed, end)
