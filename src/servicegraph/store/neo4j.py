@@ -536,6 +536,7 @@ class Neo4jStore(Neo4jOutbox):
             self._run_once(statement("journal/clear"), version=version)
             self._run_once(statement("sync/clear"))
             # Starting over forgets the record too.
+            self._run_once(statement("record/clear_rows"))
             self._run_once(statement("record/clear"), version=version)
 
     def close(self) -> None:
