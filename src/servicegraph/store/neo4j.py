@@ -67,6 +67,8 @@ from servicegraph.store.rows import (
 #: Rows per UNWIND: large enough to amortise round trips, small enough to keep
 #: each statement's memory modest. All batches of a change share one transaction.
 BATCH = 5000
+#: A page size no period of the record reaches (Cypher's LIMIT needs a number).
+EVERYTHING = 2**62
 
 
 def _chunks(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -445,6 +447,11 @@ class Neo4jStore(Neo4jOutbox):
             count, between = "record/count_keys", "record/between_keys"
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[list[Transition], int]:
+            if limit is None and offset == 0:
+                # Everything asked for: the total is what is read, not a second query.
+                found = [transition_from(r) for r in tx.run(
+                    statement(between), params, offset=0, limit=EVERYTHING)]
+                return found, len(found)
             total = int(tx.run(statement(count), params).single(strict=True)["total"])
             found = [transition_from(r) for r in tx.run(
                 statement(between), params, offset=offset,
