@@ -20,6 +20,9 @@ from benchmarks.cli import section as cli_section
 from benchmarks.enterprise import Enterprise, generate
 from benchmarks.inprocess import engine_rows, naive_rows
 from benchmarks.neo4j_server import cypher_reach, local_neo4j, server_version
+from benchmarks.record import SIZES as RECORD_SIZES
+from benchmarks.record import record_rows
+from benchmarks.record import section as record_section
 from benchmarks.report import Row, human, load, log, machine, mib, table
 from benchmarks.reread import reread
 from benchmarks.routes import routes_rows
@@ -283,14 +286,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-api", action="store_true",
                         help="in-process figures only (no Neo4j, no server)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--only", choices=["cli", "routes", "startup", "alerts"],
+    parser.add_argument("--only", choices=["cli", "routes", "startup", "alerts", "record"],
                         help="run only this section (cli: the command line from the shell; "
                              "routes: the routes of one item and the catalogues at two sizes; "
                              "startup: start-up from a snapshot against the whole read; "
-                             "alerts: alerts in over HTTP, at --tier)")
+                             "alerts: alerts in over HTTP, at --tier; "
+                             "record: the promise record over a month of incidents)")
     parser.add_argument("--neo4j-uri",
-                        help="the start-up and alert sections' Neo4j: a running one, emptied "
-                             "(default: the local one the run starts)")
+                        help="the start-up, alert and record sections' Neo4j: a running one, "
+                             "emptied (default: the local one the run starts)")
     parser.add_argument("--alert-reps", type=int, default=200,
                         help="one-alert webhooks timed (each fires, then resolves)")
     parser.add_argument("--naive-alerts", type=int, default=500,
@@ -303,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.only == "alerts":
         return alerts_only(args)
+    if args.only == "record":
+        run_record(args)
+        return 0
     if args.only in (None, "cli"):
         cli_started = time.perf_counter()
         log("the command line from the shell")
@@ -368,7 +375,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     write(args.out, args.tier, lines)
     if not args.no_api:
         run_startup(args)
+        run_record(args)
     return 0
+
+
+def run_record(args: argparse.Namespace) -> None:
+    """The promise record over a month of incidents, on both stores: its own section."""
+    started = time.perf_counter()
+    sizes = RECORD_SIZES[args.tier]
+    with tempfile.TemporaryDirectory(prefix="sg-bench-record-") as work:
+        if args.neo4j_uri:
+            rows, version = record_rows(Path(work), args.tier, args.seed, args.neo4j_uri)
+        else:
+            with local_neo4j(ROOT / ".neo4j" / "bench", args.heap, args.pagecache) as uri:
+                rows, version = record_rows(Path(work), args.tier, args.seed, uri)
+    for r in rows:
+        log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+    lines = record_section(rows, args.tier, sizes, started, version)
+    print("\n".join(lines))
+    write_section(args.out, f"record {args.tier}", lines)
 
 
 def run_startup(args: argparse.Namespace) -> None:

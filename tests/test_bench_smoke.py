@@ -159,3 +159,22 @@ def test_the_routes_benchmark_runs_at_two_small_sizes(tmp_path: Path) -> None:
     assert "`GET /v1/catalogue/service-systems`" in routes
     assert all(r.size == "200 / 400" and "naive way" in r.note for r in rows)
     assert "| figure |" in "\n".join(section(rows, "S", 0.0, (200, 400)))
+
+
+def test_the_record_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    """Every figure of the record's section is measured, each against its target, with
+    the naive way beside it (the embedded store only here; Neo4j too in the run)."""
+    from benchmarks.record import Sizes, record_rows, section
+
+    sizes = Sizes(600, 8, 5, reps=2, pushes=4)
+    rows, version = record_rows(tmp_path, "S", SEED, None, sizes)
+    assert version is None
+    figures = [r.figure for r in rows]
+    assert [f.split(" (")[0] for f in figures] == [
+        "the month's record for all 6 promises", "one promise's record for a month",
+        "`/v1/current?at=T` anywhere in the 30 days",
+        "cost of recording, added to a status push", "store growth for the 30 days"]
+    assert all(r.met is not None for r in rows[:4]) and rows[4].met is None
+    assert all("naive way" in r.note for r in rows[:3])
+    assert "transitions" in rows[4].value and not rows[4].value.startswith("0 ")
+    assert "| figure |" in "\n".join(section(rows, "S", sizes, 0.0, version))

@@ -26,6 +26,7 @@ from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.maintenance import Window
 from servicegraph.model.record import OBSERVED, Transition
 from servicegraph.model.times import iso, utc_now
+from servicegraph.runtime.recorder import failed_behind, failed_behind_all, record_states
 from servicegraph.store import GraphStore
 
 from graphs import graphs
@@ -262,6 +263,19 @@ def test_time_travel_at_every_step_equals_the_naive_evaluator(
                                             status.get(n, (State.OK, None))[0]]))
                                    for n in ids) if s > State.OK}
         marks.append((utc_now(), given, set(window)))
+        # Each step's record holds the causes a whole explanation gives now (a status
+        # push explains again only what lies above what it changed).
+        with sg.replica.reading() as live:
+            result = sg.questions.current_on(live)
+            whole = record_states(live, result, marks[-1][0])
+        # The causes of all at once are those of each explanation followed alone.
+        facing = [n for n, s in result.impacted.items() if live.node(n) is not None]
+        assert failed_behind_all(result, facing) == {
+            n: failed_behind(result, n) for n in facing}
+        held = {(t.node, t.layer): t for t in store.record_last(marks[-1][0])  # type: ignore[attr-defined]
+                if t.state is not State.OK}
+        assert {k: (t.state, t.planned, t.causes) for k, t in held.items()} == {
+            k: (t.state, t.planned, t.causes) for k, t in whole.items()}, step
 
     for moment, given, covered in marks:
         answer = sg.questions.current_at(moment)

@@ -409,6 +409,11 @@ class Questions:
         with self.reading() as live:
             return promise_states(self.current_on(live))
 
+    def keep_current(self, key: tuple[tuple[int, int], int], result: ImpactResult) -> None:
+        """Keep ``result`` as the current impact of the graph of ``key`` (its index's
+        key and a version), computed by a writer before the version was applied."""
+        self._current.get(key, lambda: result)
+
     def current_on(self, live: LiveGraph) -> ImpactResult:
         """The impact of what is observed on ``live`` (held under its read lock), kept
         once per version."""

@@ -34,9 +34,11 @@ has passed since the last look, and take the moment of that start or end.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from servicegraph.impact.analysis import ImpactResult, analyse
 from servicegraph.live.state import LiveGraph
@@ -79,10 +81,49 @@ def failed_behind(result: ImpactResult, node: str,
     return sorted(failed)
 
 
+def failed_behind_all(result: ImpactResult, nodes: Iterable[str]) -> dict[str, list[str]]:
+    """:func:`failed_behind` of each of ``nodes`` (not ok in ``result``), computed from
+    the cause edges of all of them at once (one compiled pass per hop) rather than
+    node by node through their explanations."""
+    p = result.propagation
+    idx = p.index
+    ids, target = idx.ids, idx.edge_target
+    asked = list(nodes)
+    causes: dict[int, list[int]] = {}
+    frontier = [idx.position[n] for n in asked]
+    while frontier:
+        todo = [v for v in dict.fromkeys(frontier) if v not in causes]
+        if not todo:
+            break
+        edges, ends = p.cause_edges(np.fromiter(todo, dtype=np.int64, count=len(todo)))
+        found, start, frontier = target[edges].tolist(), 0, []
+        for v, end in zip(todo, ends.tolist(), strict=True):
+            causes[v] = found[start:end]
+            frontier += causes[v]
+            start = end
+    given = p.given
+    out: dict[str, list[str]] = {}
+    for node in asked:
+        first = idx.position[node]
+        seen, todo, failed = {first}, [first], []
+        while todo:
+            v = todo.pop()
+            if given.get(v):
+                failed.append(ids[v])
+            for u in causes.get(v, ()):
+                if u not in seen:
+                    seen.add(u)
+                    todo.append(u)
+        out[node] = sorted(failed)
+    return out
+
+
 def record_states(live: LiveGraph, result: ImpactResult, at: str,
                   observed: Mapping[str, State] | None = None,
                   inputs: Callable[[str], dict[str, Any]] | None = None,
-                  windows: Iterable[Window] | None = None) -> dict[Key, Transition]:
+                  windows: Iterable[Window] | None = None,
+                  fresh: Collection[str] | None = None,
+                  held: Mapping[Key, Transition] | None = None) -> dict[Key, Transition]:
     """What the record holds of ``live`` at ``at``: a transition (of time ``at``, no
     version) for every customer-facing node that is not ok and every component
     observed failing, keyed by (node, layer). ``result`` is the current impact of
@@ -90,11 +131,17 @@ def record_states(live: LiveGraph, result: ImpactResult, at: str,
     maintenance windows active at ``at``. ``observed``, ``inputs`` and ``windows`` stand
     for the observed failures, each one's inputs and the maintenance windows when they
     are not ``live``'s own (a change not applied yet: see :func:`observed_after`).
+
+    With ``fresh`` (the nodes whose explanation may have changed, see :func:`touched`)
+    and ``held`` (the record's last transitions), a customer-facing node outside
+    ``fresh`` whose state is the one held keeps its held causes and planned mark
+    instead of being explained again: explaining is most of a status push's recording.
+    Only when no maintenance window covers a failure (planned marks are not reused).
     """
     observed = observed_failures(live) if observed is None else observed
     inputs = inputs or (lambda node: inputs_of(live, node))
-    held = live.windows.values() if windows is None else windows
-    active = sorted((w for w in held if w.active(at)), key=lambda w: w.id)
+    given = live.windows.values() if windows is None else windows
+    active = sorted((w for w in given if w.active(at)), key=lambda w: w.id)
     covering: dict[str, str] = {}
     for window in active:
         for component in window.components:
@@ -108,24 +155,53 @@ def record_states(live: LiveGraph, result: ImpactResult, at: str,
     def cause(component: str, state: State) -> Cause:
         if component not in nodes:
             nodes[component] = live.node(component)
-        held = nodes[component]
-        return Cause(component, state, held.provider if held else None,
-                     held.owner if held else None, component in planned,
+        found = nodes[component]
+        return Cause(component, state, found.provider if found else None,
+                     found.owner if found else None, component in planned,
                      planned.get(component))
 
     out: dict[Key, Transition] = {}
-    explained: dict[str, Any] = {}
+    reuse = fresh is not None and held is not None and not planned
+    explain: list[tuple[str, str, State]] = []
     for kind in LAYERS:
         for node, state in result.of_kind(kind).items():
-            causes = tuple(cause(c, observed.get(c, state))
-                           for c in failed_behind(result, node, explained))
-            out[(node, kind.value)] = Transition(
-                at, node, kind.value, state, bool(planned) and node not in alone.impacted,
-                causes)
+            if reuse:
+                kept = held.get((node, kind.value))  # type: ignore[union-attr]
+                if (kept is not None and kept.state is state and not kept.planned
+                        and node not in fresh  # type: ignore[operator]
+                        and not any(c.planned for c in kept.causes)):
+                    out[(node, kind.value)] = Transition(at, node, kind.value, state,
+                                                         kept.planned, kept.causes)
+                    continue
+            explain.append((node, kind.value, state))
+    behind = failed_behind_all(result, (node for node, _, _ in explain))
+    for node, layer, state in explain:
+        causes = tuple(cause(c, observed.get(c, state)) for c in behind[node])
+        out[(node, layer)] = Transition(
+            at, node, layer, state, bool(planned) and node not in alone.impacted, causes)
     for node, state in observed.items():
         out[(node, OBSERVED)] = Transition(at, node, OBSERVED, state, node in planned,
                                            (cause(node, state),), inputs=inputs(node))
     return out
+
+
+def touched(live: LiveGraph, changed: Iterable[str], *results: ImpactResult) -> set[str]:
+    """The nodes whose explanation may differ between ``results`` (of one structure,
+    observed failures differing in ``changed``): ``changed`` and what depends on them
+    through nodes not ok in some result. A node ok in every result is no cause in
+    any, so what lies above it only through it keeps its explanation."""
+    idx = live.index
+    hot: set[str] = set().union(*(r.impacted for r in results))
+    source, ids = idx.edge_source, idx.ids
+    todo = [idx.position[n] for n in changed if n in idx.position]
+    seen = set(todo)
+    while todo:
+        for e in idx.dependants(todo.pop()).tolist():
+            u = int(source[e])
+            if u not in seen and ids[u] in hot:
+                seen.add(u)
+                todo.append(u)
+    return {ids[v] for v in seen}
 
 
 def inputs_of(live: LiveGraph, node: str,
@@ -198,7 +274,9 @@ def observed_after(live: LiveGraph, change: Change
 
 def _same(a: Transition, b: Transition) -> bool:
     return (a.state is b.state and a.planned == b.planned and a.causes == b.causes
-            and json.dumps(a.inputs, sort_keys=True) == json.dumps(b.inputs, sort_keys=True))
+            and ((not a.inputs and not b.inputs)
+                 or json.dumps(a.inputs, sort_keys=True) == json.dumps(b.inputs,
+                                                                        sort_keys=True)))
 
 
 def changes(last: dict[Key, Transition], states: Mapping[Key, Transition], at: str,
@@ -238,6 +316,12 @@ class Noted:
     rows: tuple[Transition, ...] = ()
     recorded: int | None = None
     clock: str | None = None
+    #: The record's last sequence number when the rows were told (they are numbered on
+    #: from it), if this process had followed the record that far.
+    after: int | None = None
+    #: The impact of the graph once the change is applied, by (index key, version):
+    #: the next question about the present need not compute it again.
+    current: tuple[tuple[tuple[int, int], int], ImpactResult] | None = None
 
     @property
     def empty(self) -> bool:
@@ -272,6 +356,12 @@ class Recorder:
         self._last = last
         return last
 
+    def _followed(self, view: WriteView) -> int | None:
+        """The view's last sequence number, when this process followed the record to
+        it."""
+        return view.record_seq if self._last is not None and self._seq == view.record_seq \
+            else None
+
     def clock_due(self, live: LiveGraph, now: str) -> bool:
         """Whether a maintenance window started or ended since the clock was last
         looked at (always, the first time)."""
@@ -302,7 +392,7 @@ class Recorder:
             rows += changes(last, record_states(live, result, now),
                             max(passed) if passed else now, None)
         return Noted(tuple(rows), live.version if pending else None,
-                     now if clock else None)
+                     now if clock else None, self._followed(view))
 
     def own(self, view: WriteView, live: LiveGraph, change: Change, at: str,
             prior: Noted) -> Noted:
@@ -315,11 +405,21 @@ class Recorder:
         version = view.version + 1
         given, inputs = observed_after(live, change)
         windows = {**live.windows, **{w.id: w for w in change.windows}}
-        result = (analyse(live.index, given) if change.observe or change.alerts
-                  else self.questions.current_on(live))
-        states = record_states(live, result, at, given, inputs, windows.values())
+        before = self.questions.current_on(live)
+        fresh: set[str] | None = None
+        if change.observe or change.alerts:
+            result = analyse(live.index, given)
+            if not change.windows:
+                # Only what lies above a changed observation is explained again.
+                old = observed_failures(live)
+                fresh = touched(live, [n for n in {*old, *given}
+                                       if old.get(n) is not given.get(n)], before, result)
+        else:
+            result = before
+        states = record_states(live, result, at, given, inputs, windows.values(),
+                               fresh=fresh, held=last)
         return Noted((*prior.rows, *changes(last, states, at, version)), version,
-                     prior.clock)
+                     prior.clock, self._followed(view), ((live.index.key, version), result))
 
     def done(self, noted: Noted) -> None:
         """``noted`` was committed."""
@@ -327,7 +427,28 @@ class Recorder:
             self._clock = noted.clock
         if noted.recorded is not None:
             self.reach = max(self.reach, noted.recorded)
+        if noted.current is not None:
+            self.questions.keep_current(*noted.current)
+        if noted.rows and noted.after is not None and self._last is not None \
+                and self._seq == noted.after:
+            # The stores number a transaction's rows on from the last number, in the
+            # order given: follow them here rather than read them back on the next write.
+            for t in noted.rows:
+                self._last[(t.node, t.layer)] = t
+            self._seq = noted.after + len(noted.rows)
 
 
-__all__ = ["LAYERS", "LAYER_NAMES", "Noted", "Recorder", "changes", "failed_behind",
-           "inputs_of", "observed_after", "observes_only", "record_states"]
+__all__ = [
+    "LAYERS",
+    "LAYER_NAMES",
+    "Noted",
+    "Recorder",
+    "changes",
+    "failed_behind",
+    "failed_behind_all",
+    "inputs_of",
+    "observed_after",
+    "observes_only",
+    "record_states",
+    "touched",
+]

@@ -51,6 +51,7 @@ from servicegraph.store.journal import (
 from servicegraph.store.neo4j_outbox import SCHEMA as OUTBOX_SCHEMA
 from servicegraph.store.neo4j_outbox import Neo4jOutbox
 from servicegraph.store.record_rows import (
+    RECORD_LAYERS,
     record_cutoff,
     transition_from,
     transition_row,
@@ -67,6 +68,8 @@ from servicegraph.store.rows import (
 #: Rows per UNWIND: large enough to amortise round trips, small enough to keep
 #: each statement's memory modest. All batches of a change share one transaction.
 BATCH = 5000
+#: A page size no period of the record reaches (Cypher's LIMIT needs a number).
+EVERYTHING = 2**62
 
 
 def _chunks(rows: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -357,8 +360,12 @@ class Neo4jStore(Neo4jOutbox):
                 if change.full_sync is not None:
                     tx.run(statement("sync/supersede"), source=change.full_sync).consume()
                 return None, answer
-            entry = self._write(tx, change, info, found + 1)
-            self._record(tx, change, info.at, meta["trimmed"])
+            # A change's transitions (most often a few) go with its journal entry.
+            fold = ([transition_row(t) for t in change.record]
+                    if (change.record or change.recorded is not None)
+                    and len(change.record) <= BATCH else None)
+            entry = self._write(tx, change, info, found + 1, fold)
+            self._record(tx, change, info.at, meta["trimmed"], written=fold is not None)
             return entry, answer
 
         with _translated(), self.driver.session(database=self.database) as session:
@@ -368,9 +375,9 @@ class Neo4jStore(Neo4jOutbox):
                 return None, cast(R, nothing.answer)
 
     def _write(self, tx: neo4j.ManagedTransaction, change: Change, info: ChangeInfo,
-               version: int) -> JournalEntry:
-        """The writes of one change, its journal entry and the new version; returns
-        the entry."""
+               version: int, fold: list[dict[str, Any]] | None = None) -> JournalEntry:
+        """The writes of one change, its journal entry and the new version (and, with
+        ``fold``, the record rows of the change and its reach); returns the entry."""
         if change.sync is not None:
             self._mark(tx, change.sync, info.at)
         if change.full_sync is not None:
@@ -415,22 +422,27 @@ class Neo4jStore(Neo4jOutbox):
                              for m in change.mappings]):
             tx.run(statement("alert_mappings/upsert"), rows=rows).consume()
         record = to_record(entry)
-        tx.run(statement("journal/commit"), record=record,
-               cutoff=retention_cutoff(info.at, self.journal_days)).consume()
+        cutoff = retention_cutoff(info.at, self.journal_days)
+        if fold is None:
+            tx.run(statement("journal/commit"), record=record, cutoff=cutoff).consume()
+        else:
+            tx.run(statement("journal/commit_record"), record=record, cutoff=cutoff,
+                   rows=fold, recorded=change.recorded).consume()
         return entry
 
     def _record(self, tx: neo4j.ManagedTransaction, change: Change, at: str,
-                trimmed: str | None) -> bool:
-        """Append the change's transitions and move the record's version; whether
-        there was anything to write. Trims the record when due."""
+                trimmed: str | None, *, written: bool = False) -> bool:
+        """Append the change's transitions and move the record's version (unless
+        ``written`` with the journal entry already); whether there was anything to
+        write. Trims the record when due."""
         if not change.record and change.recorded is None:
             return False
-        rows = [transition_row(t) for t in change.record]
+        rows = [] if written else [transition_row(t) for t in change.record]
         for start in range(0, len(rows), BATCH):
             last = start + BATCH >= len(rows)
             tx.run(statement("record/append"), rows=rows[start:start + BATCH],
                    recorded=change.recorded if last else None).consume()
-        if change.recorded is not None and not rows:
+        if change.recorded is not None and not rows and not written:
             tx.run(statement("record/reach"), version=change.recorded).consume()
         cutoff = record_cutoff(at, self.record_days)
         if cutoff is not None and trim_due(cutoff, trimmed):
@@ -445,14 +457,25 @@ class Neo4jStore(Neo4jOutbox):
                        limit: int | None = None, offset: int = 0
                        ) -> tuple[list[Transition], int]:
         """A page of the transitions in ``[start, end)`` (see :class:`RecordStore`)."""
-        params = {"start": start or "", "end": end or "~",
-                  "nodes": None if nodes is None else list(nodes),
-                  "layers": None if layers is None else list(layers)}
+        params: dict[str, Any] = {"start": start or "", "end": end or "~"}
+        if nodes is None:
+            params.update(nodes=None, layers=None if layers is None else list(layers))
+            count, between = "record/count", "record/between"
+        else:
+            # Some nodes: a seek per (node, layer) rather than the whole period scanned.
+            params["keys"] = [{"node": n, "layer": k} for n in dict.fromkeys(nodes)
+                              for k in (RECORD_LAYERS if layers is None else layers)]
+            count, between = "record/count_keys", "record/between_keys"
 
         def work(tx: neo4j.ManagedTransaction) -> tuple[list[Transition], int]:
-            total = int(tx.run(statement("record/count"), params).single(strict=True)["total"])
+            if limit is None and offset == 0:
+                # Everything asked for: the total is what is read, not a second query.
+                found = [transition_from(r) for r in tx.run(
+                    statement(between), params, offset=0, limit=EVERYTHING)]
+                return found, len(found)
+            total = int(tx.run(statement(count), params).single(strict=True)["total"])
             found = [transition_from(r) for r in tx.run(
-                statement("record/between"), params, offset=offset,
+                statement(between), params, offset=offset,
                 limit=total if limit is None else limit)]
             return found, total
 
@@ -541,6 +564,7 @@ class Neo4jStore(Neo4jOutbox):
             self._run_once(statement("journal/clear"), version=version)
             self._run_once(statement("sync/clear"))
             # Starting over forgets the record too.
+            self._run_once(statement("record/clear_rows"))
             self._run_once(statement("record/clear"), version=version)
 
     def close(self) -> None:

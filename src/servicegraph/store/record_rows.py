@@ -8,9 +8,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from servicegraph.model.record import Transition
+from servicegraph.model.kinds import NodeKind
+from servicegraph.model.record import OBSERVED, Transition
 from servicegraph.model.times import iso, parse_iso
 from servicegraph.store.base import StoreError
+
+#: Every layer of the record: the customer-facing kinds and the observed states.
+RECORD_LAYERS = (NodeKind.PROMISE.value, NodeKind.BUSINESS_SERVICE.value,
+                 NodeKind.SERVICE_ACT.value, OBSERVED)
 
 #: The record is trimmed at most this often (each trim looks at every row older than
 #: the cutoff that is still kept: the last one of each node).
