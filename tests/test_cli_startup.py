@@ -85,7 +85,10 @@ def test_the_benchmark_times_every_command(tmp_path: Path) -> None:
                                    for c in ("nodes", "impact", "spof", "root-cause",
                                              "export"))]
     assert all(r.value and r.met is not None for r in rows)
-    assert all(r.note.startswith("eager way: ") for r in rows[1:])
+    # spof is timed against itself computing every time (its table kept between
+    # commands); the others against the eager imports.
+    assert all(r.note.startswith("eager way: ") for r in rows[1:] if "spof" not in r.figure)
+    assert "computed by every command" in rows[3].note
 
 
 def test_a_command_puts_the_process_bound_back(small_db: str) -> None:
