@@ -8,11 +8,11 @@ HTML report (``format``, or the ``Accept`` header).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
+from servicegraph.model.record import By, RecordFormat
 from servicegraph.record import MEDIA, render
 from servicegraph.runtime import record as the_record
 from servicegraph_api.deps import QuestionsDep, TransitionsDep
@@ -24,23 +24,6 @@ from servicegraph_api.schemas import ErrorOut
 
 router = APIRouter(tags=["record"], route_class=ModelRoute)
 
-
-class RecordFormat(StrEnum):
-    """How a record is answered."""
-
-    JSON = "json"
-    CSV = "csv"
-    MARKDOWN = "markdown"
-    HTML = "html"
-
-
-class By(StrEnum):
-    """What every promise's record is listed by."""
-
-    PROMISE = "promise"
-    PROVIDER = "provider"
-    OWNER = "owner"
-    BUSINESS_SERVICE = "business_service"
 
 
 From = Annotated[str | None, Query(alias="from", examples=["2026-03"], description=(

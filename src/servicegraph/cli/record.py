@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from servicegraph.cli.backend import connect, fail
 from servicegraph.cli.options import ApiKeyOpt, ServerOpt, StoreOpt
+from servicegraph.model.record import By, RecordFormat
 
 app = typer.Typer()
 
-
-class RecordFormat(StrEnum):
-    """How the record is printed."""
-
-    MARKDOWN = "markdown"
-    JSON = "json"
-    CSV = "csv"
-    HTML = "html"
-
-
-class By(StrEnum):
-    """What every promise's record is listed by."""
-
-    PROMISE = "promise"
-    PROVIDER = "provider"
-    OWNER = "owner"
-    BUSINESS_SERVICE = "business_service"
 
 
 @app.command()

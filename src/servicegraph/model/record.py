@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from servicegraph.model.kinds import State
@@ -26,6 +27,24 @@ OBSERVED = "observed"
 #: How the record names who must act for a cause whose component has neither a
 #: provider nor an owner.
 NO_PROVIDER = "(no provider)"
+
+
+class RecordFormat(StrEnum):
+    """How a record is exported."""
+
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+class By(StrEnum):
+    """What every promise's record is listed by."""
+
+    PROMISE = "promise"
+    PROVIDER = "provider"
+    OWNER = "owner"
+    BUSINESS_SERVICE = "business_service"
 
 
 @dataclass(frozen=True)
