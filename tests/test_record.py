@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from servicegraph.core import ServiceGraph
 from servicegraph.examples import example_text
+from servicegraph.impact.analysis import failed_behind
 from servicegraph.impact.reference import naive_states, to_networkx
 from servicegraph.ingest.alerts import Delivery
 from servicegraph.ingest.status import StatusUpdate
@@ -26,7 +27,7 @@ from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.maintenance import Window
 from servicegraph.model.record import OBSERVED, Transition
 from servicegraph.model.times import iso, utc_now
-from servicegraph.runtime.recorder import failed_behind, failed_behind_all, record_states
+from servicegraph.runtime.recorder import failed_behind_all, record_states
 from servicegraph.store import GraphStore
 
 from graphs import graphs

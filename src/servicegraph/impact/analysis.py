@@ -373,3 +373,26 @@ def scenario(down: Iterable[str] = (), degraded: Iterable[str] = ()) -> dict[str
     for n in degraded:
         out.setdefault(n, State.DEGRADED)
     return out
+
+
+def failed_behind(result: ImpactResult, node: str,
+                  explained: dict[str, Explanation | None] | None = None) -> list[str]:
+    """The failed components ``node``'s state traces back to through its causes, in id
+    order (``explained`` caches explanations across calls on one result: the nodes
+    of one incident share most of what is behind them)."""
+    cache = explained if explained is not None else {}
+    seen, todo, failed = {node}, [node], []
+    while todo:
+        current = todo.pop()
+        if current not in cache:
+            cache[current] = result.explain(current, chain=False)
+        found = cache[current]
+        if found is None:
+            continue
+        if found.given is not None:
+            failed.append(current)
+        for cause in found.causes:
+            if cause.dependency not in seen:
+                seen.add(cause.dependency)
+                todo.append(cause.dependency)
+    return sorted(failed)

@@ -48,6 +48,20 @@ class Delivery:
         return self.labels.get("alertname") or self.fingerprint
 
 
+def alert_list(payload: Mapping[str, Any], advice: str) -> list[Any]:
+    """The ``alerts`` list of a delivery, refused whole when it is not a list or holds
+    more than :data:`MAX_ALERTS` (``advice`` says how to send fewer)."""
+    alerts = payload.get("alerts")
+    if not isinstance(alerts, list):
+        raise ValidationError([Problem("document", None, "document", "alerts",
+                                       "a list of alerts is required")])
+    if len(alerts) > MAX_ALERTS:
+        raise ValidationError([Problem(
+            "document", None, "document", "alerts",
+            f"{len(alerts):,} alerts in one delivery: at most {MAX_ALERTS:,}; {advice}")])
+    return alerts
+
+
 def text_map(raw: Any, field: str, where: tuple[int, str],
               problems: list[Problem]) -> dict[str, str]:
     i, name = where
@@ -122,15 +136,8 @@ document: version: version '3' is not read: send Alertmanager's webhook version 
         raise ValidationError([Problem(
             "document", None, "document", "version",
             f"version {show(version)} is not read: send Alertmanager's webhook version 4")])
-    alerts = payload.get("alerts")
-    if not isinstance(alerts, list):
-        raise ValidationError([Problem("document", None, "document", "alerts",
-                                       "a list of alerts is required")])
-    if len(alerts) > MAX_ALERTS:
-        raise ValidationError([Problem(
-            "document", None, "document", "alerts",
-            f"{len(alerts)} alerts in one delivery: at most {MAX_ALERTS:,}; lower "
-            "Alertmanager's max_alerts, or group alerts more finely")])
+    alerts = alert_list(payload, "lower Alertmanager's max_alerts, or group alerts more "
+                                 "finely")
     problems: list[Problem] = []
     out: list[Delivery] = []
     seen: dict[str, tuple[int, Mapping[str, str]]] = {}

@@ -20,7 +20,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from servicegraph.ingest.alerts import MAX_ALERTS, MAX_LABEL_TEXT, Delivery, alert_time, text_map
+from servicegraph.ingest.alerts import (
+    MAX_LABEL_TEXT,
+    Delivery,
+    alert_list,
+    alert_time,
+    text_map,
+)
 from servicegraph.ingest.status import MAX_SKEW
 from servicegraph.model.alerts import Status
 from servicegraph.model.bounds import text_problem
@@ -73,15 +79,7 @@ alerts[0] ('k1'): node: a node id or labels are required
         raise ValidationError([Problem("document", None, "document", k,
                                        "unknown field: a payload has only alerts")
                                for k in unknown])
-    alerts = payload.get("alerts")
-    if not isinstance(alerts, list):
-        raise ValidationError([Problem("document", None, "document", "alerts",
-                                       "a list of alerts is required")])
-    if len(alerts) > MAX_ALERTS:
-        raise ValidationError([Problem(
-            "document", None, "document", "alerts",
-            f"{len(alerts):,} alerts in one delivery: at most {MAX_ALERTS:,}; send them "
-            "in several")])
+    alerts = alert_list(payload, "send them in several")
     problems: list[Problem] = []
     out: list[Delivery] = []
     seen: dict[str, tuple[int, Mapping[str, str], Mapping[str, str]]] = {}

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from servicegraph.impact.analysis import ImpactResult
+from servicegraph.impact.analysis import ImpactResult, failed_behind
 from servicegraph.impact.explain import Explanation
 from servicegraph.live.state import LiveGraph
 from servicegraph.model.kinds import NodeKind, State
@@ -110,27 +110,10 @@ class Behind:
         self.result = result
         self._explained: dict[str, Explanation | None] = {}
 
-    def _explain(self, node: str) -> Explanation | None:
-        if node not in self._explained:
-            self._explained[node] = self.result.explain(node, chain=False)
-        return self._explained[node]
-
     def failed(self, promise: str) -> tuple[str, ...]:
         """The failed components the promise's state traces back to (through its
-        causes), in id order."""
-        seen, todo, failed = {promise}, [promise], []
-        while todo:
-            node = todo.pop()
-            found = self._explain(node)
-            if found is None:
-                continue
-            if found.given is not None:
-                failed.append(node)
-            for cause in found.causes:
-                if cause.dependency not in seen:
-                    seen.add(cause.dependency)
-                    todo.append(cause.dependency)
-        return tuple(sorted(failed))
+        causes), in id order (see :func:`~servicegraph.impact.analysis.failed_behind`)."""
+        return tuple(failed_behind(self.result, promise, self._explained))
 
 
 def marks_of(states: Mapping[str, State], planned: Mapping[str, Any],

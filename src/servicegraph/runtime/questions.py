@@ -308,30 +308,30 @@ class Questions:
         with self.reading() as live:
             result = self.current_on(live)
             answer = result.answer(**size)
-            # Most graphs have no window: then nothing is planned, and the observed
-            # failures are not gathered a second time on the hot path.
-            planned = (planned_marks(live.index, observed_failures(live), result,
-                                     live.windows.values(), iso(datetime.now(UTC)))
-                       if live.windows else nothing_planned())
-            acknowledged = (acknowledged_marks(live.index, observed_failures(live), result,
-                                               live.acks)
-                            if live.acks else nothing_acknowledged())
             return {**answer, "alerts": alerts_behind(live, answer.get("impacted", {})),
-                    "planned": planned, "acknowledged": acknowledged,
-                    "as_of": self.freshness().to_dict()}
+                    **self._marks(live, result), "as_of": self.freshness().to_dict()}
 
     def marked(self, live: LiveGraph, result: ImpactResult,
                changes: list[PromiseChange]) -> list[PromiseChange]:
         """``changes`` of the current impact ``result`` with their planned and
         acknowledged marks, as :meth:`current` gives them."""
-        observed = observed_failures(live)
-        planned = set(planned_marks(live.index, observed, result, live.windows.values(),
-                                    iso(datetime.now(UTC)))["promises"]
-                      if live.windows else ())
-        acked = set(acknowledged_marks(live.index, observed, result, live.acks)["promises"]
-                    if live.acks else ())
+        marks = self._marks(live, result)
+        planned, acked = (set(marks[k]["promises"]) for k in ("planned", "acknowledged"))
         return [replace(c, planned=c.promise in planned, acknowledged=c.promise in acked)
                 for c in changes]
+
+    @staticmethod
+    def _marks(live: LiveGraph, result: ImpactResult) -> dict[str, dict[str, Any]]:
+        """The planned and acknowledged parts of the current impact ``result``. Most
+        graphs hold no window and no acknowledgement: then the observed failures are
+        not gathered a second time on the hot path."""
+        observed = observed_failures(live) if live.windows or live.acks else {}
+        return {
+            "planned": (planned_marks(live.index, observed, result, live.windows.values(),
+                                      iso(datetime.now(UTC)))
+                        if live.windows else nothing_planned()),
+            "acknowledged": (acknowledged_marks(live.index, observed, result, live.acks)
+                             if live.acks else nothing_acknowledged())}
 
     def acknowledgements(self) -> list[dict[str, Any]]:
         """The acknowledgements that hold (of nodes impacted now), by node, each with

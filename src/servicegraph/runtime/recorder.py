@@ -59,32 +59,12 @@ LAYER_NAMES = (*(k.value for k in LAYERS), OBSERVED)
 Key = tuple[str, str]
 
 
-def failed_behind(result: ImpactResult, node: str,
-                  explained: dict[str, Any] | None = None) -> list[str]:
-    """The failed components ``node``'s state traces back to through its causes, in id
-    order (``explained`` caches explanations across calls on one result)."""
-    cache = explained if explained is not None else {}
-    seen, todo, failed = {node}, [node], []
-    while todo:
-        current = todo.pop()
-        if current not in cache:
-            cache[current] = result.explain(current, chain=False)
-        found = cache[current]
-        if found is None:
-            continue
-        if found.given is not None:
-            failed.append(current)
-        for cause in found.causes:
-            if cause.dependency not in seen:
-                seen.add(cause.dependency)
-                todo.append(cause.dependency)
-    return sorted(failed)
 
 
 def failed_behind_all(result: ImpactResult, nodes: Iterable[str]) -> dict[str, list[str]]:
-    """:func:`failed_behind` of each of ``nodes`` (not ok in ``result``), computed from
-    the cause edges of all of them at once (one compiled pass per hop) rather than
-    node by node through their explanations."""
+    """:func:`~servicegraph.impact.analysis.failed_behind` of each of ``nodes`` (not ok
+    in ``result``), computed from the cause edges of all of them at once (one compiled
+    pass per hop) rather than node by node through their explanations."""
     p = result.propagation
     idx = p.index
     ids, target = idx.ids, idx.edge_target
@@ -444,7 +424,6 @@ __all__ = [
     "Noted",
     "Recorder",
     "changes",
-    "failed_behind",
     "failed_behind_all",
     "inputs_of",
     "observed_after",
