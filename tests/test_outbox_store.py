@@ -56,6 +56,16 @@ def test_the_append_is_fenced_by_the_lease_and_the_cursor(store: GraphStore) -> 
     assert [(h.subscription, h.seq, h.event_id) for h in heads] == [("s1", 1, "e1"),
                                                                     ("s2", 1, "e1")]
     assert box.subscription("s1")["next_seq"] == 3  # type: ignore[index]
+    # A round takes several of each subscription's events, in order, and settles them
+    # in one go.
+    first = box.outbox_heads(each=5)
+    assert [(h.subscription, h.seq) for h in first] == [("s1", 1), ("s1", 2), ("s1", 3),
+                                                        ("s2", 1)]
+    assert [h.seq for h in box.outbox_heads(each=2)] == [1, 2, 1]
+    box.outbox_settle(*(replace(h, state="delivered", attempts=1) for h in first[:2]))
+    assert [(h.subscription, h.seq) for h in box.outbox_heads(each=5)] == [("s1", 3),
+                                                                           ("s2", 1)]
+    box.outbox_settle()  # nothing to settle: nothing written
 
 
 def test_a_failing_event_holds_back_the_later_ones_until_dead(store: GraphStore) -> None:

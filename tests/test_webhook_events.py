@@ -60,7 +60,8 @@ def test_events_are_derived_filtered_and_numbered(store: GraphStore) -> None:
         "onboarding", "broken", "ok", "down")
     assert broken["owner"] == "HR" and broken["business_services"] == ["employee-onboarding"]
     assert broken["explanation"]["chain"][-1] == "feed-job"
-    assert broken["providers"] == [{"provider": "IT", "failed": ["feed-job"], "affected": []}]
+    assert broken["providers"] == [{"provider": "IT", "failed": ["feed-job"], "failed_omitted": 0,
+                                    "affected": [], "affected_omitted": 0}]
     assert heads[recoveries].kind == "recovered"
     assert json.loads(heads[recoveries].payload)["explanation"] is None
     assert heads[it].event_id == heads[every].event_id == heads[hr].event_id
@@ -218,3 +219,51 @@ def test_planned_work_that_outlives_its_window_is_told_as_broken(store: GraphSto
         ("onboarding", "planned"), ("onboarding", "broken")]
     (page,) = d.told("pages")
     assert (page[1], page[2]["planned"], page[2]["windows"]) == ("broken", False, [])
+
+
+def test_an_event_lists_a_few_components_of_each_provider_and_counts_the_rest(
+        store: GraphStore) -> None:
+    """In a storm a provider can have thousands of failed components behind one promise:
+    the event names the first by id and counts the others, for each provider apart;
+    the affected ones are those the promise's causes pass through, not every one of
+    the provider's in the incident."""
+    from servicegraph.model import parse_document
+    from servicegraph.notify.events import LISTED
+
+    assert isinstance(store, OutboxStore)
+    store.outbox_reset()
+    cis = [f"ci-{k:02d}" for k in range(LISTED + 5)]
+    nodes = [{"id": "p", "kind": "promise", "name": "P", "owner": "Sales"},
+             {"id": "sys", "kind": "service_system", "name": "Sys", "provider": "Hosting"},
+             {"id": "other", "kind": "service_system", "name": "Other", "provider": "Hosting"},
+             {"id": "db", "kind": "ci", "name": "DB", "provider": "Data"},
+             *({"id": c, "kind": "ci", "name": c, "provider": "Hosting"} for c in cis)]
+    edges = [{"from": "p", "to": "sys"}, {"from": "sys", "to": "db"},
+             {"from": "other", "to": "db"}, *({"from": "sys", "to": c} for c in cis)]
+    sg = ServiceGraph(store)
+    sg.writes.load(parse_document({"nodes": nodes, "edges": edges}))
+    subs = Subscriptions(store, ["127.0.0.1/32"])
+    every = subs.create(NewSubscription("http://127.0.0.1:9/hook"))["id"]
+    dispatcher = Dispatcher(store, sg.replica, sg.questions, DeliveryPolicy())
+    try:
+        lease = store.outbox_lease(dispatcher.owner, "2000-01-01T00:00:00.000000Z",
+                                   "2999-01-01T00:00:00.000000Z")
+        assert lease is not None
+        assert dispatcher.derive(lease) == 0
+        now = datetime.now(UTC)
+        sg.writes.push_status("mon", [StatusUpdate(State.DOWN, now, id=n)
+                                      for n in [*reversed(cis), "db"]])
+        lease = store.outbox_lease(dispatcher.owner, "2000-01-01T00:00:00.000000Z",
+                                   "2999-01-01T00:00:00.000000Z")
+        assert lease is not None
+        assert dispatcher.derive(lease) == 1
+    finally:
+        dispatcher.close()
+    (head,) = [h for h in store.outbox_heads() if h.subscription == every]
+    calls = {c["provider"]: c for c in json.loads(head.payload)["providers"]}
+    assert set(calls) == {"Hosting", "Data"}
+    assert calls["Hosting"]["failed"] == cis[:LISTED]
+    assert calls["Hosting"]["failed_omitted"] == 5
+    # "other" is impacted too (it needs db) but is not behind the promise.
+    assert calls["Hosting"]["affected"] == ["sys"]
+    assert calls["Data"]["failed"] == ["db"] and calls["Data"]["failed_omitted"] == 0

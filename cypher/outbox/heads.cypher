@@ -1,6 +1,8 @@
-// The first pending event of each subscription: the one that holds back its later ones.
+// The first $each pending events of each subscription, in order: the first holds back
+// the later ones, which the dispatcher sends after it in the same round.
 MATCH (e:ServiceGraphOutbox {state: 'pending'})
-WITH e.subscription AS subscription, min(e.seq) AS seq
-MATCH (h:ServiceGraphOutbox {uid: subscription + ' ' + toString(seq)})
+WITH e ORDER BY e.subscription, e.seq
+WITH e.subscription AS subscription, collect(e)[..$each] AS first
+UNWIND first AS h
 RETURN h {.*} AS row
-ORDER BY h.subscription
+ORDER BY h.subscription, h.seq

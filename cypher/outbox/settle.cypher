@@ -1,3 +1,5 @@
-// Record the outcome of a delivery attempt.
-MATCH (e:ServiceGraphOutbox {uid: $uid})
-SET e.state = $state, e.attempts = $attempts, e.next_at = $next_at, e.error = $error
+// Record the outcomes of delivery attempts, one transaction for a round's deliveries.
+UNWIND $items AS item
+MATCH (e:ServiceGraphOutbox {uid: item.uid})
+SET e.state = item.state, e.attempts = item.attempts, e.next_at = item.next_at,
+    e.error = item.error

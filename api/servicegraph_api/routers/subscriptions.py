@@ -32,7 +32,8 @@ _DATA: dict[str, Any] = {
          "headroom": None}], "via": "employee-onboarding", "chain": [
         "onboarding", "employee-onboarding", "act-new-employee", "hr-app", "recruiting-feed",
         "feed-job"]},
-    "providers": [{"provider": "IT", "failed": ["feed-job"], "affected": []}], "alerts": {},
+    "providers": [{"provider": "IT", "failed": ["feed-job"], "failed_omitted": 0,
+                   "affected": [], "affected_omitted": 0}], "alerts": {},
     "alerts_omitted": 0}
 SUBSCRIPTION: dict[str, Any] = {
     "id": "9c1e5b7d4e6f8a0b1c2d3e4f5a6b3f2a", "url": "https://hooks.example.org/sg",

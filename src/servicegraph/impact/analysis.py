@@ -376,12 +376,18 @@ def scenario(down: Iterable[str] = (), degraded: Iterable[str] = ()) -> dict[str
 
 
 def failed_behind(result: ImpactResult, node: str,
-                  explained: dict[str, Explanation | None] | None = None) -> list[str]:
+                  explained: dict[str, Explanation | None] | None = None,
+                  seen: set[str] | None = None) -> list[str]:
     """The failed components ``node``'s state traces back to through its causes, in id
     order (``explained`` caches explanations across calls on one result: the nodes
-    of one incident share most of what is behind them)."""
+    of one incident share most of what is behind them; ``seen``, when given, receives
+    every node the causes pass through, ``node`` and the failed ones included)."""
     cache = explained if explained is not None else {}
-    seen, todo, failed = {node}, [node], []
+    if seen is None:
+        seen = set()
+    seen.add(node)
+    todo: list[str] = [node]
+    failed: list[str] = []
     while todo:
         current = todo.pop()
         if current not in cache:

@@ -13,10 +13,11 @@ store (an owner and an expiry, taken and renewed in a transaction) works. The ho
    That transaction is fenced: it writes only while the caller holds the lease and
    the cursor is where it derived from, so no change is told twice, and a change no
    holder told is told by the next;
-2. delivers, for each subscription, its first pending event (never a later one
-   before it: order per subscription), signed; a failure is retried with
-   exponential back-off and jitter, and after the last attempt the event is a dead
-   letter, which the API shows and can queue again.
+2. delivers, for each subscription, its pending events in order (never a later one
+   before an earlier: a failed event holds the rest back), signed, and settles a
+   round's outcomes in one transaction; a failure is retried with exponential
+   back-off and jitter, and after the last attempt the event is a dead letter, which
+   the API shows and can queue again.
 
 An event is marked delivered after the receiver answered 2xx: a holder that dies in
 between delivers it again (at least once; receivers deduplicate by event id).
@@ -65,6 +66,11 @@ from servicegraph.runtime.questions import Questions, observed_failures
 from servicegraph.store.base import OutboxItem, OutboxLease, OutboxStore, StoreError
 
 log = logging.getLogger("servicegraph.notify")
+
+#: Events of one subscription sent in a round, in order, before their outcomes are
+#: settled in one store transaction: a storm's hundreds of events take a few round
+#: trips to the store, not three each.
+BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -212,21 +218,24 @@ class Dispatcher:
             states = promise_states(result)
             failed = self._failed_behind(live, lease, result, observed, behind)
             after = marks_of(states, planned, acknowledged, failed)
-            events: list[tuple[str, OutboxItem]] = []
+            told: list[tuple[str, State, str, dict[str, Any]]] = []
             if lease.cursor >= 0:  # the first derivation only records where it starts
                 before = states_from(lease.states)
                 for promise in sorted(states):  # a promise removed is not told of
                     previous, now = before.get(promise, OK_MARK), after.get(promise, OK_MARK)
                     for kind, new in kinds_between(previous, now):
-                        data = event_data(live, result, promise, previous.state, now.state,
-                                          version, at, planned, kind=kind,
-                                          acknowledged=acknowledged, new_causes=new,
-                                          behind=behind)
-                        payload = json.dumps(data, sort_keys=True)
-                        item = OutboxItem("", 0, event_id(version, promise, now.state, kind),
-                                          kind, at, payload)
-                        events += [(s["id"], item) for s in subscriptions
-                                   if matches(json.loads(s["filter"]), data)]
+                        told.append((promise, now.state, kind, event_data(
+                            live, result, promise, previous.state, now.state, version, at,
+                            planned, kind=kind, acknowledged=acknowledged, new_causes=new,
+                            behind=behind)))
+        # Encoded and filtered once the live graph is free again: writers wait for
+        # nothing of this.
+        filters = [(s["id"], json.loads(s["filter"])) for s in subscriptions]
+        events: list[tuple[str, OutboxItem]] = []
+        for promise, state, kind, data in told:
+            item = OutboxItem("", 0, event_id(version, promise, state, kind), kind, at,
+                              json.dumps(data, sort_keys=True))
+            events += [(sub, item) for sub, flt in filters if matches(flt, data)]
         if not self.store.outbox_append(self.owner, lease.cursor, version,
                                         states_text(after), events):
             self._derived = None
@@ -273,32 +282,60 @@ class Dispatcher:
         return failed
 
     def deliver(self) -> int:
-        """Send each subscription's first pending event when it is due; answers how many
-        were delivered. Stops early when the lease is lost."""
+        """Send each subscription's pending events that are due, in order, and settle
+        their outcomes together; answers how many were delivered. Stops early when the
+        lease is lost."""
         delivered = 0
         for _ in range(100):  # bounded: the lease is renewed between rounds
-            heads = [h for h in self.store.outbox_heads() if h.next_at <= iso(_now())]
-            if not heads or self._stop.is_set():
+            pending = self.store.outbox_heads(BATCH)
+            if not pending or self._stop.is_set():
                 break
             subscriptions = {s["id"]: s for s in self.store.subscriptions()}
+            queues: dict[str, list[OutboxItem]] = {}
+            for item in pending:
+                queues.setdefault(item.subscription, []).append(item)
             progress = 0
-            for item in heads:
-                subscription = subscriptions.get(item.subscription)
+            for sub, queue in queues.items():
+                subscription = subscriptions.get(sub)
                 if subscription is None:
                     continue
-                # Slow receivers must not let the lease lapse midway: renewed well
-                # before it would (another process would take over and send again).
-                due = time.monotonic() - self._renewed > self.policy.lease_seconds / 3
-                if due and self._lease() is None:
+                sent, held = self._send_queue(subscription, queue)
+                progress += sent
+                if not held:
                     return delivered + progress
-                if self._send(subscription, item):
-                    progress += 1
             delivered += progress
             if not progress:
                 break
         return delivered
 
-    def _send(self, subscription: dict[str, Any], item: OutboxItem) -> bool:
+    def _send_queue(self, subscription: dict[str, Any], queue: list[OutboxItem]
+                    ) -> tuple[int, bool]:
+        """Send one subscription's events in order until one is not due or fails, then
+        settle the outcomes in one store transaction (an event sent but not yet settled
+        when the process dies is sent again: at least once). Answers how many were
+        delivered, and whether the lease is still held."""
+        settled: list[OutboxItem] = []
+        held = True
+        try:
+            for item in queue:
+                if item.next_at > iso(_now()):
+                    break  # a retry not yet due holds the later events back
+                # Slow receivers must not let the lease lapse midway: renewed well
+                # before it would (another process would take over and send again).
+                due = time.monotonic() - self._renewed > self.policy.lease_seconds / 3
+                if due and self._lease() is None:
+                    held = False
+                    break
+                outcome = self._send(subscription, item)
+                settled.append(outcome)
+                if outcome.state != "delivered":
+                    break
+        finally:
+            self.store.outbox_settle(*settled)
+        return sum(o.state == "delivered" for o in settled), held
+
+    def _send(self, subscription: dict[str, Any], item: OutboxItem) -> OutboxItem:
+        """One attempt at delivering ``item``: the item as it is to be settled."""
         body, media = envelope(subscription["format"], item.subscription, item.seq,
                                item.event_id, item.kind, item.at, json.loads(item.payload))
         error = refusal(subscription["url"], self.policy.allowed_networks)
@@ -312,18 +349,16 @@ class Dispatcher:
                                          headers=headers) as answer:
                     status = answer.status_code
                 if 200 <= status < 300:
-                    self.store.outbox_settle(replace(item, state="delivered",
-                                                     attempts=item.attempts + 1, error=None))
-                    return True
+                    return replace(item, state="delivered", attempts=item.attempts + 1,
+                                   error=None)
                 error = f"the receiver answered {status}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
         attempts = item.attempts + 1
         dead = attempts >= self.policy.max_attempts
         later = _now() + timedelta(seconds=self.policy.delay(attempts))
-        self.store.outbox_settle(replace(item, state="dead" if dead else "pending",
-                                         attempts=attempts, next_at=iso(later), error=error))
         if dead:
             log.warning("event %s of subscription %s is a dead letter after %d attempts: %s",
                         item.event_id, item.subscription, attempts, error)
-        return False
+        return replace(item, state="dead" if dead else "pending", attempts=attempts,
+                       next_at=iso(later), error=error)

@@ -32,6 +32,7 @@ from typing import Any
 
 from servicegraph.impact.analysis import ImpactResult, failed_behind
 from servicegraph.impact.explain import Explanation
+from servicegraph.impact.index import KIND_CODE
 from servicegraph.live.state import LiveGraph
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.runtime.questions import alerts_behind
@@ -102,18 +103,68 @@ def states_from(text: str) -> dict[str, Mark]:
     return {p: Mark.from_stored(raw) for p, raw in json.loads(text or "{}").items()}
 
 
+#: Components an event lists for each provider (the first by id), failed and affected
+#: apart; the others are counted (``failed_omitted``, ``affected_omitted``): in a storm
+#: a provider can have thousands behind one promise.
+LISTED = 25
+
+#: The kinds a provider is named for (as the impact's providers are).
+_COMPONENT_CODES = frozenset(KIND_CODE[k] for k in (NodeKind.SERVICE_SYSTEM, NodeKind.CI))
+
+
 class Behind:
     """The failed components behind promises of one result, each node explained once
-    (promises share most of what is behind them)."""
+    (promises share most of what is behind them), and who must act for them."""
 
     def __init__(self, result: ImpactResult) -> None:
         self.result = result
         self._explained: dict[str, Explanation | None] = {}
+        self._traced: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._rank: dict[str, int] | None = None
+
+    def traced(self, promise: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The failed components the promise's state traces back to (through its
+        causes), in id order (see :func:`~servicegraph.impact.analysis.failed_behind`),
+        and every node those causes pass through."""
+        found = self._traced.get(promise)
+        if found is None:
+            seen: set[str] = set()
+            failed = tuple(failed_behind(self.result, promise, self._explained, seen))
+            found = self._traced[promise] = (failed, frozenset(seen))
+        return found
 
     def failed(self, promise: str) -> tuple[str, ...]:
-        """The failed components the promise's state traces back to (through its
-        causes), in id order (see :func:`~servicegraph.impact.analysis.failed_behind`)."""
-        return tuple(failed_behind(self.result, promise, self._explained))
+        """The failed components behind the promise, in id order."""
+        return self.traced(promise)[0]
+
+    def calls(self, promise: str, live: LiveGraph) -> list[dict[str, Any]]:
+        """Who must act for the promise: the providers of the failed components behind
+        it, in the order of the whole answer's providers (those who must act first,
+        then by name), each with those components and the impacted ones of theirs the
+        causes pass through; at most :data:`LISTED` of each, in id order, the others
+        counted (``failed_omitted``, ``affected_omitted``)."""
+        failed, seen = self.traced(promise)
+        rank = self._rank
+        if rank is None:  # the whole answer's order, computed once per result
+            rank = self._rank = {c.provider: k for k, c in enumerate(self.result.providers())}
+        idx, impacted = live.index, self.result.impacted
+        failed_set = set(failed)
+        lists: dict[str, tuple[list[str], list[str]]] = {}
+        for node in sorted(seen):
+            if node not in impacted:
+                continue
+            v = idx.position.get(node)
+            code = -1 if v is None else int(idx.who_codes[v])
+            if code < 0 or int(idx.kind_codes[v]) not in _COMPONENT_CODES:
+                continue
+            mine = lists.setdefault(idx.who_names[code], ([], []))
+            mine[0 if node in failed_set else 1].append(node)
+        told = sorted((p for p, (f, _) in lists.items() if f),
+                      key=lambda p: (rank.get(p, len(rank)), p))
+        return [{"provider": p, "failed": lists[p][0][:LISTED],
+                 "failed_omitted": max(0, len(lists[p][0]) - LISTED),
+                 "affected": lists[p][1][:LISTED],
+                 "affected_omitted": max(0, len(lists[p][1]) - LISTED)} for p in told]
 
 
 def marks_of(states: Mapping[str, State], planned: Mapping[str, Any],
@@ -179,13 +230,12 @@ def event_data(live: LiveGraph, result: ImpactResult, promise: str, previous: St
     makes."""
     node = live.node(promise)
     explained = result.explain(promise) if state > State.OK else None
-    failed = list((behind or Behind(result)).failed(promise)) if state > State.OK else []
+    behind = behind or Behind(result)
+    failed = list(behind.failed(promise)) if state > State.OK else []
     behind_set = set(failed)
     acks = (acknowledged or {}).get("nodes", {}) if state > State.OK else {}
-    providers = [c.to_dict() for c in result.providers() if behind_set & set(c.failed)]
+    providers = behind.calls(promise, live) if state > State.OK else []
     alerted = [f for f in failed if f in live.alerting]
-    for call in providers:
-        call["failed"] = [f for f in call["failed"] if f in behind_set]
     idx = live.index
     services = sorted(d for d in live.neighbours().needs(promise)
                       if (v := idx.position.get(d)) is not None

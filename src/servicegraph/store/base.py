@@ -487,12 +487,14 @@ class OutboxStore(Protocol):
         ``cursor``. Whether it was written (nothing is, otherwise)."""
         ...
 
-    def outbox_heads(self) -> list[OutboxItem]:
-        """The first pending event of each subscription (the one that blocks the rest)."""
+    def outbox_heads(self, each: int = 1) -> list[OutboxItem]:
+        """The first ``each`` pending events of each subscription, in order (the first
+        is the one that holds the rest back)."""
         ...
 
-    def outbox_settle(self, item: OutboxItem) -> None:
-        """Record an attempt's outcome: ``item``'s state, attempts, next time and error."""
+    def outbox_settle(self, *items: OutboxItem) -> None:
+        """Record attempts' outcomes, in one transaction: each item's state, attempts,
+        next time and error."""
         ...
 
     def outbox_dead(self, subscription: str) -> list[OutboxItem]:

@@ -126,14 +126,16 @@ class Neo4jOutbox:
             return False
         return True
 
-    def outbox_heads(self) -> list[OutboxItem]:
-        """The first pending event of each subscription."""
-        return [_item(r) for r in self._outbox_rows("outbox/heads")]
+    def outbox_heads(self, each: int = 1) -> list[OutboxItem]:
+        """The first ``each`` pending events of each subscription, in order."""
+        return [_item(r) for r in self._outbox_rows("outbox/heads", each=each)]
 
-    def outbox_settle(self, item: OutboxItem) -> None:
-        """Record an attempt's outcome."""
-        self._outbox_write("outbox/settle", uid=f"{item.subscription} {item.seq}", state=item.state,
-                    attempts=item.attempts, next_at=item.next_at, error=item.error)
+    def outbox_settle(self, *items: OutboxItem) -> None:
+        """Record attempts' outcomes, in one transaction."""
+        if items:
+            self._outbox_write("outbox/settle", items=[
+                {"uid": f"{i.subscription} {i.seq}", "state": i.state, "attempts": i.attempts,
+                 "next_at": i.next_at, "error": i.error} for i in items])
 
     def outbox_dead(self, subscription: str) -> list[OutboxItem]:
         """A subscription's dead letters, in order."""

@@ -146,20 +146,20 @@ class SqliteOutbox:
                             item.payload, item.at))
             return True
 
-    def outbox_heads(self) -> list[OutboxItem]:
-        """The first pending event of each subscription."""
+    def outbox_heads(self, each: int = 1) -> list[OutboxItem]:
+        """The first ``each`` pending events of each subscription, in order."""
         return self._outbox_read(lambda db: [_item(r) for r in db.execute(
-            "SELECT o.* FROM outbox o JOIN (SELECT subscription, min(seq) AS seq FROM outbox "
-            "WHERE state = 'pending' GROUP BY subscription) h "
-            "ON o.subscription = h.subscription AND o.seq = h.seq ORDER BY o.subscription")])
+            f"SELECT {', '.join(_COLUMNS)} FROM (SELECT o.*, row_number() OVER ("
+            "PARTITION BY subscription ORDER BY seq) AS k FROM outbox o "
+            "WHERE state = 'pending') WHERE k <= ? ORDER BY subscription, seq", (each,))])
 
-    def outbox_settle(self, item: OutboxItem) -> None:
-        """Record an attempt's outcome."""
+    def outbox_settle(self, *items: OutboxItem) -> None:
+        """Record attempts' outcomes, in one transaction."""
         with self._outbox_tx() as db:
-            db.execute("UPDATE outbox SET state = ?, attempts = ?, next_at = ?, error = ? "
-                       "WHERE subscription = ? AND seq = ?",
-                       (item.state, item.attempts, item.next_at, item.error,
-                        item.subscription, item.seq))
+            db.executemany("UPDATE outbox SET state = ?, attempts = ?, next_at = ?, error = ? "
+                           "WHERE subscription = ? AND seq = ?",
+                           [(i.state, i.attempts, i.next_at, i.error, i.subscription, i.seq)
+                            for i in items])
 
     def outbox_dead(self, subscription: str) -> list[OutboxItem]:
         """A subscription's dead letters, in order."""
