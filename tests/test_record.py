@@ -395,3 +395,31 @@ def test_statuses_alerts_and_windows_are_recorded_in_their_own_transaction(
                if t.version == example.store.version()}
     assert planned[("onboarding", "promise")].planned
     assert planned[("feed-job", OBSERVED)].causes[0].window == "w"
+
+
+def test_a_transition_keeps_a_few_causes_of_each_provider(store: GraphStore) -> None:
+    """A promise behind many failed components of one provider keeps the first few of
+    them (by id) and every other provider's: the row stays small, and the providers
+    a break is shared among are those of its causes in full."""
+    from servicegraph.model import parse_document
+    from servicegraph.runtime.recorder import CAUSES_KEPT
+
+    cis = [f"ci-{k:02d}" for k in range(CAUSES_KEPT + 5)]
+    nodes = [{"id": "p", "kind": "promise", "name": "P"},
+             {"id": "sys", "kind": "service_system", "name": "Sys", "provider": "Hosting"},
+             {"id": "db", "kind": "ci", "name": "DB", "owner": "Data"},
+             *({"id": c, "kind": "ci", "name": c, "provider": "Hosting"} for c in cis)]
+    edges = [{"from": "p", "to": "sys"}, {"from": "sys", "to": "db"},
+             *({"from": "sys", "to": c} for c in cis)]
+    sg = ServiceGraph(store)
+    sg.writes.load(parse_document({"nodes": nodes, "edges": edges}), replace=True)
+    answer = sg.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id=n)
+                                           for n in [*reversed(cis), "db"]])
+    assert answer["broken_promises"] == ["p"]
+    (promise,) = [t for t in _everything(store)
+                  if t.node == "p" and t.version == answer["version"]]
+    assert [c.component for c in promise.causes] == sorted([*cis[:CAUSES_KEPT], "db"])
+    assert promise.providers == ("Data", "Hosting")
+    # Every failed component keeps its own observed transition.
+    observed = {t.node for t in _everything(store) if t.layer == OBSERVED}
+    assert observed == {*cis, "db"}

@@ -98,6 +98,31 @@ def failed_behind_all(result: ImpactResult, nodes: Iterable[str]) -> dict[str, l
     return out
 
 
+#: The causes a transition keeps of each provider (who must act: the provider, else the
+#: owner), the first by id: in a storm a promise can stand behind thousands of failed
+#: components of one provider, and one row per transition must stay small. Every
+#: provider keeps at least one, so the shares of a break among its providers (which
+#: count distinct providers) are those of the causes in full.
+CAUSES_KEPT = 25
+
+
+def kept_causes(live: LiveGraph, failed: list[str]) -> list[str]:
+    """The first :data:`CAUSES_KEPT` of ``failed`` (in id order) of each provider."""
+    if len(failed) <= CAUSES_KEPT:
+        return failed
+    idx = live.index
+    who, position = idx.who_codes, idx.position
+    taken: dict[int, int] = {}
+    kept = []
+    for component in failed:
+        code = int(who[position[component]])
+        n = taken.get(code, 0)
+        if n < CAUSES_KEPT:
+            kept.append(component)
+            taken[code] = n + 1
+    return kept
+
+
 def record_states(live: LiveGraph, result: ImpactResult, at: str,
                   observed: Mapping[str, State] | None = None,
                   inputs: Callable[[str], dict[str, Any]] | None = None,
@@ -156,7 +181,7 @@ def record_states(live: LiveGraph, result: ImpactResult, at: str,
             explain.append((node, kind.value, state))
     behind = failed_behind_all(result, (node for node, _, _ in explain))
     for node, layer, state in explain:
-        causes = tuple(cause(c, observed.get(c, state)) for c in behind[node])
+        causes = tuple(cause(c, observed.get(c, state)) for c in kept_causes(live, behind[node]))
         out[(node, layer)] = Transition(
             at, node, layer, state, bool(planned) and node not in alone.impacted, causes)
     for node, state in observed.items():
