@@ -41,43 +41,51 @@ async def asked(request: Request) -> None:
     ASKED_AT.set(time.monotonic())
 
 
-def get_graph(request: Request) -> ServiceGraph:
+# The dependencies below only look something up: ``async``, so that FastAPI calls
+# them on the event loop rather than handing each to a worker thread and back (a
+# round trip per dependency per request, which a loaded machine makes costly).
+
+
+async def get_graph(request: Request) -> ServiceGraph:
     """The app's service graph."""
     graph: ServiceGraph = request.app.state.graph
     return graph
 
 
-def get_questions(request: Request) -> Questions:
+async def get_questions(request: Request) -> Questions:
     """The app's questions."""
-    return get_graph(request).questions
+    graph: ServiceGraph = request.app.state.graph
+    return graph.questions
 
 
-def get_writer(request: Request) -> Writer:
+async def get_writer(request: Request) -> Writer:
     """The app's writes."""
-    return get_graph(request).writes
+    graph: ServiceGraph = request.app.state.graph
+    return graph.writes
 
 
-def get_feed(request: Request) -> PromiseFeed:
+async def get_feed(request: Request) -> PromiseFeed:
     """The app's promise feed."""
-    return get_graph(request).feed
+    graph: ServiceGraph = request.app.state.graph
+    return graph.feed
 
 
-def get_transitions(request: Request) -> TransitionSource:
+async def get_transitions(request: Request) -> TransitionSource:
     """The recorded transitions of the app's store (``Questions.record_transitions``)."""
-    found: TransitionSource | None = getattr(get_questions(request), "record_transitions",
-                                             None)
+    graph: ServiceGraph = request.app.state.graph
+    found: TransitionSource | None = getattr(graph.questions, "record_transitions", None)
     if found is None:
         raise HTTPException(501, "this server keeps no record of transitions")
     return found
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_keys(request: Request) -> KeyFile:
+async def get_keys(request: Request) -> KeyFile:
     """The app's API keys."""
     keys: KeyFile = request.app.state.keys
     return keys
@@ -101,15 +109,10 @@ class AnswerSize:
     """How much of an impact answer to send: the query parameters of every route
     that answers one (``POST /v1/impact``, ``GET /v1/current``)."""
 
-    limit: Annotated[int, Query(ge=1, le=10000, examples=[1000], description=(
-        "the most entries in each list of the answer (promises, acts, business services, "
-        "providers, the page of impacted nodes); `counts` gives the totals"))] = 1000
-    offset: Annotated[int, Query(ge=0, examples=[0], description=(
-        "impacted nodes to skip before the page"))] = 0
-    kind: Annotated[NodeKind | None, Query(examples=["ci"], description=(
-        "only impacted nodes of this kind in the page"))] = None
-    explain: Annotated[bool, Query(examples=[True], description=(
-        "explain the listed promises, acts, business services and the page's nodes"))] = True
+    limit: int = 1000
+    offset: int = 0
+    kind: NodeKind | None = None
+    explain: bool = True
 
     def of(self, *, within: list[str] | None = None) -> dict[str, Any]:
         """The sizes as the questions take them, with the page restricted to ``within``."""
@@ -117,7 +120,22 @@ class AnswerSize:
                 "within": within, "explain": self.explain}
 
 
-AnswerSizeDep = Annotated[AnswerSize, Depends()]
+async def answer_size(
+    limit: Annotated[int, Query(ge=1, le=10000, examples=[1000], description=(
+        "the most entries in each list of the answer (promises, acts, business services, "
+        "providers, the page of impacted nodes); `counts` gives the totals"))] = 1000,
+    offset: Annotated[int, Query(ge=0, examples=[0], description=(
+        "impacted nodes to skip before the page"))] = 0,
+    kind: Annotated[NodeKind | None, Query(examples=["ci"], description=(
+        "only impacted nodes of this kind in the page"))] = None,
+    explain: Annotated[bool, Query(examples=[True], description=(
+        "explain the listed promises, acts, business services and the page's nodes"))] = True,
+) -> AnswerSize:
+    """The :class:`AnswerSize` asked for (on the event loop: see above)."""
+    return AnswerSize(limit, offset, kind, explain)
+
+
+AnswerSizeDep = Annotated[AnswerSize, Depends(answer_size)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sg_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: sg_...`")
