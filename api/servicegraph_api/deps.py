@@ -15,7 +15,7 @@ get :func:`authorize` (GET needs ``read``, any other method ``ingest`` or
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -144,6 +144,7 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-K
 OPEN = ApiKey("anonymous", "", (Scope.ADMIN,), "")
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE_SCOPES = (Scope.INGEST, Scope.ADMIN)
 
 
 def _configured(keys: KeyFile) -> bool:
@@ -178,21 +179,30 @@ def _caller(request: Request, keys: KeyFile, bearer: HTTPAuthorizationCredential
     return key
 
 
-def require(*any_of: Scope) -> Callable[..., ApiKey]:
+def _admit(request: Request, keys: KeyFile, bearer: HTTPAuthorizationCredentials | None,
+           header: str | None, any_of: tuple[Scope, ...]) -> ApiKey:
+    key = _caller(request, keys, bearer, header)
+    if not key.allows(*any_of):
+        wanted = " or ".join(s.value for s in any_of)
+        raise HTTPException(403, f"the key {key.name!r} lacks the {wanted} scope")
+    return key
+
+
+# The checks of access run on the event loop too: a look at the keys file's stamp (it is
+# read again only when it changed) and a SHA-256, cheaper than a worker thread's round trip.
+
+
+def require(*any_of: Scope) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency admitting keys that hold one of ``any_of`` (or imply it)."""
-    def check(request: Request, keys: KeysDep,
-              bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-              header: Annotated[str | None, Depends(_header)]) -> ApiKey:
-        key = _caller(request, keys, bearer, header)
-        if not key.allows(*any_of):
-            wanted = " or ".join(s.value for s in any_of)
-            raise HTTPException(403, f"the key {key.name!r} lacks the {wanted} scope")
-        return key
+    async def check(request: Request, keys: KeysDep,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                    header: Annotated[str | None, Depends(_header)]) -> ApiKey:
+        return _admit(request, keys, bearer, header, any_of)
     return check
 
 
 _read = require(Scope.READ)
-_write = require(Scope.INGEST, Scope.ADMIN)
+_write = require(*_WRITE_SCOPES)
 _admin = require(Scope.ADMIN)
 
 #: A route parameter that admits keys with ``read`` (or more), e.g. ``key: ReadKey``.
@@ -203,12 +213,12 @@ IngestKey = Annotated[ApiKey, Depends(_write)]
 AdminKey = Annotated[ApiKey, Depends(_admin)]
 
 
-def authorize(request: Request, keys: KeysDep,
-              bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-              header: Annotated[str | None, Depends(_header)]) -> ApiKey:
+async def authorize(request: Request, keys: KeysDep,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                    header: Annotated[str | None, Depends(_header)]) -> ApiKey:
     """GET (and HEAD) needs ``read``; every other method ``ingest`` or ``admin``."""
-    check = _read if request.method in _READ_METHODS else _write
-    return check(request, keys, bearer, header)
+    scopes = (Scope.READ,) if request.method in _READ_METHODS else _WRITE_SCOPES
+    return _admit(request, keys, bearer, header, scopes)
 
 
 #: The caller's key, for routes that want to know who calls.
