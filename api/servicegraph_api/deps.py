@@ -15,7 +15,7 @@ get :func:`authorize` (GET needs ``read``, any other method ``ingest`` or
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -41,43 +41,51 @@ async def asked(request: Request) -> None:
     ASKED_AT.set(time.monotonic())
 
 
-def get_graph(request: Request) -> ServiceGraph:
+# The dependencies below only look something up: ``async``, so that FastAPI calls
+# them on the event loop rather than handing each to a worker thread and back (a
+# round trip per dependency per request, which a loaded machine makes costly).
+
+
+async def get_graph(request: Request) -> ServiceGraph:
     """The app's service graph."""
     graph: ServiceGraph = request.app.state.graph
     return graph
 
 
-def get_questions(request: Request) -> Questions:
+async def get_questions(request: Request) -> Questions:
     """The app's questions."""
-    return get_graph(request).questions
+    graph: ServiceGraph = request.app.state.graph
+    return graph.questions
 
 
-def get_writer(request: Request) -> Writer:
+async def get_writer(request: Request) -> Writer:
     """The app's writes."""
-    return get_graph(request).writes
+    graph: ServiceGraph = request.app.state.graph
+    return graph.writes
 
 
-def get_feed(request: Request) -> PromiseFeed:
+async def get_feed(request: Request) -> PromiseFeed:
     """The app's promise feed."""
-    return get_graph(request).feed
+    graph: ServiceGraph = request.app.state.graph
+    return graph.feed
 
 
-def get_transitions(request: Request) -> TransitionSource:
+async def get_transitions(request: Request) -> TransitionSource:
     """The recorded transitions of the app's store (``Questions.record_transitions``)."""
-    found: TransitionSource | None = getattr(get_questions(request), "record_transitions",
-                                             None)
+    graph: ServiceGraph = request.app.state.graph
+    found: TransitionSource | None = getattr(graph.questions, "record_transitions", None)
     if found is None:
         raise HTTPException(501, "this server keeps no record of transitions")
     return found
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_keys(request: Request) -> KeyFile:
+async def get_keys(request: Request) -> KeyFile:
     """The app's API keys."""
     keys: KeyFile = request.app.state.keys
     return keys
@@ -101,15 +109,10 @@ class AnswerSize:
     """How much of an impact answer to send: the query parameters of every route
     that answers one (``POST /v1/impact``, ``GET /v1/current``)."""
 
-    limit: Annotated[int, Query(ge=1, le=10000, examples=[1000], description=(
-        "the most entries in each list of the answer (promises, acts, business services, "
-        "providers, the page of impacted nodes); `counts` gives the totals"))] = 1000
-    offset: Annotated[int, Query(ge=0, examples=[0], description=(
-        "impacted nodes to skip before the page"))] = 0
-    kind: Annotated[NodeKind | None, Query(examples=["ci"], description=(
-        "only impacted nodes of this kind in the page"))] = None
-    explain: Annotated[bool, Query(examples=[True], description=(
-        "explain the listed promises, acts, business services and the page's nodes"))] = True
+    limit: int = 1000
+    offset: int = 0
+    kind: NodeKind | None = None
+    explain: bool = True
 
     def of(self, *, within: list[str] | None = None) -> dict[str, Any]:
         """The sizes as the questions take them, with the page restricted to ``within``."""
@@ -117,7 +120,22 @@ class AnswerSize:
                 "within": within, "explain": self.explain}
 
 
-AnswerSizeDep = Annotated[AnswerSize, Depends()]
+async def answer_size(
+    limit: Annotated[int, Query(ge=1, le=10000, examples=[1000], description=(
+        "the most entries in each list of the answer (promises, acts, business services, "
+        "providers, the page of impacted nodes); `counts` gives the totals"))] = 1000,
+    offset: Annotated[int, Query(ge=0, examples=[0], description=(
+        "impacted nodes to skip before the page"))] = 0,
+    kind: Annotated[NodeKind | None, Query(examples=["ci"], description=(
+        "only impacted nodes of this kind in the page"))] = None,
+    explain: Annotated[bool, Query(examples=[True], description=(
+        "explain the listed promises, acts, business services and the page's nodes"))] = True,
+) -> AnswerSize:
+    """The :class:`AnswerSize` asked for (on the event loop: see above)."""
+    return AnswerSize(limit, offset, kind, explain)
+
+
+AnswerSizeDep = Annotated[AnswerSize, Depends(answer_size)]
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer sg_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: sg_...`")
@@ -126,6 +144,7 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-K
 OPEN = ApiKey("anonymous", "", (Scope.ADMIN,), "")
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE_SCOPES = (Scope.INGEST, Scope.ADMIN)
 
 
 def _configured(keys: KeyFile) -> bool:
@@ -160,21 +179,30 @@ def _caller(request: Request, keys: KeyFile, bearer: HTTPAuthorizationCredential
     return key
 
 
-def require(*any_of: Scope) -> Callable[..., ApiKey]:
+def _admit(request: Request, keys: KeyFile, bearer: HTTPAuthorizationCredentials | None,
+           header: str | None, any_of: tuple[Scope, ...]) -> ApiKey:
+    key = _caller(request, keys, bearer, header)
+    if not key.allows(*any_of):
+        wanted = " or ".join(s.value for s in any_of)
+        raise HTTPException(403, f"the key {key.name!r} lacks the {wanted} scope")
+    return key
+
+
+# The checks of access run on the event loop too: a look at the keys file's stamp (it is
+# read again only when it changed) and a SHA-256, cheaper than a worker thread's round trip.
+
+
+def require(*any_of: Scope) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency admitting keys that hold one of ``any_of`` (or imply it)."""
-    def check(request: Request, keys: KeysDep,
-              bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-              header: Annotated[str | None, Depends(_header)]) -> ApiKey:
-        key = _caller(request, keys, bearer, header)
-        if not key.allows(*any_of):
-            wanted = " or ".join(s.value for s in any_of)
-            raise HTTPException(403, f"the key {key.name!r} lacks the {wanted} scope")
-        return key
+    async def check(request: Request, keys: KeysDep,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                    header: Annotated[str | None, Depends(_header)]) -> ApiKey:
+        return _admit(request, keys, bearer, header, any_of)
     return check
 
 
 _read = require(Scope.READ)
-_write = require(Scope.INGEST, Scope.ADMIN)
+_write = require(*_WRITE_SCOPES)
 _admin = require(Scope.ADMIN)
 
 #: A route parameter that admits keys with ``read`` (or more), e.g. ``key: ReadKey``.
@@ -185,12 +213,12 @@ IngestKey = Annotated[ApiKey, Depends(_write)]
 AdminKey = Annotated[ApiKey, Depends(_admin)]
 
 
-def authorize(request: Request, keys: KeysDep,
-              bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-              header: Annotated[str | None, Depends(_header)]) -> ApiKey:
+async def authorize(request: Request, keys: KeysDep,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                    header: Annotated[str | None, Depends(_header)]) -> ApiKey:
     """GET (and HEAD) needs ``read``; every other method ``ingest`` or ``admin``."""
-    check = _read if request.method in _READ_METHODS else _write
-    return check(request, keys, bearer, header)
+    scopes = (Scope.READ,) if request.method in _READ_METHODS else _WRITE_SCOPES
+    return _admit(request, keys, bearer, header, scopes)
 
 
 #: The caller's key, for routes that want to know who calls.

@@ -224,7 +224,7 @@ def worker_directory() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     """The metrics of the app serving ``request``."""
     metrics: Metrics = request.app.state.metrics
     return metrics

@@ -3,6 +3,8 @@
 Handlers return plain objects (dicts from the questions service, mostly) and the
 route's ``response_model`` validates them. What a handler leaves out stays out of
 the answer: an optional field the library did not set is not sent as ``null``.
+The large and frequent answers skip that step: their handlers return a
+:class:`~servicegraph_api.answers.JsonAnswer`, sent as it is.
 """
 
 from __future__ import annotations

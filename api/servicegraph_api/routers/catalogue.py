@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from servicegraph.model.kinds import NodeKind
+from servicegraph_api.answers import JsonAnswer
 from servicegraph_api.deps import QuestionsDep
 from servicegraph_api.routing import ModelRoute
 from servicegraph_api.schemas import (
@@ -25,8 +26,8 @@ router = APIRouter(tags=["catalogues"], route_class=ModelRoute)
     description="Every service promise made to the customer, with its owner, targets "
                 "(`properties`) and what it is kept through, ordered by id.",
 )
-def promises(questions: QuestionsDep) -> dict[str, Any]:
-    return questions.catalogue("promises")
+def promises(questions: QuestionsDep) -> JsonAnswer:
+    return JsonAnswer(questions.catalogue("promises"))
 
 
 @router.get(
@@ -41,8 +42,8 @@ def service_systems(
     questions: QuestionsDep,
     visible: Annotated[bool | None, Query(description="filter on visibility to the customer",
                                           examples=[True])] = None,
-) -> dict[str, Any]:
-    return questions.catalogue("service-systems", visible=visible)
+) -> JsonAnswer:
+    return JsonAnswer(questions.catalogue("service-systems", visible=visible))
 
 
 @router.get(
@@ -51,8 +52,8 @@ def service_systems(
     description="Every service act (what the support portal lists), who performs it and "
                 "which business services or promises it serves.",
 )
-def service_acts(questions: QuestionsDep) -> dict[str, Any]:
-    return questions.catalogue("service-acts")
+def service_acts(questions: QuestionsDep) -> JsonAnswer:
+    return JsonAnswer(questions.catalogue("service-acts"))
 
 
 Columns = Literal["business_service", "promise", "service_act", "service_system"]
@@ -69,5 +70,5 @@ def matrix(
     questions: QuestionsDep,
     columns: Annotated[Columns, Query(description="the kind of node for the columns",
                                       examples=["business_service"])] = "business_service",
-) -> dict[str, Any]:
-    return questions.matrix(NodeKind(columns))
+) -> JsonAnswer:
+    return JsonAnswer(questions.matrix(NodeKind(columns)))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 
 from servicegraph_api import examples
+from servicegraph_api.answers import JsonAnswer
 from servicegraph_api.deps import AnswerSizeDep, QuestionsDep
 from servicegraph_api.errors import responses
 from servicegraph_api.paths import SEGMENT
@@ -39,8 +40,9 @@ Scenario = Annotated[ImpactRequest, Body(openapi_examples=_BODY_EXAMPLES)]
                 "404 naming them.",
     responses=responses(404, 413),
 )
-def what_if(scenario: Scenario, questions: QuestionsDep, size: AnswerSizeDep) -> dict[str, Any]:
-    return questions.impact(scenario.down, scenario.degraded, **size.of(within=scenario.within))
+def what_if(scenario: Scenario, questions: QuestionsDep, size: AnswerSizeDep) -> JsonAnswer:
+    return JsonAnswer(questions.impact(scenario.down, scenario.degraded,
+                                       **size.of(within=scenario.within)))
 
 
 @router.post(
@@ -55,5 +57,5 @@ def what_if(scenario: Scenario, questions: QuestionsDep, size: AnswerSizeDep) ->
 def explain(node_id: Annotated[str, Path(description="the node to explain, percent-encoded "
                                                      "(`/` as `%2F`)",
                                          examples=["web-tier"])],
-            scenario: Scenario, questions: QuestionsDep) -> dict[str, Any]:
-    return questions.explain(node_id, scenario.down, scenario.degraded)
+            scenario: Scenario, questions: QuestionsDep) -> JsonAnswer:
+    return JsonAnswer(questions.explain(node_id, scenario.down, scenario.degraded))

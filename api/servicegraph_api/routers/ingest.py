@@ -21,6 +21,7 @@ from servicegraph.ingest.status import parse_updates
 from servicegraph.model.errors import ValidationError
 from servicegraph.model.graph import GraphData
 from servicegraph_api import examples
+from servicegraph_api.answers import JsonAnswer
 from servicegraph_api.auth import Scope
 from servicegraph_api.deps import (
     AnswerSizeDep,
@@ -52,8 +53,8 @@ from servicegraph_api.schemas import ImpactOut, NodeExplanationOut
 # whole router; purge asks for admin on top.
 router = APIRouter(tags=["integrators"], route_class=YamlBodyRoute)
 
-#: The answer of `GET /v1/current`: now, or (with `at`) from the record; tried in that
-#: order, so the frequent answer is validated once.
+#: The answer of `GET /v1/current`: now, or (with `at`) from the record. It documents the
+#: answer; the answer itself is sent as the library built it (see `answers`).
 CurrentOut = Annotated[ImpactOut | RecordedImpactOut, Field(union_mode="left_to_right")]
 WRITE_ERRORS = responses(404, 413)
 READ_ERRORS = responses(404)
@@ -187,7 +188,7 @@ def current(questions: QuestionsDep, size: AnswerSizeDep,
                 examples=["2026-12-07T02:13:00Z"],
                 description="answer what this answered at that moment (ISO 8601 with a "
                             "time zone), from the promise record")] = None
-            ) -> dict[str, Any]:
+            ) -> JsonAnswer:
     """Broken and at-risk promises under the states integrators pushed, with the why;
     sized like the answer of `POST /v1/impact`.
 
@@ -198,19 +199,19 @@ def current(questions: QuestionsDep, size: AnswerSizeDep,
     of the server's clock than `SERVICEGRAPH_STATUS_MAX_SKEW_SECONDS`, or older than
     the record keeps (`SERVICEGRAPH_RECORD_DAYS`), is refused (422 naming it)."""
     if at is not None:
-        return questions.current_at(at)
-    return questions.current(**size.of(within=within))
+        return JsonAnswer(questions.current_at(at))
+    return JsonAnswer(questions.current(**size.of(within=within)))
 
 
 @router.get("/current/explain/{node_id:" + SEGMENT + "}", response_model=NodeExplanationOut,
             summary="Why one node is in its state now", responses=READ_ERRORS)
 def explain_current(node_id: Annotated[str, Path(
         description="the node to explain, percent-encoded (`/` as `%2F`)",
-        examples=["web-tier"])], questions: QuestionsDep) -> dict[str, Any]:
+        examples=["web-tier"])], questions: QuestionsDep) -> JsonAnswer:
     """The explanation of one node under the states observed now, with its whole chain
     back to an observed failure (`GET /v1/current` gives whole chains for promises
     only). A node left ok answers state `ok` with no causes; an unknown node 404."""
-    return questions.explain_current(node_id)
+    return JsonAnswer(questions.explain_current(node_id))
 
 
 @router.get("/nodes/{node_id:" + SEGMENT + "}/provenance", response_model=ProvenanceOut,
