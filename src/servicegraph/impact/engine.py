@@ -185,7 +185,7 @@ class Propagation:
             roots = np.fromiter((v for v, s in self.given.items() if s > _OK),
                                 dtype=np.int64)
             try:
-                kernels.parents(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
+                kernels.parents(a.in_start, a.in_len, a.in_link, a.g_size,
                                 a.g_min, a.g_ok, ws.g_notok, ws.g_down, ws.state,
                                 idx.id_rank(),
                                 roots, ws.parent, ws.depth, ws.frontier, ws.following)
@@ -261,9 +261,10 @@ def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
     states = np.fromiter(failed.values(), dtype=np.int8, count=len(failed))
     k = j = 0
     try:
-        k, j = kernels.propagate(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
+        k, j = kernels.propagate(a.in_start, a.in_len, a.in_link, a.g_size,
                                  a.g_min, a.g_ok, nodes, states,
-                                 ws.state, ws.prev, ws.inq, ws.queue, ws.g_notok, ws.g_down,
+                                 ws.state, ws.prev, ws.queue, ws.frontier, ws.g_notok,
+                                 ws.g_down,
                                  ws.g_seen, ws.touched, ws.touched_groups)
         # A big answer is read off the dense states (linear, no sort of its nodes).
         touched = (np.flatnonzero(ws.state[:a.n]) if k > a.n // 16
@@ -277,11 +278,9 @@ def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
         if k > a.n // 16:
             ws.state[:a.n] = 0
             ws.prev[:a.n] = 0
-            ws.inq[:a.n] = False
         else:
             ws.state[reset] = 0
             ws.prev[reset] = 0
-            ws.inq[reset] = False
         ws.g_notok[reset_groups] = 0
         ws.g_down[reset_groups] = 0
         ws.g_seen[reset_groups] = False

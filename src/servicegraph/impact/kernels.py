@@ -37,25 +37,30 @@ _LOW = 0xFFFFFFFF
 
 
 @_jit
-def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any,
+def propagate(in_start: Any, in_len: Any, in_link: Any, g_size: Any,
               g_min: Any, g_ok: Any, given_nodes: Any, given_states: Any,
-              state: Any, prev: Any, inq: Any, queue: Any,
+              state: Any, done: Any, downs: Any, degradeds: Any,
               g_notok: Any, g_down: Any, g_seen: Any,
               touched: Any, touched_groups: Any) -> tuple[int, int]:
     """The least fixpoint of the impact rules from the given states, by worklist.
 
-    States only rise (ok -> degraded -> down), so a node is queued at most twice and
-    each of its dependant edges is looked at once per rise. Each edge is read as one
-    ``link`` word (its dependant and how it counts, see the index). ``state``,
-    ``prev``, ``inq``, ``g_notok``, ``g_down`` and ``g_seen`` must be all zero on
-    entry; the caller resets the entries listed in ``touched[:k]`` and
+    States only rise (ok -> degraded -> down). Nodes that go down are worked off
+    before any that is only degraded: a degraded dependency never puts its dependant
+    down (only down members put a group down), so once no node waits down, every node
+    that ends down is down, and each node's dependants are walked once, as a
+    breadth-first search walks them. A node is pushed on ``downs`` when it goes down
+    and on ``degradeds`` when it goes degraded from ok, so each stack holds every
+    node at most once; ``done`` holds the state a node's dependants last saw.
+    Each edge is read as one ``link`` word (its dependant and how it counts, see the
+    index), from ``in_link`` beside the dependants' blocks: a node's dependants are
+    read in order. ``state``, ``done``, ``g_notok``, ``g_down`` and ``g_seen`` must be
+    all zero on entry; the caller resets the entries listed in ``touched[:k]`` and
     ``touched_groups[:j]`` (the two counts returned) after reading them.
     """
     n_touched = 0
     n_groups = 0
-    head = 0
-    tail = 0
-    cap = queue.shape[0]
+    n_down = 0
+    n_deg = 0
     for i in range(given_nodes.shape[0]):
         v = given_nodes[i]
         s = given_states[i]
@@ -63,20 +68,27 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any
             if state[v] == _OK:
                 touched[n_touched] = v
                 n_touched += 1
-            if not inq[v]:
-                prev[v] = state[v]
-                inq[v] = True
-                queue[tail % cap] = v
-                tail += 1
+                if s == _DEGRADED:
+                    degradeds[n_deg] = v
+                    n_deg += 1
+            if s == _DOWN:
+                downs[n_down] = v
+                n_down += 1
             state[v] = s
-    while head < tail:
-        v = queue[head % cap]
-        head += 1
-        inq[v] = False
-        old = prev[v]
+    while n_down > 0 or n_deg > 0:
+        if n_down > 0:
+            n_down -= 1
+            v = downs[n_down]
+        else:
+            n_deg -= 1
+            v = degradeds[n_deg]
+        old = done[v]
         new = state[v]
+        if old == new:
+            continue  # already walked at this state (pushed on both stacks)
+        done[v] = new
         for k in range(in_start[v], in_start[v] + in_len[v]):
-            link = e_link[in_pool[k]]
+            link = in_link[k]
             code = link & _LOW
             if code == 0:
                 continue
@@ -98,15 +110,17 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any
             u = link >> 32
             # The same rise as for the given states above, written out: as a helper
             # (even inlined) it made propagation about twice as slow when measured.
-            if cand > state[u]:
-                if state[u] == _OK:
+            was = state[u]
+            if cand > was:
+                if was == _OK:
                     touched[n_touched] = u
                     n_touched += 1
-                if not inq[u]:
-                    prev[u] = state[u]
-                    inq[u] = True
-                    queue[tail % cap] = u
-                    tail += 1
+                    if cand == _DEGRADED:
+                        degradeds[n_deg] = u
+                        n_deg += 1
+                if cand == _DOWN:
+                    downs[n_down] = u
+                    n_down += 1
                 state[u] = cand
     return n_touched, n_groups
 
@@ -140,7 +154,7 @@ def is_cause(e: int, final: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any
 
 
 @_jit
-def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, g_min: Any,
+def parents(in_start: Any, in_len: Any, in_link: Any, g_size: Any, g_min: Any,
             g_ok: Any, g_notok: Any, g_down: Any, state: Any, rank: Any, roots: Any, parent: Any,
             depth: Any, frontier: Any, following: Any) -> None:
     """Breadth-first parent pointers from the ``roots`` along cause edges (see
@@ -168,7 +182,7 @@ def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, 
             dep = frontier[i]
             below = state[dep]
             for k in range(in_start[dep], in_start[dep] + in_len[dep]):
-                link = e_link[in_pool[k]]
+                link = in_link[k]
                 code = link & _LOW
                 if code == 0:
                     continue
