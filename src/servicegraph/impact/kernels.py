@@ -282,3 +282,143 @@ def find_edges(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_alive:
             if e_alive[e] and e_dst[e] == t:
                 found[i] = e
                 break
+
+
+@_jit
+def chains(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_soft: Any,
+           e_grp: Any, e_active: Any, g_size: Any, g_min: Any, g_ok: Any, g_notok: Any,
+           g_down: Any, state: Any, root: Any, rank: Any, targets: Any, budget: int,
+           stamp: Any, level: Any, good: Any, seen: Any, found: Any, ends: Any) -> int:
+    """The chain of causes from each of ``targets`` back to a root (a node given a
+    state), searched backwards from the target alone: the same chain as following
+    :func:`parents` from the roots, without a search over the whole reach.
+
+    From a target, cause edges (see :func:`is_cause`) are followed level by level
+    along dependencies until a level holds a root: that level is the target's
+    distance to the roots. The nodes of each level that reach a root in the levels
+    left are marked, from the last level back, and the chain steps each time to
+    the marked cause one level further that is first in ``rank`` order, which is
+    the next hop :func:`parents` picks. The chain of ``targets[i]`` (the target
+    first, a root last; the target alone for a root or a target that traces to no
+    root, nothing for a target that is ok) is ``found[ends[i - 1]:ends[i]]``.
+
+    ``root`` flags the roots; ``stamp`` must be -1 everywhere and ``good`` False
+    (both left so); ``level`` and ``seen`` are scratch. Returns the entries written
+    to ``found``, or -1 when the searches visit more than ``budget`` nodes in all or
+    ``found`` is too small (the caller then follows :func:`parents`).
+    """
+    k = 0
+    visited = 0
+    cap = found.shape[0]
+    for i in range(targets.shape[0]):
+        v = targets[i]
+        if state[v] == _OK:
+            ends[i] = k
+            continue
+        if root[v]:
+            if k >= cap:
+                return -1
+            found[k] = v
+            k += 1
+            ends[i] = k
+            continue
+        stamp[v] = i
+        level[v] = 0
+        seen[0] = v
+        n_seen = 1
+        head = 0
+        depth = 0
+        reached = False
+        while head < n_seen and not reached:
+            stop = n_seen
+            for j in range(head, stop):
+                a = seen[j]
+                final = state[a]
+                for q in range(out_start[a], out_start[a] + out_len[a]):
+                    e = out_pool[q]
+                    if not e_active[e]:
+                        continue
+                    w = e_dst[e]
+                    if stamp[w] == i:
+                        continue
+                    if not is_cause(e, final, state, e_dst, e_soft, e_grp, g_size, g_min,
+                                    g_ok, g_notok, g_down):
+                        continue
+                    stamp[w] = i
+                    level[w] = depth + 1
+                    seen[n_seen] = w
+                    n_seen += 1
+                    if root[w]:
+                        reached = True
+            head = stop
+            depth += 1
+        visited += n_seen
+        if reached:
+            # Mark, from the last level back, the nodes that reach a root in time.
+            for j in range(n_seen - 1, -1, -1):
+                a = seen[j]
+                if level[a] == depth:
+                    good[a] = root[a] != 0
+                    continue
+                final = state[a]
+                for q in range(out_start[a], out_start[a] + out_len[a]):
+                    e = out_pool[q]
+                    w = e_dst[e]
+                    if (e_active[e] and stamp[w] == i and level[w] == level[a] + 1
+                            and good[w] and is_cause(e, final, state, e_dst, e_soft, e_grp,
+                                                     g_size, g_min, g_ok, g_notok, g_down)):
+                        good[a] = True
+                        break
+            here = v
+            while True:
+                if k >= cap:
+                    break
+                found[k] = here
+                k += 1
+                if level[here] == depth:
+                    break
+                final = state[here]
+                best = -1
+                for q in range(out_start[here], out_start[here] + out_len[here]):
+                    e = out_pool[q]
+                    w = e_dst[e]
+                    if (e_active[e] and stamp[w] == i and level[w] == level[here] + 1
+                            and good[w] and (best < 0 or rank[w] < rank[best])
+                            and is_cause(e, final, state, e_dst, e_soft, e_grp, g_size,
+                                         g_min, g_ok, g_notok, g_down)):
+                        best = w
+                if best < 0:
+                    break  # not reached: every marked node has a next hop
+                here = best
+        elif k < cap:
+            found[k] = v  # traces to no root: the chain is the target alone
+            k += 1
+        for j in range(n_seen):
+            stamp[seen[j]] = -1
+            good[seen[j]] = False
+        if k >= cap or visited > budget:
+            return -1
+        ends[i] = k
+    return k
+
+
+@_jit
+def walk_chains(parent: Any, targets: Any, found: Any, ends: Any) -> int:
+    """The chains that ``parent`` pointers (see :func:`parents`, by node; -1 for a node
+    that is ok) give from each of ``targets``, laid out as :func:`chains` lays them.
+    Returns the entries written, or the count needed when ``found`` is too small."""
+    k = 0
+    cap = found.shape[0]
+    for i in range(targets.shape[0]):
+        here = targets[i]
+        if parent[here] >= 0:
+            while True:
+                if k < cap:
+                    found[k] = here
+                k += 1
+                hop = parent[here]
+                if hop == here or hop < 0:
+                    break
+                here = hop
+        ends[i] = k
+    return k
