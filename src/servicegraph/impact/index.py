@@ -865,6 +865,23 @@ class GraphIndex:
         self._out.compact(self._n, self._alive)
         self._in.compact(self._n, self._alive)
 
+    def forget_edges(self) -> None:
+        """Drop the edges and their blocks, keeping the nodes (ids, kinds, names, id
+        order): for a frozen copy whose edges were read into something else (a table
+        of single points of failure), so that they are not held twice. The index then
+        has no edges; never call it on an index that is still changed or walked."""
+        empty = np.zeros(0, dtype=np.int64)
+        self._m = self._active_count = self._alive_count = 0
+        self._src, self._dst, self._grp = empty, empty.copy(), empty.copy()
+        self._soft = np.zeros(0, dtype=np.bool_)
+        self._alive, self._active = self._soft.copy(), self._soft.copy()
+        self._out = _Blocks.empty()
+        self._in = _Blocks.empty(linked=True)
+        self._out.grow_nodes(self._n)
+        self._in.grow_nodes(self._n)
+        self.__dict__.pop("_workspaces", None)
+        self._touch()
+
     def snapshot(self) -> GraphIndex:
         """A compact frozen copy: existing nodes, active edges, renumbered."""
         keep = np.flatnonzero(self._counted[:self._n])
