@@ -301,8 +301,7 @@ def explained(p: Propagation, nodes: list[int], chains: Collection[int]
     ids, names = idx.ids, idx.group_name
     vs = np.fromiter(nodes, dtype=np.int64, count=len(nodes))
     finals = p.states_of(vs).tolist()
-    edges, ends = p.cause_edges(vs)
-    found_chains = p.chains_of(vs)
+    edges, ends, found_chains = p.causes_and_chains(vs)
     dst = idx.edge_target[edges]
     dep_states = p.states_of(dst).tolist()
     grp = idx.edge_group[edges].tolist()
@@ -323,8 +322,36 @@ def explained(p: Propagation, nodes: list[int], chains: Collection[int]
     # Groups ok only whole (the default ok_at) read as today; others say more.
     plain_ok = {g: codes(idx.group_rule(g))[1] == ALL for g in set(grp) if g >= 0}
     words = [_WORDS[x] for x in dep_states]
+    # Each node's causes in (rule, group, dependency) order, sorted at once: the rule
+    # ("group" < "hard" < "soft"), the group's name among those named, the id's rank.
+    soft_arr = np.asarray(soft, dtype=np.bool_)
+    rule_code = np.where(gs >= 0, 0, np.where(soft_arr, 2, 1))
+    named = sorted({names[g] for g in plain_ok})
+    name_rank = {name: i for i, name in enumerate(named)}
+    g_rank = np.array([name_rank[names[g]] if g >= 0 else 0 for g in grp], dtype=np.int64)
+    owner = np.repeat(np.arange(len(vs)), np.diff(np.r_[0, ends]))
+    order = np.lexsort((idx.id_rank()[dst], g_rank, rule_code, owner)).tolist()
     # A dependency that is a hard or soft cause of many nodes is one shared cause.
-    plain: dict[tuple[int, bool], tuple[str, str, str, dict[str, Any]]] = {}
+    plain: dict[tuple[int, bool], dict[str, Any]] = {}
+    rules = ("group", "hard", "soft")
+    codes_list = rule_code.tolist()
+    made: list[dict[str, Any]] = []
+    for c in order:
+        g = grp[c]
+        if g >= 0:
+            dep, size = ids[dst_list[c]], sizes_of[c]
+            made.append({
+                "dependency": dep, "state": words[c], "rule": "group", "group": names[g],
+                "headroom": f"{size - downs[c]} of {size} up, needs {needs_of[c]}"
+                if plain_ok[g] else headroom(idx, g, downs[c], not_oks[c])})
+        else:
+            key = (dst_list[c], soft[c])
+            cause = plain.get(key)
+            if cause is None:
+                cause = plain[key] = {
+                    "dependency": ids[dst_list[c]], "state": words[c],
+                    "rule": "soft" if soft[c] else "hard", "group": None, "headroom": None}
+            made.append(cause)
     given = p.given
     out: dict[str, dict[str, Any]] = {}
     start = 0
@@ -332,41 +359,17 @@ def explained(p: Propagation, nodes: list[int], chains: Collection[int]
         if final == _OK_CODE:
             start = end
             continue
-        causes: list[tuple[str, str, str, dict[str, Any]]] = []
-        for c in range(start, end):
-            g = grp[c]
-            if g >= 0:
-                dep, size = ids[dst_list[c]], sizes_of[c]
-                causes.append(("group", names[g], dep, {
-                    "dependency": dep, "state": words[c], "rule": "group",
-                    "group": names[g],
-                    "headroom": f"{size - downs[c]} of {size} up, needs {needs_of[c]}"
-                    if plain_ok[g] else headroom(idx, g, downs[c], not_oks[c])}))
-            else:
-                key = (dst_list[c], soft[c])
-                cause = plain.get(key)
-                if cause is None:
-                    dep, rule = ids[dst_list[c]], "soft" if soft[c] else "hard"
-                    cause = plain[key] = (rule, "", dep, {
-                        "dependency": dep, "state": words[c], "rule": rule, "group": None,
-                        "headroom": None})
-                causes.append(cause)
-        start = end
-        if len(causes) > 1:
-            causes.sort(key=_first_three)  # (rule, group, dependency): never equal
         mine = given.get(v)
-        rule = "failed" if (mine and mine == final) or not causes else causes[0][0]
+        first = rules[codes_list[order[start]]] if end > start else None
+        rule = "failed" if (mine and mine == final) or first is None else first
         up = found[1] if len(found) > 1 else -1
         chain = [ids[x] for x in found] if v in chains else None
         out[ids[v]] = {"state": _WORDS[final], "rule": rule,
                        "given": _WORDS[mine] if mine else None,
-                       "causes": [c[3] for c in causes],
+                       "causes": made[start:end],
                        "via": None if up in (v, -1) else ids[up], "chain": chain}
+        start = end
     return out
-
-
-def _first_three(cause: tuple[str, str, str, dict[str, Any]]) -> tuple[str, str, str]:
-    return cause[0], cause[1], cause[2]
 
 
 _OK_CODE = int(State.OK)

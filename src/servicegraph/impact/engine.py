@@ -205,17 +205,8 @@ class Propagation:
         """The cause edges of each node of ``vs`` (see :func:`kernels.is_cause`): the
         edges, and where each node's end (``ends[i]``), for many nodes in one pass."""
         vs = np.asarray(vs, dtype=np.int64)
-        ends = np.zeros(len(vs), dtype=np.int64)
-        found = np.zeros(4 * len(vs) + 16, dtype=np.int64)
         with self._dense() as (a, ws):
-            for _ in range(2):
-                k = kernels.causes(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
-                                   a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok, ws.g_notok,
-                                   ws.g_down, ws.state, vs, found, ends)
-                if k <= len(found):
-                    break
-                found = np.zeros(k, dtype=np.int64)  # more causes than guessed: again
-        return found[:k], ends
+            return self._causes(a, ws, vs)
 
     def chains_of(self, vs: I64, *, budget: int | None = None) -> list[list[int]]:
         """The chain of causes from each node of ``vs`` back to a node given a state
@@ -226,26 +217,55 @@ class Propagation:
         (``budget``: the nodes the searches back may visit in all; by default an
         eighth of the reach, at least 1,024)."""
         vs = np.asarray(vs, dtype=np.int64)
+        found = None
         if "parents" not in self.__dict__ and len(vs):
-            idx = self.index
-            roots = np.fromiter((v for v, s in self.given.items() if s > _OK),
-                                dtype=np.int64)
-            if budget is None:
-                budget = max(1024, len(self.nodes) // 8)
-            found = np.zeros(16 * len(vs) + 64, dtype=np.int64)
-            ends = np.zeros(len(vs), dtype=np.int64)
             with self._dense() as (a, ws):
-                ws.prev[roots] = 1
-                try:
-                    k = kernels.chains(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
-                                       a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok,
-                                       ws.g_notok, ws.g_down, ws.state, ws.prev,
-                                       idx.id_rank(), vs, budget, ws.parent, ws.depth,
-                                       ws.inq, ws.frontier, found, ends)
-                finally:
-                    ws.prev[roots] = 0
-            if k >= 0:
-                return _split(found[:k], ends)
+                found = self._searched(a, ws, vs, budget)
+        return found if found is not None else self._walked(vs)
+
+    def causes_and_chains(self, vs: I64) -> tuple[I64, I64, list[list[int]]]:
+        """:meth:`cause_edges` and :meth:`chains_of` of the same nodes, the final
+        states laid out once for both."""
+        vs = np.asarray(vs, dtype=np.int64)
+        with self._dense() as (a, ws):
+            edges, ends = self._causes(a, ws, vs)
+            found = (self._searched(a, ws, vs, None)
+                     if "parents" not in self.__dict__ and len(vs) else None)
+        return edges, ends, found if found is not None else self._walked(vs)
+
+    def _causes(self, a: KernelArrays, ws: Workspace, vs: I64) -> tuple[I64, I64]:
+        ends = np.zeros(len(vs), dtype=np.int64)
+        found = np.zeros(4 * len(vs) + 16, dtype=np.int64)
+        for _ in range(2):
+            k = kernels.causes(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
+                               a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok, ws.g_notok,
+                               ws.g_down, ws.state, vs, found, ends)
+            if k <= len(found):
+                break
+            found = np.zeros(k, dtype=np.int64)  # more causes than guessed: again
+        return found[:k], ends
+
+    def _searched(self, a: KernelArrays, ws: Workspace, vs: I64,
+                  budget: int | None) -> list[list[int]] | None:
+        """The chains searched back from each node (``None``: past the budget)."""
+        roots = np.fromiter((v for v, s in self.given.items() if s > _OK), dtype=np.int64)
+        if budget is None:
+            budget = max(1024, len(self.nodes) // 8)
+        found = np.zeros(16 * len(vs) + 64, dtype=np.int64)
+        ends = np.zeros(len(vs), dtype=np.int64)
+        ws.prev[roots] = 1
+        try:
+            k = kernels.chains(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
+                               a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok, ws.g_notok,
+                               ws.g_down, ws.state, ws.prev, self.index.id_rank(), vs,
+                               budget, ws.parent, ws.depth, ws.inq, ws.frontier, found,
+                               ends)
+        finally:
+            ws.prev[roots] = 0
+        return _split(found[:k], ends) if k >= 0 else None
+
+    def _walked(self, vs: I64) -> list[list[int]]:
+        """The chains followed along :attr:`parents`."""
         parent = self.parent_by_node
         lonely = self.nodes[self.parents < 0]  # not ok, yet tracing to no given node
         if len(lonely):
