@@ -30,7 +30,10 @@ _OK, _DEGRADED, _DOWN = int(State.OK), int(State.DEGRADED), int(State.DOWN)
 
 
 class Workspace:
-    """Scratch arrays for one query at a time, all zero between queries."""
+    """Scratch arrays for one query at a time, all zero between queries (``parent``
+    all -1). Propagation uses ``prev`` for the state each node's dependants last saw
+    and ``queue`` and ``frontier`` as its two stacks (down, degraded); the chain
+    searches use ``parent`` as stamps, ``depth`` as levels, ``inq`` as marks."""
 
     def __init__(self, n: int, g: int) -> None:
         self.n, self.g = n, g
