@@ -17,8 +17,8 @@ import neo4j
 from benchmarks import alerts, api
 from benchmarks.cli import cli_rows
 from benchmarks.cli import section as cli_section
-from benchmarks.enterprise import Enterprise, generate
-from benchmarks.inprocess import engine_rows, naive_rows
+from benchmarks.enterprise import SHAPES, Enterprise, generate
+from benchmarks.inprocess import engine_rows, naive_rows, shape_rows
 from benchmarks.neo4j_server import cypher_reach, local_neo4j, server_version
 from benchmarks.record import SIZES as RECORD_SIZES
 from benchmarks.record import record_rows
@@ -286,8 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-api", action="store_true",
                         help="in-process figures only (no Neo4j, no server)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--only", choices=["cli", "routes", "startup", "alerts", "record"],
+    parser.add_argument("--only", choices=["cli", "routes", "startup", "alerts", "record",
+                                           "inprocess"],
                         help="run only this section (cli: the command line from the shell; "
+                             "inprocess: the engine in process, on the tier's graph and "
+                             "the worst single failure of each shape, no Neo4j; "
                              "routes: the routes of one item and the catalogues at two sizes; "
                              "startup: start-up from a snapshot against the whole read; "
                              "alerts: alerts in over HTTP, at --tier; "
@@ -322,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_section(args.out, "cli", cli_lines)
     if args.only == "cli":
         return 0
+    if args.only == "inprocess":
+        return inprocess_only(args)
     if args.only in (None, "routes"):
         routes_started = time.perf_counter()
         log("routes in proportion to their answers")
@@ -344,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("engine in process")
     rows, facts = engine_rows(ent, args.seed, budget=args.budget, with_nx=n <= 200_000,
                               size=size)
+    log("the worst single failure on each shape")
+    rows += shape_rows(shapes(ent, n, args.seed), args.seed, budget=args.budget)
     log("engine against the naive evaluator")
     rows += naive_rows(small, args.seed, human(small.n), budget=4.0)
     version = None
@@ -376,6 +383,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_api:
         run_startup(args)
         run_record(args)
+    return 0
+
+
+def shapes(ent: Enterprise, n: int, seed: int) -> dict[str, Enterprise]:
+    """Every shape at ``n`` nodes (the benchmark's own graph, ``ent``, as it is)."""
+    return {name: ent if name == "enterprise" else make(n, seed)
+            for name, make in SHAPES.items()}
+
+
+def inprocess_only(args: argparse.Namespace) -> int:
+    """``--only inprocess``: the engine in process on the tier's graph and the worst
+    single failure of every shape, in their own section (no Neo4j, no server)."""
+    started, load_before = time.perf_counter(), load()
+    n = args.nodes or TIERS[args.tier]
+    size = human(n)
+    log(f"in process, tier {args.tier}: generating {size} nodes")
+    ent = generate(n, args.seed)
+    rows, _ = engine_rows(ent, args.seed, budget=args.budget, with_nx=n <= 200_000,
+                          size=size)
+    log("the worst single failure on each shape")
+    rows += shape_rows(shapes(ent, n, args.seed), args.seed, budget=args.budget)
+    for r in rows:
+        log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
+    short = [r for r in rows if r.met is False]
+    lines = [
+        f"### The engine in process, tier {args.tier}: {size} nodes, {human(ent.m)} edges",
+        "",
+        f"`python -m benchmarks --only inprocess --tier {args.tier}`; whole run "
+        f"{time.perf_counter() - started:,.0f} s; load average {load_before} at the start, "
+        f"{load()} at the end (the machine may be shared)",
+        "",
+        *machine(None),
+        "",
+        *table(rows),
+        "",
+        f"{len(short)} of {sum(r.met is not None for r in rows)} targets not met"
+        + (": " + "; ".join(r.figure for r in short) if short else "") + ".",
+        "",
+    ]
+    print("\n".join(lines))
+    write_section(args.out, f"inprocess {args.tier}", lines)
     return 0
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -96,6 +96,9 @@ class Enterprise:
     group_min: I64
     who: npt.NDArray[np.int16]  # provider (components) or owner (the rest) number, -1: none
     blocks: Mapping[str, tuple[int, int]]
+    #: Nodes the shape made special (its hub, its chains' ends): candidates for the
+    #: worst single failure beside the most depended-on nodes.
+    special: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n(self) -> int:
@@ -211,8 +214,10 @@ def _block_sizes(n: int) -> list[int]:
     return [int(x) for x in sizes]
 
 
-def generate(n: int, seed: int = 7, avg_degree: float = 4.0) -> Enterprise:
-    """A seeded synthetic enterprise of ``n`` nodes and about ``avg_degree * n`` edges."""
+def generate(n: int, seed: int = 7, avg_degree: float = 4.0,
+             group_share: float = GROUP_SHARE) -> Enterprise:
+    """A seeded synthetic enterprise of ``n`` nodes and about ``avg_degree * n`` edges
+    (``group_share`` of the systems and CIs that can have a redundancy group have one)."""
     rng = np.random.default_rng(seed)
     blocks: dict[str, tuple[int, int]] = {}
     lo = 0
@@ -260,7 +265,7 @@ def generate(n: int, seed: int = 7, avg_degree: float = 4.0) -> Enterprise:
     starts = np.flatnonzero(np.r_[True, cand_src[1:] != cand_src[:-1]])
     counts = np.diff(np.r_[starts, len(cand)])
     owners = cand_src[starts]
-    chosen = (counts >= 2) & (rng.random(len(owners)) < GROUP_SHARE)
+    chosen = (counts >= 2) & (rng.random(len(owners)) < group_share)
     members = np.where((counts >= 3) & (rng.random(len(owners)) < 0.6), 3, 2)
     min_ok = np.where(members == 3, np.where(rng.random(len(owners)) < 0.7, 2, 1), 1)
     group_of_owner = np.where(chosen, np.cumsum(chosen) - 1, -1)
@@ -283,3 +288,78 @@ def generate(n: int, seed: int = 7, avg_degree: float = 4.0) -> Enterprise:
         ids += [f"{name}-{i:0{width}d}" for i in range(b_lo, b_hi)]
     return Enterprise(tuple(ids), kinds, src, dst, soft, grp, owners[chosen],
                       min_ok[chosen], who, blocks)
+
+
+def with_edges(ent: Enterprise, src: I64, dst: I64, special: I64) -> Enterprise:
+    """``ent`` with more hard, ungrouped dependencies (pairs already there, and
+    self-loops, are dropped), sorted by source as :func:`generate` leaves them."""
+    n = ent.n
+    old = ent.src * n + ent.dst
+    new = np.asarray(src, dtype=np.int64) * n + np.asarray(dst, dtype=np.int64)
+    new = np.setdiff1d(np.unique(new[(new // n) != (new % n)]), old)
+    key = np.r_[old, new]
+    order = np.argsort(key, kind="stable")
+    extra = np.zeros(len(new), dtype=np.int64)
+    return replace(ent, src=(key // n)[order], dst=(key % n)[order],
+                   soft=np.r_[ent.soft, extra][order],
+                   grp=np.r_[ent.grp, extra - 1][order],
+                   special=np.asarray(special, dtype=np.int64))
+
+
+def hub(n: int, seed: int = 7) -> Enterprise:
+    """A near-universal hub: one foundation CI (a directory, a network core) that
+    almost every system and CI depends on directly, on a sparser enterprise (about
+    2.5 dependencies per node), so its failure reaches nearly every node."""
+    ent = generate(n, seed, avg_degree=2.5)
+    rng = np.random.default_rng(seed + 101)
+    centre = ent.blocks["foundation"][0]
+    lower = np.arange(ent.blocks["system"][0], n)
+    lower = lower[rng.random(len(lower)) < 0.97]
+    return with_edges(ent, lower, np.full(len(lower), centre), np.array([centre]))
+
+
+#: Nodes per chain in :func:`chains` (chains run within a block, each node needing the next).
+CHAIN = 500
+
+
+def chains(n: int, seed: int = 7) -> Enterprise:
+    """Deep chains: within each layer of systems and CIs, each node needs the next, in
+    runs of :data:`CHAIN` nodes, so a failure at a run's end climbs hundreds of levels
+    before it spreads upwards."""
+    ent = generate(n, seed, avg_degree=3.0)
+    srcs, ends = [], []
+    for name in ("system", "app", "platform", "compute", "foundation"):
+        lo, hi = ent.blocks[name]
+        v = np.arange(lo, hi - 1)
+        link = ((v - lo + 1) % CHAIN) != 0
+        srcs.append(v[link])
+        ends.append(np.arange(lo + CHAIN - 1, hi, CHAIN))
+    src = np.concatenate(srcs)
+    return with_edges(ent, src, src + 1, np.concatenate(ends))
+
+
+#: Dependencies of each promise and business service in :func:`fan_in`.
+FAN = 200
+
+
+def fan_in(n: int, seed: int = 7) -> Enterprise:
+    """Wide fan-in: every promise and business service needs :data:`FAN` acts and
+    systems drawn at random, so a failure breaks promises with many causes each."""
+    ent = generate(n, seed)
+    rng = np.random.default_rng(seed + 103)
+    top = np.arange(ent.blocks["promise"][0], ent.blocks["act"][0])
+    lo, hi = ent.blocks["act"][0], ent.blocks["system"][1]
+    src = np.repeat(top, FAN)
+    dst = rng.integers(lo, hi, len(src))
+    return with_edges(ent, src, dst, np.zeros(0, dtype=np.int64))
+
+
+def groups(n: int, seed: int = 7) -> Enterprise:
+    """Many redundancy groups: nearly every system and CI with two or more hard
+    dependencies below it has a group over them."""
+    return generate(n, seed, group_share=0.95)
+
+
+#: The shapes the benchmark takes its worst single failure on, by name.
+SHAPES = {"enterprise": generate, "hub": hub, "chains": chains, "fan-in": fan_in,
+          "groups": groups}

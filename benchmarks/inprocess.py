@@ -65,12 +65,17 @@ class Worst:
 
 def worst_single_failure(ent: Enterprise, rev: sp.csr_matrix, seed: int) -> Worst:
     """The node whose failure reaches the most nodes, among the 48 most depended-on
-    nodes and 48 random CIs (exact reach of each by breadth-first search)."""
+    nodes, 48 random CIs and up to 48 of the nodes the shape made special (its hub,
+    its chains' ends), by exact reach of each (breadth-first search)."""
     rng = np.random.default_rng(seed)
     indeg = np.bincount(ent.dst, minlength=ent.n)
     hubs = np.argsort(-indeg, kind="stable")[:48]
     cis = np.flatnonzero(ent.kinds == KINDS.index(NodeKind.CI))
-    pool = np.unique(np.r_[hubs, rng.choice(cis, min(48, len(cis)), replace=False)])
+    special = ent.special
+    if len(special) > 48:
+        special = rng.choice(special, 48, replace=False)
+    pool = np.unique(np.r_[hubs, rng.choice(cis, min(48, len(cis)), replace=False),
+                           special]).astype(np.int64)
     reach = [len(scipy_reach(rev, int(c))) for c in pool]
     best = int(np.argmax(reach))
     return Worst(int(pool[best]), reach[best], len(pool))
@@ -201,3 +206,48 @@ def naive_rows(ent: Enterprise, seed: int, size: str, budget: float) -> list[Row
 def index_growth(ent: Enterprise) -> Timing:
     """Index build times (for the table's facts)."""
     return bench(lambda e: e.index(), [ent], budget=2.0, min_reps=1, max_reps=3, warm=False)
+
+
+#: The page the shapes' answers are timed with (what a console asks for).
+SHAPE_LIMIT = 100
+
+
+def shape_rows(shapes: Mapping[str, Enterprise], seed: int, *, budget: float
+               ) -> list[Row]:
+    """The worst single failure on each shape of enterprise: propagation alone and the
+    answer with ``limit=100`` (explained), each against scipy's breadth-first search
+    over the same reach (checked equal to the engine's before timing)."""
+    rows: list[Row] = []
+    for name, ent in shapes.items():
+        rows += shape_worst(name, ent, seed, budget=budget)
+        gc.collect()
+    return rows
+
+
+def shape_worst(name: str, ent: Enterprise, seed: int, *, budget: float) -> list[Row]:
+    """:func:`shape_rows` for one shape."""
+    size = human(ent.n)
+    rev = reverse_csr(ent)
+    index = ent.index()
+    worst = worst_single_failure(ent, rev, seed)
+    reach = check_reach(index, ent, rev, worst.node, None)
+    w_id = ent.ids[worst.node]
+    log(f"  {name}: worst single failure {w_id}, reach {human(reach)}")
+    s_worst: Scenario = {w_id: State.DOWN}
+    t_bfs = bench(lambda v: scipy_reach(rev, v), [worst.node], budget=budget, min_reps=10)
+    t_prop = bench(lambda v: propagate(index, {v: 2}), [worst.node], budget=budget,
+                   min_reps=10)
+    t_ans = bench(lambda s: analyse(index, s).answer(limit=SHAPE_LIMIT), [s_worst],
+                  budget=budget, min_reps=10)
+    bfs = t_bfs.median
+    facts = (f"{human(ent.m)} edges; `{w_id}`, reach {human(reach)} nodes "
+             f"({100 * reach / ent.n:.0f} %); scipy `breadth_first_order` over the "
+             f"same reach {mt(t_bfs)}")
+    return [
+        Row(f"worst single failure on the {name} shape, propagation alone", size,
+            f"{mt(t_prop)}, {t_prop.median / bfs:.2f}x scipy", "≤ 2x scipy",
+            t_prop.median <= 2 * bfs, facts),
+        Row(f"worst single failure on the {name} shape, answer with `limit={SHAPE_LIMIT}`",
+            size, f"{mt(t_ans)}, {t_ans.median / bfs:.2f}x scipy", "≤ 3x scipy",
+            t_ans.median <= 3 * bfs, "counts, lists and page, explained"),
+    ]

@@ -159,6 +159,17 @@ def test_the_table_is_computed_on_a_frozen_copy() -> None:
     assert components(found) == ["a", "s"]
 
 
+def test_the_frozen_copy_keeps_its_nodes_and_lets_its_edges_go() -> None:
+    graph = Graph(GraphIndex.from_graph(chain("a", "b")))
+    found = SpofCache(graph.reading).answer(wait=30)
+    assert found.result is not None
+    frozen = found.result.table.index
+    assert frozen.stored_edge_count == 0 and len(frozen.arrays().in_pool) == 0
+    assert graph.live.index.stored_edge_count == 3
+    assert components(found) == ["a", "b", "s"]
+    assert found.result.table.ranking()[1] == 3
+
+
 def test_a_failed_computation_is_logged_and_tried_again(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     calls = []

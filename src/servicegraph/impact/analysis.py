@@ -64,15 +64,25 @@ class ImpactResult:
         return {ids[n]: _STATES[s] for n, s in zip(p.nodes.tolist(), p.states.tolist(),
                                                    strict=True)}
 
-    def _positions(self, kind: NodeKind | None = None, state: State | None = None) -> I64:
-        """Impacted positions (of ``kind``, in ``state``), in id order."""
+    @cached_property
+    def _kinds(self) -> npt.NDArray[np.int8]:
+        """The kind code of each impacted node (aligned with the propagation's nodes)."""
+        return self.index.kind_codes[self.propagation.nodes]
+
+    def _positions(self, kind: NodeKind | None = None, state: State | None = None,
+                   first: int | None = None) -> I64:
+        """Impacted positions (of ``kind``, in ``state``), in id order; only the
+        ``first`` of them when given (chosen without sorting the others)."""
         p = self.propagation
-        mask = np.ones(len(p.nodes), dtype=np.bool_)
-        if kind is not None:
-            mask &= self.index.kind_codes[p.nodes] == KIND_CODE[kind]
-        if state is not None:
-            mask &= p.states == int(state)
-        return self.index.in_id_order(p.nodes[mask])
+        found = p.nodes
+        if kind is not None or state is not None:
+            mask = np.ones(len(p.nodes), dtype=np.bool_)
+            if kind is not None:
+                mask &= self._kinds == KIND_CODE[kind]
+            if state is not None:
+                mask &= p.states == int(state)
+            found = found[mask]
+        return first_in_id_order(self.index, found, first)
 
     def _of_kind(self, kind: NodeKind, state: State | None = None) -> list[str]:
         ids = self.index.ids
@@ -111,38 +121,46 @@ class ImpactResult:
         return explain_all(self.propagation)
 
     @cached_property
-    def _components(self) -> tuple[I64, npt.NDArray[np.int32], npt.NDArray[np.bool_],
-                                   list[int]]:
-        """The impacted components someone is named for, in id order; who each is for;
-        whether each failed itself; and the providers to call, in order (those who
-        must act first, then by name)."""
+    def _components(self) -> tuple[I64, npt.NDArray[np.bool_], I64, I64, list[int]]:
+        """The impacted components someone is named for (ascending positions); whether
+        each failed itself; the components grouped by who they are for (``by``, cut
+        at ``cuts[c]:cuts[c + 1]`` for code ``c``); and the providers to call, in
+        order (those who must act first, then by name). Linear in the reach: nothing
+        is sorted but the providers."""
         idx, p = self.index, self.propagation
-        components = p.nodes[np.isin(idx.kind_codes[p.nodes], _COMPONENTS)]
-        codes = idx.who_codes[components]
-        components = idx.in_id_order(components[codes >= 0])
-        codes = idx.who_codes[components]
+        who = idx.who_codes[p.nodes]
+        kinds = self._kinds
+        mask = ((kinds == _COMPONENTS[0]) | (kinds == _COMPONENTS[1])) & (who >= 0)
+        components, codes = p.nodes[mask], who[mask]
         given = np.fromiter((idx.position[n] for n in self.given), dtype=np.int64,
                             count=len(self.given))
-        failed_mask = np.isin(components, given)
+        failed_mask = np.zeros(len(components), dtype=np.bool_)
+        if len(components) and len(given):
+            at = np.minimum(np.searchsorted(components, given), len(components) - 1)
+            failed_mask[at[components[at] == given]] = True
         names = idx.who_names
         acting = {int(c) for c in np.unique(codes[failed_mask]).tolist()}
-        order = sorted({int(c) for c in np.unique(codes).tolist()},
-                       key=lambda c: (c not in acting, names[c]))
-        return components, codes, failed_mask, order
+        present = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+        order = sorted(present.tolist(), key=lambda c: (c not in acting, names[c]))
+        # Grouped by code with a stable sort of small integers (a radix sort).
+        narrow = codes.astype(np.int16) if len(names) < 2**15 else codes
+        by = np.argsort(narrow, kind="stable")
+        cuts = np.searchsorted(codes[by], np.arange(len(names) + 1))
+        return components, failed_mask, by, cuts, order
 
     def _calls(self, limit: int | None) -> tuple[int, list[ProviderCall]]:
         """How many providers to call, and the first ``limit`` of them."""
-        ids, names = self.index.ids, self.index.who_names
-        components, codes, failed_mask, order = self._components
+        idx = self.index
+        ids, names = idx.ids, idx.who_names
+        components, failed_mask, by, cuts, order = self._components
         chosen = order if limit is None else order[:limit]
         calls = []
         for code in chosen:
-            mine = codes == code
+            mine = by[cuts[code]:cuts[code + 1]]
+            failed = failed_mask[mine]
             lists = []
-            for which in (mine & failed_mask, mine & ~failed_mask):
-                found = components[which]  # in id order already
-                if limit is not None:
-                    found = found[:limit]
+            for which in (mine[failed], mine[~failed]):
+                found = first_in_id_order(idx, components[which], limit)
                 lists.append(tuple(map(ids.__getitem__, found.tolist())))
             calls.append(ProviderCall(names[code], lists[0], lists[1]))
         return len(order), calls
@@ -157,9 +175,9 @@ class ImpactResult:
 
     def counts(self) -> dict[str, int]:
         """How many nodes of each sort the answer concerns, whatever a page shows."""
-        p, idx = self.propagation, self.index
-        kinds = idx.kind_codes[p.nodes]
-        down = int((p.states == int(State.DOWN)).sum())
+        p = self.propagation
+        kinds = self._kinds
+        down = int(np.count_nonzero(p.states == int(State.DOWN)))
 
         def of(kind: NodeKind, state: State | None = None) -> int:
             mask = kinds == KIND_CODE[kind]
@@ -172,7 +190,7 @@ class ImpactResult:
                 "at_risk_promises": of(NodeKind.PROMISE, State.DEGRADED),
                 "service_acts": of(NodeKind.SERVICE_ACT),
                 "business_services": of(NodeKind.BUSINESS_SERVICE),
-                "providers": len(self._components[3])}
+                "providers": len(self._components[4])}
 
     def answer(self, *, limit: int | None = None, offset: int = 0,
                kind: NodeKind | None = None, within: Collection[str] | None = None,
@@ -208,14 +226,18 @@ class ImpactResult:
         end = None if limit is None else offset + limit
 
         def listed(kind: NodeKind, state: State | None = None) -> list[int]:
-            found: list[int] = self._positions(kind, state)[:limit].tolist()
+            found: list[int] = self._positions(kind, state, limit).tolist()
             return found
 
-        candidates = self._positions(kind)
         if within is not None:
             wanted = np.fromiter(idx.lookup(list(within)), dtype=np.int64)
-            candidates = candidates[np.isin(candidates, wanted)]
-        page = candidates[offset:end].tolist()
+            pool = self._positions(kind)
+            pool = pool[np.isin(pool, wanted)]
+            total, page = len(pool), pool[offset:end].tolist()
+        else:
+            total = (len(p.nodes) if kind is None
+                     else int(np.count_nonzero(self._kinds == KIND_CODE[kind])))
+            page = self._positions(kind, first=end)[offset:].tolist()
         broken, at_risk = listed(NodeKind.PROMISE, State.DOWN), listed(NodeKind.PROMISE,
                                                                         State.DEGRADED)
         acts, services = listed(NodeKind.SERVICE_ACT), listed(NodeKind.BUSINESS_SERVICE)
@@ -232,7 +254,7 @@ class ImpactResult:
             "business_services": states(services),
             "providers": [c.to_dict() for c in self._calls(limit)[1]],
             "impacted": states(page),
-            "page": {"total": len(candidates), "limit": limit, "offset": offset,
+            "page": {"total": total, "limit": limit, "offset": offset,
                      "kind": kind.value if kind is not None else None},
             "explanations": {},
         }
@@ -253,6 +275,18 @@ class ImpactResult:
 _WORDS = tuple(st.word for st in State)
 
 
+def first_in_id_order(index: GraphIndex, positions: I64, first: int | None) -> I64:
+    """The ``first`` of ``positions`` in id order (all when ``None``): those are
+    chosen by partition, and only they are sorted."""
+    if first is None or first >= len(positions):
+        return index.in_id_order(positions)
+    if first <= 0:
+        return positions[:0]
+    rank = index.id_rank()[positions]
+    chosen = np.argpartition(rank, first - 1)[:first]
+    return positions[chosen[np.argsort(rank[chosen], kind="stable")]]
+
+
 def explained(p: Propagation, nodes: list[int], chains: Collection[int]
               ) -> dict[str, dict[str, Any]]:
     """The explanations of ``nodes`` (those not ok), in the form of
@@ -260,14 +294,14 @@ def explained(p: Propagation, nodes: list[int], chains: Collection[int]
     whole chains for ``chains`` and the next hop ``via`` for the others.
 
     The same answer as explaining node by node, computed for all of them at once:
-    their causes in one compiled pass, their next hops from one breadth-first search.
+    their causes in one compiled pass, their chains by compiled searches back from
+    each of them (see :meth:`Propagation.chains_of`).
     """
     idx = p.index
     ids, names = idx.ids, idx.group_name
     vs = np.fromiter(nodes, dtype=np.int64, count=len(nodes))
     finals = p.states_of(vs).tolist()
-    edges, ends = p.cause_edges(vs)
-    parent = p.parent_by_node
+    edges, ends, found_chains = p.causes_and_chains(vs)
     dst = idx.edge_target[edges]
     dep_states = p.states_of(dst).tolist()
     grp = idx.edge_group[edges].tolist()
@@ -288,57 +322,54 @@ def explained(p: Propagation, nodes: list[int], chains: Collection[int]
     # Groups ok only whole (the default ok_at) read as today; others say more.
     plain_ok = {g: codes(idx.group_rule(g))[1] == ALL for g in set(grp) if g >= 0}
     words = [_WORDS[x] for x in dep_states]
+    # Each node's causes in (rule, group, dependency) order, sorted at once: the rule
+    # ("group" < "hard" < "soft"), the group's name among those named, the id's rank.
+    soft_arr = np.asarray(soft, dtype=np.bool_)
+    rule_code = np.where(gs >= 0, 0, np.where(soft_arr, 2, 1))
+    named = sorted({names[g] for g in plain_ok})
+    name_rank = {name: i for i, name in enumerate(named)}
+    g_rank = np.array([name_rank[names[g]] if g >= 0 else 0 for g in grp], dtype=np.int64)
+    owner = np.repeat(np.arange(len(vs)), np.diff(np.r_[0, ends]))
+    order = np.lexsort((idx.id_rank()[dst], g_rank, rule_code, owner)).tolist()
     # A dependency that is a hard or soft cause of many nodes is one shared cause.
-    plain: dict[tuple[int, bool], tuple[str, str, str, dict[str, Any]]] = {}
+    plain: dict[tuple[int, bool], dict[str, Any]] = {}
+    rules = ("group", "hard", "soft")
+    codes_list = rule_code.tolist()
+    made: list[dict[str, Any]] = []
+    for c in order:
+        g = grp[c]
+        if g >= 0:
+            dep, size = ids[dst_list[c]], sizes_of[c]
+            made.append({
+                "dependency": dep, "state": words[c], "rule": "group", "group": names[g],
+                "headroom": f"{size - downs[c]} of {size} up, needs {needs_of[c]}"
+                if plain_ok[g] else headroom(idx, g, downs[c], not_oks[c])})
+        else:
+            key = (dst_list[c], soft[c])
+            cause = plain.get(key)
+            if cause is None:
+                cause = plain[key] = {
+                    "dependency": ids[dst_list[c]], "state": words[c],
+                    "rule": "soft" if soft[c] else "hard", "group": None, "headroom": None}
+            made.append(cause)
     given = p.given
     out: dict[str, dict[str, Any]] = {}
     start = 0
-    for v, final, end in zip(nodes, finals, ends.tolist(), strict=True):
+    for v, final, end, found in zip(nodes, finals, ends.tolist(), found_chains, strict=True):
         if final == _OK_CODE:
             start = end
             continue
-        causes: list[tuple[str, str, str, dict[str, Any]]] = []
-        for c in range(start, end):
-            g = grp[c]
-            if g >= 0:
-                dep, size = ids[dst_list[c]], sizes_of[c]
-                causes.append(("group", names[g], dep, {
-                    "dependency": dep, "state": words[c], "rule": "group",
-                    "group": names[g],
-                    "headroom": f"{size - downs[c]} of {size} up, needs {needs_of[c]}"
-                    if plain_ok[g] else headroom(idx, g, downs[c], not_oks[c])}))
-            else:
-                key = (dst_list[c], soft[c])
-                cause = plain.get(key)
-                if cause is None:
-                    dep, rule = ids[dst_list[c]], "soft" if soft[c] else "hard"
-                    cause = plain[key] = (rule, "", dep, {
-                        "dependency": dep, "state": words[c], "rule": rule, "group": None,
-                        "headroom": None})
-                causes.append(cause)
-        start = end
-        if len(causes) > 1:
-            causes.sort(key=_first_three)  # (rule, group, dependency): never equal
         mine = given.get(v)
-        rule = "failed" if (mine and mine == final) or not causes else causes[0][0]
-        up = int(parent[v])
-        chain = None
-        if v in chains:
-            chain = [ids[v]]
-            here, hop = v, up
-            while hop not in (here, -1):
-                here = hop
-                chain.append(ids[here])
-                hop = int(parent[here])
+        first = rules[codes_list[order[start]]] if end > start else None
+        rule = "failed" if (mine and mine == final) or first is None else first
+        up = found[1] if len(found) > 1 else -1
+        chain = [ids[x] for x in found] if v in chains else None
         out[ids[v]] = {"state": _WORDS[final], "rule": rule,
                        "given": _WORDS[mine] if mine else None,
-                       "causes": [c[3] for c in causes],
+                       "causes": made[start:end],
                        "via": None if up in (v, -1) else ids[up], "chain": chain}
+        start = end
     return out
-
-
-def _first_three(cause: tuple[str, str, str, dict[str, Any]]) -> tuple[str, str, str]:
-    return cause[0], cause[1], cause[2]
 
 
 _OK_CODE = int(State.OK)

@@ -30,7 +30,10 @@ _OK, _DEGRADED, _DOWN = int(State.OK), int(State.DEGRADED), int(State.DOWN)
 
 
 class Workspace:
-    """Scratch arrays for one query at a time, all zero between queries."""
+    """Scratch arrays for one query at a time, all zero between queries (``parent``
+    all -1). Propagation uses ``prev`` for the state each node's dependants last saw
+    and ``queue`` and ``frontier`` as its two stacks (down, degraded); the chain
+    searches use ``parent`` as stamps, ``depth`` as levels, ``inq`` as marks."""
 
     def __init__(self, n: int, g: int) -> None:
         self.n, self.g = n, g
@@ -185,7 +188,7 @@ class Propagation:
             roots = np.fromiter((v for v, s in self.given.items() if s > _OK),
                                 dtype=np.int64)
             try:
-                kernels.parents(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
+                kernels.parents(a.in_start, a.in_len, a.in_link, a.g_size,
                                 a.g_min, a.g_ok, ws.g_notok, ws.g_down, ws.state,
                                 idx.id_rank(),
                                 roots, ws.parent, ws.depth, ws.frontier, ws.following)
@@ -205,17 +208,80 @@ class Propagation:
         """The cause edges of each node of ``vs`` (see :func:`kernels.is_cause`): the
         edges, and where each node's end (``ends[i]``), for many nodes in one pass."""
         vs = np.asarray(vs, dtype=np.int64)
+        with self._dense() as (a, ws):
+            return self._causes(a, ws, vs)
+
+    def chains_of(self, vs: I64, *, budget: int | None = None) -> list[list[int]]:
+        """The chain of causes from each node of ``vs`` back to a node given a state
+        (the node first; the node alone when it was given one, or traces to none;
+        empty when it is ok): the chains :attr:`parents` gives, found by a compiled
+        search backwards from each node alone while that costs less than the search
+        over the whole reach :attr:`parents` makes, and by that search otherwise
+        (``budget``: the nodes the searches back may visit in all; by default an
+        eighth of the reach, at least 1,024)."""
+        vs = np.asarray(vs, dtype=np.int64)
+        found = None
+        if "parents" not in self.__dict__ and len(vs):
+            with self._dense() as (a, ws):
+                found = self._searched(a, ws, vs, budget)
+        return found if found is not None else self._walked(vs)
+
+    def causes_and_chains(self, vs: I64) -> tuple[I64, I64, list[list[int]]]:
+        """:meth:`cause_edges` and :meth:`chains_of` of the same nodes, the final
+        states laid out once for both."""
+        vs = np.asarray(vs, dtype=np.int64)
+        with self._dense() as (a, ws):
+            edges, ends = self._causes(a, ws, vs)
+            found = (self._searched(a, ws, vs, None)
+                     if "parents" not in self.__dict__ and len(vs) else None)
+        return edges, ends, found if found is not None else self._walked(vs)
+
+    def _causes(self, a: KernelArrays, ws: Workspace, vs: I64) -> tuple[I64, I64]:
         ends = np.zeros(len(vs), dtype=np.int64)
         found = np.zeros(4 * len(vs) + 16, dtype=np.int64)
-        with self._dense() as (a, ws):
-            for _ in range(2):
-                k = kernels.causes(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
-                                   a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok, ws.g_notok,
-                                   ws.g_down, ws.state, vs, found, ends)
-                if k <= len(found):
-                    break
-                found = np.zeros(k, dtype=np.int64)  # more causes than guessed: again
+        for _ in range(2):
+            k = kernels.causes(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
+                               a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok, ws.g_notok,
+                               ws.g_down, ws.state, vs, found, ends)
+            if k <= len(found):
+                break
+            found = np.zeros(k, dtype=np.int64)  # more causes than guessed: again
         return found[:k], ends
+
+    def _searched(self, a: KernelArrays, ws: Workspace, vs: I64,
+                  budget: int | None) -> list[list[int]] | None:
+        """The chains searched back from each node (``None``: past the budget)."""
+        roots = np.fromiter((v for v, s in self.given.items() if s > _OK), dtype=np.int64)
+        if budget is None:
+            budget = max(1024, len(self.nodes) // 8)
+        found = np.zeros(16 * len(vs) + 64, dtype=np.int64)
+        ends = np.zeros(len(vs), dtype=np.int64)
+        ws.prev[roots] = 1
+        try:
+            k = kernels.chains(a.out_start, a.out_len, a.out_pool, a.e_dst, a.e_soft,
+                               a.e_grp, a.e_active, a.g_size, a.g_min, a.g_ok, ws.g_notok,
+                               ws.g_down, ws.state, ws.prev, self.index.id_rank(), vs,
+                               budget, ws.parent, ws.depth, ws.inq, ws.frontier, found,
+                               ends)
+        finally:
+            ws.prev[roots] = 0
+        return _split(found[:k], ends) if k >= 0 else None
+
+    def _walked(self, vs: I64) -> list[list[int]]:
+        """The chains followed along :attr:`parents`."""
+        parent = self.parent_by_node
+        lonely = self.nodes[self.parents < 0]  # not ok, yet tracing to no given node
+        if len(lonely):
+            parent = parent.copy()
+            parent[lonely] = lonely  # a chain of one
+        found = np.zeros(16 * len(vs) + 64, dtype=np.int64)
+        ends = np.zeros(len(vs), dtype=np.int64)
+        for _ in range(2):
+            k = kernels.walk_chains(parent, vs, found, ends)
+            if k <= len(found):
+                break
+            found = np.zeros(k, dtype=np.int64)  # longer chains than guessed: again
+        return _split(found[:k], ends)
 
     def parent_of(self, v: int) -> int:
         """The next hop of node ``v`` towards the failure (``v`` for a given node, -1
@@ -227,6 +293,12 @@ class Propagation:
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.nodes.tolist())
+
+
+def _split(found: I64, ends: I64) -> list[list[int]]:
+    """``found`` cut at ``ends``: one list per node."""
+    flat, cuts = found.tolist(), ends.tolist()
+    return [flat[lo:hi] for lo, hi in zip([0, *cuts[:-1]], cuts, strict=True)]
 
 
 def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
@@ -261,9 +333,10 @@ def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
     states = np.fromiter(failed.values(), dtype=np.int8, count=len(failed))
     k = j = 0
     try:
-        k, j = kernels.propagate(a.in_start, a.in_len, a.in_pool, a.e_link, a.g_size,
+        k, j = kernels.propagate(a.in_start, a.in_len, a.in_link, a.g_size,
                                  a.g_min, a.g_ok, nodes, states,
-                                 ws.state, ws.prev, ws.inq, ws.queue, ws.g_notok, ws.g_down,
+                                 ws.state, ws.prev, ws.queue, ws.frontier, ws.g_notok,
+                                 ws.g_down,
                                  ws.g_seen, ws.touched, ws.touched_groups)
         # A big answer is read off the dense states (linear, no sort of its nodes).
         touched = (np.flatnonzero(ws.state[:a.n]) if k > a.n // 16
@@ -277,11 +350,9 @@ def propagate(index: GraphIndex, given: Mapping[int, int]) -> Propagation:
         if k > a.n // 16:
             ws.state[:a.n] = 0
             ws.prev[:a.n] = 0
-            ws.inq[:a.n] = False
         else:
             ws.state[reset] = 0
             ws.prev[reset] = 0
-            ws.inq[reset] = False
         ws.g_notok[reset_groups] = 0
         ws.g_down[reset_groups] = 0
         ws.g_seen[reset_groups] = False

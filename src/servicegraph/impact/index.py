@@ -69,49 +69,78 @@ def _links(src: I64, soft: npt.NDArray[np.bool_], grp: I64,
 
 @dataclass
 class _Blocks:
-    """One direction of adjacency: per node a block of edge numbers in a shared pool."""
+    """One direction of adjacency: per node a block of edge numbers in a shared pool.
+
+    ``link``, when kept, is a second pool beside ``pool``: per entry a word about its
+    edge (the dependants' blocks keep each edge's ``link`` word there, see
+    ``GraphIndex``), so a kernel walking a block reads it in order rather than looking
+    each edge up.
+    """
 
     start: I64
     length: I64
     room: I64
     pool: I64
+    link: I64 | None = None
     used: int = 0  # pool entries handed out (live, dead or spare)
     dead: int = 0  # pool entries handed out but no longer in any block
 
     @classmethod
-    def empty(cls) -> _Blocks:
-        """Blocks of no node."""
-        return cls(*(np.zeros(0, dtype=np.int64) for _ in range(4)))  # type: ignore[arg-type]
+    def empty(cls, linked: bool = False) -> _Blocks:
+        """Blocks of no node (with a ``link`` pool when ``linked``)."""
+        blocks = cls(*(np.zeros(0, dtype=np.int64) for _ in range(4)))  # type: ignore[arg-type]
+        if linked:
+            blocks.link = np.zeros(0, dtype=np.int64)
+        return blocks
 
     @classmethod
-    def build(cls, keys: I64, n: int) -> _Blocks:
-        """Blocks for edges grouped by ``keys`` (edge e belongs to node keys[e])."""
+    def build(cls, keys: I64, n: int, links: I64 | None = None) -> _Blocks:
+        """Blocks for edges grouped by ``keys`` (edge e belongs to node keys[e]), with
+        each edge's word of ``links`` beside it when given."""
         order = np.argsort(keys, kind="stable").astype(np.int64)
         counts = np.bincount(keys, minlength=n).astype(np.int64)
         start = np.zeros(n, dtype=np.int64)
         if n:
             np.cumsum(counts[:-1], out=start[1:])
-        return cls(start, counts, counts.copy(), order, used=len(order))
+        return cls(start, counts, counts.copy(), order,
+                   None if links is None else links[order], used=len(order))
 
     def grow_nodes(self, n: int) -> None:
         self.start = _grow(self.start, n)  # type: ignore[assignment]
         self.length = _grow(self.length, n)  # type: ignore[assignment]
         self.room = _grow(self.room, n)  # type: ignore[assignment]
 
-    def add(self, v: int, e: int, alive: npt.NDArray[np.bool_]) -> None:
-        """Put edge ``e`` in node ``v``'s block, moving the block when it is full."""
+    def add(self, v: int, e: int, alive: npt.NDArray[np.bool_], link: int = 0) -> None:
+        """Put edge ``e`` (with its ``link`` word, when kept) in node ``v``'s block,
+        moving the block when it is full."""
         if self.length[v] == self.room[v]:
             old, size = int(self.start[v]), int(self.length[v])
             kept = self.pool[old:old + size]
-            kept = kept[alive[kept]]  # dead entries are left behind when a block moves
+            live = alive[kept]  # dead entries are left behind when a block moves
+            kept = kept[live]
             room = max(4, 2 * (len(kept) + 1))
             self.pool = _grow(self.pool, self.used + room)  # type: ignore[assignment]
             self.pool[self.used:self.used + len(kept)] = kept
+            if self.link is not None:
+                words = self.link[old:old + size][live]
+                grown: I64 = _grow(self.link, self.used + room)  # type: ignore[assignment]
+                grown[self.used:self.used + len(kept)] = words
+                self.link = grown
             self.dead += int(self.room[v])
             self.start[v], self.length[v], self.room[v] = self.used, len(kept), room
             self.used += room
-        self.pool[self.start[v] + self.length[v]] = e
+        at = self.start[v] + self.length[v]
+        self.pool[at] = e
+        if self.link is not None:
+            self.link[at] = link
         self.length[v] += 1
+
+    def set_link(self, v: int, e: int, link: int) -> None:
+        """Set the ``link`` word of edge ``e`` in node ``v``'s block."""
+        assert self.link is not None
+        s = int(self.start[v])
+        (at,) = np.flatnonzero(self.pool[s:s + int(self.length[v])] == e)[:1]
+        self.link[s + int(at)] = link
 
     def of(self, v: int) -> I64:
         s = int(self.start[v])
@@ -125,6 +154,10 @@ class _Blocks:
         first = np.repeat(np.cumsum(lengths) - lengths, lengths)
         entries = self.pool[np.repeat(self.start[:n], lengths) + np.arange(total) - first]
         keep = alive[entries]
+        words = None
+        if self.link is not None:
+            words = self.link[np.repeat(self.start[:n], lengths) + np.arange(total)
+                              - first][keep]
         entries, owner = entries[keep], owner[keep]
         sizes = np.bincount(owner, minlength=n).astype(np.int64)
         room = sizes + np.minimum(sizes, 4)
@@ -134,6 +167,9 @@ class _Blocks:
         within = np.arange(len(entries)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         pool = np.zeros(int(room.sum()) + 16, dtype=np.int64)
         pool[start[owner] + within] = entries
+        if words is not None:
+            self.link = np.zeros(len(pool), dtype=np.int64)
+            self.link[start[owner] + within] = words
         self.start[:n] = start
         self.length[:n] = sizes
         self.room[:n] = room
@@ -193,8 +229,9 @@ class GraphIndex:
         self._active = np.zeros(0, dtype=np.bool_)  # exists and counts for impact
         # Per edge, what the propagation reads of it in one word: its dependant (high 32
         # bits) and how it counts (low bits: 0 not at all, 1 hard, 2 soft, 3 + g in group
-        # g). One read per edge instead of four keeps the kernels' walk in cache.
-        self._link = np.zeros(0, dtype=np.int64)
+        # g). Kept beside the edge's entry in its dependency's block of dependants (the
+        # ``link`` pool of ``_in``): the kernels read a block's words in order, one read
+        # per edge instead of four and no lookup by edge number.
         self._active_count = 0
         self._alive_count = 0  # edges that exist: kept, so a write never counts them all
         self._g = 0
@@ -211,7 +248,7 @@ class GraphIndex:
         self.group_name: list[str] = []
         self._group_at: dict[tuple[int, str], int] = {}
         self._out = _Blocks.empty()
-        self._in = _Blocks.empty()
+        self._in = _Blocks.empty(linked=True)
         #: Bumped by every change of nodes or edges: caches derived from the structure
         #: (kind lists, id ranks) are keyed by it.
         self.structure = 0
@@ -514,11 +551,13 @@ class GraphIndex:
 
     def arrays(self) -> KernelArrays:
         """The arrays the kernels read, as they stand now."""
+        assert self._in.link is not None
         return KernelArrays(
             in_start=self._in.start, in_len=self._in.length, in_pool=self._in.pool,
             out_start=self._out.start, out_len=self._out.length, out_pool=self._out.pool,
             e_src=self._src, e_dst=self._dst, e_soft=self._soft, e_grp=self._grp,
-            e_active=self._active, e_alive=self._alive, e_link=self._link, g_size=self._gsize,
+            e_active=self._active, e_alive=self._alive, in_link=self._in.link,
+            g_size=self._gsize,
             g_min=self._gmin, g_ok=self._gok, n=self._n, g=self._g)
 
     # --- building -----------------------------------------------------------------------
@@ -621,7 +660,6 @@ class GraphIndex:
                        else np.asarray(active, dtype=np.bool_).copy())
         idx._active_count = int(idx._active.sum())
         idx._alive_count = m
-        idx._link = _links(idx._src, idx._soft, idx._grp, idx._active)
         idx._g = g
         idx._gnode = np.asarray(group_node, dtype=np.int64).copy()
         idx._grule = list(group_min)
@@ -641,7 +679,8 @@ class GraphIndex:
                 idx._groups_of[node][name] = number
             idx._group_at[(node, name)] = number
         idx._out = _Blocks.build(idx._src, n)
-        idx._in = _Blocks.build(idx._dst, n)
+        idx._in = _Blocks.build(idx._dst, n,
+                                _links(idx._src, idx._soft, idx._grp, idx._active))
         idx._order = np.zeros(n, dtype=np.float64)
         ranked: list[str] | None = None
         if id_order is not None and len(id_order) == n:
@@ -766,7 +805,7 @@ class GraphIndex:
         """Add the edge ``source -> target``; returns its number."""
         e = self._m
         self._m += 1
-        for name in ("_src", "_dst", "_soft", "_grp", "_alive", "_active", "_link"):
+        for name in ("_src", "_dst", "_soft", "_grp", "_alive", "_active"):
             setattr(self, name, _grow(getattr(self, name), self._m))
         self._src[e], self._dst[e], self._soft[e] = source, target, soft
         self._grp[e] = -1 if group is None else self._group(source, group)
@@ -774,7 +813,7 @@ class GraphIndex:
         self._alive_count += 1
         self._active[e] = False
         self._out.add(source, e, self._alive)
-        self._in.add(target, e, self._alive)
+        self._in.add(target, e, self._alive, source << 32)
         if active:
             self.set_active(e, True)
         self._touch()
@@ -800,7 +839,7 @@ class GraphIndex:
         self._active[e] = active
         g = int(self._grp[e])
         code = (g + 3 if g >= 0 else 2 if self._soft[e] else 1) if active else 0
-        self._link[e] = (int(self._src[e]) << 32) | code
+        self._in.set_link(int(self._dst[e]), e, (int(self._src[e]) << 32) | code)
         step = 1 if active else -1
         self._active_count += step
         if g >= 0:
@@ -825,6 +864,23 @@ class GraphIndex:
         """Rewrite both pools without the entries of removed edges."""
         self._out.compact(self._n, self._alive)
         self._in.compact(self._n, self._alive)
+
+    def forget_edges(self) -> None:
+        """Drop the edges and their blocks, keeping the nodes (ids, kinds, names, id
+        order): for a frozen copy whose edges were read into something else (a table
+        of single points of failure), so that they are not held twice. The index then
+        has no edges; never call it on an index that is still changed or walked."""
+        empty = np.zeros(0, dtype=np.int64)
+        self._m = self._active_count = self._alive_count = 0
+        self._src, self._dst, self._grp = empty, empty.copy(), empty.copy()
+        self._soft = np.zeros(0, dtype=np.bool_)
+        self._alive, self._active = self._soft.copy(), self._soft.copy()
+        self._out = _Blocks.empty()
+        self._in = _Blocks.empty(linked=True)
+        self._out.grow_nodes(self._n)
+        self._in.grow_nodes(self._n)
+        self.__dict__.pop("_workspaces", None)
+        self._touch()
 
     def snapshot(self) -> GraphIndex:
         """A compact frozen copy: existing nodes, active edges, renumbered."""
@@ -867,7 +923,7 @@ class KernelArrays:
     e_grp: I64
     e_active: npt.NDArray[np.bool_]
     e_alive: npt.NDArray[np.bool_]
-    e_link: I64
+    in_link: I64  # beside in_pool: each entry's link word (see GraphIndex)
     g_size: I64
     g_min: I64
     g_ok: I64

@@ -37,25 +37,30 @@ _LOW = 0xFFFFFFFF
 
 
 @_jit
-def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any,
+def propagate(in_start: Any, in_len: Any, in_link: Any, g_size: Any,
               g_min: Any, g_ok: Any, given_nodes: Any, given_states: Any,
-              state: Any, prev: Any, inq: Any, queue: Any,
+              state: Any, done: Any, downs: Any, degradeds: Any,
               g_notok: Any, g_down: Any, g_seen: Any,
               touched: Any, touched_groups: Any) -> tuple[int, int]:
     """The least fixpoint of the impact rules from the given states, by worklist.
 
-    States only rise (ok -> degraded -> down), so a node is queued at most twice and
-    each of its dependant edges is looked at once per rise. Each edge is read as one
-    ``link`` word (its dependant and how it counts, see the index). ``state``,
-    ``prev``, ``inq``, ``g_notok``, ``g_down`` and ``g_seen`` must be all zero on
-    entry; the caller resets the entries listed in ``touched[:k]`` and
+    States only rise (ok -> degraded -> down). Nodes that go down are worked off
+    before any that is only degraded: a degraded dependency never puts its dependant
+    down (only down members put a group down), so once no node waits down, every node
+    that ends down is down, and each node's dependants are walked once, as a
+    breadth-first search walks them. A node is pushed on ``downs`` when it goes down
+    and on ``degradeds`` when it goes degraded from ok, so each stack holds every
+    node at most once; ``done`` holds the state a node's dependants last saw.
+    Each edge is read as one ``link`` word (its dependant and how it counts, see the
+    index), from ``in_link`` beside the dependants' blocks: a node's dependants are
+    read in order. ``state``, ``done``, ``g_notok``, ``g_down`` and ``g_seen`` must be
+    all zero on entry; the caller resets the entries listed in ``touched[:k]`` and
     ``touched_groups[:j]`` (the two counts returned) after reading them.
     """
     n_touched = 0
     n_groups = 0
-    head = 0
-    tail = 0
-    cap = queue.shape[0]
+    n_down = 0
+    n_deg = 0
     for i in range(given_nodes.shape[0]):
         v = given_nodes[i]
         s = given_states[i]
@@ -63,20 +68,27 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any
             if state[v] == _OK:
                 touched[n_touched] = v
                 n_touched += 1
-            if not inq[v]:
-                prev[v] = state[v]
-                inq[v] = True
-                queue[tail % cap] = v
-                tail += 1
+                if s == _DEGRADED:
+                    degradeds[n_deg] = v
+                    n_deg += 1
+            if s == _DOWN:
+                downs[n_down] = v
+                n_down += 1
             state[v] = s
-    while head < tail:
-        v = queue[head % cap]
-        head += 1
-        inq[v] = False
-        old = prev[v]
+    while n_down > 0 or n_deg > 0:
+        if n_down > 0:
+            n_down -= 1
+            v = downs[n_down]
+        else:
+            n_deg -= 1
+            v = degradeds[n_deg]
+        old = done[v]
         new = state[v]
+        if old == new:
+            continue  # already walked at this state (pushed on both stacks)
+        done[v] = new
         for k in range(in_start[v], in_start[v] + in_len[v]):
-            link = e_link[in_pool[k]]
+            link = in_link[k]
             code = link & _LOW
             if code == 0:
                 continue
@@ -98,15 +110,17 @@ def propagate(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any
             u = link >> 32
             # The same rise as for the given states above, written out: as a helper
             # (even inlined) it made propagation about twice as slow when measured.
-            if cand > state[u]:
-                if state[u] == _OK:
+            was = state[u]
+            if cand > was:
+                if was == _OK:
                     touched[n_touched] = u
                     n_touched += 1
-                if not inq[u]:
-                    prev[u] = state[u]
-                    inq[u] = True
-                    queue[tail % cap] = u
-                    tail += 1
+                    if cand == _DEGRADED:
+                        degradeds[n_deg] = u
+                        n_deg += 1
+                if cand == _DOWN:
+                    downs[n_down] = u
+                    n_down += 1
                 state[u] = cand
     return n_touched, n_groups
 
@@ -140,7 +154,7 @@ def is_cause(e: int, final: int, state: Any, e_dst: Any, e_soft: Any, e_grp: Any
 
 
 @_jit
-def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, g_min: Any,
+def parents(in_start: Any, in_len: Any, in_link: Any, g_size: Any, g_min: Any,
             g_ok: Any, g_notok: Any, g_down: Any, state: Any, rank: Any, roots: Any, parent: Any,
             depth: Any, frontier: Any, following: Any) -> None:
     """Breadth-first parent pointers from the ``roots`` along cause edges (see
@@ -168,7 +182,7 @@ def parents(in_start: Any, in_len: Any, in_pool: Any, e_link: Any, g_size: Any, 
             dep = frontier[i]
             below = state[dep]
             for k in range(in_start[dep], in_start[dep] + in_len[dep]):
-                link = e_link[in_pool[k]]
+                link = in_link[k]
                 code = link & _LOW
                 if code == 0:
                     continue
@@ -268,3 +282,143 @@ def find_edges(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_alive:
             if e_alive[e] and e_dst[e] == t:
                 found[i] = e
                 break
+
+
+@_jit
+def chains(out_start: Any, out_len: Any, out_pool: Any, e_dst: Any, e_soft: Any,
+           e_grp: Any, e_active: Any, g_size: Any, g_min: Any, g_ok: Any, g_notok: Any,
+           g_down: Any, state: Any, root: Any, rank: Any, targets: Any, budget: int,
+           stamp: Any, level: Any, good: Any, seen: Any, found: Any, ends: Any) -> int:
+    """The chain of causes from each of ``targets`` back to a root (a node given a
+    state), searched backwards from the target alone: the same chain as following
+    :func:`parents` from the roots, without a search over the whole reach.
+
+    From a target, cause edges (see :func:`is_cause`) are followed level by level
+    along dependencies until a level holds a root: that level is the target's
+    distance to the roots. The nodes of each level that reach a root in the levels
+    left are marked, from the last level back, and the chain steps each time to
+    the marked cause one level further that is first in ``rank`` order, which is
+    the next hop :func:`parents` picks. The chain of ``targets[i]`` (the target
+    first, a root last; the target alone for a root or a target that traces to no
+    root, nothing for a target that is ok) is ``found[ends[i - 1]:ends[i]]``.
+
+    ``root`` flags the roots; ``stamp`` must be -1 everywhere and ``good`` False
+    (both left so); ``level`` and ``seen`` are scratch. Returns the entries written
+    to ``found``, or -1 when the searches visit more than ``budget`` nodes in all or
+    ``found`` is too small (the caller then follows :func:`parents`).
+    """
+    k = 0
+    visited = 0
+    cap = found.shape[0]
+    for i in range(targets.shape[0]):
+        v = targets[i]
+        if state[v] == _OK:
+            ends[i] = k
+            continue
+        if root[v]:
+            if k >= cap:
+                return -1
+            found[k] = v
+            k += 1
+            ends[i] = k
+            continue
+        stamp[v] = i
+        level[v] = 0
+        seen[0] = v
+        n_seen = 1
+        head = 0
+        depth = 0
+        reached = False
+        while head < n_seen and not reached:
+            stop = n_seen
+            for j in range(head, stop):
+                a = seen[j]
+                final = state[a]
+                for q in range(out_start[a], out_start[a] + out_len[a]):
+                    e = out_pool[q]
+                    if not e_active[e]:
+                        continue
+                    w = e_dst[e]
+                    if stamp[w] == i:
+                        continue
+                    if not is_cause(e, final, state, e_dst, e_soft, e_grp, g_size, g_min,
+                                    g_ok, g_notok, g_down):
+                        continue
+                    stamp[w] = i
+                    level[w] = depth + 1
+                    seen[n_seen] = w
+                    n_seen += 1
+                    if root[w]:
+                        reached = True
+            head = stop
+            depth += 1
+        visited += n_seen
+        if reached:
+            # Mark, from the last level back, the nodes that reach a root in time.
+            for j in range(n_seen - 1, -1, -1):
+                a = seen[j]
+                if level[a] == depth:
+                    good[a] = root[a] != 0
+                    continue
+                final = state[a]
+                for q in range(out_start[a], out_start[a] + out_len[a]):
+                    e = out_pool[q]
+                    w = e_dst[e]
+                    if (e_active[e] and stamp[w] == i and level[w] == level[a] + 1
+                            and good[w] and is_cause(e, final, state, e_dst, e_soft, e_grp,
+                                                     g_size, g_min, g_ok, g_notok, g_down)):
+                        good[a] = True
+                        break
+            here = v
+            while True:
+                if k >= cap:
+                    break
+                found[k] = here
+                k += 1
+                if level[here] == depth:
+                    break
+                final = state[here]
+                best = -1
+                for q in range(out_start[here], out_start[here] + out_len[here]):
+                    e = out_pool[q]
+                    w = e_dst[e]
+                    if (e_active[e] and stamp[w] == i and level[w] == level[here] + 1
+                            and good[w] and (best < 0 or rank[w] < rank[best])
+                            and is_cause(e, final, state, e_dst, e_soft, e_grp, g_size,
+                                         g_min, g_ok, g_notok, g_down)):
+                        best = w
+                if best < 0:
+                    break  # not reached: every marked node has a next hop
+                here = best
+        elif k < cap:
+            found[k] = v  # traces to no root: the chain is the target alone
+            k += 1
+        for j in range(n_seen):
+            stamp[seen[j]] = -1
+            good[seen[j]] = False
+        if k >= cap or visited > budget:
+            return -1
+        ends[i] = k
+    return k
+
+
+@_jit
+def walk_chains(parent: Any, targets: Any, found: Any, ends: Any) -> int:
+    """The chains that ``parent`` pointers (see :func:`parents`, by node; -1 for a node
+    that is ok) give from each of ``targets``, laid out as :func:`chains` lays them.
+    Returns the entries written, or the count needed when ``found`` is too small."""
+    k = 0
+    cap = found.shape[0]
+    for i in range(targets.shape[0]):
+        here = targets[i]
+        if parent[here] >= 0:
+            while True:
+                if k < cap:
+                    found[k] = here
+                k += 1
+                hop = parent[here]
+                if hop == here or hop < 0:
+                    break
+                here = hop
+        ends[i] = k
+    return k

@@ -178,6 +178,7 @@ class SpofCache:
         if kept is not None:
             # The same structure as when it was kept: it holds for this version too.
             table, at = kept
+            frozen.forget_edges()  # the table reads only its nodes
             log.info("single points of failure of version %d read from %s", version,
                      self.keep.path if self.keep is not None else "")
             return SpofResult(table, key, version, at, time.perf_counter() - started)
@@ -188,4 +189,7 @@ class SpofCache:
                  version, table.components, took)
         if self.keep is not None:
             self.keep.save(frozen, table, at)
+        # The table reads only the frozen copy's nodes from now on: its edges, a second
+        # copy of the live graph's, are let go.
+        frozen.forget_edges()
         return SpofResult(table, key, version, at, took)
