@@ -126,7 +126,9 @@ class FreshnessMiddleware:
                 # else the graph's now (memory only: no store I/O on the event loop).
                 fresh = mark.freshness or graph.questions.freshness()
                 headers = MutableHeaders(scope=message)
-                headers[VERSION_HEADER] = str(fresh.version)
+                # A write's answer names at least the version it wrote: the token its
+                # client sends back to read its write wherever it asks next.
+                headers[VERSION_HEADER] = str(max(fresh.version, mark.written or 0))
                 headers[STALE_HEADER] = "true" if fresh.stale else "false"
             await send(message)
 
