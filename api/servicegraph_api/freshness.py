@@ -92,7 +92,7 @@ def caught_up(request: Request, min_version: Annotated[int | None, Header(
             "this version (the `X-ServiceGraph-Version` of the client's last write, "
             "through whichever server process or machine). The answer waits for it up "
             "to the server's `min_version_wait` seconds; 412 when the store does not "
-            "show it by then."))] = None) -> None:
+            "show it by then."), examples=[1])] = None) -> None:
     """Catch up to the client's token before its request is handled (in a worker
     thread: it may wait on the store)."""
     if min_version is None:
