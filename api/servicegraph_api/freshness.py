@@ -3,9 +3,10 @@ asks for one at least as current as its own writes.
 
 ``X-ServiceGraph-Version`` names the graph version the answer reflects (on a write's
 answer: at least the version it wrote); ``X-ServiceGraph-Stale: true`` says the
-store did not answer when it was asked, so the answer is what this process knew
-(questions keep being answered from memory while the store is away; writes answer
-503).
+store did not answer the last time this process looked, so the answer is what this
+process knew (questions keep being answered from memory while the store is away;
+writes answer 503). A question looks only when a newer version was announced; the
+background follower looks every ``follow_interval``.
 
 ``X-ServiceGraph-Min-Version``, sent by a client, is its read-your-writes token: the
 version of its last write's answer (or of any answer it saw). The process taking

@@ -87,9 +87,6 @@ class Replica:
         self._listeners: list[Listener] = []
         #: Versions announced by the processes of this server (see :meth:`announce_on`).
         self.board: VersionBoard | None = None
-        #: Looks at the store made to catch up (a load counts as one): for tests and
-        #: metrics, that questions ask the store only when something changed.
-        self.looks = 0
 
     # --- state ----------------------------------------------------------------------------
 
@@ -233,7 +230,6 @@ class Replica:
             time.sleep(min(0.05, left))
 
     def _catch_up(self, *, announced: bool = False) -> None:
-        self.looks += 1
         if self._graph is None:
             self._load()
             return
