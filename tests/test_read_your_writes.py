@@ -218,7 +218,7 @@ def test_every_answer_after_a_write_shows_it_whichever_worker_or_server_answers(
     with serve(tmp_path, target_of(store), args=["--workers", "2"], env=env,
                name="workers") as server, \
             serve(tmp_path, target_of(store), env=env, name="elsewhere") as other:
-        for r in range(4):
+        for r in range(3):
             name = f"ryw-vm-{r}"
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 wrote = client.post("/v1/sources/disc/push", json={
@@ -226,7 +226,7 @@ def test_every_answer_after_a_write_shows_it_whichever_worker_or_server_answers(
             assert wrote.status_code == 200, wrote.text
             token = int(wrote.headers[VERSION])
             assert token == wrote.json()["version"]  # the version it wrote: the token
-            for _ in range(12):  # each on a fresh connection: either worker takes it
+            for _ in range(10):  # each on a fresh connection: either worker takes it
                 seen = httpx.get(f"{server.url}/v1/nodes/{name}", timeout=30)
                 assert seen.status_code == 200, (r, seen.text, server.output()[-2000:])
                 assert int(seen.headers[VERSION]) >= token

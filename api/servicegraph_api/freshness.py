@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Header, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,20 +88,21 @@ def attach_board(graph: ServiceGraph, settings: Settings) -> VersionBoard | None
     return board
 
 
-def caught_up(request: Request, min_version: Annotated[int | None, Header(
+async def caught_up(request: Request, min_version: Annotated[int | None, Header(
         alias=MIN_VERSION_HEADER, ge=0, le=MAX_VERSION, description=(
             "Read-your-writes token: answer only from a graph that includes at least "
             "this version (the `X-ServiceGraph-Version` of the client's last write, "
             "through whichever server process or machine). The answer waits for it up "
             "to the server's `min_version_wait` seconds; 412 when the store does not "
             "show it by then."), examples=[1])] = None) -> None:
-    """Catch up to the client's token before its request is handled (in a worker
-    thread: it may wait on the store)."""
+    """Catch up to the client's token before its request is handled. ``async`` so that
+    a request without one costs no thread; with one, the wait runs in a worker thread."""
     if min_version is None:
         return
     graph: ServiceGraph = request.app.state.graph
     settings: Settings = request.app.state.settings
-    if not graph.replica.reach(min_version, settings.min_version_wait):
+    if not await run_in_threadpool(graph.replica.reach, min_version,
+                                   settings.min_version_wait):
         raise HTTPException(412, detail=(
             f"{MIN_VERSION_HEADER}: {min_version} is ahead of the store, which shows "
             f"version {graph.version} after {settings.min_version_wait:g} s; a cluster "
