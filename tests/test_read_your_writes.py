@@ -9,6 +9,8 @@ whichever process or server wrote it.
 
 from __future__ import annotations
 
+import struct
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from servicegraph import ServiceGraph
 from servicegraph.live.board import BoardRejected, VersionBoard
@@ -133,6 +137,30 @@ def test_a_board_of_another_store_is_refused(tmp_path: Path) -> None:
     (tmp_path / "junk").write_bytes(b"not a board at all, but long enough" * 4)
     with pytest.raises(BoardRejected, match="not a version board"):
         VersionBoard(tmp_path / "junk", "sqlite:one.db")
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1), max_size=20))
+@settings(max_examples=50, deadline=None)
+def test_a_board_holds_the_highest_version_announced(versions: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "versions"
+        one, two = VersionBoard(path, "s"), VersionBoard(path, "s")
+        for n, version in enumerate(versions):
+            (one, two)[n % 2].announce(version)  # two processes' announcements
+        assert one.read() == two.read() == max(versions, default=0)
+        one.close()
+        two.close()
+
+
+def test_a_half_written_board_makes_readers_ask_until_mended(tmp_path: Path) -> None:
+    board = VersionBoard(tmp_path / "versions", "s")
+    board.announce(9)
+    with (tmp_path / "versions").open("r+b") as raw:  # a writer died halfway through
+        raw.seek(24)
+        raw.write(struct.pack("<Q", 12))
+    assert board.read() > 12  # ahead of every version: readers ask the store
+    board.announce(10)
+    assert board.read() == 10
 
 
 @pytest.fixture()
