@@ -51,7 +51,9 @@ def test_the_running_api_conforms_to_its_schema(store: GraphStore, tmp_path: Pat
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     example_graph(store)
     key = add_key(tmp_path, "fuzzer", Scope.ADMIN)
-    env = {"SERVICEGRAPH_NEO4J_USER": os.environ.get("NEO4J_USER", "neo4j")}
+    # A token the store does not show is answered 412 at once (generated ones mostly are).
+    env = {"SERVICEGRAPH_NEO4J_USER": os.environ.get("NEO4J_USER", "neo4j"),
+           "SERVICEGRAPH_MIN_VERSION_WAIT": "0"}
     if os.environ.get("NEO4J_PASSWORD"):
         env["SERVICEGRAPH_NEO4J_PASSWORD"] = os.environ["NEO4J_PASSWORD"]
     config = tmp_path / "schemathesis.toml"

@@ -55,6 +55,17 @@ def test_questions_are_answered_stale_while_neo4j_is_away(neo4j_uri: str,
             known = int(r.headers["x-servicegraph-version"])
 
             proxy.down()
+            # Questions do not ask the store while no newer version is announced: they
+            # are marked stale once the background follower found it away.
+            deadline = time.monotonic() + 20
+            while True:
+                took, r = timed(lambda: client.get("/v1/current"))
+                assert r.status_code == 200 and took < READ_BOUND, r.text
+                assert int(r.headers["x-servicegraph-version"]) == known
+                if r.headers["x-servicegraph-stale"] == "true":
+                    break
+                assert time.monotonic() < deadline, "never marked stale"
+                time.sleep(0.1)
             # A crowd of questions, probes meanwhile: none waits on the store.
             with ThreadPoolExecutor(40) as pool:
                 asked = [pool.submit(timed, lambda: client.post(

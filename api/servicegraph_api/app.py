@@ -17,7 +17,7 @@ from servicegraph_api import errors
 from servicegraph_api.auth import KeyFile, Scope
 from servicegraph_api.browser_guard import BrowserGuard
 from servicegraph_api.deps import asked, authorize, require
-from servicegraph_api.freshness import FreshnessMiddleware
+from servicegraph_api.freshness import FreshnessMiddleware, attach_board, caught_up
 from servicegraph_api.health import READY_TIMEOUT, Readiness
 from servicegraph_api.limits import BodyLimitMiddleware, describe
 from servicegraph_api.metrics import Metrics, shared_directory
@@ -72,6 +72,14 @@ binds to loopback only. `/healthz`, `/readyz` and the documentation are always o
 offending item (`problems`: section, index, item, field, message), 404 names unknown
 ids (and, of the first few, which are retired nodes and which ids the others likely
 meant), 413 states the body size limit ({limit}). 503 means the store does not answer.
+
+**Reading your writes.** Every answer of the graph's routes carries
+`X-ServiceGraph-Version`, the graph version it reflects (for a write, at least the
+version it wrote). The worker processes of one server announce each version they
+commit to each other before the write's answer leaves, so any later question sees the
+write whichever worker takes it. Against a server on another machine (or to be sure of
+writes made elsewhere), send the version back as `X-ServiceGraph-Min-Version`: the
+answer waits until the graph includes it (412 if the store does not show it in time).
 """
 
 TAGS = [
@@ -142,6 +150,9 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
         owned = graph is None
         served = ServiceGraph.open(settings) if graph is None else graph
         app.state.graph = served
+        # The workers of one server tell each other the versions they commit, so that
+        # questions ask the store only when there is something newer.
+        board = attach_board(served, settings) if owned else None
         app.state.readiness = Readiness(ready_timeout)
 
         def broken_now() -> float:
@@ -175,6 +186,8 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
             metrics.close()
             if owned:
                 served.close()
+            if board is not None:
+                board.close()
 
     app = FastAPI(
         title="servicegraph",
@@ -194,13 +207,17 @@ def create_app(settings: Settings | None = None, *, graph: ServiceGraph | None =
     app.include_router(page.router)
     templates = RouteTemplates()
     common = errors.responses(*errors.COMMON)
+    # Reads and writes of the graph take a read-your-writes token (412 out of reach).
+    asking = errors.responses(*errors.COMMON, 412)
     for router in QUESTIONS:
-        app.include_router(router, prefix="/v1", responses=common,
-                           dependencies=[Depends(asked), Depends(require(Scope.READ))])
+        app.include_router(router, prefix="/v1", responses=asking,
+                           dependencies=[Depends(asked), Depends(require(Scope.READ)),
+                                         Depends(caught_up)])
         templates.register(router.routes, "/v1")
     for router in READ_WRITE:
-        app.include_router(router, prefix="/v1", responses=common,
-                           dependencies=[Depends(asked), Depends(authorize)])
+        app.include_router(router, prefix="/v1", responses=asking,
+                           dependencies=[Depends(asked), Depends(authorize),
+                                         Depends(caught_up)])
         templates.register(router.routes, "/v1")
     app.include_router(subscriptions.router, prefix="/v1", responses=common,
                        dependencies=[Depends(asked), Depends(require(Scope.ADMIN))])

@@ -68,6 +68,9 @@ _MEANING = {
          "expired or superseded by a newer full sync of its source; `state` names which: "
          "open a new one), or an acknowledgement of a node that is not failing or broken "
          "now (`node` names it).",
+    412: "`X-ServiceGraph-Min-Version` names a version the store did not show within the "
+         "server's wait (a cluster member lagging behind the write: retry after "
+         "`Retry-After`; or a version of another store).",
     415: "The body was not sent as JSON (`Content-Type: application/json`; the push routes "
          "also take YAML): `detail` says what to send.",
     422: "The input is invalid: a request-shape error (FastAPI's `detail` list) or a graph "

@@ -40,6 +40,7 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     from servicegraph_api.app import create_app
+    from servicegraph_api.freshness import version_board
     from servicegraph_api.header_timeout import protocol_with_header_timeout
     from servicegraph_api.logs import configure_logging
 
@@ -53,10 +54,19 @@ def run(settings: Settings) -> None:
              host, settings.port, settings.store, settings.workers)
     # h11 with a deadline on request headers: uvicorn has none of its own.
     http = protocol_with_header_timeout(settings.header_timeout_seconds)
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=settings.port, access_log=False,
-                    log_config=None, http=http)
-        return
+    # The processes of this run announce committed versions on one board (see
+    # servicegraph_api.freshness): questions ask the store only when one is newer.
+    with version_board():
+        if settings.workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=settings.port,
+                        access_log=False, log_config=None, http=http)
+            return
+        _run_workers(settings, host)
+
+
+def _run_workers(settings: Settings, host: str) -> None:
+    import uvicorn
+
     # Each worker process builds its own app (and its own copy of the graph) from the
     # environment: hand it the settings given on the command line that way.
     os.environ.update(settings_environment(settings))

@@ -100,7 +100,21 @@ class Settings(BaseSettings):
     check_interval: float = Field(default=0.0, ge=0, description=(
         "Seconds a process trusts its last look at the store's version: reads within "
         "it do not ask the store again (0: every read asks, so every answer includes "
-        "every write committed before it)."))
+        "every write committed before it). Questions over HTTP trust the server's "
+        "announced versions instead, unless `announce_versions` is off."))
+    announce_versions: bool = Field(default=True, description=(
+        "The worker processes of one `servicegraph serve` announce each version they "
+        "commit to each other through a shared memory-mapped file, and a question asks "
+        "the store only when a newer version than its process holds was announced: a "
+        "write made through any worker is in every answer that starts after its own. "
+        "Writes made outside this server (another server, the command line on the "
+        "store) reach its answers within `follow_interval`, or at once for a client "
+        "that sends `X-ServiceGraph-Min-Version`. Off: every question asks the store "
+        "(within `check_interval`)."))
+    min_version_wait: float = Field(default=1.0, ge=0, description=(
+        "Seconds a request sent with `X-ServiceGraph-Min-Version` waits for the store to "
+        "show that version (a cluster member may lag behind the write) before it is "
+        "answered 412."))
     follow_interval: float = Field(default=0.5, ge=0, description=(
         "Seconds between this API process's looks at the store when no question comes, so "
         "that other processes' changes reach its event stream (0: only when asked)."))

@@ -7,6 +7,14 @@ longer reaches back to its version, or holds a change too big to keep inline.
 Given a directory of saved snapshots, it starts from the newest usable one instead
 and replays the journal from there (see :mod:`servicegraph.live.snapshots`).
 
+How often it looks at the store: without a board, every read looks (or trusts a
+look for ``check_interval``). With a :class:`~servicegraph.live.board.VersionBoard`
+shared by the processes of one server, it announces every version it commits or
+replays there, and a question looks at the store only when the board names a newer
+version than it holds (reads not made for a question, such as a background
+follower's, still look every time). :meth:`Replica.reach` catches up to a version a
+client names (its read-your-writes token), whoever wrote it.
+
 While the store does not answer, the replica keeps answering from memory and
 says since when it could not check (:attr:`Replica.stale_since`).
 """
@@ -19,10 +27,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from servicegraph.live.board import VersionBoard
 from servicegraph.live.lock import ReadWriteLock
 from servicegraph.live.snapshots import Header, SnapshotDirectory, SnapshotRejected, read_columns
 from servicegraph.live.state import FrozenGraph, LiveGraph
-from servicegraph.store.base import GraphStore, JournalEntry, StoreError, WriteView
+from servicegraph.store.base import (
+    GraphStore,
+    JournalEntry,
+    StoreError,
+    StoreUnavailable,
+    WriteView,
+)
 
 log = logging.getLogger("servicegraph.live")
 
@@ -70,6 +85,8 @@ class Replica:
         self.stale_since: float | None = None
         self.stale_reason: str | None = None
         self._listeners: list[Listener] = []
+        #: Versions announced by the processes of this server (see :meth:`announce_on`).
+        self.board: VersionBoard | None = None
 
     # --- state ----------------------------------------------------------------------------
 
@@ -95,6 +112,35 @@ class Replica:
         """The live graph, unchanged while held."""
         with self.lock.reading():
             yield self.graph
+
+    def announce_on(self, board: VersionBoard | None) -> None:
+        """Announce versions on ``board``, and let questions trust it (``None``: every
+        question looks at the store again, after ``check_interval``)."""
+        self.board = board
+        if board is not None and self._graph is not None:
+            self._announce(self._graph.version)
+
+    def _announce(self, version: int) -> None:
+        board = self.board
+        if board is None or version <= 0:
+            return
+        try:
+            board.announce(version)
+        except (OSError, ValueError) as exc:  # the board is a shortcut: without it, poll
+            log.warning("announcing version %d failed (%s): questions ask the store "
+                        "again", version, exc)
+            self.board = None
+
+    def _announced_ahead(self) -> bool | None:
+        """Whether the board names a newer version than the live graph (``None``:
+        there is no board to trust)."""
+        board = self.board
+        if board is None or self._graph is None:
+            return None
+        try:
+            return board.read() > self._graph.version
+        except (OSError, ValueError):
+            return None
 
     def listen(self, listener: Listener) -> None:
         """Be told of every change applied, own or replayed."""
@@ -124,28 +170,35 @@ class Replica:
 
         Reads call this before answering. It returns at once (unless ``force``):
         when the last look at the store began after ``since`` (the start of the
-        request asking), or within ``check_interval`` of it; and, after a failure,
-        within ``retry_interval``. While another thread is catching up, a read waits
-        for it at most ``wait`` seconds, then answers from memory. A store that does
-        not answer is not an error here: the caller answers from memory, marked
-        stale. Loads the graph if it never was.
+        request asking), or within ``check_interval`` of it; with a board, for a
+        question (``since`` given) when the board names no newer version than the
+        graph's; and, after a failure, within ``retry_interval``. While another
+        thread is catching up, a read waits for it at most ``wait`` seconds, then
+        answers from memory. A store that does not answer is not an error here: the
+        caller answers from memory, marked stale. Loads the graph if it never was.
         """
         now = time.monotonic()
         if self._graph is not None and not force:
             if self._failed is not None and now - self._failed < self.retry_interval:
                 return False
-            if self._failed is None and ((since is not None and self._checked >= since)
-                                         or now - self._checked < self.check_interval):
+            ahead = self._announced_ahead() if since is not None else None
+            if self._failed is None and (ahead is False or (ahead is None and (
+                    (since is not None and self._checked >= since)
+                    or now - self._checked < self.check_interval))):
                 return True
         blocking = force or self._graph is None
         if not self._sync.acquire(timeout=-1 if blocking else self.wait):
             return self._failed is None
         try:
-            if not blocking and self._failed is None and self._checked >= now:
+            if not blocking and self._failed is None and (
+                    self._checked >= now
+                    or (since is not None and self._announced_ahead() is False)):
                 return True  # another thread looked while this one waited
             started = time.monotonic()
             try:
-                self._catch_up()
+                # Told there is something newer: the journal at once, no version first.
+                self._catch_up(announced=not force and since is not None
+                               and self._announced_ahead() is True)
             except StoreError as exc:  # stores translate their backend's errors to these
                 if self._graph is None:
                     raise
@@ -156,13 +209,34 @@ class Replica:
         finally:
             self._sync.release()
 
-    def _catch_up(self) -> None:
+    def reach(self, version: int, timeout: float) -> bool:
+        """Catch up to at least ``version`` (a client's read-your-writes token),
+        looking at the store again until ``timeout`` seconds have passed (a cluster
+        member may lag behind the write); whether the live graph now reaches it.
+
+        Raises :class:`StoreError` when the store does not answer.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._graph is not None and self._graph.version >= version:
+                return True
+            if not self.refresh(force=True):
+                raise StoreUnavailable(f"the store does not answer: {self.stale_reason}")
+            if self.version >= version:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.05, left))
+
+    def _catch_up(self, *, announced: bool = False) -> None:
         if self._graph is None:
             self._load()
             return
-        top = self.store.version()
-        if top <= self._graph.version:
-            return
+        if not announced:
+            top = self.store.version()
+            if top <= self._graph.version:
+                return
         entries = self.store.journal(self._graph.version)
         if entries is None or any(e.reload for e in entries):
             self._load()
@@ -213,6 +287,7 @@ class Replica:
                     fresh.apply(entry.version, entry.rows)
                 with self.lock.writing():
                     self._graph = fresh
+                self._announce(fresh.version)
                 self.started_from = "snapshot"
                 log.info("started from %s: %d nodes and %d edges at version %d, %d "
                          "change(s) replayed to version %d, in %.1f s%s", name,
@@ -252,6 +327,7 @@ class Replica:
             fresh.apply(entry.version, entry.rows)
         with self.lock.writing():
             self._graph = fresh
+        self._announce(fresh.version)
         self.started_from = "store"
         log.info("read %d nodes and %d edges at version %d in %.1f s",
                  fresh.node_count, fresh.edge_count, fresh.version,
@@ -280,6 +356,7 @@ class Replica:
                 graph.apply(entry.version, entry.rows)
                 applied.append(entry)
         if applied:
+            self._announce(applied[-1].version)
             self._tell(applied)
 
     def catch_up_in(self, view: WriteView) -> bool:
@@ -302,8 +379,11 @@ class Replica:
 
         A reader may already have replayed it from the journal (then nothing is
         done), or may be behind it by other processes' changes (then those are
-        replayed first, from the store).
+        replayed first, from the store). Announced on the board first, before the
+        write's answer leaves, so that every later question of any process of this
+        server includes it.
         """
+        self._announce(entry.version)
         with self._sync:
             graph = self.graph
             if entry.version <= graph.version:

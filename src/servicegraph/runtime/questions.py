@@ -68,6 +68,8 @@ class AnswerMark:
 
     def __init__(self) -> None:
         self.freshness: Freshness | None = None
+        #: The version a write of the request committed (the answer names at least it).
+        self.written: int | None = None
 
 
 #: Set by whoever serves a request (the API's middleware) to learn the version and

@@ -35,7 +35,7 @@ from servicegraph.model.graph import GraphData
 from servicegraph.model.maintenance import CANCELLED, Window
 from servicegraph.model.times import iso
 from servicegraph.model.validate import given_twice
-from servicegraph.runtime.questions import Questions
+from servicegraph.runtime.questions import ANSWERED, Questions
 from servicegraph.runtime.recorder import Noted, Recorder, observes_only
 from servicegraph.store.base import (
     Change,
@@ -205,6 +205,9 @@ class Writer:
                 return answer, None
             # The entry the store wrote: the change is turned into rows once.
             self.replica.apply_own(entry)
+            mark = ANSWERED.get()
+            if mark is not None:  # the answer names the version it wrote (a client's token)
+                mark.written = max(mark.written or 0, entry.version)
             if self.after_write is not None:
                 self.after_write()
             return answer, entry.version
