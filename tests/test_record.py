@@ -27,7 +27,7 @@ from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.maintenance import Window
 from servicegraph.model.record import OBSERVED, Transition
 from servicegraph.model.times import iso, utc_now
-from servicegraph.runtime.recorder import failed_behind_all, record_states
+from servicegraph.runtime.recorder import failed_behind_all, kept_causes_all, record_states
 from servicegraph.store import GraphStore
 
 from graphs import graphs
@@ -37,6 +37,18 @@ CUSTOMER = (NodeKind.PROMISE, NodeKind.BUSINESS_SERVICE, NodeKind.SERVICE_ACT)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _first_of_each(live: object, failed: list[str], kept: int) -> list[str]:
+    """What a transition names of ``failed`` (in id order), read off the whole list:
+    all when at most ``kept``, else the first of each provider's (else owner's)."""
+    if len(failed) <= kept:
+        return failed
+    firsts: dict[str | None, str] = {}
+    for component in failed:
+        node = live.node(component)  # type: ignore[attr-defined]
+        firsts.setdefault(node.provider or node.owner, component)
+    return sorted(firsts.values())
 
 
 def _everything(store: GraphStore) -> list[Transition]:
@@ -273,6 +285,11 @@ def test_time_travel_at_every_step_equals_the_naive_evaluator(
         facing = [n for n, s in result.impacted.items() if live.node(n) is not None]
         assert failed_behind_all(result, facing) == {
             n: failed_behind(result, n) for n in facing}
+        # Beyond a few, a transition names the first of each provider's: the same
+        # carried up the cause edges all at once as read off each node's whole list.
+        for kept in (0, 1, 2):
+            assert kept_causes_all(result, facing, kept) == {
+                n: _first_of_each(live, failed_behind(result, n), kept) for n in facing}
         held = {(t.node, t.layer): t for t in store.record_last(marks[-1][0])  # type: ignore[attr-defined]
                 if t.state is not State.OK}
         assert {k: (t.state, t.planned, t.causes) for k, t in held.items()} == {
@@ -397,28 +414,34 @@ def test_statuses_alerts_and_windows_are_recorded_in_their_own_transaction(
     assert planned[("feed-job", OBSERVED)].causes[0].window == "w"
 
 
-def test_a_transition_keeps_a_few_causes_of_each_provider(store: GraphStore) -> None:
-    """A promise behind many failed components of one provider keeps the first few of
-    them (by id) and every other provider's: the row stays small, and the providers
-    a break is shared among are those of its causes in full."""
+def test_a_transition_behind_many_failures_names_the_first_of_each_provider(
+        store: GraphStore) -> None:
+    """A promise behind more failed components than a transition names one by one keeps
+    the first (by id) of each provider's: the row stays small, and the providers a
+    break is shared among are those of the whole set."""
     from servicegraph.model import parse_document
     from servicegraph.runtime.recorder import CAUSES_KEPT
 
     cis = [f"ci-{k:02d}" for k in range(CAUSES_KEPT + 5)]
     nodes = [{"id": "p", "kind": "promise", "name": "P"},
+             {"id": "act", "kind": "service_act", "name": "Act"},
              {"id": "sys", "kind": "service_system", "name": "Sys", "provider": "Hosting"},
              {"id": "db", "kind": "ci", "name": "DB", "owner": "Data"},
              *({"id": c, "kind": "ci", "name": c, "provider": "Hosting"} for c in cis)]
-    edges = [{"from": "p", "to": "sys"}, {"from": "sys", "to": "db"},
-             *({"from": "sys", "to": c} for c in cis)]
+    edges = [{"from": "p", "to": "sys"}, {"from": "act", "to": "sys"},
+             {"from": "sys", "to": "db"}, *({"from": "sys", "to": c} for c in cis)]
     sg = ServiceGraph(store)
     sg.writes.load(parse_document({"nodes": nodes, "edges": edges}), replace=True)
-    answer = sg.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id=n)
-                                           for n in [*reversed(cis), "db"]])
-    assert answer["broken_promises"] == ["p"]
+    few = sg.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id=n)
+                                        for n in cis[:3]])
+    (promise,) = [t for t in _everything(store) if t.node == "p" and t.version == few["version"]]
+    assert [c.component for c in promise.causes] == cis[:3]  # few: every one named
+    many = sg.writes.push_status("mon", [StatusUpdate(State.DOWN, _now(), id=n)
+                                         for n in [*reversed(cis), "db"]])
+    assert many["broken_promises"] == ["p"]
     (promise,) = [t for t in _everything(store)
-                  if t.node == "p" and t.version == answer["version"]]
-    assert [c.component for c in promise.causes] == sorted([*cis[:CAUSES_KEPT], "db"])
+                  if t.node == "p" and t.version == many["version"]]
+    assert [c.component for c in promise.causes] == ["ci-00", "db"]
     assert promise.providers == ("Data", "Hosting")
     # Every failed component keeps its own observed transition.
     observed = {t.node for t in _everything(store) if t.layer == OBSERVED}

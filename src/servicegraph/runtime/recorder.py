@@ -65,10 +65,62 @@ def failed_behind_all(result: ImpactResult, nodes: Iterable[str]) -> dict[str, l
     """:func:`~servicegraph.impact.analysis.failed_behind` of each of ``nodes`` (not ok
     in ``result``), computed from the cause edges of all of them at once (one compiled
     pass per hop) rather than node by node through their explanations."""
+    return kept_causes_all(result, nodes, kept=None)
+
+
+#: The most failed components a transition names one by one. Beyond it (a storm can
+#: put thousands behind one promise, and one row per transition must stay small) it
+#: names the first by id of each provider's (who must act: the provider, else the
+#: owner), so that the providers a break is shared among are those of the whole set.
+CAUSES_KEPT = 25
+
+
+def kept_causes_all(result: ImpactResult, nodes: Iterable[str],
+                    kept: int | None = CAUSES_KEPT) -> dict[str, list[str]]:
+    """The causes a transition of each of ``nodes`` (not ok in ``result``) names: the
+    failed components behind it when there are at most ``kept`` (all of them when
+    ``kept`` is ``None``), else the first by id of each provider's among them.
+
+    Each node is followed back through the cause edges only until more than ``kept``
+    failed components are found; for the nodes beyond it, the first
+    component of each provider behind every node is carried up the cause edges all at
+    once (array minima, repeated until nothing changes: cycles included), so a storm
+    costs in proportion to its cause edges, not to each node's whole reach.
+    """
     p = result.propagation
     idx = p.index
-    ids, target = idx.ids, idx.edge_target
+    ids = idx.ids
     asked = list(nodes)
+    causes = _cause_lists(result, asked)
+    given = p.given
+    out: dict[str, list[str]] = {}
+    many: list[str] = []
+    for node in asked:
+        first = idx.position[node]
+        seen, todo, failed = {first}, [first], list[int]()
+        while todo and (kept is None or len(failed) <= kept):
+            v = todo.pop()
+            if given.get(v):
+                failed.append(v)
+            for u in causes.get(v, ()):
+                if u not in seen:
+                    seen.add(u)
+                    todo.append(u)
+        if kept is None or len(failed) <= kept:
+            out[node] = sorted(ids[v] for v in failed)
+        else:
+            many.append(node)
+    if many:
+        out.update(_first_of_each_provider(result, causes, many))
+    return out
+
+
+def _cause_lists(result: ImpactResult, asked: list[str]) -> dict[int, list[int]]:
+    """The cause edges (by position) of everything behind ``asked``, found a hop at a
+    time, each hop in one compiled pass."""
+    p = result.propagation
+    idx = p.index
+    target = idx.edge_target
     causes: dict[int, list[int]] = {}
     frontier = [idx.position[n] for n in asked]
     while frontier:
@@ -81,46 +133,44 @@ def failed_behind_all(result: ImpactResult, nodes: Iterable[str]) -> dict[str, l
             causes[v] = found[start:end]
             frontier += causes[v]
             start = end
-    given = p.given
+    return causes
+
+
+def _first_of_each_provider(result: ImpactResult, causes: dict[int, list[int]],
+                            nodes: list[str]) -> dict[str, list[str]]:
+    """For each of ``nodes``, the first failed component by id of each provider behind
+    it (see :func:`kept_causes_all`)."""
+    p = result.propagation
+    idx = p.index
+    ids, who, rank = idx.ids, idx.who_codes, idx.id_rank()
+    members = np.fromiter(causes, dtype=np.int64, count=len(causes))
+    local = {int(v): k for k, v in enumerate(members.tolist())}
+    # Every node behind is followed, so every cause is a member too.
+    src = np.repeat(np.arange(len(members), dtype=np.int64),
+                    [len(us) for us in causes.values()])
+    dst = np.fromiter((local[u] for us in causes.values() for u in us), dtype=np.int64,
+                      count=len(src))
+    # A column per provider (who must act; the last: nobody named), the id rank of the
+    # first failed component of it behind each node, infinite where there is none.
+    codes = who[members].astype(np.int64)
+    width = len(idx.who_names) + 1
+    codes[codes < 0] = width - 1
+    firsts = np.full((len(members), width), np.inf)
+    failed = np.fromiter((bool(p.given.get(int(v))) for v in members.tolist()), dtype=bool,
+                         count=len(members))
+    rows = np.flatnonzero(failed)
+    firsts[rows, codes[rows]] = rank[members[rows]]
+    while True:
+        before = firsts.copy()
+        np.minimum.at(firsts, src, firsts[dst])
+        if np.array_equal(before, firsts):
+            break
+    at_rank = {float(rank[v]): ids[v] for v in members[rows].tolist()}
     out: dict[str, list[str]] = {}
-    for node in asked:
-        first = idx.position[node]
-        seen, todo, failed = {first}, [first], []
-        while todo:
-            v = todo.pop()
-            if given.get(v):
-                failed.append(ids[v])
-            for u in causes.get(v, ()):
-                if u not in seen:
-                    seen.add(u)
-                    todo.append(u)
-        out[node] = sorted(failed)
+    for node in nodes:
+        row = firsts[local[idx.position[node]]]
+        out[node] = sorted(at_rank[float(r)] for r in row[np.isfinite(row)].tolist())
     return out
-
-
-#: The causes a transition keeps of each provider (who must act: the provider, else the
-#: owner), the first by id: in a storm a promise can stand behind thousands of failed
-#: components of one provider, and one row per transition must stay small. Every
-#: provider keeps at least one, so the shares of a break among its providers (which
-#: count distinct providers) are those of the causes in full.
-CAUSES_KEPT = 25
-
-
-def kept_causes(live: LiveGraph, failed: list[str]) -> list[str]:
-    """The first :data:`CAUSES_KEPT` of ``failed`` (in id order) of each provider."""
-    if len(failed) <= CAUSES_KEPT:
-        return failed
-    idx = live.index
-    who, position = idx.who_codes, idx.position
-    taken: dict[int, int] = {}
-    kept = []
-    for component in failed:
-        code = int(who[position[component]])
-        n = taken.get(code, 0)
-        if n < CAUSES_KEPT:
-            kept.append(component)
-            taken[code] = n + 1
-    return kept
 
 
 def record_states(live: LiveGraph, result: ImpactResult, at: str,
@@ -179,9 +229,9 @@ def record_states(live: LiveGraph, result: ImpactResult, at: str,
                                                          kept.planned, kept.causes)
                     continue
             explain.append((node, kind.value, state))
-    behind = failed_behind_all(result, (node for node, _, _ in explain))
+    behind = kept_causes_all(result, (node for node, _, _ in explain))
     for node, layer, state in explain:
-        causes = tuple(cause(c, observed.get(c, state)) for c in kept_causes(live, behind[node]))
+        causes = tuple(cause(c, observed.get(c, state)) for c in behind[node])
         out[(node, layer)] = Transition(
             at, node, layer, state, bool(planned) and node not in alone.impacted, causes)
     for node, state in observed.items():
