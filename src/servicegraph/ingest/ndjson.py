@@ -7,12 +7,21 @@ are reported by line number.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from typing import Any
+
+import orjson
 
 from servicegraph.model.errors import Problem, ValidationError, short
 from servicegraph.model.graph import GraphData
 from servicegraph.model.interchange import parse_document
+
+#: A run of digits that may be an integer orjson would not keep exact.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+#: What a line that could not be read decodes to (``None`` is JSON's null).
+_UNREAD = object()
 
 
 class NdjsonReader:
@@ -34,12 +43,29 @@ class NdjsonReader:
         self._node_lines: list[int] = []
         self._edge_lines: list[int] = []
         self._problems: list[Problem] = []
+        self._exact = False
+
+    @property
+    def clean(self) -> bool:
+        """Whether every line read so far is a node or an edge (no problem yet)."""
+        return not self._problems and not self._rest.strip()
+
+    @property
+    def raw_nodes(self) -> list[Any]:
+        """The nodes as decoded from their lines, not checked yet."""
+        return self._nodes
+
+    @property
+    def raw_edges(self) -> list[Any]:
+        """The edges as decoded from their lines, not checked yet."""
+        return self._edges
 
     def feed(self, chunk: bytes) -> None:
         """Take the next part of the body."""
         self.bytes += len(chunk)
         data = self._rest + chunk
         *complete, self._rest = data.split(b"\n")
+        self._exact = _LONG_NUMBER.search(data) is not None
         for line in complete:
             self._line(line)
 
@@ -47,18 +73,33 @@ class NdjsonReader:
         self.lines += 1
         if not raw.strip():
             return
+        item: Any = _UNREAD
+        if not self._exact:
+            # Refused: read again below, the json module's verdict is the one given.
+            with contextlib.suppress(orjson.JSONDecodeError):
+                item = orjson.loads(raw)
+        if item is _UNREAD:
+            item = self._exactly(raw)
+            if item is _UNREAD:
+                return
+        self._take(item)
+
+    def _exactly(self, raw: bytes) -> Any:
+        """``raw`` read by the json module; ``_UNREAD`` when it is not JSON, noted as a
+        problem in the json module's words."""
         try:
-            item = json.loads(raw)
+            return json.loads(raw)
         except RecursionError:
             # The decoder recurses: a line nested some thousand levels deep exhausts
             # the stack; it is bad input like any other.
             self._problems.append(Problem("lines", self.lines, "?", "",
                                           "not JSON: nested too deeply to read"))
-            return
         except ValueError as exc:
             self._problems.append(Problem("lines", self.lines, "?", "",
                                           f"not JSON: {short(str(exc), 200)}"))
-            return
+        return _UNREAD
+
+    def _take(self, item: Any) -> None:
         if isinstance(item, dict) and len(item) == 1 and "node" in item:
             self._nodes.append(item["node"])
             self._node_lines.append(self.lines)
@@ -72,6 +113,7 @@ class NdjsonReader:
     def finish(self) -> GraphData:
         """The whole batch, or :class:`ValidationError` naming lines and fields."""
         if self._rest.strip():
+            self._exact = _LONG_NUMBER.search(self._rest) is not None
             self._line(self._rest)
         self._rest = b""
         problems = list(self._problems)
