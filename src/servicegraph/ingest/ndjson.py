@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from typing import Any
 
 import orjson
@@ -18,8 +17,16 @@ from servicegraph.model.errors import Problem, ValidationError, short
 from servicegraph.model.graph import GraphData
 from servicegraph.model.interchange import parse_document
 
-#: A run of digits that may be an integer orjson would not keep exact.
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+#: Every byte to ``0`` if it is a digit, else to a space; then a run of digits that
+#: may be an integer orjson would not keep exact is found as a plain substring (ten
+#: times quicker than a regular expression over a big body).
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def _long_number(data: bytes) -> bool:
+    """Whether ``data`` holds a run of 19 digits or more."""
+    return _LONG_NUMBER in data.translate(_DIGITS)
 #: What a line that could not be read decodes to (``None`` is JSON's null).
 _UNREAD = object()
 
@@ -65,7 +72,7 @@ class NdjsonReader:
         self.bytes += len(chunk)
         data = self._rest + chunk
         *complete, self._rest = data.split(b"\n")
-        self._exact = _LONG_NUMBER.search(data) is not None
+        self._exact = _long_number(data)
         for line in complete:
             self._line(line)
 
@@ -113,7 +120,7 @@ class NdjsonReader:
     def finish(self) -> GraphData:
         """The whole batch, or :class:`ValidationError` naming lines and fields."""
         if self._rest.strip():
-            self._exact = _LONG_NUMBER.search(self._rest) is not None
+            self._exact = _long_number(self._rest)
             self._line(self._rest)
         self._rest = b""
         problems = list(self._problems)

@@ -866,7 +866,10 @@ class LiveGraph:
         v = idx.position.get(row["id"])
         if v is None:
             idx.add_node(row["id"], kind, row["name"], owner, provider, declared)
-            self._append_columns({k: c for k, c in row.items() if not k.startswith("observed")})
+            # A node's upsert never sets its observed state (only observations do);
+            # rows without one (every push's) are taken as they are.
+            self._append_columns(row if "observed_state" not in row else
+                                 {k: c for k, c in row.items() if not k.startswith("observed")})
             return
         idx.set_node(v, kind, row["name"], owner, provider, declared)
         col = self._columns

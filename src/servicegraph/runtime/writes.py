@@ -330,9 +330,8 @@ class Writer:
         def plan(view: WriteView, live: LiveGraph
                  ) -> tuple[Change | None, ChangeInfo, dict[str, Any]]:
             work = planning.push_work(live, source, batch, full_sync=full_sync)
-            stored = GraphData() if work.nothing else view.fetch(
-                [*(n.id for n in work.changed.nodes), *work.retire_nodes],
-                [*(e.key for e in work.changed.edges), *work.retire_edges])
+            nodes, edges = planning.held(live, work)
+            stored = view.fetch(nodes, edges) if nodes or edges else GraphData()
             found = planning.plan_push(live, work, stored, source, batch,
                                        full_sync=full_sync, precedence=self.precedence,
                                        now=info.at)
