@@ -65,8 +65,11 @@ def node_row(node: Node) -> dict[str, Any]:
     row: dict[str, Any] = {"id": node.id, "kind": node.kind.value, "name": node.name}
     for attr in ATTRIBUTES:
         row[attr] = getattr(node, attr)
-    row["properties"] = json.dumps(dict(node.properties), sort_keys=True)
-    row["redundancy"] = json.dumps(dict(node.redundancy), sort_keys=True)
+    # Most nodes have neither: "{}" is what dumping an empty mapping gives.
+    row["properties"] = (json.dumps(dict(node.properties), sort_keys=True)
+                         if node.properties else EMPTY)
+    row["redundancy"] = (json.dumps(dict(node.redundancy), sort_keys=True)
+                         if node.redundancy else EMPTY)
     row["claims"] = _claims_text(node.claims)
     row["claim_keys"] = [claim_key(c.source, c.key) for c in node.claims]
     row["retired_at"] = node.retired_at
