@@ -176,8 +176,9 @@ def test_an_unchanged_page_is_known_on_its_lines(
         raise AssertionError("the unchanged page was read into the model")
 
     monkeypatch.setattr(NdjsonReader, "finish", refused)
-    answer = fast(subject, body(NODES, EDGES))
-    assert (answer["unchanged"], answer["changed"]) == (len(NODES) + len(EDGES), False)
+    for data in (body(NODES, EDGES), body(NODES, EDGES).rstrip(b"\n")):
+        answer = fast(subject, data)  # the last line ended by a line break or not
+        assert (answer["unchanged"], answer["changed"]) == (len(NODES) + len(EDGES), False)
     monkeypatch.setattr(NdjsonReader, "finish", finish)
     answer = fast(subject, body(changed(NODES, 5, silo="storage"), EDGES))
     assert (answer["updated"], answer["unchanged"]) == (1, len(NODES) + len(EDGES) - 1)

@@ -117,12 +117,16 @@ class NdjsonReader:
             self._problems.append(Problem("lines", self.lines, "?", "",
                                           'each line is {"node": {...}} or {"edge": {...}}'))
 
-    def finish(self) -> GraphData:
-        """The whole batch, or :class:`ValidationError` naming lines and fields."""
+    def end(self) -> None:
+        """Read the last line when the body did not end with a line break (once)."""
         if self._rest.strip():
             self._exact = _long_number(self._rest)
             self._line(self._rest)
         self._rest = b""
+
+    def finish(self) -> GraphData:
+        """The whole batch, or :class:`ValidationError` naming lines and fields."""
+        self.end()
         problems = list(self._problems)
         try:
             graph = parse_document({"nodes": self._nodes, "edges": self._edges})

@@ -365,6 +365,7 @@ class Writer:
         is read and pushed the full way, which names every problem by line.
         """
         moment = now or _now()
+        reader.end()
         if not full_sync and reader.clean and not check_source(source):
             with self.questions.reading() as live:
                 if live.repeats(source, reader.raw_nodes, reader.raw_edges):
