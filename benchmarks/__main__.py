@@ -219,7 +219,7 @@ def ingest_rows(alone: api.Ingest, client: httpx.Client, pages: list[tuple[bytes
 def ingest_only(args: argparse.Namespace) -> int:
     """``--only ingest``: the ingest rows alone (through the API, the Neo4j side alone,
     the unchanged re-push), in their own section."""
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), load()
     n = args.nodes or TIERS[args.tier]
     size = human(n)
     log(f"ingest, tier {args.tier}: generating {size} nodes")
@@ -239,8 +239,9 @@ def ingest_only(args: argparse.Namespace) -> int:
         log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
     lines = [f"## Ingest at tier {args.tier}: {size} nodes", "",
              f"`python -m benchmarks --only ingest --tier {args.tier}`; "
-             f"{time.perf_counter() - started:,.0f} s; load average {load()} at the end "
-             "(the machine may be shared)", "", *machine(version), "", *table(rows), ""]
+             f"{time.perf_counter() - started:,.0f} s; load average {load_before} at the "
+             f"start, {load()} at the end (the machine may be shared)", "",
+             *machine(version), "", *table(rows), ""]
     print("\n".join(lines))
     write_section(args.out, f"ingest {args.tier}", lines)
     return 0
