@@ -254,7 +254,9 @@ class LiveGraph:
                     silo=col["silo"][v], description=col["description"][v],
                     source=col["source"][v], external_id=col["external_id"][v],
                     properties=json.loads(props) if props != EMPTY else {},
-                    redundancy=idx.node(v).redundancy, retired_at=col["retired_at"][v],
+                    # Most nodes declare no group: no index Node built to learn it.
+                    redundancy=idx.node(v).redundancy if idx.declares_groups(v) else {},
+                    retired_at=col["retired_at"][v],
                     observed=self.observed.get(v))
 
     def edge_at(self, e: int) -> Edge:
