@@ -413,6 +413,8 @@ class LiveGraph:
         prefix = f"{source} "
         ids: set[str] = set()
         keys: set[str] = set()
+        positions: list[int] = []
+        wanted: list[int] = []
         for raw in nodes:
             if type(raw) is not dict or not raw.keys() <= allowed or "source" in raw:
                 return False
@@ -431,7 +433,11 @@ class LiveGraph:
             word = raw.get("kind")
             code = codes.get(word) if type(word) is str else None
             seen = raw.get("visible")
-            if (code is None or kinds[v] != code or names[v] != raw.get("name", node_id)
+            if code is None:
+                return False
+            positions.append(v)
+            wanted.append(code)
+            if (names[v] != raw.get("name", node_id)
                     or owners[v] != raw.get("owner") or providers[v] != raw.get("provider")
                     or (seen is not None and type(seen) is not bool) or visible[v] != seen
                     or silo[v] != raw.get("silo")
@@ -452,6 +458,10 @@ class LiveGraph:
                         return False
             except (ValueError, RecursionError):
                 return False  # nested past what the stores hold: not what is stored
+        # The kinds at once: a numpy scalar per item costs more than the comparison.
+        if positions and not np.array_equal(kinds[np.array(positions, dtype=np.int64)],
+                                            np.array(wanted, dtype=kinds.dtype)):
+            return False
         return self._repeats_edges(source, edges)
 
     def _repeats_edges(self, source: str, edges: Sequence[Any]) -> bool:
@@ -461,9 +471,10 @@ class LiveGraph:
         idx = self.index
         position = idx.position
         allowed = _EDGE_NAMES
-        ends = np.empty((2, len(edges)), dtype=np.int64)
+        sources: list[int] = []
+        targets: list[int] = []
         pairs: set[tuple[str, str]] = set()
-        for i, raw in enumerate(edges):
+        for raw in edges:
             if type(raw) is not dict or not raw.keys() <= allowed:
                 return False
             source_id, target_id = raw.get("from"), raw.get("to")
@@ -473,8 +484,10 @@ class LiveGraph:
             if s is None or t is None or (source_id, target_id) in pairs:
                 return False
             pairs.add((source_id, target_id))
-            ends[0, i], ends[1, i] = s, t
-        found = idx.find_edges(ends[0], ends[1])
+            sources.append(s)
+            targets.append(t)
+        found = idx.find_edges(np.array(sources, dtype=np.int64),
+                               np.array(targets, dtype=np.int64))
         if (found < 0).any():
             return False
         group, soft = idx.edge_group[found].tolist(), idx.edge_soft[found].tolist()
