@@ -14,11 +14,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import neo4j
 import numpy as np
 
 from benchmarks.enterprise import Enterprise, ndjson
 from benchmarks.report import log
 from benchmarks.timing import Timing
+from servicegraph.ingest.ndjson import NdjsonReader
+from servicegraph.ingest.push import plan_claims
+from servicegraph.model.graph import GraphData
+from servicegraph.store import Neo4jStore
+from servicegraph.store.base import ChangeInfo
+from servicegraph.store.cypher import statement
+from servicegraph.store.journal import entry_for, to_record
+from servicegraph.store.neo4j import BATCH, edge_params, node_params
 
 SOURCE = "bench"
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -63,6 +72,60 @@ def push_all(client: httpx.Client, pages: list[tuple[bytes, int]]) -> Ingest:
         if i % 25 == 0:
             log(f"    push {i + 1}/{len(pages)}: {items / total:,.0f} items/s so far")
     return Ingest(total, items, len(pages), counts)
+
+
+@dataclass
+class Batches:
+    """One page as the Neo4j store sends it: the ``UNWIND`` rows of its nodes and
+    edges, and its journal record (the version filled in when written)."""
+
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    record: dict[str, Any]
+    items: int
+
+
+def store_batches(pages: list[tuple[bytes, int]], at: str) -> list[Batches]:
+    """Every page made into the rows a fresh push of it writes (created items, each
+    with its source's claim), by the library's own functions, before any timing."""
+    out = []
+    for body, size in pages:
+        reader = NdjsonReader()
+        reader.feed(body)
+        change = plan_claims(GraphData(), SOURCE, reader.finish(), precedence=[],
+                             now=at).change
+        record = to_record(entry_for(change, ChangeInfo(at, "push", SOURCE), 0))
+        out.append(Batches(node_params(change), [edge_params(e) for e in change.upsert_edges],
+                           record, size))
+    return out
+
+
+def store_alone(store: Neo4jStore, batches: list[Batches]) -> Ingest:
+    """The Neo4j side alone: each page's statements as the store sends them (the write
+    lock on the meta node, the nodes' and the edges' ``UNWIND`` batches, the journal
+    entry), in one transaction per page, sent directly with the driver; nothing is
+    parsed, planned, validated or applied in memory. The time is the sum of the
+    transactions."""
+    lock, nodes, edges, commit = (statement(n) for n in (
+        "graph/lock", "nodes/upsert", "edges/upsert", "journal/commit"))
+
+    def write(tx: neo4j.ManagedTransaction, page: Batches) -> None:
+        found = tx.run(lock, at=page.record["at"]).single(strict=True)
+        for start in range(0, len(page.nodes), BATCH):
+            tx.run(nodes, rows=page.nodes[start:start + BATCH]).consume()
+        for start in range(0, len(page.edges), BATCH):
+            tx.run(edges, rows=page.edges[start:start + BATCH]).consume()
+        tx.run(commit, record={**page.record, "version": int(found["version"]) + 1},
+               cutoff=None).consume()
+
+    total, items = 0.0, 0
+    with store.driver.session(database=store.database) as session:
+        for page in batches:
+            t0 = time.perf_counter()
+            session.execute_write(write, page)
+            total += time.perf_counter() - t0
+            items += page.items
+    return Ingest(total, items, len(batches), Counter(created=items))
 
 
 def timed(client: httpx.Client, method: str, path: str, reps: int, body: Any = None,

@@ -178,3 +178,33 @@ def test_the_record_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert all("naive way" in r.note for r in rows[:3])
     assert "transitions" in rows[4].value and not rows[4].value.startswith("0 ")
     assert "| figure |" in "\n".join(section(rows, "S", sizes, 0.0, version))
+
+
+def test_the_neo4j_side_alone_writes_what_the_pushes_write(neo4j_store: Any) -> None:
+    """The ingest benchmark's Neo4j side alone sends the store's own batches: the graph
+    it leaves is the one the same pages pushed through the writer leave."""
+    from datetime import UTC, datetime
+
+    from benchmarks import api
+
+    from servicegraph.ingest.ndjson import NdjsonReader
+    from servicegraph.model.times import iso
+
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    pages = api.bodies(generate(300, 3), 200)
+    alone = api.store_alone(neo4j_store, api.store_batches(pages, iso(at)))
+    assert (alone.pushes, alone.items) == (len(pages), sum(size for _, size in pages))
+
+    def graph() -> tuple[list[Any], list[Any]]:
+        read = neo4j_store.read()
+        return (sorted(read.nodes, key=lambda n: n.id), sorted(read.edges, key=lambda e: e.key))
+
+    written = graph()
+    assert len(written[0]) == 300
+    neo4j_store.clear()
+    writes = ServiceGraph(neo4j_store).writes
+    for body, _ in pages:
+        reader = NdjsonReader()
+        reader.feed(body)
+        writes.push(api.SOURCE, reader.finish(), now=at)
+    assert graph() == written

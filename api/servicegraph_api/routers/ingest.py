@@ -120,12 +120,22 @@ async def push_ndjson(source: Source, request: Request, writer: WriterDep, metri
     server's `max_ndjson_bytes` (413 beyond). Problems are reported by line
     number (section `lines`). The answer carries the counts and the progress.
     """
-    reader, batch, started = await read_ndjson(request)
-    answer = await pushed_by_line(reader, lambda: writer.push(
-        source, batch, full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty),
+    reader, started = await read_lines(request)
+    answer = await pushed_by_line(reader, lambda: writer.push_read(
+        source, reader, full_sync=full_sync, dry_run=dry_run, allow_empty=allow_empty),
         started)
-    count_pushed(metrics, source, len(batch.nodes), len(batch.edges))
+    count_pushed(metrics, source, len(reader.raw_nodes), len(reader.raw_edges))
     return answer
+
+
+async def read_lines(request: Request) -> tuple[NdjsonReader, float]:
+    """Read an NDJSON body's lines as it streams in: the reader, and when reading
+    started (the items are read into the model by the push, when it must)."""
+    reader = NdjsonReader()
+    started = time.perf_counter()
+    async for chunk in request.stream():
+        reader.feed(chunk)
+    return reader, started
 
 
 async def read_ndjson(request: Request) -> tuple[NdjsonReader, GraphData, float]:

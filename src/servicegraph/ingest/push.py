@@ -109,20 +109,40 @@ def plan_claims(current: GraphData, source: str, batch: GraphData, *,
     nodes = current.node_map()
     for node in batch.nodes:
         old = nodes.get(node.id)
-        claims = _claimed(plan.nodes, old, Claim(source, _key(node), now, node_fields(node)),
-                          lambda o: _manual_claim(o, now))
+        claim = Claim(source, _key(node), now, node_fields(node))
+        if old is None:  # the usual item of a big sync: its one claim, as pushed
+            plan.nodes.created += 1
+            plan.upsert_nodes[node.id] = _created_node(node, claim)
+            continue
+        claims = _claimed(plan.nodes, old, claim, lambda o: _manual_claim(o, now))
         if claims is not None:
-            plan.upsert_nodes[node.id] = resolve_node(node.id, claims, precedence, old or node)
+            plan.upsert_nodes[node.id] = resolve_node(node.id, claims, precedence, old)
     edges = {e.key: e for e in current.edges}
     for edge in batch.edges:
         key = f"{edge.source}->{edge.target}"
-        claims = _claimed(plan.edges, edges.get(edge.key),
-                          Claim(source, key, now, edge_fields(edge)),
+        found = edges.get(edge.key)
+        edge_claim = Claim(source, key, now, edge_fields(edge))
+        if found is None:
+            plan.edges.created += 1
+            plan.upsert_edges[edge.key] = Edge(edge.source, edge.target, edge.group,
+                                               edge.impact, (edge_claim,), None)
+            continue
+        claims = _claimed(plan.edges, found, edge_claim,
                           lambda o: Claim(MANUAL, f"{o.source}->{o.target}", now,
                                           edge_fields(o)))
         if claims is not None:
             plan.upsert_edges[edge.key] = resolve_edge(edge, claims, precedence)
     return plan
+
+
+def _created_node(node: Node, claim: Claim) -> Node:
+    """What :func:`~servicegraph.ingest.reconcile.resolve_node` makes of a new node's
+    one claim, without merging claims: the node as pushed, keyed by its source."""
+    return Node(node.id, node.kind, node.name, owner=node.owner, provider=node.provider,
+                visible=node.visible, silo=node.silo, description=node.description,
+                source=claim.source, external_id=claim.key,
+                properties=dict(node.properties), redundancy=dict(node.redundancy),
+                claims=(claim,), retired_at=None, observed=node.observed)
 
 
 def _claimed(counts: Counts, old: Item | None, claim: Claim,

@@ -28,17 +28,21 @@ def rank(source: str, precedence: Sequence[str]) -> tuple[int, str]:
     >>> sorted(["b", "cmdb", "a"], key=lambda s: rank(s, ["cmdb"]))
     ['cmdb', 'a', 'b']
     """
-    try:
+    # Tested first: most sources of a big sync are not listed, and a raised
+    # ValueError per item costs more than the look-up.
+    if source in precedence:
         return (precedence.index(source), "")
-    except ValueError:
-        return (len(precedence), source)
+    return (len(precedence), source)
 
 
 def _resolved_fields(claims: Sequence[Claim], precedence: Sequence[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     merged: dict[str, dict[str, Any]] = {"properties": {}, "redundancy": {}}
-    # Worst-ranked first, so better-ranked sources overwrite.
-    for claim in sorted(claims, key=lambda c: rank(c.source, precedence), reverse=True):
+    # Worst-ranked first, so better-ranked sources overwrite (one claim, the usual
+    # case of a fresh push, needs no ranking).
+    ordered = claims if len(claims) == 1 else sorted(
+        claims, key=lambda c: rank(c.source, precedence), reverse=True)
+    for claim in ordered:
         for name, value in claim.fields.items():
             if value is None:
                 continue
@@ -63,12 +67,13 @@ def resolve_node(node_id: str, claims: tuple[Claim, ...], precedence: Sequence[s
     ('Payroll server', 'compute')
     """
     f = _resolved_fields(claims, precedence)
+    best = claims[0] if len(claims) == 1 else min(
+        claims, key=lambda c: rank(c.source, precedence))
     return Node(
         id=node_id, kind=NodeKind(f.get("kind", base.kind)), name=f.get("name", base.name),
         owner=f.get("owner"), provider=f.get("provider"), visible=f.get("visible"),
         silo=f.get("silo"), description=f.get("description"),
-        source=min((c.source for c in claims), key=lambda s: rank(s, precedence)),
-        external_id=min(claims, key=lambda c: rank(c.source, precedence)).key,
+        source=best.source, external_id=best.key,
         properties=f["properties"], redundancy=f["redundancy"], claims=claims,
         retired_at=None, observed=base.observed,
     )

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from servicegraph.ingest.push import (
     PushPlan,
     check_batch,
@@ -81,6 +83,24 @@ def push_work(graph: LiveGraph, source: str, batch: GraphData, *, full_sync: boo
     return PushWork(GraphData(tuple(nodes), tuple(edges)), tuple(retire_nodes),
                     tuple(retire_edges), len(batch.nodes) - len(nodes),
                     len(batch.edges) - len(edges))
+
+
+def held(graph: LiveGraph, work: PushWork) -> tuple[list[str], list[tuple[str, str]]]:
+    """The node ids and edge keys of ``work`` that the store holds, to fetch: the live
+    graph, caught up inside the store's transaction, holds what the store holds, so
+    the items it lacks are new and a push of new items reads nothing from the store."""
+    idx = graph.index
+    position = idx.position
+    nodes = [n.id for n in work.changed.nodes if n.id in position]
+    known = [e.key for e in work.changed.edges
+             if e.source in position and e.target in position]
+    if known:
+        found = idx.find_edges(np.fromiter((position[s] for s, _ in known), np.int64,
+                                           len(known)),
+                               np.fromiter((position[t] for _, t in known), np.int64,
+                                           len(known)))
+        known = [k for k, e in zip(known, found.tolist(), strict=True) if e >= 0]
+    return [*nodes, *work.retire_nodes], [*known, *work.retire_edges]
 
 
 def plan_push(graph: LiveGraph, work: PushWork, stored: GraphData, source: str,

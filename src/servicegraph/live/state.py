@@ -28,7 +28,7 @@ from servicegraph.model.acknowledgements import Acknowledgement
 from servicegraph.model.alert_mapping import PROPERTY_PREFIX, AlertMapping
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.errors import UnknownNodeError
-from servicegraph.model.fields import NODE_FIELDS
+from servicegraph.model.fields import EDGE_NAMES, NODE_FIELDS, NODE_NAMES
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.kinds import Impact, NodeKind, State
 from servicegraph.model.maintenance import Window
@@ -42,6 +42,10 @@ INDEXED = frozenset({"id", "kind", "name", "owner", "provider", "redundancy"})
 #: The node attributes kept as columns beside the index's own.
 COLUMNS = (*(f.column for f in NODE_FIELDS if f.name not in INDEXED), "retired_at")
 _EMPTY: tuple[str, ...] = ()
+#: The wire's field names and kind words (see :meth:`LiveGraph.repeats`).
+_NODE_NAMES = NODE_NAMES
+_EDGE_NAMES = EDGE_NAMES
+_WIRE_KIND = {k.value: KIND_CODE[k] for k in NodeKind}
 
 
 class _Interned:
@@ -250,7 +254,9 @@ class LiveGraph:
                     silo=col["silo"][v], description=col["description"][v],
                     source=col["source"][v], external_id=col["external_id"][v],
                     properties=json.loads(props) if props != EMPTY else {},
-                    redundancy=idx.node(v).redundancy, retired_at=col["retired_at"][v],
+                    # Most nodes declare no group: no index Node built to learn it.
+                    redundancy=idx.node(v).redundancy if idx.declares_groups(v) else {},
+                    retired_at=col["retired_at"][v],
                     observed=self.observed.get(v))
 
     def edge_at(self, e: int) -> Edge:
@@ -386,6 +392,115 @@ class LiveGraph:
             return False
         declared = idx.node(v).redundancy if node.redundancy or idx.declares_groups(v) else {}
         return dict(declared) == dict(node.redundancy)
+
+    def repeats(self, source: str, nodes: Sequence[Any], edges: Sequence[Any]) -> bool:
+        """Whether a push by ``source`` of ``nodes`` and ``edges``, as decoded from the
+        wire and not checked yet, repeats exactly what the source alone claims, live:
+        then it changes nothing, and every item is valid because it equals what is
+        stored. Says ``False`` at the first doubt (a field of another type, a ``source``
+        field, an id or a dependency given twice), so the caller reads the push the
+        full way, which names every problem.
+
+        Compares the wire's values with the columns, without building model objects:
+        a big unchanged sync costs a look-up and a few comparisons per item.
+        """
+        idx, col = self.index, self._columns
+        position, retired, claim_keys = idx.position, self.node_retired, self.claim_keys
+        kinds, names, owners, providers = idx.kind_codes, idx.names, idx.owners, idx.providers
+        visible, silo, description = col["visible"], col["silo"], col["description"]
+        properties = col["properties"]
+        allowed, codes = _NODE_NAMES, _WIRE_KIND
+        prefix = f"{source} "
+        ids: set[str] = set()
+        keys: set[str] = set()
+        positions: list[int] = []
+        wanted: list[int] = []
+        for raw in nodes:
+            if type(raw) is not dict or not raw.keys() <= allowed or "source" in raw:
+                return False
+            node_id: str = raw.get("id", "")  # a text, once found in the index below
+            v = position.get(node_id) if type(node_id) is str else None
+            if v is None or v in retired or node_id in ids:
+                return False
+            ids.add(node_id)
+            external = raw.get("external_id")
+            if external is not None and (type(external) is not str or not external):
+                return False
+            key: str = external or node_id
+            if key in keys or claim_keys[v] != (prefix + key,):
+                return False
+            keys.add(key)
+            word = raw.get("kind")
+            code = codes.get(word) if type(word) is str else None
+            seen = raw.get("visible")
+            if code is None:
+                return False
+            positions.append(v)
+            wanted.append(code)
+            if (names[v] != raw.get("name", node_id)
+                    or owners[v] != raw.get("owner") or providers[v] != raw.get("provider")
+                    or (seen is not None and type(seen) is not bool) or visible[v] != seen
+                    or silo[v] != raw.get("silo")
+                    or description[v] != raw.get("description")):
+                return False
+            props = raw.get("properties") or {}
+            redundancy = raw.get("redundancy") or {}
+            if type(props) is not dict or type(redundancy) is not dict:
+                return False
+            try:
+                if properties[v] != (json.dumps(props, sort_keys=True) if props else EMPTY):
+                    return False
+                if redundancy or idx.declares_groups(v):
+                    # As text: JSON's true is not the count 1, nor is 1.0.
+                    held = dict(idx.node(v).redundancy)
+                    if (json.dumps(redundancy, sort_keys=True)
+                            != json.dumps(held, sort_keys=True)):
+                        return False
+            except (ValueError, RecursionError):
+                return False  # nested past what the stores hold: not what is stored
+        # The kinds at once: a numpy scalar per item costs more than the comparison.
+        if positions and not np.array_equal(kinds[np.array(positions, dtype=np.int64)],
+                                            np.array(wanted, dtype=kinds.dtype)):
+            return False
+        return self._repeats_edges(source, edges)
+
+    def _repeats_edges(self, source: str, edges: Sequence[Any]) -> bool:
+        """:meth:`repeats` for the dependencies."""
+        if not edges:
+            return True
+        idx = self.index
+        position = idx.position
+        allowed = _EDGE_NAMES
+        sources: list[int] = []
+        targets: list[int] = []
+        pairs: set[tuple[str, str]] = set()
+        for raw in edges:
+            if type(raw) is not dict or not raw.keys() <= allowed:
+                return False
+            source_id, target_id = raw.get("from"), raw.get("to")
+            if type(source_id) is not str or type(target_id) is not str:
+                return False
+            s, t = position.get(source_id), position.get(target_id)
+            if s is None or t is None or (source_id, target_id) in pairs:
+                return False
+            pairs.add((source_id, target_id))
+            sources.append(s)
+            targets.append(t)
+        found = idx.find_edges(np.array(sources, dtype=np.int64),
+                               np.array(targets, dtype=np.int64))
+        if (found < 0).any():
+            return False
+        group, soft = idx.edge_group[found].tolist(), idx.edge_soft[found].tolist()
+        names, retired, claimed = idx.group_name, self.edge_retired, self.edge_sources
+        alone = (source,)
+        for raw, e, g, is_soft in zip(edges, found.tolist(), group, soft, strict=True):
+            word = raw.get("impact", "hard")
+            named = raw.get("group")
+            if (e in retired or claimed[e] != alone
+                    or word != ("soft" if is_soft else "hard")
+                    or named != (names[g] if g >= 0 else None)):
+                return False
+        return True
 
     def unchanged_edges(self, source: str, edges: Sequence[Edge]) -> list[bool]:
         """For each edge, whether ``source`` alone claims it, live, exactly as given."""
@@ -766,7 +881,10 @@ class LiveGraph:
         v = idx.position.get(row["id"])
         if v is None:
             idx.add_node(row["id"], kind, row["name"], owner, provider, declared)
-            self._append_columns({k: c for k, c in row.items() if not k.startswith("observed")})
+            # A node's upsert never sets its observed state (only observations do);
+            # rows without one (every push's) are taken as they are.
+            self._append_columns(row if "observed_state" not in row else
+                                 {k: c for k, c in row.items() if not k.startswith("observed")})
             return
         idx.set_node(v, kind, row["name"], owner, provider, declared)
         col = self._columns

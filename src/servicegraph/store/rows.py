@@ -17,6 +17,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from servicegraph.model import fields
 from servicegraph.model.acknowledgements import Acknowledgement
 from servicegraph.model.alert_mapping import AlertMapping
@@ -34,7 +36,14 @@ EMPTY = "{}"
 
 
 def _claims_text(claims: tuple[Claim, ...]) -> str:
-    return json.dumps([c.to_dict() for c in claims], sort_keys=True)
+    # Every item a push writes carries this text: orjson writes it several times faster
+    # (compact, keys sorted; read back by any JSON reader the same), the json module
+    # what orjson cannot (an integer beyond 64 bits in a claim's properties).
+    listed = [c.to_dict() for c in claims]
+    try:
+        return orjson.dumps(listed, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return json.dumps(listed, sort_keys=True)
 
 
 def _claims(text: str | None) -> tuple[Claim, ...]:
@@ -65,8 +74,11 @@ def node_row(node: Node) -> dict[str, Any]:
     row: dict[str, Any] = {"id": node.id, "kind": node.kind.value, "name": node.name}
     for attr in ATTRIBUTES:
         row[attr] = getattr(node, attr)
-    row["properties"] = json.dumps(dict(node.properties), sort_keys=True)
-    row["redundancy"] = json.dumps(dict(node.redundancy), sort_keys=True)
+    # Most nodes have neither: "{}" is what dumping an empty mapping gives.
+    row["properties"] = (json.dumps(dict(node.properties), sort_keys=True)
+                         if node.properties else EMPTY)
+    row["redundancy"] = (json.dumps(dict(node.redundancy), sort_keys=True)
+                         if node.redundancy else EMPTY)
     row["claims"] = _claims_text(node.claims)
     row["claim_keys"] = [claim_key(c.source, c.key) for c in node.claims]
     row["retired_at"] = node.retired_at
