@@ -24,7 +24,7 @@ import neo4j.exceptions
 
 from servicegraph.model.graph import Edge, GraphData
 from servicegraph.model.kinds import NodeKind
-from servicegraph.model.record import Transition
+from servicegraph.model.record import Columns, Transition
 from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
@@ -52,6 +52,7 @@ from servicegraph.store.neo4j_outbox import SCHEMA as OUTBOX_SCHEMA
 from servicegraph.store.neo4j_outbox import Neo4jOutbox
 from servicegraph.store.record_rows import (
     RECORD_LAYERS,
+    columns_from,
     record_cutoff,
     transition_from,
     transition_row,
@@ -481,6 +482,26 @@ class Neo4jStore(Neo4jOutbox):
 
         with _translated(), self.driver.session(database=self.database) as session:
             return session.execute_read(work)
+
+    def record_columns(self, start: str, end: str, *, nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None, causes: bool = False
+                       ) -> Columns:
+        """The record's columns over ``[start, end)`` (see :class:`RecordStore`): one
+        statement, answered as one list per field."""
+        chosen = list(RECORD_LAYERS if layers is None else layers)
+        params: dict[str, Any] = {"start": start, "end": end, "causes": causes}
+        if nodes is None:
+            name, params["layers"] = "record/columns", chosen
+        else:
+            name = "record/columns_keys"
+            params["keys"] = [{"node": n, "layer": k} for n in dict.fromkeys(nodes)
+                              for k in chosen]
+        with _translated():
+            (found,) = self._run_once(statement(name), **params)
+        return columns_from(found["node"], found["layer"], found["at"], found["state"],
+                            found["planned"], [p or None for p in found["providers"]],
+                            [p or None for p in found["payload"]], found["seq"],
+                            causes=causes)
 
     def record_last(self, at: str, *, inclusive: bool = True,
                     nodes: Sequence[str] | None = None,

@@ -1,15 +1,16 @@
 """How both stores keep the promise record's transitions: the columns they search on,
-and the whole transition as JSON text beside them."""
+the columns the record's figures read (state, planned mark, the causes' providers), and
+the whole transition as JSON text beside them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from servicegraph.model.kinds import NodeKind
-from servicegraph.model.record import OBSERVED, Transition
+from servicegraph.model.record import OBSERVED, Columns, Transition
 from servicegraph.model.times import iso, parse_iso
 from servicegraph.store.base import StoreError
 
@@ -28,12 +29,13 @@ def transition_row(t: Transition) -> dict[str, Any]:
     >>> from servicegraph.model.kinds import State
     >>> row = transition_row(Transition("2030-01-01T00:00:00.000000Z", "a", "promise",
     ...                                 State.DOWN, version=3))
-    >>> row["state"], row["version"], transition_from(row) == Transition(
+    >>> row["state"], row["version"], row["providers"], transition_from(row) == Transition(
     ...     "2030-01-01T00:00:00.000000Z", "a", "promise", State.DOWN, version=3)
-    ('down', 3, True)
+    ('down', 3, '[]', True)
     """
     return {"at": t.at, "node": t.node, "layer": t.layer, "state": t.state.word,
             "planned": t.planned, "version": t.version,
+            "providers": json.dumps(list(t.providers), separators=(",", ":")),
             "payload": json.dumps(t.to_dict(), sort_keys=True)}
 
 
@@ -43,6 +45,40 @@ def transition_from(row: Mapping[str, Any]) -> Transition:
         return Transition.from_dict(json.loads(row["payload"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreError(f"a transition of the record cannot be read: {exc}") from None
+
+
+_STATES = {"ok": 0, "degraded": 1, "down": 2}
+
+
+def columns_from(node: Sequence[str], layer: Sequence[str], at: Sequence[str],
+                 state: Sequence[str], planned: Sequence[Any], providers: Sequence[str | None],
+                 payload: Sequence[str | None], seq: Sequence[int], *, causes: bool
+                 ) -> Columns:
+    """The record's columns from the stored ones, ``seq`` their order. A row's
+    ``payload`` is read only where it is needed: for its causes (``causes``), or for
+    its providers on a row written before they had a column of their own (``providers``
+    ``None``).
+
+    >>> cols = columns_from(["p"], ["promise"], ["2030-01-01T00:00:00.000000Z"], ["down"],
+    ...                     [1], ['["N"]'], [None], [7], causes=False)
+    >>> cols.state, cols.planned, cols.providers, cols.order, cols.causes
+    ([2], [True], [('N',)], [7], None)
+    """
+    try:
+        known: dict[str, tuple[str, ...]] = {
+            text: tuple(json.loads(text)) for text in set(providers) if text is not None}
+        whole: dict[int, Transition] = {
+            i: transition_from({"payload": text}) for i, text in enumerate(payload)
+            if text is not None and (causes or providers[i] is None)}
+        cols = Columns(list(node), list(layer), list(at), [_STATES[s] for s in state],
+                       [bool(p) for p in planned],
+                       [known[text] if text is not None else whole[i].providers
+                        for i, text in enumerate(providers)],
+                       [whole[i].causes for i in range(len(payload))] if causes else None,
+                       list(seq))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"a transition of the record cannot be read: {exc}") from None
+    return cols
 
 
 def record_cutoff(at: str, days: float) -> str | None:

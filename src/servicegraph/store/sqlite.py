@@ -21,7 +21,7 @@ from typing import Any
 
 from servicegraph.model import fields
 from servicegraph.model.graph import GraphData
-from servicegraph.model.record import Transition
+from servicegraph.model.record import Columns, Transition
 from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
@@ -44,6 +44,7 @@ from servicegraph.store.journal import (
     to_record,
 )
 from servicegraph.store.record_rows import (
+    columns_from,
     record_cutoff,
     transition_from,
     transition_row,
@@ -134,7 +135,8 @@ CREATE TABLE IF NOT EXISTS record (
     state TEXT NOT NULL,
     planned INTEGER NOT NULL,
     version INTEGER,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL,
+    providers TEXT
 );
 CREATE INDEX IF NOT EXISTS record_node_at ON record(node, layer, at, seq);
 CREATE INDEX IF NOT EXISTS record_at ON record(at, seq);
@@ -252,7 +254,10 @@ class SqliteStore(SqliteOutbox):
         wanted = {"nodes": {**dict(fields.NODE_STORE_COLUMNS),
                             **{c: "TEXT" for c in fields.OBSERVED_COLUMNS}},
                   "edges": dict(fields.EDGE_STORE_COLUMNS),
-                  "sync_sessions": {"opened_version": "INTEGER NOT NULL DEFAULT 0"}}
+                  "sync_sessions": {"opened_version": "INTEGER NOT NULL DEFAULT 0"},
+                  # The causes' providers, for the record's figures (older rows: NULL,
+                  # read from the payload).
+                  "record": {"providers": "TEXT"}}
         added: set[str] = set()
         for table, columns in wanted.items():
             have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
@@ -467,8 +472,8 @@ class SqliteStore(SqliteOutbox):
             return False
         rows = [transition_row(t) for t in change.record]
         db.executemany("INSERT INTO record (at, node, layer, state, planned, version, "
-                       "payload) VALUES (:at, :node, :layer, :state, :planned, :version, "
-                       ":payload)", rows)
+                       "providers, payload) VALUES (:at, :node, :layer, :state, :planned, "
+                       ":version, :providers, :payload)", rows)
         db.executemany("INSERT OR IGNORE INTO record_keys (node, layer) VALUES (?, ?)",
                        {(r["node"], r["layer"]) for r in rows})
         if change.recorded is not None:
@@ -516,6 +521,33 @@ class SqliteStore(SqliteOutbox):
             finally:
                 db.execute("COMMIT")
         return found, total
+
+    def record_columns(self, start: str, end: str, *, nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None, causes: bool = False
+                       ) -> Columns:
+        """The record's columns over ``[start, end)`` (see :class:`RecordStore`): one
+        read transaction, the payload read only where needed."""
+        where, params = _record_filter(nodes, layers)
+        keys = " AND ".join(f"k.{w}" for w in where) if where else "1"
+        rows_of = " AND ".join(where) if where else "1"
+        payload = "{0}payload" if causes else (
+            "CASE WHEN {0}providers IS NULL THEN {0}payload END")
+        columns = ", ".join(f"{{0}}{c}" for c in ("node", "layer", "at", "state", "planned",
+                                                  "providers")) + f", {payload}, {{0}}seq"
+        # Each (node, layer)'s last row before the start, then the period's rows.
+        query = (f"SELECT {columns.format('r.')} "
+                 "FROM record_keys k JOIN record r ON r.seq = (SELECT seq FROM record "
+                 "WHERE node = k.node AND layer = k.layer AND at < ? "
+                 f"ORDER BY at DESC, seq DESC LIMIT 1) WHERE {keys} "
+                 f"UNION ALL SELECT {columns.format('')} FROM record WHERE at >= ? AND at < ? "
+                 f"AND {rows_of}")
+        with self._read_lock, _unavailable():
+            cursor = self._read_db.cursor()
+            cursor.row_factory = None  # plain tuples: a row object each costs
+            found = cursor.execute(query, [start, *params, start, end, *params]).fetchall()
+        if not found:
+            return Columns(order=[], causes=[] if causes else None)
+        return columns_from(*zip(*found, strict=True), causes=causes)
 
     def record_last(self, at: str, *, inclusive: bool = True,
                     nodes: Sequence[str] | None = None,
