@@ -1,9 +1,8 @@
 // The record's columns over [$start, $end) for the layers $layers: each (node, layer)'s
 // last transition before $start (a backward seek per key the record knows), then the
-// period's (a range seek on the time index), as one list per field (one record: the
-// rows are many, a record each would cost more than they do). The payload only where
-// it is needed: for the causes ($causes), or for the providers of a transition written
-// before they had a property of their own.
+// period's (a range seek on the time index): their packed figures (one property read
+// each, not six), as one list (a record each would cost more than the rows do), and the
+// numbers of the transitions written before they had their figures.
 CALL () {
   MATCH (k:ServiceGraphRecordKey)
   WHERE k.layer IN $layers
@@ -21,9 +20,5 @@ CALL () {
   WHERE t.at >= $start AND t.at < $end AND t.layer IN $layers
   RETURN t
 }
-RETURN collect(t.node) AS node, collect(t.layer) AS layer, collect(t.at) AS at,
-       collect(t.state) AS state, collect(t.planned) AS planned,
-       collect(coalesce(t.providers, '')) AS providers,
-       collect(CASE WHEN $causes OR t.providers IS NULL THEN t.payload ELSE '' END)
-         AS payload,
-       collect(t.seq) AS seq
+RETURN collect(t.figures) AS figures,
+       collect(CASE WHEN t.figures IS NULL THEN t.seq END) AS older

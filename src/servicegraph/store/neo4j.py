@@ -52,7 +52,9 @@ from servicegraph.store.neo4j_outbox import SCHEMA as OUTBOX_SCHEMA
 from servicegraph.store.neo4j_outbox import Neo4jOutbox
 from servicegraph.store.record_rows import (
     RECORD_LAYERS,
-    columns_from,
+    SEP,
+    columns_packed,
+    columns_whole,
     record_cutoff,
     transition_from,
     transition_row,
@@ -487,21 +489,27 @@ class Neo4jStore(Neo4jOutbox):
                        layers: Sequence[str] | None = None, causes: bool = False
                        ) -> Columns:
         """The record's columns over ``[start, end)`` (see :class:`RecordStore`): one
-        statement, answered as one list per field."""
+        statement, answered as one list of packed figures (or, for named nodes, the
+        whole transitions)."""
         chosen = list(RECORD_LAYERS if layers is None else layers)
-        params: dict[str, Any] = {"start": start, "end": end, "causes": causes}
-        if nodes is None:
-            name, params["layers"] = "record/columns", chosen
-        else:
-            name = "record/columns_keys"
-            params["keys"] = [{"node": n, "layer": k} for n in dict.fromkeys(nodes)
-                              for k in chosen]
         with _translated():
-            (found,) = self._run_once(statement(name), **params)
-        return columns_from(found["node"], found["layer"], found["at"], found["state"],
-                            found["planned"], [p or None for p in found["providers"]],
-                            [p or None for p in found["payload"]], found["seq"],
-                            causes=causes)
+            if nodes is not None:
+                keys = [{"node": n, "layer": k} for n in dict.fromkeys(nodes) for k in chosen]
+                return columns_whole((r["seq"], r["payload"]) for r in self._run_once(
+                    statement("record/columns_keys"), start=start, end=end, keys=keys))
+            (found,) = self._run_once(statement("record/columns"), start=start, end=end,
+                                      layers=chosen)
+            cols = columns_packed(SEP.join(found["figures"]))
+            # Written before the figures were packed (or every one, for the causes): whole.
+            whole = (cols.order or []) + list(found["older"]) if causes else found["older"]
+            if whole:
+                more = columns_whole((r["seq"], r["payload"]) for r in self._run_once(
+                    statement("record/payloads"), seqs=list(whole)))
+                if causes:
+                    return more
+                cols.extend(more)
+                cols.causes = None
+        return cols
 
     def record_last(self, at: str, *, inclusive: bool = True,
                     nodes: Sequence[str] | None = None,

@@ -5,9 +5,11 @@ the whole transition as JSON text beside them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
+
+import numpy as np
 
 from servicegraph.model.kinds import NodeKind
 from servicegraph.model.record import OBSERVED, Columns, Transition
@@ -29,13 +31,13 @@ def transition_row(t: Transition) -> dict[str, Any]:
     >>> from servicegraph.model.kinds import State
     >>> row = transition_row(Transition("2030-01-01T00:00:00.000000Z", "a", "promise",
     ...                                 State.DOWN, version=3))
-    >>> row["state"], row["version"], row["providers"], transition_from(row) == Transition(
+    >>> row["state"], row["version"], transition_from(row) == Transition(
     ...     "2030-01-01T00:00:00.000000Z", "a", "promise", State.DOWN, version=3)
-    ('down', 3, '[]', True)
+    ('down', 3, True)
     """
     return {"at": t.at, "node": t.node, "layer": t.layer, "state": t.state.word,
             "planned": t.planned, "version": t.version,
-            "providers": json.dumps(list(t.providers), separators=(",", ":")),
+            "figures": figures_text(t),
             "payload": json.dumps(t.to_dict(), sort_keys=True)}
 
 
@@ -47,37 +49,63 @@ def transition_from(row: Mapping[str, Any]) -> Transition:
         raise StoreError(f"a transition of the record cannot be read: {exc}") from None
 
 
-_STATES = {"ok": 0, "degraded": 1, "down": 2}
+#: Between the fields of a transition's packed figures (no id, time or JSON text holds a
+#: control character).
+SEP = "\x1f"
+#: The fields of the packed figures, the store's number last.
+FIELDS = 7
 
 
-def columns_from(node: Sequence[str], layer: Sequence[str], at: Sequence[str],
-                 state: Sequence[str], planned: Sequence[Any], providers: Sequence[str | None],
-                 payload: Sequence[str | None], seq: Sequence[int], *, causes: bool
-                 ) -> Columns:
-    """The record's columns from the stored ones, ``seq`` their order. A row's
-    ``payload`` is read only where it is needed: for its causes (``causes``), or for
-    its providers on a row written before they had a column of their own (``providers``
-    ``None``).
+def figures_text(t: Transition) -> str:
+    """What the record's figures read of a transition, packed in one text (one column
+    or property read instead of six): node, layer, time, state (a digit), planned (a
+    digit), the causes' providers (JSON); the store adds its number when it has one.
 
-    >>> cols = columns_from(["p"], ["promise"], ["2030-01-01T00:00:00.000000Z"], ["down"],
-    ...                     [1], ['["N"]'], [None], [7], causes=False)
-    >>> cols.state, cols.planned, cols.providers, cols.order, cols.causes
-    ([2], [True], [('N',)], [7], None)
+    >>> from servicegraph.model.kinds import State
+    >>> figures_text(Transition("2030-01-01T00:00:00.000000Z", "a", "promise", State.DOWN,
+    ...                         True)).split(SEP)
+    ['a', 'promise', '2030-01-01T00:00:00.000000Z', '2', '1', '[]']
     """
+    providers = json.dumps(list(t.providers), separators=(",", ":"))
+    return SEP.join((t.node, t.layer, t.at, str(int(t.state)), "1" if t.planned else "0",
+                     providers))
+
+
+def columns_packed(text: str | None) -> Columns:
+    """The record's columns from packed figures (:func:`figures_text`, then the store's
+    number), every row's joined by :data:`SEP` into ``text``: split all at once, each
+    column a stride of the fields.
+
+    >>> from servicegraph.model.kinds import State
+    >>> t = Transition("2030-01-01T00:00:00.000000Z", "a", "promise", State.DOWN)
+    >>> cols = columns_packed(figures_text(t) + SEP + "7")
+    >>> cols.node, cols.state, cols.planned, cols.providers, cols.order
+    (['a'], [2], [False], [()], [7])
+    """
+    if not text:
+        return Columns(order=[])
+    fields = text.split(SEP)
+    if len(fields) % FIELDS:
+        raise StoreError("a transition of the record cannot be read: its figures are damaged")
     try:
-        known: dict[str, tuple[str, ...]] = {
-            text: tuple(json.loads(text)) for text in set(providers) if text is not None}
-        whole: dict[int, Transition] = {
-            i: transition_from({"payload": text}) for i, text in enumerate(payload)
-            if text is not None and (causes or providers[i] is None)}
-        cols = Columns(list(node), list(layer), list(at), [_STATES[s] for s in state],
-                       [bool(p) for p in planned],
-                       [known[text] if text is not None else whole[i].providers
-                        for i, text in enumerate(providers)],
-                       [whole[i].causes for i in range(len(payload))] if causes else None,
-                       list(seq))
-    except (KeyError, TypeError, ValueError) as exc:
+        digits = np.frombuffer("".join(fields[3::FIELDS]).encode("ascii"), np.uint8) - 48
+        marks = np.frombuffer("".join(fields[4::FIELDS]).encode("ascii"), np.uint8) - 48
+        texts = fields[5::FIELDS]
+        known = {t: tuple(json.loads(t)) for t in set(texts)}
+        return Columns(fields[0::FIELDS], fields[1::FIELDS], fields[2::FIELDS],
+                       digits.tolist(), (marks == 1).tolist(), [known[t] for t in texts],
+                       None, list(map(int, fields[6::FIELDS])))
+    except (TypeError, ValueError, UnicodeEncodeError) as exc:
         raise StoreError(f"a transition of the record cannot be read: {exc}") from None
+
+
+def columns_whole(rows: Iterable[tuple[int, str]]) -> Columns:
+    """The record's columns, causes included, from whole transitions (number and
+    payload): for a named node's record, or a transition written before the figures
+    had a column of their own."""
+    found = [(seq, transition_from({"payload": payload})) for seq, payload in rows]
+    cols = Columns.of(t for _, t in found)
+    cols.order = [seq for seq, _ in found]
     return cols
 
 

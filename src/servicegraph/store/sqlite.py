@@ -44,7 +44,8 @@ from servicegraph.store.journal import (
     to_record,
 )
 from servicegraph.store.record_rows import (
-    columns_from,
+    columns_packed,
+    columns_whole,
     record_cutoff,
     transition_from,
     transition_row,
@@ -135,8 +136,8 @@ CREATE TABLE IF NOT EXISTS record (
     state TEXT NOT NULL,
     planned INTEGER NOT NULL,
     version INTEGER,
-    payload TEXT NOT NULL,
-    providers TEXT
+    figures TEXT,
+    payload TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS record_node_at ON record(node, layer, at, seq);
 CREATE INDEX IF NOT EXISTS record_at ON record(at, seq);
@@ -255,9 +256,9 @@ class SqliteStore(SqliteOutbox):
                             **{c: "TEXT" for c in fields.OBSERVED_COLUMNS}},
                   "edges": dict(fields.EDGE_STORE_COLUMNS),
                   "sync_sessions": {"opened_version": "INTEGER NOT NULL DEFAULT 0"},
-                  # The causes' providers, for the record's figures (older rows: NULL,
-                  # read from the payload).
-                  "record": {"providers": "TEXT"}}
+                  # What the record's figures read, packed (older rows: NULL, read
+                  # from their payload).
+                  "record": {"figures": "TEXT"}}
         added: set[str] = set()
         for table, columns in wanted.items():
             have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
@@ -265,6 +266,10 @@ class SqliteStore(SqliteOutbox):
                 if name not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
                     added.add(name)
+        if "figures" in added:
+            # The rows before this one were written without their figures.
+            self._db.execute("INSERT OR REPLACE INTO record_meta (key, value) SELECT "
+                             "'figures_from', coalesce(max(seq), 0) + 1 FROM record")
         if "claim_keys" in added:
             rows = self._db.execute("SELECT id, claims FROM nodes WHERE claims != '[]'")
             self._db.executemany("UPDATE nodes SET claim_keys = ? WHERE id = ?", [
@@ -472,8 +477,8 @@ class SqliteStore(SqliteOutbox):
             return False
         rows = [transition_row(t) for t in change.record]
         db.executemany("INSERT INTO record (at, node, layer, state, planned, version, "
-                       "providers, payload) VALUES (:at, :node, :layer, :state, :planned, "
-                       ":version, :providers, :payload)", rows)
+                       "figures, payload) VALUES (:at, :node, :layer, :state, :planned, "
+                       ":version, :figures, :payload)", rows)
         db.executemany("INSERT OR IGNORE INTO record_keys (node, layer) VALUES (?, ?)",
                        {(r["node"], r["layer"]) for r in rows})
         if change.recorded is not None:
@@ -525,29 +530,41 @@ class SqliteStore(SqliteOutbox):
     def record_columns(self, start: str, end: str, *, nodes: Sequence[str] | None = None,
                        layers: Sequence[str] | None = None, causes: bool = False
                        ) -> Columns:
-        """The record's columns over ``[start, end)`` (see :class:`RecordStore`): one
-        read transaction, the payload read only where needed."""
+        """The record's columns over ``[start, end)`` (see :class:`RecordStore`), in one
+        read transaction: the packed figures of every row as one text, or (``causes``)
+        the whole transitions."""
         where, params = _record_filter(nodes, layers)
         keys = " AND ".join(f"k.{w}" for w in where) if where else "1"
         rows_of = " AND ".join(where) if where else "1"
-        payload = "{0}payload" if causes else (
-            "CASE WHEN {0}providers IS NULL THEN {0}payload END")
-        columns = ", ".join(f"{{0}}{c}" for c in ("node", "layer", "at", "state", "planned",
-                                                  "providers")) + f", {payload}, {{0}}seq"
         # Each (node, layer)'s last row before the start, then the period's rows.
-        query = (f"SELECT {columns.format('r.')} "
-                 "FROM record_keys k JOIN record r ON r.seq = (SELECT seq FROM record "
-                 "WHERE node = k.node AND layer = k.layer AND at < ? "
-                 f"ORDER BY at DESC, seq DESC LIMIT 1) WHERE {keys} "
-                 f"UNION ALL SELECT {columns.format('')} FROM record WHERE at >= ? AND at < ? "
-                 f"AND {rows_of}")
+        rows = ("SELECT r.seq, r.figures, r.payload FROM record_keys k JOIN record r ON "
+                "r.seq = (SELECT seq FROM record WHERE node = k.node AND layer = k.layer AND "
+                f"at < ? ORDER BY at DESC, seq DESC LIMIT 1) WHERE {keys} UNION ALL "
+                f"SELECT seq, figures, payload FROM record WHERE at >= ? AND at < ? AND "
+                f"{rows_of}")
+        args = [start, *params, start, end, *params]
         with self._read_lock, _unavailable():
-            cursor = self._read_db.cursor()
-            cursor.row_factory = None  # plain tuples: a row object each costs
-            found = cursor.execute(query, [start, *params, start, end, *params]).fetchall()
-        if not found:
-            return Columns(order=[], causes=[] if causes else None)
-        return columns_from(*zip(*found, strict=True), causes=causes)
+            db = self._read_db
+            db.execute("BEGIN")
+            try:
+                if causes:
+                    return columns_whole((r[0], r[1]) for r in db.execute(
+                        f"SELECT seq, payload FROM ({rows})", args))
+                # One text for them all: a row object each would cost more than the rows.
+                (packed,) = db.execute("SELECT group_concat(figures || char(31) || seq, "
+                                       f"char(31)) FROM ({rows}) WHERE figures IS NOT NULL",
+                                       args).fetchone()
+                cols = columns_packed(packed)
+                older = db.execute("SELECT value FROM record_meta WHERE key = 'figures_from'"
+                                   ).fetchone()
+                if older is not None:
+                    cols.extend(columns_whole((r[0], r[1]) for r in db.execute(
+                        f"SELECT seq, payload FROM ({rows}) WHERE figures IS NULL AND "
+                        "seq < ?", [*args, int(older[0])])))
+                    cols.causes = None
+            finally:
+                db.execute("COMMIT")
+        return cols
 
     def record_last(self, at: str, *, inclusive: bool = True,
                     nodes: Sequence[str] | None = None,
