@@ -4,17 +4,23 @@ on random transitions with ties, causes, planned marks, hours and ``as_of``."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from servicegraph.core import ServiceGraph
+from servicegraph.examples import example_text
+from servicegraph.ingest.status import StatusUpdate
+from servicegraph.model import loads
 from servicegraph.model.kinds import State
 from servicegraph.model.record import Cause, Columns, Transition
 from servicegraph.model.times import iso
-from servicegraph.record import Period, Schedule, record, share, zone
+from servicegraph.record import Period, Schedule, period, record, share, zone
 from servicegraph.record.clock import SECOND, Clock, clock, micros, micros_of, moment
 from servicegraph.record.figures import (
     LAYERS,
@@ -26,6 +32,7 @@ from servicegraph.record.figures import (
     _roll_up,
     record_of,
 )
+from servicegraph.store import GraphStore, Neo4jStore, SqliteStore
 
 MINUTE = 60 * SECOND
 
@@ -176,3 +183,85 @@ def test_the_columns_give_what_the_step_by_step_walk_gave(s: dict) -> None:
                                                    for b in n.breaks]) for n in found.nodes]
     assert light.providers == found.providers
     assert all(not b.causes for n in light.nodes for b in n.breaks)
+
+
+# --- the stores: packed figures, and rows written before them ------------------------------
+
+
+def _month(sg: ServiceGraph) -> tuple[Columns, Columns, str, str]:
+    """A few transitions on ``sg``'s store; the columns of all of them, and of one node's
+    (with causes), over a period around them."""
+    start = iso(datetime.now(UTC) - timedelta(seconds=5))
+    for node, state in (("feed-job", State.DOWN), ("ad-1", State.DOWN),
+                        ("feed-job", State.OK), ("ad-1", State.OK)):
+        sg.writes.push_status("mon", [StatusUpdate(state, datetime.now(UTC), id=node)])
+    end = iso(datetime.now(UTC) + timedelta(seconds=5))
+    q = sg.questions
+    return (q.record_transitions(start=start, end=end, layers=list(LAYERS)),
+            q.record_transitions(start=start, end=end, nodes=["onboarding"],
+                                 layers=["promise"]), start, end)
+
+
+def _figures(cols: Columns, start: str, end: str) -> Record:
+    return record_of(cols, period(start, end, zone("UTC")))
+
+
+def _strip(store: GraphStore) -> None:
+    """The record as a store written before the figures were packed left it."""
+    if isinstance(store, SqliteStore):
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE record SET figures = NULL")
+            db.execute("INSERT OR REPLACE INTO record_meta (key, value) SELECT "
+                       "'figures_from', max(seq) + 1 FROM record")
+    else:
+        assert isinstance(store, Neo4jStore)
+        with store.driver.session(database=store.database) as session:
+            session.run("MATCH (t:ServiceGraphTransition) REMOVE t.figures").consume()
+
+
+def test_the_stores_pack_the_figures_and_read_older_rows_whole(store: GraphStore) -> None:
+    sg = ServiceGraph(store)
+    sg.writes.load(loads(example_text()), replace=True)
+    every, one, start, end = _month(sg)
+    assert every.causes is None and len(every) > 0
+    assert set(every.layer) <= set(LAYERS)
+    assert one.causes is not None and set(one.node) == {"onboarding"}
+    rows = sorted(range(len(one)), key=lambda i: (one.at[i], (one.order or [])[i]))
+    assert [one.state[i] for i in rows][-2:] == [State.DOWN, State.OK]
+    assert "feed-job" in {c.component for i in rows for c in one.causes[i]}
+    before = _figures(every, start, end)
+    assert before.node("onboarding").broken > 0
+    assert before.node("onboarding").breaks[0].shares == {"IT": before.node("onboarding").broken}
+    _strip(store)
+    older = ServiceGraph(store).questions.record_transitions(start=start, end=end,
+                                                            layers=list(LAYERS))
+    assert sorted(older.order or []) == sorted(every.order or [])
+    assert _figures(older, start, end).nodes == before.nodes
+
+
+def test_an_older_file_gains_the_figures_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    store = SqliteStore(path)
+    sg = ServiceGraph(store)
+    sg.writes.load(loads(example_text()), replace=True)
+    every, _, start, end = _month(sg)
+    store.close()
+    with sqlite3.connect(path) as db:  # as a file made before the column was
+        db.execute("DROP INDEX IF EXISTS record_node_at")
+        db.execute("ALTER TABLE record DROP COLUMN figures")
+        db.execute("CREATE INDEX record_node_at ON record(node, layer, at, seq)")
+    reopened = SqliteStore(path)
+    try:
+        columns = {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(record)")}
+        assert "figures" in columns
+        older = ServiceGraph(reopened).questions.record_transitions(start=start, end=end,
+                                                                   layers=list(LAYERS))
+        assert _figures(older, start, end).nodes == _figures(every, start, end).nodes
+        # What is written from now on is packed again.
+        ServiceGraph(reopened).writes.push_status(
+            "mon", [StatusUpdate(State.DOWN, datetime.now(UTC), id="feed-job")])
+        packed = sqlite3.connect(path).execute(
+            "SELECT count(*) FROM record WHERE figures IS NOT NULL").fetchone()[0]
+        assert packed > 0
+    finally:
+        reopened.close()
