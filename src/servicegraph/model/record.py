@@ -145,7 +145,8 @@ class Columns:
     per field, row ``i`` of each being one transition.
 
     ``state`` holds :class:`State` values as integers, ``providers`` each row's
-    :attr:`Transition.providers`. ``causes`` holds each row's causes when they were
+    :attr:`Transition.providers` (or that list as the JSON text a store keeps: it is
+    read only for the rows a figure needs). ``causes`` holds each row's causes when they were
     read (``None``: not read; the figures then list no causes with a break).
     ``order`` breaks ties of two rows of one node at the same moment (the store's
     numbering; ``None``: the rows' order).
@@ -162,7 +163,7 @@ class Columns:
     at: list[str] = field(default_factory=list)
     state: list[int] = field(default_factory=list)
     planned: list[bool] = field(default_factory=list)
-    providers: list[tuple[str, ...]] = field(default_factory=list)
+    providers: list[tuple[str, ...] | str] = field(default_factory=list)
     causes: list[tuple[Cause, ...]] | None = None
     order: list[int] | None = None
 

@@ -27,6 +27,7 @@ figure, in whole microseconds, so that
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -205,7 +206,9 @@ class NodeRecord:
     def recovery(self, planned: bool | None = None) -> tuple[Fraction | None, int | None, int]:
         """Mean and longest time to recover, and over how many breaks: of all closed
         breaks, or only the planned (``True``) or unplanned (``False``) ones."""
-        return _recovery(b for b in self.breaks if planned is None or b.is_planned is planned)
+        if planned is None:
+            return _recovery(self.breaks)
+        return _recovery([b for b in self.breaks if (b.planned == b.duration) is planned])
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,7 @@ def _micros(texts: Sequence[str]) -> np.ndarray:
     """ISO texts as microseconds; one incident gives many rows the same moment, so
     each distinct text is read once."""
     known = {text: micros_of(text) for text in set(texts)}
-    return np.fromiter((known[text] for text in texts), np.int64, len(texts))
+    return np.fromiter(map(known.__getitem__, texts), np.int64, len(texts))
 
 
 @dataclass
@@ -330,11 +333,13 @@ def _shares(cols: Columns, rows: np.ndarray, counted: np.ndarray, planned: np.nd
         return shares, planned_shares
     # The distinct provider lists (one incident gives many rows the same), each as the
     # names its time is shared among, numbered in name order.
-    tables: dict[tuple[str, ...], int] = {}
+    tables: dict[tuple[str, ...] | str, int] = {}
     given = cols.providers
     which = np.fromiter((tables.setdefault(given[i], len(tables)) for i in rows.tolist()),
                         np.int64, len(rows))
-    lists = [sorted(set(p)) or [NO_CAUSE] for p in tables]
+    # A store may hand them over as the JSON text it keeps: read once per distinct one.
+    lists = [sorted(set(json.loads(p) if isinstance(p, str) else p)) or [NO_CAUSE]
+             for p in tables]
     names = sorted({n for found in lists for n in found})
     number = {n: i for i, n in enumerate(names)}
     sizes = np.array([len(found) for found in lists], np.int64)
@@ -518,9 +523,9 @@ def record_of(cols: Columns, span: Period, *, hours: Schedule | None = None,
     start, end = span.start, span.end if as_of is None else max(span.start,
                                                                  min(span.end, as_of))
     layers: dict[str, str] = dict(nodes or {})
-    number: dict[str, int] = {}
-    node = np.fromiter((number.setdefault(n, len(number)) for n in cols.node), np.int64,
-                       len(cols))
+    # Nodes numbered in the order first seen (the distinct ones found in C, not per row).
+    number = {n: i for i, n in enumerate(dict.fromkeys(cols.node))}
+    node = np.fromiter(map(number.__getitem__, cols.node), np.int64, len(cols))
     at = _micros(cols.at)
     if len(cols):
         _, heads = np.unique(node, return_index=True)

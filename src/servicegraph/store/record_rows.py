@@ -80,7 +80,7 @@ def columns_packed(text: str | None) -> Columns:
     >>> t = Transition("2030-01-01T00:00:00.000000Z", "a", "promise", State.DOWN)
     >>> cols = columns_packed(figures_text(t) + SEP + "7")
     >>> cols.node, cols.state, cols.planned, cols.providers, cols.order
-    (['a'], [2], [False], [()], [7])
+    (['a'], [2], [False], ['[]'], [7])
     """
     if not text:
         return Columns(order=[])
@@ -90,10 +90,9 @@ def columns_packed(text: str | None) -> Columns:
     try:
         digits = np.frombuffer("".join(fields[3::FIELDS]).encode("ascii"), np.uint8) - 48
         marks = np.frombuffer("".join(fields[4::FIELDS]).encode("ascii"), np.uint8) - 48
-        texts = fields[5::FIELDS]
-        known = {t: tuple(json.loads(t)) for t in set(texts)}
+        # The providers stay JSON text: the figures read those of the rows they share.
         return Columns(fields[0::FIELDS], fields[1::FIELDS], fields[2::FIELDS],
-                       digits.tolist(), (marks == 1).tolist(), [known[t] for t in texts],
+                       digits.tolist(), (marks == 1).tolist(), list(fields[5::FIELDS]),
                        None, list(map(int, fields[6::FIELDS])))
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
         raise StoreError(f"a transition of the record cannot be read: {exc}") from None
