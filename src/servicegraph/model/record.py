@@ -29,6 +29,15 @@ OBSERVED = "observed"
 NO_PROVIDER = "(no provider)"
 
 
+_WORDS = {s.word: s for s in State}
+
+
+def _state(raw: Any) -> State:
+    """A stored state word (the record holds many: looked up, not parsed, when exact)."""
+    found = _WORDS.get(raw) if isinstance(raw, str) else None
+    return found if found is not None else State.parse(str(raw))
+
+
 class RecordFormat(StrEnum):
     """How a record is exported."""
 
@@ -77,7 +86,7 @@ class Cause:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Cause:
         """Inverse of :meth:`to_dict`."""
-        return cls(str(raw["component"]), State.parse(str(raw["state"])),
+        return cls(str(raw["component"]), _state(raw["state"]),
                    raw.get("provider"), raw.get("owner"), bool(raw.get("planned")),
                    raw.get("window"))
 
@@ -133,7 +142,7 @@ class Transition:
         """Inverse of :meth:`to_dict`."""
         version = raw.get("version")
         return cls(str(raw["at"]), str(raw["node"]), str(raw["layer"]),
-                   State.parse(str(raw["state"])), bool(raw.get("planned")),
+                   _state(raw["state"]), bool(raw.get("planned")),
                    tuple(Cause.from_dict(c) for c in raw.get("causes") or ()),
                    None if version is None else int(version), raw.get("acknowledged_by"),
                    dict(raw.get("inputs") or {}))

@@ -53,6 +53,7 @@ from servicegraph.store.neo4j_outbox import Neo4jOutbox
 from servicegraph.store.record_rows import (
     RECORD_LAYERS,
     SEP,
+    columns_caused,
     columns_packed,
     columns_whole,
     record_cutoff,
@@ -495,8 +496,9 @@ class Neo4jStore(Neo4jOutbox):
         with _translated():
             if nodes is not None:
                 keys = [{"node": n, "layer": k} for n in dict.fromkeys(nodes) for k in chosen]
-                return columns_whole((r["seq"], r["payload"]) for r in self._run_once(
-                    statement("record/columns_keys"), start=start, end=end, keys=keys))
+                return columns_caused((r["figures"], r["seq"], r["payload"]) for r in
+                                      self._run_once(statement("record/columns_keys"),
+                                                     start=start, end=end, keys=keys))
             (found,) = self._run_once(statement("record/columns"), start=start, end=end,
                                       layers=chosen)
             cols = columns_packed(SEP.join(found["figures"]))

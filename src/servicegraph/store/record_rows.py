@@ -100,11 +100,38 @@ def columns_packed(text: str | None) -> Columns:
 
 def columns_whole(rows: Iterable[tuple[int, str]]) -> Columns:
     """The record's columns, causes included, from whole transitions (number and
-    payload): for a named node's record, or a transition written before the figures
-    had a column of their own."""
+    payload): for a transition written before the figures had a column of their own."""
     found = [(seq, transition_from({"payload": payload})) for seq, payload in rows]
     cols = Columns.of(t for _, t in found)
     cols.order = [seq for seq, _ in found]
+    return cols
+
+
+def columns_caused(rows: Iterable[tuple[str | None, int, str | None]]) -> Columns:
+    """The record's columns with the causes, from each row's packed figures (with its
+    number), its number, and its payload where it is down (only a break's rows have
+    causes to list) or where it has no figures (written before them): read whole."""
+    packed: list[str] = []
+    payloads: list[str | None] = []
+    older: list[tuple[int, str]] = []
+    for figures, seq, payload in rows:
+        if figures is None:
+            if payload is None:
+                raise StoreError("a transition of the record cannot be read: it is empty")
+            older.append((seq, payload))
+        else:
+            packed.append(figures)
+            payloads.append(payload)
+    cols = columns_packed(SEP.join(packed))
+    try:
+        cols.providers = [tuple(json.loads(p)) if isinstance(p, str) else p
+                          for p in cols.providers]
+    except ValueError as exc:
+        raise StoreError(f"a transition of the record cannot be read: {exc}") from None
+    cols.causes = [() if text is None else transition_from({"payload": text}).causes
+                   for text in payloads]
+    if older:
+        cols.extend(columns_whole(older))
     return cols
 
 

@@ -44,6 +44,7 @@ from servicegraph.store.journal import (
     to_record,
 )
 from servicegraph.store.record_rows import (
+    columns_caused,
     columns_packed,
     columns_whole,
     record_cutoff,
@@ -537,10 +538,10 @@ class SqliteStore(SqliteOutbox):
         keys = " AND ".join(f"k.{w}" for w in where) if where else "1"
         rows_of = " AND ".join(where) if where else "1"
         # Each (node, layer)'s last row before the start, then the period's rows.
-        rows = ("SELECT r.seq, r.figures, r.payload FROM record_keys k JOIN record r ON "
+        rows = ("SELECT r.seq, r.figures, r.state, r.payload FROM record_keys k JOIN record r ON "
                 "r.seq = (SELECT seq FROM record WHERE node = k.node AND layer = k.layer AND "
                 f"at < ? ORDER BY at DESC, seq DESC LIMIT 1) WHERE {keys} UNION ALL "
-                f"SELECT seq, figures, payload FROM record WHERE at >= ? AND at < ? AND "
+                f"SELECT seq, figures, state, payload FROM record WHERE at >= ? AND at < ? AND "
                 f"{rows_of}")
         args = [start, *params, start, end, *params]
         with self._read_lock, _unavailable():
@@ -548,8 +549,9 @@ class SqliteStore(SqliteOutbox):
             db.execute("BEGIN")
             try:
                 if causes:
-                    return columns_whole((r[0], r[1]) for r in db.execute(
-                        f"SELECT seq, payload FROM ({rows})", args))
+                    return columns_caused(db.execute(
+                        "SELECT figures || char(31) || seq, seq, CASE WHEN figures IS NULL "
+                        f"OR state = 'down' THEN payload END FROM ({rows})", args))
                 # One text for them all: a row object each would cost more than the rows.
                 (packed,) = db.execute("SELECT group_concat(figures || char(31) || seq, "
                                        f"char(31)) FROM ({rows}) WHERE figures IS NOT NULL",
