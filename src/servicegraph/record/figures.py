@@ -333,10 +333,10 @@ def _shares(cols: Columns, rows: np.ndarray, counted: np.ndarray, planned: np.nd
         return shares, planned_shares
     # The distinct provider lists (one incident gives many rows the same), each as the
     # names its time is shared among, numbered in name order.
-    tables: dict[tuple[str, ...] | str, int] = {}
     given = cols.providers
-    which = np.fromiter((tables.setdefault(given[i], len(tables)) for i in rows.tolist()),
-                        np.int64, len(rows))
+    picked = [given[i] for i in rows.tolist()]
+    tables = {p: k for k, p in enumerate(dict.fromkeys(picked))}
+    which = np.fromiter(map(tables.__getitem__, picked), np.int64, len(picked))
     # A store may hand them over as the JSON text it keeps: read once per distinct one.
     lists = [sorted(set(json.loads(p) if isinstance(p, str) else p)) or [NO_CAUSE]
              for p in tables]
