@@ -4,6 +4,7 @@ on random transitions with ties, causes, planned marks, hours and ``as_of``."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
@@ -265,3 +266,37 @@ def test_an_older_file_gains_the_figures_column(tmp_path: Path) -> None:
         assert packed > 0
     finally:
         reopened.close()
+
+
+def test_a_change_of_many_rows_packs_each_one(store: GraphStore) -> None:
+    """More rows than one statement carries (the record's own batches on Neo4j): each
+    read back as it was written, numbered in order."""
+    from servicegraph.store.base import Change, ChangeInfo
+    from servicegraph.store.neo4j import BATCH
+
+    base = micros(datetime(2030, 1, 1, tzinfo=UTC))
+    written = tuple(
+        Transition(iso(moment(base + i * SECOND)), f"p{i % 7}", "promise",
+                   State(i % 3), i % 5 == 0,
+                   (Cause(f"c{i % 11}", State.DOWN, provider=f"P{i % 4}"),) if i % 3 else ())
+        for i in range(BATCH + 3))
+    store.transact(lambda _: (Change(record=written), ChangeInfo(written[-1].at, "record"),
+                              None))
+    cols = store.record_columns(iso(moment(base)), iso(moment(base + (BATCH + 9) * SECOND)),
+                                layers=["promise"])
+    rows = sorted(range(len(cols)), key=lambda i: (cols.order or [])[i])
+    assert [(cols.node[i], cols.at[i], State(cols.state[i]), cols.planned[i])
+            for i in rows] == [(t.node, t.at, t.state, t.planned) for t in written]
+    assert [tuple(json.loads(p)) if isinstance(p, str) else p
+            for p in (cols.providers[i] for i in rows)] == [t.providers for t in written]
+    span = period(iso(moment(base)), iso(moment(base + (BATCH + 9) * SECOND)), zone("UTC"))
+    assert _bare(record_of(cols, span)) == _bare(record(written, span))
+    assert any(n.breaks for n in record_of(cols, span).nodes)
+
+
+def _bare(rec: Record) -> list[tuple]:
+    """Every figure of a record but the causes its breaks list."""
+    return [(n.node, n.period, n.kept, n.at_risk, n.broken, n.planned_at_risk,
+             n.planned_broken, [(b.start, b.end, b.duration, b.planned, b.shares,
+                                 b.planned_shares, b.time_to_recover) for b in n.breaks])
+            for n in rec.nodes]
