@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -364,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="one-alert webhooks timed (each fires, then resolves)")
     parser.add_argument("--naive-alerts", type=int, default=500,
                         help="alerts sent one webhook each (the naive way)")
+    parser.add_argument("--record-incidents", type=int,
+                        help="the record section's incidents (default: the tier's), to time a "
+                             "smaller history at the tier's size")
     parser.add_argument("--cli-reps", type=int, default=5,
                         help="runs of each command timed (after a warm-up)")
     args = parser.parse_args(argv)
@@ -495,12 +499,15 @@ def run_record(args: argparse.Namespace) -> None:
     """The promise record over a month of incidents, on both stores: its own section."""
     started = time.perf_counter()
     sizes = RECORD_SIZES[args.tier]
+    if args.record_incidents:
+        sizes = replace(sizes, incidents=args.record_incidents)
     with tempfile.TemporaryDirectory(prefix="sg-bench-record-") as work:
         if args.neo4j_uri:
-            rows, version = record_rows(Path(work), args.tier, args.seed, args.neo4j_uri)
+            rows, version = record_rows(Path(work), args.tier, args.seed, args.neo4j_uri,
+                                        sizes)
         else:
             with local_neo4j(ROOT / ".neo4j" / "bench", args.heap, args.pagecache) as uri:
-                rows, version = record_rows(Path(work), args.tier, args.seed, uri)
+                rows, version = record_rows(Path(work), args.tier, args.seed, uri, sizes)
     for r in rows:
         log(f"  {r.figure} [{r.size}]: {r.value} ({r.verdict})")
     lines = record_section(rows, args.tier, sizes, started, version)

@@ -120,7 +120,11 @@ def history(sg: ServiceGraph, ent: Enterprise, sizes: Sizes, seed: int,
     previous: ImpactResult | None = None
     began = time.perf_counter()
     with sg.replica.reading() as live:
-        for moment, step, i in marks:
+        for k, (moment, step, i) in enumerate(marks):
+            if k and k % max(1, len(marks) // 20) == 0:
+                took = time.perf_counter() - began
+                log(f"record: {k:,} of {len(marks):,} starts and ends evaluated, "
+                    f"{took:,.0f} s (about {took / k * (len(marks) - k):,.0f} s to go)")
             (active.add if step > 0 else active.discard)(i)
             observed: dict[str, State] = {}
             for j in active:
@@ -226,6 +230,17 @@ def pushes(sg: ServiceGraph, ids: list[str], on: bool) -> Timing:
     return Timing(tuple(out))
 
 
+def text_bytes(store: GraphStore) -> int | None:
+    """The bytes of text a Neo4j store's record keeps (each transition's JSON and its
+    packed figures): its growth, where the store's files are not at hand."""
+    if not isinstance(store, Neo4jStore):
+        return None
+    with store.driver.session(database=store.database) as session:
+        found = session.run("MATCH (t:ServiceGraphTransition) RETURN sum(size(t.payload) "
+                            "+ size(coalesce(t.figures, ''))) AS n").single(strict=True)
+    return int(found["n"] or 0)
+
+
 def store_rows(name: str, store: GraphStore, sg: ServiceGraph, ent: Enterprise,
                hist: History, sizes: Sizes, seed: int, size_of: Callable[[], int] | None
                ) -> dict[str, Any]:
@@ -234,7 +249,7 @@ def store_rows(name: str, store: GraphStore, sg: ServiceGraph, ent: Enterprise,
     log(f"record, {name}: writing {human(len(hist.rows))} transitions")
     before = size_of() if size_of else 0
     wrote = write_history(store, hist.rows)
-    grown = (size_of() - before) if size_of else None
+    grown = (size_of() - before) if size_of else text_bytes(store)
     kept = rec.record_size()
     start, end = iso(hist.start), iso(hist.end)
     q = sg.questions
@@ -260,8 +275,8 @@ def store_rows(name: str, store: GraphStore, sg: ServiceGraph, ent: Enterprise,
 
 def record_rows(work: Path, tier: str, seed: int, neo4j_uri: str | None,
                 sizes: Sizes | None = None) -> tuple[list[Row], str | None]:
-    """The record's figures at ``tier`` on the embedded store and, with ``neo4j_uri``
-    (emptied), on Neo4j."""
+    """The record's figures at ``tier`` (or ``sizes``) on the embedded store and, with
+    ``neo4j_uri`` (emptied), on Neo4j."""
     sizes = sizes or SIZES[tier]
     ent = generate(sizes.nodes, seed)
     db = work / "record.db"
@@ -343,7 +358,10 @@ def rows_of(found: list[dict[str, Any]], hist: History, ent: Enterprise, sizes: 
                               else "")),
             "measured and reported", None,
             f"{len(hist.rows) / sizes.incidents:.1f} transitions per incident; "
-            f"written in {each(lambda f: ms(f['wrote']))}"),
+            f"SQLite: the file's growth; Neo4j: the text its transitions keep (JSON and "
+            f"packed figures; the store's own records come on top); "
+            f"written in {each(lambda f: ms(f['wrote']))}; the history generated in "
+            f"{ms(hist.seconds)}"),
     ]
     return rows
 

@@ -174,10 +174,15 @@ def test_record_transitions_gives_the_state_at_the_start_first(
     example.writes.push_status("mon", [StatusUpdate(State.OK, _now(), id="feed-job")])
     end = iso(_now() + timedelta(seconds=1))
     found = example.questions.record_transitions(start=start, end=end, nodes=["onboarding"])
-    assert [(t.at < start, t.state) for t in found] == [(True, State.DOWN),
-                                                         (False, State.OK)]
+    rows = sorted(range(len(found)), key=lambda i: (found.at[i], found.order[i]))
+    assert [(found.at[i] < start, found.state[i]) for i in rows] == [(True, State.DOWN),
+                                                                     (False, State.OK)]
+    # Named nodes: their causes are read too, and the providers beside them.
+    assert found.causes is not None
+    assert [c.component for c in found.causes[rows[0]]] == ["feed-job"]
+    assert found.providers[rows[0]] == ("IT",) and found.providers[rows[1]] == ()
     layers = example.questions.record_transitions(start=start, end=end, layers=[OBSERVED])
-    assert {t.layer for t in layers} == {OBSERVED}
+    assert set(layers.layer) == {OBSERVED} and layers.causes is None
 
 
 def test_a_change_left_unrecorded_is_recorded_by_the_next_write_once(
@@ -310,11 +315,12 @@ def test_time_travel_at_every_step_equals_the_naive_evaluator(
     # then the period's) replay to the same states as time travel, at every step.
     period = sg.questions.record_transitions(start=marks[0][0],
                                              end=iso(_now() + timedelta(seconds=1)))
+    rows = sorted(range(len(period)), key=lambda i: (period.at[i], period.order[i]))
     for moment, _, _ in marks:
         replayed: dict[tuple[str, str], State] = {}
-        for t in period:
-            if t.at <= moment:
-                replayed[(t.node, t.layer)] = t.state
+        for i in rows:
+            if period.at[i] <= moment:
+                replayed[(period.node[i], period.layer[i])] = State(period.state[i])
         answer = sg.questions.current_at(moment)
         told = {**{(p, "promise"): State.DOWN for p in answer["broken_promises"]},
                 **{(p, "promise"): State.DEGRADED for p in answer["at_risk_promises"]},
@@ -359,7 +365,7 @@ def test_structural_changes_and_removals_are_recorded(store: GraphStore) -> None
     assert (broken.node, broken.state, broken.providers) == ("p", State.DOWN, ("Acme",))
     sg.writes.remove(edge_keys=[("s", "c2")])
     last = sg.questions.record_transitions(start=utc_now(), end=utc_now(), nodes=["p"])
-    assert [t.state for t in last] == [State.OK]
+    assert last.state == [State.OK]
 
 
 def test_the_command_line_travels_in_time(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ SET m.journal_floor = CASE WHEN last IS NOT NULL AND last > m.journal_floor THEN
 WITH m, coalesce(m.record_seq, 0) AS base
 FOREACH (i IN range(0, size($rows) - 1) |
   CREATE (t:ServiceGraphTransition)
-  SET t = $rows[i], t.seq = base + i + 1
+  SET t = $rows[i], t.seq = base + i + 1,
+      t.figures = $rows[i].figures + '\u001F' + toString(base + i + 1)
   MERGE (:ServiceGraphRecordKey {node: $rows[i].node, layer: $rows[i].layer}))
 SET m.record_seq = base + size($rows),
     m.recorded = CASE WHEN $recorded IS NOT NULL AND coalesce(m.recorded, 0) < $recorded

@@ -7,7 +7,7 @@ WITH m, coalesce(m.record_seq, 0) AS base
 UNWIND range(0, size($rows) - 1) AS i
 WITH m, base, i, $rows[i] AS row
 CREATE (t:ServiceGraphTransition)
-SET t = row, t.seq = base + i + 1
+SET t = row, t.seq = base + i + 1, t.figures = row.figures + '\u001F' + toString(base + i + 1)
 MERGE (:ServiceGraphRecordKey {node: row.node, layer: row.layer})
 WITH m, base, count(*) AS written
 SET m.record_seq = base + written,

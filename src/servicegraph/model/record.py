@@ -13,7 +13,7 @@ figures are computed from them by pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,15 @@ OBSERVED = "observed"
 #: How the record names who must act for a cause whose component has neither a
 #: provider nor an owner.
 NO_PROVIDER = "(no provider)"
+
+
+_WORDS = {s.word: s for s in State}
+
+
+def _state(raw: Any) -> State:
+    """A stored state word (the record holds many: looked up, not parsed, when exact)."""
+    found = _WORDS.get(raw) if isinstance(raw, str) else None
+    return found if found is not None else State.parse(str(raw))
 
 
 class RecordFormat(StrEnum):
@@ -77,7 +86,7 @@ class Cause:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Cause:
         """Inverse of :meth:`to_dict`."""
-        return cls(str(raw["component"]), State.parse(str(raw["state"])),
+        return cls(str(raw["component"]), _state(raw["state"]),
                    raw.get("provider"), raw.get("owner"), bool(raw.get("planned")),
                    raw.get("window"))
 
@@ -133,7 +142,61 @@ class Transition:
         """Inverse of :meth:`to_dict`."""
         version = raw.get("version")
         return cls(str(raw["at"]), str(raw["node"]), str(raw["layer"]),
-                   State.parse(str(raw["state"])), bool(raw.get("planned")),
+                   _state(raw["state"]), bool(raw.get("planned")),
                    tuple(Cause.from_dict(c) for c in raw.get("causes") or ()),
                    None if version is None else int(version), raw.get("acknowledged_by"),
                    dict(raw.get("inputs") or {}))
+
+
+@dataclass
+class Columns:
+    """Transitions as columns, holding only what the record's figures read: one list
+    per field, row ``i`` of each being one transition.
+
+    ``state`` holds :class:`State` values as integers, ``providers`` each row's
+    :attr:`Transition.providers` (or that list as the JSON text a store keeps: it is
+    read only for the rows a figure needs). ``causes`` holds each row's causes when they were
+    read (``None``: not read; the figures then list no causes with a break).
+    ``order`` breaks ties of two rows of one node at the same moment (the store's
+    numbering; ``None``: the rows' order).
+
+    >>> cols = Columns.of([Transition("2030-01-01T00:00:00.000000Z", "p", "promise",
+    ...                                State.DOWN, causes=(Cause("db", State.DOWN,
+    ...                                                          provider="N"),))])
+    >>> cols.state, cols.providers, len(cols)
+    ([2], [('N',)], 1)
+    """
+
+    node: list[str] = field(default_factory=list)
+    layer: list[str] = field(default_factory=list)
+    at: list[str] = field(default_factory=list)
+    state: list[int] = field(default_factory=list)
+    planned: list[bool] = field(default_factory=list)
+    providers: list[tuple[str, ...] | str] = field(default_factory=list)
+    causes: list[tuple[Cause, ...]] | None = None
+    order: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+    @classmethod
+    def of(cls, transitions: Iterable[Transition]) -> Columns:
+        """The columns of ``transitions`` (their causes included), in their order."""
+        found = list(transitions)
+        return cls([t.node for t in found], [t.layer for t in found], [t.at for t in found],
+                   [int(t.state) for t in found], [t.planned for t in found],
+                   [t.providers for t in found], [t.causes for t in found])
+
+    def extend(self, other: Columns) -> None:
+        """``other``'s rows after these (both with causes, or the causes dropped; both
+        with an order, or none)."""
+        self.node += other.node
+        self.layer += other.layer
+        self.at += other.at
+        self.state += other.state
+        self.planned += other.planned
+        self.providers += other.providers
+        self.causes = (None if self.causes is None or other.causes is None
+                       else self.causes + other.causes)
+        self.order = (None if self.order is None or other.order is None
+                      else self.order + other.order)

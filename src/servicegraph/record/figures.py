@@ -27,6 +27,7 @@ figure, in whole microseconds, so that
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,10 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from servicegraph.model.kinds import NodeKind, State
-from servicegraph.model.record import NO_PROVIDER, OBSERVED, Cause, Transition
+from servicegraph.model.record import NO_PROVIDER, OBSERVED, Cause, Columns, Transition
 from servicegraph.record.clock import (
     SECOND,
     Clock,
@@ -203,7 +206,9 @@ class NodeRecord:
     def recovery(self, planned: bool | None = None) -> tuple[Fraction | None, int | None, int]:
         """Mean and longest time to recover, and over how many breaks: of all closed
         breaks, or only the planned (``True``) or unplanned (``False``) ones."""
-        return _recovery(b for b in self.breaks if planned is None or b.is_planned is planned)
+        if planned is None:
+            return _recovery(self.breaks)
+        return _recovery([b for b in self.breaks if (b.planned == b.duration) is planned])
 
 
 @dataclass(frozen=True)
@@ -270,92 +275,179 @@ class Record:
         return _providers([self.node(node_id)])
 
 
-def _first(step: tuple[int, Transition]) -> int:
-    return step[0]
+_OK, _DOWN = State.OK, State.DOWN
 
 
-class _Open:
-    """The break being followed: its start, counted and planned time, causes, shares."""
+def _counted(clk: Clock, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How much of each ``[a[i], b[i])`` counts on ``clk`` (0 where ``b <= a``): the
+    vector form of :meth:`Clock.counted`."""
+    if clk.single is not None:
+        low, high = clk.single
+        clipped: np.ndarray = np.maximum(np.minimum(b, high) - np.maximum(a, low), 0)
+        return clipped
+    if not clk.starts:
+        return np.zeros(len(a), np.int64)
+    starts = np.asarray(clk.starts, np.int64)
+    ends = np.asarray(clk.ends, np.int64)
+    prefix = np.asarray(clk.prefix, np.int64)
 
-    __slots__ = ("causes", "duration", "planned", "planned_shares", "shares", "start")
+    def before(t: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(starts, t, side="right")
+        j = np.maximum(i - 1, 0)
+        return np.where(i == 0, 0, prefix[j] + np.minimum(ends[j], t) - starts[j])
 
-    def __init__(self, start: int) -> None:
-        self.start = start
-        self.duration = 0
-        self.planned = 0
-        self.causes: dict[str, Cause] = {}
-        self.shares: dict[str, int] = defaultdict(int)
-        self.planned_shares: dict[str, int] = defaultdict(int)
-
-    def closed(self, node: str, until: int | None, whole: Clock) -> Break:
-        recover = None if until is None else whole.counted(self.start, until)
-        return Break(node, self.start, until, self.duration, self.planned,
-                     tuple(self.causes[c] for c in sorted(self.causes)),
-                     dict(sorted(self.shares.items())), recover,
-                     dict(sorted(self.planned_shares.items())))
-
-
-_OK, _DEGRADED, _DOWN = State.OK, State.DEGRADED, State.DOWN
+    out: np.ndarray = np.where(b > a, before(b) - before(a), 0)
+    return out
 
 
-def node_record(node: str, layer: str, transitions: Sequence[tuple[int, Transition]], start: int,
-                end: int, counting: Clock, whole: Clock, *, name: str | None = None,
-                owner: str | None = None, target: Fraction | None = None,
-                providers: dict[tuple[Cause, ...], tuple[str, ...]] | None = None
-                ) -> NodeRecord:
-    """The record of one node from its transitions (each with its time, :func:`~servicegraph.
-    record.clock.micros`), over ``[start, end)`` as ``counting`` counts it; ``whole``
-    counts the time before ``start`` too (for the time to recover of a break that began
-    before the period). ``providers`` caches the providers of cause tuples across calls.
-    """
-    totals = [0, 0, 0]  # by state: ok, degraded, down
-    planned = [0, 0, 0]
-    breaks: list[Break] = []
-    current: _Open | None = None
-    steps = sorted(((at, t) for at, t in transitions if at < end), key=_first)
-    # One incident gives many transitions the same causes: their providers once.
-    known = {} if providers is None else providers
-    count = counting.counted
-    if not steps or steps[0][0] > start:
-        totals[0] += count(start, steps[0][0] if steps else end)
-    last = len(steps) - 1
-    for i, (at, t) in enumerate(steps):
-        until = steps[i + 1][0] if i < last else end
-        a, b = (at if at > start else start), (until if until < end else end)
-        counted = count(a, b) if b > a else 0
-        state = t.state
-        totals[state] += counted
-        if t.planned and state is not _OK:
-            planned[state] += counted
-        if state is _DOWN:
-            if current is None:
-                current = _Open(at)
-            if not counted:
-                for cause in t.causes:
-                    current.causes.setdefault(cause.component, cause)
-                continue
-            current.duration += counted
-            if t.planned:
-                current.planned += counted
-            for cause in t.causes:
-                current.causes.setdefault(cause.component, cause)
-            names = known.get(t.causes)
-            if names is None:
-                names = known[t.causes] = t.providers
-            for provider, part in share(counted, names).items():
-                if part:
-                    current.shares[provider] += part
-                    if t.planned:
-                        current.planned_shares[provider] += part
-        elif current is not None:
-            if current.duration > 0:
-                breaks.append(current.closed(node, at, whole))
-            current = None
-    if current is not None and current.duration > 0:
-        breaks.append(current.closed(node, None, whole))
-    return NodeRecord(node, layer, count(start, end), totals[_OK], totals[_DEGRADED],
-                      totals[_DOWN],
-                      planned[_DEGRADED], planned[_DOWN], tuple(breaks), name, owner, target)
+def _micros(texts: Sequence[str]) -> np.ndarray:
+    """ISO texts as microseconds; one incident gives many rows the same moment, so
+    each distinct text is read once."""
+    known = {text: micros_of(text) for text in set(texts)}
+    return np.fromiter(map(known.__getitem__, texts), np.int64, len(texts))
+
+
+@dataclass
+class _Breaks:
+    """The breaks found, as columns over the kept breaks (sorted by node, then start)."""
+
+    node: list[int]
+    start: list[int]
+    end: list[int | None]
+    duration: list[int]
+    planned: list[int]
+    recover: list[int | None]
+    shares: list[dict[str, int]]
+    planned_shares: list[dict[str, int]]
+    causes: list[tuple[Cause, ...]]
+
+
+def _shares(cols: Columns, rows: np.ndarray, counted: np.ndarray, planned: np.ndarray,
+            breaks: np.ndarray, kept: int) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
+    """Each break's time per provider (and its planned part): every row's counted time
+    shared as :func:`share` shares it, summed per break and provider. ``rows`` are the
+    down rows that count (their indices in ``cols``), ``breaks`` each one's break."""
+    shares: list[dict[str, int]] = [{} for _ in range(kept)]
+    planned_shares: list[dict[str, int]] = [{} for _ in range(kept)]
+    if not len(rows):
+        return shares, planned_shares
+    # The distinct provider lists (one incident gives many rows the same), each as the
+    # names its time is shared among, numbered in name order.
+    given = cols.providers
+    picked = [given[i] for i in rows.tolist()]
+    tables = {p: k for k, p in enumerate(dict.fromkeys(picked))}
+    which = np.fromiter(map(tables.__getitem__, picked), np.int64, len(picked))
+    # A store may hand them over as the JSON text it keeps: read once per distinct one.
+    lists = [sorted(set(json.loads(p) if isinstance(p, str) else p)) or [NO_CAUSE]
+             for p in tables]
+    names = sorted({n for found in lists for n in found})
+    number = {n: i for i, n in enumerate(names)}
+    sizes = np.array([len(found) for found in lists], np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    flat = np.array([number[n] for found in lists for n in found], np.int64)
+    size = sizes[which]
+    each, left = np.divmod(counted, size)
+    row = np.repeat(np.arange(len(rows)), size)
+    k = np.arange(len(row)) - np.repeat(np.cumsum(size) - size, size)
+    name = flat[offsets[which][row] + k]
+    part = each[row] + (k < left[row])
+    some = part > 0
+    row, name, part = row[some], name[some], part[some]
+    key = breaks[row] * len(names) + name
+    pairs, inverse = np.unique(key, return_inverse=True)
+    total = np.zeros(len(pairs), np.int64)
+    np.add.at(total, inverse, part)
+    in_plan = np.zeros(len(pairs), np.int64)
+    np.add.at(in_plan, inverse, np.where(planned[row], part, 0))
+    for pair, whole_part, planned_part in zip(pairs.tolist(), total.tolist(),
+                                              in_plan.tolist(), strict=True):
+        brk, provider = divmod(pair, len(names))
+        shares[brk][names[provider]] = whole_part
+        if planned_part:
+            planned_shares[brk][names[provider]] = planned_part
+    return shares, planned_shares
+
+
+def _figures(cols: Columns, start: int, end: int, counting: Clock, whole: Clock,
+             nodes: Sequence[str], node: np.ndarray, at: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, _Breaks]:
+    """Per node (of ``nodes``, numbered as ``node`` numbers the rows) the counted time
+    in each state and its planned part, and the breaks."""
+    n = len(nodes)
+    totals = np.zeros((n, 3), np.int64)  # by node, then state: ok, degraded, down
+    planned = np.zeros((n, 3), np.int64)
+    period = counting.counted(start, end)
+    # A node's state between two of its transitions is that of the first: its rows in
+    # time order (ties in the order written), those after the end left out.
+    rows = np.nonzero(at < end)[0]
+    order = (np.arange(len(cols), dtype=np.int64) if cols.order is None
+             else np.asarray(cols.order, np.int64))
+    rows = rows[np.lexsort((order[rows], at[rows], node[rows]))]
+    nd, t = node[rows], at[rows]
+    st = np.asarray(cols.state, np.int8)[rows]
+    pl = np.asarray(cols.planned, np.bool_)[rows]
+    m = len(rows)
+    first = np.ones(m, np.bool_)
+    first[1:] = nd[1:] != nd[:-1]
+    until = np.full(m, end, np.int64)
+    until[:-1] = np.where(first[1:], end, t[1:])
+    counted = _counted(counting, np.maximum(t, start), np.minimum(until, end))
+    np.add.at(totals, (nd, st), counted)
+    marked = pl & (st != int(_OK))
+    np.add.at(planned, (nd[marked], st[marked]), counted[marked])
+    # Before its first transition (or without any) a node is ok.
+    seen = np.zeros(n, np.bool_)
+    seen[nd] = True
+    totals[~seen, 0] += period
+    heads = np.nonzero(first)[0]
+    late = heads[t[heads] > start]
+    totals[nd[late], 0] += _counted(counting, np.full(len(late), start, np.int64), t[late])
+    # A break: a run of down rows of one node, ended by its next row (if any).
+    down = st == int(_DOWN)
+    after = np.zeros(m, np.bool_)
+    after[1:] = down[:-1] & ~first[1:]
+    opens = np.nonzero(down & ~after)[0]
+    number = np.cumsum(down & ~after) - 1
+    duration = np.zeros(len(opens), np.int64)
+    in_plan = np.zeros(len(opens), np.int64)
+    np.add.at(duration, number[down], counted[down])
+    np.add.at(in_plan, number[down & pl], counted[down & pl])
+    closes = np.zeros(len(opens), np.int64)
+    lasts = np.nonzero(down)[0]
+    if len(lasts):
+        ends_run = np.ones(len(lasts), np.bool_)
+        ends_run[:-1] = number[lasts[1:]] != number[lasts[:-1]]
+        closes = lasts[ends_run] + 1
+    closed = closes < m
+    closed[closed] = ~first[closes[closed]]
+    stops = np.where(closed, t[np.minimum(closes, m - 1)] if m else closes, 0)
+    recover = _counted(whole, t[opens], stops)
+    kept = duration > 0
+    renumber = np.cumsum(kept) - 1
+    # The shares: only the down rows that count, of the breaks kept.
+    sharing = down & (counted > 0)
+    shares, planned_shares = _shares(cols, rows[sharing], counted[sharing], pl[sharing],
+                                     renumber[number[sharing]], int(kept.sum()))
+    causes: list[tuple[Cause, ...]] = []
+    if cols.causes is not None:
+        given = cols.causes
+        runs = np.nonzero(kept)[0]
+        for a, b in zip(opens[runs].tolist(), closes[runs].tolist(), strict=True):
+            found: dict[str, Cause] = {}
+            for i in rows[a:b].tolist():
+                for cause in given[i]:
+                    found.setdefault(cause.component, cause)
+            causes.append(tuple(found[c] for c in sorted(found)))
+    else:
+        causes = [()] * int(kept.sum())
+    breaks = _Breaks(nd[opens][kept].tolist(), t[opens][kept].tolist(),
+                     [s if c else None for s, c in zip(stops[kept].tolist(),
+                                                       closed[kept].tolist(), strict=True)],
+                     duration[kept].tolist(), in_plan[kept].tolist(),
+                     [r if c else None for r, c in zip(recover[kept].tolist(),
+                                                       closed[kept].tolist(), strict=True)],
+                     shares, planned_shares, causes)
+    return totals, planned, breaks
 
 
 def _providers(promises: Iterable[NodeRecord]) -> tuple[ProviderShare, ...]:
@@ -413,33 +505,56 @@ def record(transitions: Iterable[Transition], span: Period, *,
     -------
     Record
     """
+    return record_of(Columns.of(t for t in transitions if t.layer != OBSERVED), span,
+                     hours=hours, as_of=as_of, nodes=nodes, names=names, owners=owners,
+                     business_services=business_services, targets=targets)
+
+
+def record_of(cols: Columns, span: Period, *, hours: Schedule | None = None,
+              as_of: int | None = None, nodes: Mapping[str, str] | None = None,
+              names: Mapping[str, str] | None = None,
+              owners: Mapping[str, str | None] | None = None,
+              business_services: Mapping[str, Sequence[str]] | None = None,
+              targets: Mapping[str, Fraction | None] | None = None) -> Record:
+    """:func:`record` from transitions as columns (of the customer-facing layers
+    only), the figures computed over whole arrays rather than row by row. Without
+    ``cols.causes`` the breaks list no causes (their shares are computed all the same).
+    """
     start, end = span.start, span.end if as_of is None else max(span.start,
                                                                  min(span.end, as_of))
-    by_node: dict[str, list[tuple[int, Transition]]] = defaultdict(list)
     layers: dict[str, str] = dict(nodes or {})
-    earliest = start
-    # One incident gives many transitions the same time: each text read once.
-    instants: dict[str, int] = {}
-    for t in transitions:
-        if t.layer == OBSERVED:
-            continue
-        at = instants.get(t.at)
-        if at is None:
-            at = instants[t.at] = micros_of(t.at)
-        if at < earliest:
-            earliest = at
-        by_node[t.node].append((at, t))
-        layers.setdefault(t.node, t.layer)
-    whole = clock(min(earliest, start), end, span.where, hours)
+    # Nodes numbered in the order first seen (the distinct ones found in C, not per row).
+    number = {n: i for i, n in enumerate(dict.fromkeys(cols.node))}
+    node = np.fromiter(map(number.__getitem__, cols.node), np.int64, len(cols))
+    at = _micros(cols.at)
+    if len(cols):
+        _, heads = np.unique(node, return_index=True)
+        for i in heads.tolist():
+            layers.setdefault(cols.node[i], cols.layer[i])
+    for n in layers:
+        number.setdefault(n, len(number))
+    ids = list(number)
+    earliest = min(start, int(at.min())) if len(at) else start
+    whole = clock(earliest, end, span.where, hours)
     counting = Clock([(max(a, start), b) for a, b in zip(whole.starts, whole.ends, strict=True)
                       if b > start]) if earliest < start else whole
+    totals, planned, found = _figures(cols, start, end, counting, whole, ids, node, at)
+    by_node: dict[int, list[Break]] = defaultdict(list)
+    for i, k in enumerate(found.node):
+        by_node[k].append(Break(ids[k], found.start[i], found.end[i], found.duration[i],
+                                found.planned[i], found.causes[i], found.shares[i],
+                                found.recover[i], found.planned_shares[i]))
+    period = counting.counted(start, end)
+    kept, at_risk, broken = (totals[:, k].tolist() for k in range(3))
+    planned_at_risk, planned_broken = planned[:, 1].tolist(), planned[:, 2].tolist()
     order = {layer: i for i, layer in enumerate(LAYERS)}
-    providers: dict[tuple[Cause, ...], tuple[str, ...]] = {}
+    names, owners, targets = names or {}, owners or {}, targets or {}
+    listed = sorted(layers, key=lambda n: (order.get(layers[n], len(order)), n))
     records = tuple(
-        node_record(n, layers[n], by_node.get(n, ()), start, end, counting, whole,
-                    name=(names or {}).get(n), owner=(owners or {}).get(n),
-                    target=(targets or {}).get(n), providers=providers)
-        for n in sorted(layers, key=lambda n: (order.get(layers[n], len(order)), n)))
+        NodeRecord(n, layers[n], period, kept[i], at_risk[i], broken[i], planned_at_risk[i],
+                   planned_broken[i], tuple(by_node.get(i, ())), names.get(n), owners.get(n),
+                   targets.get(n))
+        for n, i in ((n, number[n]) for n in listed))
     promises = [r for r in records if r.layer == NodeKind.PROMISE.value]
     by_owner: dict[str, list[NodeRecord]] = defaultdict(list)
     by_service: dict[str, list[NodeRecord]] = defaultdict(list)
@@ -462,9 +577,9 @@ __all__ = [
     "ProviderShare",
     "Record",
     "RollUp",
-    "node_record",
     "period",
     "record",
+    "record_of",
     "seconds",
     "share",
     "show",

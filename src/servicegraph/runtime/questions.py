@@ -42,7 +42,7 @@ from servicegraph.model.graph import Edge, GraphData, Node
 from servicegraph.model.interchange import dumps
 from servicegraph.model.kinds import NodeKind, State
 from servicegraph.model.maintenance import Window
-from servicegraph.model.record import Transition
+from servicegraph.model.record import Columns
 from servicegraph.model.times import iso
 from servicegraph.runtime.feed import PromiseChange, promise_states
 from servicegraph.runtime.travel import admitted, answer_at, moment_of, now_utc, travel_moment
@@ -437,16 +437,15 @@ class Questions:
                 "as_of": self.freshness().to_dict()}
 
     def record_transitions(self, *, start: str, end: str, nodes: Sequence[str] | None = None,
-                           layers: Sequence[str] | None = None) -> list[Transition]:
-        """The record's transitions with ``start <= at < end`` (ISO 8601 with a time
-        zone), of ``nodes`` and ``layers`` when given, preceded by the last transition
-        of each (node, layer) before ``start``, so that the state at the period's start
-        is known: those first (by node and layer), then the period's in time order."""
+                           layers: Sequence[str] | None = None) -> Columns:
+        """What the record's figures read of the transitions with ``start <= at < end``
+        (ISO 8601 with a time zone), of ``nodes`` and ``layers`` when given, and of the
+        last transition of each (node, layer) before ``start``, so that the state at the
+        period's start is known: as columns, read in one go. The causes are read when
+        ``nodes`` are named (a record that lists their breaks), not for all of them."""
         begin, finish = moment_of(start, "start"), moment_of(end, "end")
-        record = self._record()
-        before = record.record_last(begin, inclusive=False, nodes=nodes, layers=layers)
-        during, _ = record.record_between(begin, finish, nodes=nodes, layers=layers)
-        return [*before, *during]
+        return self._record().record_columns(begin, finish, nodes=nodes, layers=layers,
+                                             causes=nodes is not None)
 
     def history(self, *, nodes: Sequence[str] | None = None,
                 layers: Sequence[str] | None = None, owners: Sequence[str] | None = None,

@@ -25,7 +25,7 @@ from servicegraph.model.alert_mapping import AlertMapping
 from servicegraph.model.alerts import Alert
 from servicegraph.model.graph import Edge, GraphData, Node, Observation
 from servicegraph.model.maintenance import Window
-from servicegraph.model.record import Transition
+from servicegraph.model.record import Columns, Transition
 
 R = TypeVar("R")
 
@@ -395,6 +395,15 @@ class RecordStore(Protocol):
                     layers: Sequence[str] | None = None) -> list[Transition]:
         """The last transition of each (node, layer) at or before ``at`` (before it,
         without ``inclusive``), ordered by node and layer: the record's state then."""
+        ...
+
+    def record_columns(self, start: str, end: str, *, nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None, causes: bool = False
+                       ) -> Columns:
+        """What the record's figures read over ``[start, end)``, of ``nodes`` and
+        ``layers`` when given: each (node, layer)'s last transition before ``start``,
+        then those in the period, as columns (in no particular order: ``order`` is the
+        store's numbering). The causes are read only when ``causes`` asks for them."""
         ...
 
     def record_reach(self) -> int:

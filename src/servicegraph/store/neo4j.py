@@ -24,7 +24,7 @@ import neo4j.exceptions
 
 from servicegraph.model.graph import Edge, GraphData
 from servicegraph.model.kinds import NodeKind
-from servicegraph.model.record import Transition
+from servicegraph.model.record import Columns, Transition
 from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
@@ -52,6 +52,10 @@ from servicegraph.store.neo4j_outbox import SCHEMA as OUTBOX_SCHEMA
 from servicegraph.store.neo4j_outbox import Neo4jOutbox
 from servicegraph.store.record_rows import (
     RECORD_LAYERS,
+    SEP,
+    columns_caused,
+    columns_packed,
+    columns_whole,
     record_cutoff,
     transition_from,
     transition_row,
@@ -481,6 +485,33 @@ class Neo4jStore(Neo4jOutbox):
 
         with _translated(), self.driver.session(database=self.database) as session:
             return session.execute_read(work)
+
+    def record_columns(self, start: str, end: str, *, nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None, causes: bool = False
+                       ) -> Columns:
+        """The record's columns over ``[start, end)`` (see :class:`RecordStore`): one
+        statement, answered as one list of packed figures (or, for named nodes, the
+        whole transitions)."""
+        chosen = list(RECORD_LAYERS if layers is None else layers)
+        with _translated():
+            if nodes is not None:
+                keys = [{"node": n, "layer": k} for n in dict.fromkeys(nodes) for k in chosen]
+                return columns_caused((r["figures"], r["seq"], r["payload"]) for r in
+                                      self._run_once(statement("record/columns_keys"),
+                                                     start=start, end=end, keys=keys))
+            (found,) = self._run_once(statement("record/columns"), start=start, end=end,
+                                      layers=chosen)
+            cols = columns_packed(SEP.join(found["figures"]))
+            # Written before the figures were packed (or every one, for the causes): whole.
+            whole = (cols.order or []) + list(found["older"]) if causes else found["older"]
+            if whole:
+                more = columns_whole((r["seq"], r["payload"]) for r in self._run_once(
+                    statement("record/payloads"), seqs=list(whole)))
+                if causes:
+                    return more
+                cols.extend(more)
+                cols.causes = None
+        return cols
 
     def record_last(self, at: str, *, inclusive: bool = True,
                     nodes: Sequence[str] | None = None,

@@ -21,7 +21,7 @@ from typing import Any
 
 from servicegraph.model import fields
 from servicegraph.model.graph import GraphData
-from servicegraph.model.record import Transition
+from servicegraph.model.record import Columns, Transition
 from servicegraph.model.times import utc_now
 from servicegraph.store.base import (
     Change,
@@ -44,6 +44,9 @@ from servicegraph.store.journal import (
     to_record,
 )
 from servicegraph.store.record_rows import (
+    columns_caused,
+    columns_packed,
+    columns_whole,
     record_cutoff,
     transition_from,
     transition_row,
@@ -134,6 +137,7 @@ CREATE TABLE IF NOT EXISTS record (
     state TEXT NOT NULL,
     planned INTEGER NOT NULL,
     version INTEGER,
+    figures TEXT,
     payload TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS record_node_at ON record(node, layer, at, seq);
@@ -252,7 +256,10 @@ class SqliteStore(SqliteOutbox):
         wanted = {"nodes": {**dict(fields.NODE_STORE_COLUMNS),
                             **{c: "TEXT" for c in fields.OBSERVED_COLUMNS}},
                   "edges": dict(fields.EDGE_STORE_COLUMNS),
-                  "sync_sessions": {"opened_version": "INTEGER NOT NULL DEFAULT 0"}}
+                  "sync_sessions": {"opened_version": "INTEGER NOT NULL DEFAULT 0"},
+                  # What the record's figures read, packed (older rows: NULL, read
+                  # from their payload).
+                  "record": {"figures": "TEXT"}}
         added: set[str] = set()
         for table, columns in wanted.items():
             have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
@@ -260,6 +267,10 @@ class SqliteStore(SqliteOutbox):
                 if name not in have:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
                     added.add(name)
+        if "figures" in added:
+            # The rows before this one were written without their figures.
+            self._db.execute("INSERT OR REPLACE INTO record_meta (key, value) SELECT "
+                             "'figures_from', coalesce(max(seq), 0) + 1 FROM record")
         if "claim_keys" in added:
             rows = self._db.execute("SELECT id, claims FROM nodes WHERE claims != '[]'")
             self._db.executemany("UPDATE nodes SET claim_keys = ? WHERE id = ?", [
@@ -467,8 +478,8 @@ class SqliteStore(SqliteOutbox):
             return False
         rows = [transition_row(t) for t in change.record]
         db.executemany("INSERT INTO record (at, node, layer, state, planned, version, "
-                       "payload) VALUES (:at, :node, :layer, :state, :planned, :version, "
-                       ":payload)", rows)
+                       "figures, payload) VALUES (:at, :node, :layer, :state, :planned, "
+                       ":version, :figures, :payload)", rows)
         db.executemany("INSERT OR IGNORE INTO record_keys (node, layer) VALUES (?, ?)",
                        {(r["node"], r["layer"]) for r in rows})
         if change.recorded is not None:
@@ -516,6 +527,46 @@ class SqliteStore(SqliteOutbox):
             finally:
                 db.execute("COMMIT")
         return found, total
+
+    def record_columns(self, start: str, end: str, *, nodes: Sequence[str] | None = None,
+                       layers: Sequence[str] | None = None, causes: bool = False
+                       ) -> Columns:
+        """The record's columns over ``[start, end)`` (see :class:`RecordStore`), in one
+        read transaction: the packed figures of every row as one text, or (``causes``)
+        the whole transitions."""
+        where, params = _record_filter(nodes, layers)
+        keys = " AND ".join(f"k.{w}" for w in where) if where else "1"
+        rows_of = " AND ".join(where) if where else "1"
+        # Each (node, layer)'s last row before the start, then the period's rows.
+        rows = ("SELECT r.seq, r.figures, r.state, r.payload FROM record_keys k JOIN record r ON "
+                "r.seq = (SELECT seq FROM record WHERE node = k.node AND layer = k.layer AND "
+                f"at < ? ORDER BY at DESC, seq DESC LIMIT 1) WHERE {keys} UNION ALL "
+                f"SELECT seq, figures, state, payload FROM record WHERE at >= ? AND at < ? AND "
+                f"{rows_of}")
+        args = [start, *params, start, end, *params]
+        with self._read_lock, _unavailable():
+            db = self._read_db
+            db.execute("BEGIN")
+            try:
+                if causes:
+                    return columns_caused(db.execute(
+                        "SELECT figures || char(31) || seq, seq, CASE WHEN figures IS NULL "
+                        f"OR state = 'down' THEN payload END FROM ({rows})", args))
+                # One text for them all: a row object each would cost more than the rows.
+                (packed,) = db.execute("SELECT group_concat(figures || char(31) || seq, "
+                                       f"char(31)) FROM ({rows}) WHERE figures IS NOT NULL",
+                                       args).fetchone()
+                cols = columns_packed(packed)
+                older = db.execute("SELECT value FROM record_meta WHERE key = 'figures_from'"
+                                   ).fetchone()
+                if older is not None:
+                    cols.extend(columns_whole((r[0], r[1]) for r in db.execute(
+                        f"SELECT seq, payload FROM ({rows}) WHERE figures IS NULL AND "
+                        "seq < ?", [*args, int(older[0])])))
+                    cols.causes = None
+            finally:
+                db.execute("COMMIT")
+        return cols
 
     def record_last(self, at: str, *, inclusive: bool = True,
                     nodes: Sequence[str] | None = None,
