@@ -422,3 +422,33 @@ def walk_chains(parent: Any, targets: Any, found: Any, ends: Any) -> int:
                 here = hop
         ends[i] = k
     return k
+
+
+@_jit
+def carry_firsts(firsts: Any, start: Any, below: Any) -> int:
+    """Carry each column's least value up the edges until nothing changes: afterwards
+    ``firsts[v, k]`` is the least of ``firsts[u, k]`` over every ``u`` reachable from
+    ``v`` (``v`` included) through ``below[start[v]:start[v + 1]]``, cycles included.
+    Nodes are visited from the last to the first, so that when they are numbered in
+    the order a search from the top found them one pass settles most of a graph
+    without cycles. Answers the passes made.
+
+    >>> import numpy as np
+    >>> f = np.array([[9.0], [5.0], [7.0]])
+    >>> carry_firsts(f, np.array([0, 1, 2, 3]), np.array([1, 2, 1])), f.ravel().tolist()
+    (2, [5.0, 5.0, 5.0])
+    """
+    n, width = firsts.shape
+    passes = 0
+    changed = True
+    while changed:
+        changed = False
+        passes += 1
+        for v in range(n - 1, -1, -1):
+            for e in range(start[v], start[v + 1]):
+                u = below[e]
+                for k in range(width):
+                    if firsts[u, k] < firsts[v, k]:
+                        firsts[v, k] = firsts[u, k]
+                        changed = True
+    return passes

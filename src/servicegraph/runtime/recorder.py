@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from servicegraph.impact.analysis import ImpactResult, analyse
+from servicegraph.impact.kernels import carry_firsts
 from servicegraph.live.state import LiveGraph
 from servicegraph.model.alerts import Alert, Status
 from servicegraph.model.graph import Observation
@@ -145,26 +146,22 @@ def _first_of_each_provider(result: ImpactResult, causes: dict[int, list[int]],
     ids, who, rank = idx.ids, idx.who_codes, idx.id_rank()
     members = np.fromiter(causes, dtype=np.int64, count=len(causes))
     local = {int(v): k for k, v in enumerate(members.tolist())}
-    # Every node behind is followed, so every cause is a member too.
-    src = np.repeat(np.arange(len(members), dtype=np.int64),
-                    [len(us) for us in causes.values()])
-    dst = np.fromiter((local[u] for us in causes.values() for u in us), dtype=np.int64,
-                      count=len(src))
-    # A column per provider (who must act; the last: nobody named), the id rank of the
-    # first failed component of it behind each node, infinite where there is none.
-    codes = who[members].astype(np.int64)
-    width = len(idx.who_names) + 1
-    codes[codes < 0] = width - 1
-    firsts = np.full((len(members), width), np.inf)
+    # Every node behind is followed, so every cause is a member too; members are
+    # numbered in the order the hops found them (see carry_firsts).
+    start = np.zeros(len(members) + 1, dtype=np.int64)
+    np.cumsum([len(us) for us in causes.values()], out=start[1:])
+    below = np.fromiter((local[u] for us in causes.values() for u in us), dtype=np.int64,
+                        count=int(start[-1]))
     failed = np.fromiter((bool(p.given.get(int(v))) for v in members.tolist()), dtype=bool,
                          count=len(members))
     rows = np.flatnonzero(failed)
-    firsts[rows, codes[rows]] = rank[members[rows]]
-    while True:
-        before = firsts.copy()
-        np.minimum.at(firsts, src, firsts[dst])
-        if np.array_equal(before, firsts):
-            break
+    # A column per provider among the failed ones (who must act; -1: nobody named),
+    # the id rank of the first failed component of it behind each node, infinite
+    # where there is none.
+    names, columns = np.unique(who[members[rows]], return_inverse=True)
+    firsts = np.full((len(members), max(1, len(names))), np.inf)
+    firsts[rows, columns] = rank[members[rows]]
+    carry_firsts(firsts, start, below)
     at_rank = {float(rank[v]): ids[v] for v in members[rows].tolist()}
     out: dict[str, list[str]] = {}
     for node in nodes:
