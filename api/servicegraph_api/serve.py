@@ -76,7 +76,10 @@ def _run_workers(settings: Settings, host: str) -> None:
         uvicorn.run("servicegraph_api.app:create_app", factory=True, host=host,
                     port=settings.port, workers=settings.workers, access_log=False,
                     log_config=None,
-                    http="servicegraph_api.header_timeout:EnvironmentProtocol")
+                    http="servicegraph_api.header_timeout:EnvironmentProtocol",
+                    # uvicorn kills a worker that misses one health check (5 s by
+                    # default): a busy worker on a loaded machine is not hung.
+                    timeout_worker_healthcheck=settings.worker_healthcheck_seconds)
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

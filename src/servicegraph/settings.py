@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         "Seconds a client has to send a request's headers once its connection is ready "
         "for a request (default 10); then the connection is closed (with a 408 when part "
         "of a request came), so slow clients cannot hold connections open for ever."))
+    worker_healthcheck_seconds: int = Field(default=60, ge=1, description=(
+        "With several workers, seconds a worker has to answer its supervisor's health "
+        "check before it is taken for hung, killed and replaced (default 60): a worker "
+        "busy with a long question (a whole-graph read, single points of failure at "
+        "millions of nodes) on a loaded machine must not be killed with its requests."))
     source_precedence: list[str] = Field(default_factory=list, description=(
         "Sources in order of precedence, highest first: when two sources describe "
         "the same component, the attributes of the earlier one win."))
