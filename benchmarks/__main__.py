@@ -347,8 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="in-process figures only (no Neo4j, no server)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--only", choices=["cli", "routes", "startup", "alerts", "record",
-                                           "inprocess", "ingest"],
+                                           "inprocess", "ingest", "tier"],
                         help="run only this section (cli: the command line from the shell; "
+                             "tier: the tier's own section, then start-up and the record; "
                              "inprocess: the engine in process, on the tier's graph and "
                              "the worst single failure of each shape, no Neo4j; "
                              "routes: the routes of one item and the catalogues at two sizes; "
