@@ -34,7 +34,7 @@ from typing import Any
 
 from benchmarks.enterprise import Enterprise, generate
 from benchmarks.neo4j_server import server_version
-from benchmarks.report import Row, human, log, machine, table
+from benchmarks.report import Row, human, log, machine, shortfall, table
 from benchmarks.timing import Timing, ms, mt
 from servicegraph.core import ServiceGraph
 from servicegraph.impact.analysis import ImpactResult, analyse
@@ -369,7 +369,6 @@ def rows_of(found: list[dict[str, Any]], hist: History, ent: Enterprise, sizes: 
 def section(rows: list[Row], tier: str, sizes: Sizes, started: float,
             neo4j_version: str | None) -> list[str]:
     """The page's section for the record at ``tier``."""
-    short = [r for r in rows if r.met is False]
     return [
         f"## The promise record, tier {tier}",
         "",
@@ -387,7 +386,6 @@ def section(rows: list[Row], tier: str, sizes: Sizes, started: float,
         "",
         *table(rows),
         "",
-        f"{len(short)} of {sum(r.met is not None for r in rows)} targets not met"
-        + (": " + "; ".join(r.figure for r in short) if short else "") + ".",
+        shortfall(rows),
         "",
     ]

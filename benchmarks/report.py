@@ -83,5 +83,12 @@ def table(rows: Sequence[Row]) -> list[str]:
     return out
 
 
+def shortfall(rows: Sequence[Row]) -> str:
+    """The line under a section's table: how many of its targets were not met, and which."""
+    short = [r.figure for r in rows if r.met is False]
+    return (f"{len(short)} of {sum(r.met is not None for r in rows)} targets not met"
+            + (": " + "; ".join(short) if short else "") + ".")
+
+
 def load() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())

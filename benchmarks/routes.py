@@ -226,7 +226,7 @@ def routes_rows(work: Path, tier: str, seed: int, *, reps: int = REPS,
 def section(rows: Sequence[Row], tier: str, started: float,
             sizes: Sequence[int] | None = None) -> list[str]:
     """The page's section for the routes."""
-    from benchmarks.report import load, machine, table
+    from benchmarks.report import load, machine, shortfall, table
 
     small, large = sizes or SIZES[tier]
     return [
@@ -245,8 +245,7 @@ def section(rows: Sequence[Row], tier: str, started: float,
         "",
         *table(rows),
         "",
-        f"{sum(r.met is False for r in rows)} of {sum(r.met is not None for r in rows)} "
-        "targets not met.",
+        shortfall(rows),
         "",
     ]
 
